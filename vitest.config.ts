@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+// Each project names the real servers its tests need; a project's globalSetup files start them
+// only when at least one of its tests is selected, and a server is shared by every project that
+// needs it within one run (see test/stack/README.md).
+type Server = 'kube' | 'nats' | 'cassandra' | 'clickhouse';
+
+const projects: { name: string; include: string[]; servers: Server[]; timeout?: number }[] = [
+  { name: 'unit', include: ['test/unit/**/*.test.ts'], servers: [] },
+  { name: 'kube', include: ['test/integration/kube/**/*.test.ts'], servers: ['kube'] },
+  { name: 'nats', include: ['test/integration/nats/**/*.test.ts'], servers: ['nats'] },
+  { name: 'cassandra', include: ['test/integration/cassandra/**/*.test.ts'], servers: ['cassandra'] },
+  { name: 'clickhouse', include: ['test/integration/clickhouse/**/*.test.ts'], servers: ['clickhouse'] },
+  { name: 'ingest', include: ['test/integration/ingest/**/*.test.ts'], servers: ['nats'] },
+  {
+    name: 'processor',
+    include: ['test/integration/processor/**/*.test.ts'],
+    servers: ['nats', 'cassandra', 'clickhouse'],
+  },
+  {
+    name: 'operator',
+    include: ['test/integration/operator/**/*.test.ts'],
+    servers: ['kube', 'nats', 'cassandra', 'clickhouse'],
+  },
+  { name: 'e2e', include: ['test/e2e/**/*.test.ts'], servers: ['kube', 'nats', 'cassandra', 'clickhouse'] },
+];
+
+export default defineConfig({
+  test: {
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
+      : ['default'],
+    projects: projects.map((p) => ({
+      extends: true,
+      test: {
+        name: p.name,
+        include: p.include,
+        globalSetup: p.servers.map((s) => `test/stack/setup/${s}.ts`),
+        testTimeout: p.servers.length ? 120_000 : 10_000,
+        hookTimeout: p.servers.length ? 180_000 : 10_000,
+      },
+    })),
+  },
+});
