@@ -1,0 +1,165 @@
+// Apache Cassandra 5.0, the CQL stand-in for ScyllaDB, started from the jars `npm run tools`
+// fetched from Maven Central, with a minimal single-node config on loopback and a small heap.
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import cassandra from 'cassandra-driver';
+import { freePort } from './net.js';
+import { ServerProcess } from './process.js';
+import { cacheDir, MissingToolError, pinnedVersion } from './paths.js';
+
+export interface CassandraServer {
+  /** host:port of the CQL native transport. */
+  contactPoint: string;
+  localDataCenter: string;
+  version: string;
+  process: ServerProcess;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// Java 17 module flags from Cassandra's conf/jvm17-server.options: Cassandra reaches into JDK
+// internals and fails at start-up without them.
+const jvm17Flags = [
+  '-Djdk.attach.allowAttachSelf=true',
+  ...[
+    'java.base/jdk.internal.misc',
+    'java.management.rmi/com.sun.jmx.remote.internal.rmi',
+    'java.rmi/sun.rmi.registry',
+    'java.rmi/sun.rmi.server',
+    'java.sql/java.sql',
+    'java.base/java.lang.ref',
+    'jdk.unsupported/sun.misc',
+    'jdk.compiler/com.sun.tools.javac.file',
+    'jdk.attach/sun.tools.attach',
+  ].flatMap((m) => ['--add-exports', `${m}=ALL-UNNAMED`]),
+  ...[
+    'java.base/java.lang.module',
+    'java.base/jdk.internal.loader',
+    'java.base/jdk.internal.ref',
+    'java.base/jdk.internal.reflect',
+    'java.base/jdk.internal.math',
+    'java.base/jdk.internal.module',
+    'java.base/jdk.internal.util.jar',
+    'jdk.management/com.sun.management.internal',
+    'java.base/sun.nio.ch',
+    'java.base/java.io',
+    'java.base/java.lang.reflect',
+    'jdk.compiler/com.sun.tools.javac',
+    'java.base/java.lang',
+    'java.base/java.util',
+  ].flatMap((m) => ['--add-opens', `${m}=ALL-UNNAMED`]),
+  '-Dio.netty.tryReflectionSetAccessible=true',
+];
+
+function configYaml(dir: string, nativePort: number, storagePort: number): string {
+  return `cluster_name: eventrunner-test
+num_tokens: 16
+allocate_tokens_for_local_replication_factor: 1
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+endpoint_snitch: SimpleSnitch
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "127.0.0.1:${storagePort}"
+listen_address: 127.0.0.1
+rpc_address: 127.0.0.1
+storage_port: ${storagePort}
+native_transport_port: ${nativePort}
+start_native_transport: true
+data_file_directories:
+  - ${dir}/data
+commitlog_directory: ${dir}/commitlog
+saved_caches_directory: ${dir}/saved_caches
+hints_directory: ${dir}/hints
+cdc_raw_directory: ${dir}/cdc_raw
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+authenticator: PasswordAuthenticator
+authorizer: AllowAllAuthorizer
+role_manager: CassandraRoleManager
+disk_access_mode: mmap_index_only
+concurrent_reads: 8
+concurrent_writes: 16
+concurrent_counter_writes: 8
+memtable_allocation_type: offheap_objects
+dynamic_snitch: false
+auto_snapshot: false
+snapshot_on_duplicate_row_detection: false
+read_request_timeout: 10000ms
+write_request_timeout: 5000ms
+`;
+}
+
+export const cassandraCredentials = { username: 'cassandra', password: 'cassandra' };
+
+export async function startCassandra(name = 'cassandra'): Promise<CassandraServer> {
+  const version = await pinnedVersion('CASSANDRA_VERSION');
+  const libDir = join(cacheDir(), `cassandra-${version}`, 'lib');
+  if (!existsSync(join(libDir, `cassandra-all-${version}.jar`)))
+    throw new MissingToolError('cassandra', libDir);
+  const jamm = readdirSync(libDir).find((f) => /^jamm-.*\.jar$/.test(f));
+  const dir = mkdtempSync(join(tmpdir(), 'eventrunner-cassandra-'));
+  const [nativePort, storagePort, jmxPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(dir, 'cassandra.yaml'), configYaml(dir, nativePort, storagePort));
+  const contactPoint = `127.0.0.1:${nativePort}`;
+  const heap = process.env.EVENTRUNNER_CASSANDRA_HEAP ?? '1G';
+  const probe = async () => {
+    const client = new cassandra.Client({
+      contactPoints: [contactPoint],
+      localDataCenter: 'datacenter1',
+      credentials: cassandraCredentials,
+      socketOptions: { connectTimeout: 2000 },
+    });
+    try {
+      await client.connect();
+      // The default superuser exists only once the role manager has set it up.
+      const rs = await client.execute('SELECT release_version FROM system.local');
+      return rs.first() !== null;
+    } finally {
+      await client.shutdown();
+    }
+  };
+  const proc = new ServerProcess({
+    name,
+    command: 'java',
+    args: [
+      `-Xms${heap}`,
+      `-Xmx${heap}`,
+      '-XX:+UseG1GC',
+      '-XX:+ParallelRefProcEnabled',
+      '-XX:MaxTenuringThreshold=1',
+      '-Xss256k',
+      ...jvm17Flags,
+      ...(jamm ? [`-javaagent:${join(libDir, jamm)}`] : []),
+      `-Dcassandra.config=file://${join(dir, 'cassandra.yaml')}`,
+      '-Dcassandra-foreground=true',
+      '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+      '-Dcassandra.superuser_setup_delay_ms=0',
+      '-Dcassandra.ring_delay_ms=0',
+      `-Dcassandra.jmx.local.port=${jmxPort}`,
+      `-Dcassandra.storagedir=${dir}`,
+      `-Dcassandra.logdir=${dir}/logs`,
+      '-cp',
+      `${libDir}/*`,
+      'org.apache.cassandra.service.CassandraDaemon',
+    ],
+    cwd: dir,
+    ready: probe,
+    readyTimeoutMs: 180_000,
+  });
+  await proc.start();
+  return {
+    contactPoint,
+    localDataCenter: 'datacenter1',
+    version,
+    process: proc,
+    pause: () => proc.stop(30_000),
+    resume: () => proc.start(),
+    async stop() {
+      await proc.stop(30_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,28 @@
+// Accessors for tests: the servers their vitest project started (see registry.ts, setup/).
+import { inject } from 'vitest';
+import type { CassandraEnv, ClickHouseEnv, KubeEnv, NatsEnv, ServerKind, StackEnv } from './env.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kube: KubeEnv;
+    nats: NatsEnv;
+    cassandra: CassandraEnv;
+    clickhouse: ClickHouseEnv;
+  }
+}
+
+function provided<K extends ServerKind>(kind: K): NonNullable<StackEnv[K]> {
+  const value = inject(kind) as StackEnv[K] | undefined;
+  if (!value) {
+    throw new Error(
+      `this test needs ${kind}, but its vitest project does not start it: ` +
+        `put the test in a project that lists '${kind}' in vitest.config.ts`,
+    );
+  }
+  return value as NonNullable<StackEnv[K]>;
+}
+
+export const kubeEnv = (): KubeEnv => provided('kube');
+export const natsEnv = (): NatsEnv => provided('nats');
+export const cassandraEnv = (): CassandraEnv => provided('cassandra');
+export const clickhouseEnv = (): ClickHouseEnv => provided('clickhouse');

@@ -1,0 +1,39 @@
+// Starts one server of each kind and describes it in the stack contract (env.ts).
+import type { StackEnv, ServerKind } from './env.js';
+import { startCassandra, cassandraCredentials } from './cassandra.js';
+import { startClickHouse } from './clickhouse.js';
+import { startKubeApiServer } from './kube.js';
+import { startNats } from './nats.js';
+
+export interface RunningServer<K extends ServerKind = ServerKind> {
+  kind: K;
+  env: NonNullable<StackEnv[K]>;
+  stop(): Promise<void>;
+}
+
+export const serverKinds: ServerKind[] = ['kube', 'nats', 'cassandra', 'clickhouse'];
+
+export async function startServer(kind: ServerKind): Promise<RunningServer> {
+  switch (kind) {
+    case 'kube': {
+      const s = await startKubeApiServer();
+      return { kind, env: { kubeconfig: s.kubeconfig, url: s.url, certDir: s.certDir }, stop: s.stop };
+    }
+    case 'nats': {
+      const s = await startNats();
+      return { kind, env: { url: s.url, monitorUrl: s.monitorUrl }, stop: s.stop };
+    }
+    case 'cassandra': {
+      const s = await startCassandra();
+      return {
+        kind,
+        env: { contactPoint: s.contactPoint, localDataCenter: s.localDataCenter, ...cassandraCredentials },
+        stop: s.stop,
+      };
+    }
+    case 'clickhouse': {
+      const s = await startClickHouse();
+      return { kind, env: { url: s.url, version: s.version }, stop: s.stop };
+    }
+  }
+}

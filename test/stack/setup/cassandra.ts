@@ -1,0 +1,11 @@
+// vitest globalSetup: starts (or shares) the test stack's cassandra server for the projects that need it.
+import type { TestProject } from 'vitest/node';
+import { acquire, release } from '../registry.js';
+
+export async function setup(project: TestProject): Promise<void> {
+  project.provide('cassandra', await acquire('cassandra'));
+}
+
+export async function teardown(): Promise<void> {
+  await release('cassandra');
+}
