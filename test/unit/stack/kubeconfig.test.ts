@@ -31,7 +31,7 @@ describe('test stack helpers', () => {
     });
   });
 
-  it('finds distinct free loopback ports', async () => {
+  it('finds free loopback ports', async () => {
     const a = await freePort();
     const b = await freePort();
     expect(a).toBeGreaterThan(0);
