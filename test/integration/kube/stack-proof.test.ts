@@ -6,11 +6,11 @@ import {
   CustomObjectsApi,
   KubeConfig,
   VersionApi,
-  Watch,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { kubeEnv } from '../../stack/context.js';
 import { pinnedVersion } from '../../stack/paths.js';
+import { watchUntil } from '../../support/kube.js';
 
 const group = 'proof.eventrunner.io';
 const crd: V1CustomResourceDefinition = {
@@ -71,22 +71,11 @@ describe('kube-apiserver from the test stack', () => {
     await waitEstablished(ext, crd.metadata!.name!);
 
     const objects = kc.makeApiClient(CustomObjectsApi);
-    const seen = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('watch delivered nothing')), 20_000);
-      void new Watch(kc)
-        .watch(
-          `/apis/${group}/v1/namespaces/default/widgets`,
-          {},
-          (type, obj: { metadata: { name: string } }) => {
-            if (type === 'ADDED' && obj.metadata.name === 'w1') {
-              clearTimeout(timer);
-              resolve(obj as unknown as Record<string, unknown>);
-            }
-          },
-          (err) => err && reject(err as Error),
-        )
-        .then((req) => seen.finally(() => req.abort()));
-    });
+    const seen = watchUntil<{ metadata: { name: string }; spec: { size: number } }>(
+      kc,
+      `/apis/${group}/v1/namespaces/default/widgets`,
+      (type, obj) => type === 'ADDED' && obj.metadata.name === 'w1',
+    );
     await objects.createNamespacedCustomObject({
       group,
       version: 'v1',
@@ -94,8 +83,7 @@ describe('kube-apiserver from the test stack', () => {
       plural: 'widgets',
       body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } },
     });
-    const got = await seen;
-    expect((got as { spec: { size: number } }).spec.size).toBe(3);
+    expect((await seen).spec.size).toBe(3);
 
     // The schema is enforced by the server, not by us.
     await expect(

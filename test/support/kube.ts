@@ -1,0 +1,62 @@
+// Small helpers for tests that talk to the test stack's kube-apiserver.
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+
+export function adminConfig(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return kc;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const e = err as { statusCode?: number; code?: number } | undefined;
+  return e?.statusCode ?? e?.code;
+}
+
+/**
+ * Watches `path` until `match` returns true for an event, and resolves that object. A fresh CRD's
+ * watch cache answers 429 while it initialises; the watch is re-established then, as an informer
+ * would do.
+ */
+export async function watchUntil<T>(
+  kc: KubeConfig,
+  path: string,
+  match: (type: string, obj: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    const result = await new Promise<{ obj?: T; err?: unknown }>((resolve) => {
+      let settled = false;
+      const finish = (r: { obj?: T; err?: unknown }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        void abort.then((req) => req?.abort());
+        resolve(r);
+      };
+      const timer = setTimeout(
+        () => finish({ err: new Error(`no matching event on ${path}`) }),
+        deadline - Date.now(),
+      );
+      const abort = new Watch(kc)
+        .watch(
+          path,
+          {},
+          (type, obj: T) => {
+            if (match(type, obj)) finish({ obj });
+          },
+          (err) => finish({ err: err ?? new Error('watch closed') }),
+        )
+        .catch((err: unknown) => {
+          finish({ err });
+          return undefined;
+        });
+    });
+    if (result.obj !== undefined) return result.obj;
+    lastErr = result.err;
+    if (statusOf(lastErr) !== 429 && !String(lastErr).includes('Too Many Requests')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw lastErr instanceof Error ? lastErr : new Error(String(lastErr));
+}
