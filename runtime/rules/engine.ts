@@ -1,0 +1,213 @@
+// The evaluation loop: Grule's conflict-set cycle over compiled rules. Each cycle the matching rule
+// of highest salience fires (ties: declaration order). Instead of re-evaluating every `when` every
+// cycle as Grule does, results are cached and only the conditions that the fired rule's writes can
+// affect are evaluated again (see paths.ts); conditions have no side effects, so the fired sequence
+// is the same.
+import type { ActionSink, CompiledStatement } from './compile-stmt.js';
+import type { EventObject } from './compile-expr.js';
+import { EvalFailure } from './errors.js';
+
+export type RuleMode = 'once' | 'refire';
+
+/** A structured-mode CloudEvent: context attributes, extensions and `data`, as JSON. */
+export interface CloudEventLike {
+  specversion: string;
+  id: string;
+  type: string;
+  source: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  data?: unknown;
+  [extension: string]: unknown;
+}
+
+export interface RuleOutcome {
+  outcome: 'routed' | 'dropped' | 'deadletter';
+  /** Sorted output names; empty unless routed. Shared and frozen: do not modify. */
+  routes: readonly string[];
+  /** Why the event was dead-lettered. */
+  reason?: string;
+  /** The rule that dropped or dead-lettered the event. */
+  rule?: string;
+  /** The event after the rules: the object passed to evaluate(), changed in place. */
+  event: CloudEventLike;
+}
+
+export interface EngineRule {
+  name: string;
+  when: (e: EventObject) => boolean;
+  then: CompiledStatement[];
+  /** Re-evaluate every cycle (the condition calls Now()). */
+  volatile: boolean;
+  /** Rules (by priority position) whose condition this rule's writes may change. */
+  invalidates: Int32Array;
+}
+
+const UNKNOWN = 0;
+const MATCH = 1;
+const NO_MATCH = 2;
+const OUT = 3; // fired (once mode) or retracted
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+export interface EngineOptions {
+  mode: RuleMode;
+  maxCycles: number;
+  /** Output names, sorted. */
+  outputs: readonly string[];
+  defaultRoutes: readonly string[];
+  log?: (rule: string, message: string) => void;
+}
+
+/** Evaluates one event at a time; not re-entrant (evaluation is synchronous, so that is enough). */
+export class RuleEngine implements ActionSink {
+  private readonly status: Uint8Array;
+  private readonly routed: Uint8Array;
+  private readonly byName = new Map<string, number>();
+  private readonly volatileRules: number[];
+  private routeCount = 0;
+  private dropRule: string | undefined;
+  private deadReason: string | undefined;
+  private deadRule: string | undefined;
+  private completed = false;
+  private current = '';
+
+  constructor(
+    /** Rules in priority order: salience descending, then declaration order. */
+    private readonly rules: EngineRule[],
+    private readonly options: EngineOptions,
+  ) {
+    this.status = new Uint8Array(rules.length);
+    this.routed = new Uint8Array(options.outputs.length);
+    rules.forEach((r, i) => this.byName.set(r.name, i));
+    this.volatileRules = rules.flatMap((r, i) => (r.volatile ? [i] : []));
+  }
+
+  route(output: number): void {
+    if (this.routed[output] === 0) {
+      this.routed[output] = 1;
+      this.routeCount++;
+    }
+  }
+
+  drop(): void {
+    this.dropRule ??= this.current;
+  }
+
+  deadLetter(reason: string): void {
+    if (this.deadReason === undefined) {
+      this.deadReason = reason;
+      this.deadRule = this.current;
+    }
+  }
+
+  retract(ruleName: string): void {
+    const i = this.byName.get(ruleName);
+    if (i !== undefined) this.status[i] = OUT;
+  }
+
+  complete(): void {
+    this.completed = true;
+  }
+
+  log(message: string): void {
+    this.options.log?.(this.current, message);
+  }
+
+  evaluate(event: CloudEventLike): RuleOutcome {
+    this.reset();
+    try {
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+        return this.deadOutcome(event, 'the event is not a JSON object', undefined);
+      }
+      this.run(event as EventObject);
+    } catch (err) {
+      // Only an engine bug or an exhausted stack lands here; the event is still accounted for.
+      const message = err instanceof EvalFailure || err instanceof Error ? err.message : String(err);
+      this.deadLetterAs(this.current || undefined, `rule evaluation failed: ${message}`);
+    }
+    return this.outcome(event);
+  }
+
+  private reset(): void {
+    this.status.fill(UNKNOWN);
+    if (this.routeCount > 0) this.routed.fill(0);
+    this.routeCount = 0;
+    this.dropRule = undefined;
+    this.deadReason = undefined;
+    this.deadRule = undefined;
+    this.completed = false;
+    this.current = '';
+  }
+
+  private deadLetterAs(rule: string | undefined, reason: string): void {
+    this.deadReason = reason;
+    this.deadRule = rule;
+  }
+
+  private run(e: EventObject): void {
+    const { rules, status } = this;
+    const n = rules.length;
+    const { maxCycles, mode } = this.options;
+    let cycle = 0;
+    for (;;) {
+      let chosen = -1;
+      for (let i = 0; i < n; i++) {
+        const s = status[i];
+        if (s === MATCH) {
+          chosen = i;
+          break;
+        }
+        if (s !== UNKNOWN) continue;
+        if (rules[i]!.when(e)) {
+          status[i] = MATCH;
+          chosen = i;
+          break;
+        }
+        status[i] = NO_MATCH;
+      }
+      if (chosen < 0) return;
+      const rule = rules[chosen]!;
+      if (++cycle > maxCycles) {
+        this.deadLetterAs(
+          rule.name,
+          `rules did not settle within ${maxCycles} cycles (rule ${rule.name} keeps matching)`,
+        );
+        return;
+      }
+      this.current = rule.name;
+      if (mode === 'once') status[chosen] = OUT;
+      try {
+        for (const stmt of rule.then) stmt(e, this);
+      } catch (err) {
+        const message = err instanceof EvalFailure ? err.message : String(err);
+        this.deadLetterAs(rule.name, `rule ${rule.name} failed: ${message}`);
+        return;
+      }
+      if (this.completed || this.deadReason !== undefined) return;
+      const inv = rule.invalidates;
+      for (let k = 0; k < inv.length; k++) {
+        const j = inv[k]!;
+        if (status[j] !== OUT) status[j] = UNKNOWN;
+      }
+      for (const j of this.volatileRules) if (status[j] !== OUT) status[j] = UNKNOWN;
+    }
+  }
+
+  private deadOutcome(event: unknown, reason: string, rule: string | undefined): RuleOutcome {
+    const out: RuleOutcome = { outcome: 'deadletter', routes: EMPTY, reason, event: event as CloudEventLike };
+    if (rule) out.rule = rule;
+    return out;
+  }
+
+  private outcome(event: CloudEventLike): RuleOutcome {
+    if (this.deadReason !== undefined) return this.deadOutcome(event, this.deadReason, this.deadRule);
+    if (this.dropRule !== undefined) return { outcome: 'dropped', routes: EMPTY, rule: this.dropRule, event };
+    if (this.routeCount === 0) return { outcome: 'routed', routes: this.options.defaultRoutes, event };
+    const { outputs } = this.options;
+    const routes: string[] = [];
+    for (let i = 0; i < outputs.length; i++) if (this.routed[i] === 1) routes.push(outputs[i]!);
+    return { outcome: 'routed', routes, event };
+  }
+}
