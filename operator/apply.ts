@@ -1,0 +1,111 @@
+// Server-side apply with the operator's single field manager: the desired object is the whole
+// truth about the fields eventrunner owns, and the API server merges it with everyone else's.
+import {
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+export const fieldManager = 'eventrunner-operator';
+
+export class Applier {
+  private readonly api: KubernetesObjectApi;
+  /** Count of write requests sent, for metrics and the idle-writes test. */
+  writes = 0;
+
+  constructor(private readonly kc: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+    this.writes++;
+    return this.api.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+  }
+
+  /** Applies only the status subresource (status is written once per reconcile, when it changed). */
+  async applyStatus<T extends KubernetesObject>(obj: T, plural: string): Promise<void> {
+    this.writes++;
+    const [group, version] = (obj.apiVersion ?? '').split('/');
+    const path = `/apis/${group}/${version}/namespaces/${obj.metadata?.namespace}/${plural}/${obj.metadata?.name}/status`;
+    await this.raw('PATCH', path, obj, PatchStrategy.ServerSideApply);
+  }
+
+  async delete(obj: KubernetesObject): Promise<void> {
+    this.writes++;
+    try {
+      await this.api.delete(obj);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** A request the typed clients do not offer (the status subresource of custom resources). */
+  async raw(method: string, path: string, body: unknown, contentType: string): Promise<unknown> {
+    return rawRequest(this.kc, method, `${path}?fieldManager=${fieldManager}&force=true`, body, contentType);
+  }
+}
+
+export class ApiError extends Error {
+  readonly code: number;
+  readonly body: string;
+  constructor(code: number, body: string) {
+    super(`API server answered ${code}: ${body.slice(0, 500)}`);
+    this.name = 'ApiError';
+    this.code = code;
+    this.body = body;
+  }
+}
+
+export async function rawRequest(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  body: unknown,
+  contentType = 'application/json',
+): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const opts: { headers: Record<string, string> } & Record<string, unknown> = { headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  const https = await import('node:https');
+  const url = new URL(path, cluster.server);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        ...opts,
+        method,
+        headers: {
+          ...opts.headers,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(data ? JSON.parse(data) : undefined);
+          else reject(new ApiError(code, data));
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+export function statusCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => statusCode(err) === 404;
+export const isConflict = (err: unknown): boolean => statusCode(err) === 409;
