@@ -1,0 +1,123 @@
+// Validation of CloudEvents 1.0 context attributes (spec "Context Attributes" and the JSON event
+// format). Validates in place and returns the same object: the processor calls this per message,
+// so it walks the keys once and allocates nothing on the happy path.
+import { EventError, EventErrorCode } from './errors.js';
+import type { CloudEvent } from './types.js';
+
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function invalid(attribute: string, message: string): EventError {
+  return new EventError(EventErrorCode.InvalidAttribute, message, { attribute });
+}
+
+export function isRfc3339(value: string): boolean {
+  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** True when a media type says the data is JSON: application/json, text/json or any `+json`. */
+export function isJsonMediaType(mediaType: string | undefined): boolean {
+  if (mediaType === undefined) return true;
+  let end = mediaType.indexOf(';');
+  if (end < 0) end = mediaType.length;
+  const t = mediaType.slice(0, end).trim().toLowerCase();
+  return t === 'application/json' || t === 'text/json' || t.endsWith('+json');
+}
+
+function requiredString(event: Record<string, unknown>, name: string): void {
+  const v = event[name];
+  if (typeof v !== 'string' || v.length === 0) {
+    throw invalid(
+      name,
+      v === undefined || v === null
+        ? `required attribute "${name}" is missing`
+        : `attribute "${name}" must be a non-empty string`,
+    );
+  }
+}
+
+function optionalString(event: Record<string, unknown>, name: string): void {
+  const v = event[name];
+  if (typeof v !== 'string' || v.length === 0) {
+    throw invalid(name, `attribute "${name}" must be a non-empty string when present`);
+  }
+}
+
+/**
+ * Checks that `value` is a CloudEvents 1.0 event in JSON format and returns it typed. Attributes
+ * set to null are removed (the JSON format treats null as absent).
+ */
+export function validateEvent(value: unknown): CloudEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EventError(EventErrorCode.Malformed, 'a CloudEvent must be a JSON object');
+  }
+  const event = value as Record<string, unknown>;
+  const sv = event.specversion;
+  if (sv !== '1.0') {
+    if (sv === undefined || sv === null)
+      throw invalid('specversion', 'required attribute "specversion" is missing');
+    throw new EventError(
+      EventErrorCode.UnsupportedVersion,
+      `attribute "specversion" is ${JSON.stringify(sv)}; only CloudEvents 1.0 ("1.0") is supported`,
+      { attribute: 'specversion' },
+    );
+  }
+  requiredString(event, 'id');
+  requiredString(event, 'source');
+  requiredString(event, 'type');
+  let nulls: string[] | undefined;
+  for (const name in event) {
+    const v = event[name];
+    switch (name) {
+      case 'specversion':
+      case 'id':
+      case 'source':
+      case 'type':
+      case 'data':
+        continue;
+      default:
+    }
+    if (v === null) {
+      (nulls ??= []).push(name);
+      continue;
+    }
+    switch (name) {
+      case 'subject':
+      case 'datacontenttype':
+      case 'dataschema':
+        optionalString(event, name);
+        break;
+      case 'time':
+        if (typeof v !== 'string' || !isRfc3339(v)) {
+          throw invalid('time', `attribute "time" must be an RFC 3339 timestamp, got ${JSON.stringify(v)}`);
+        }
+        break;
+      case 'data_base64':
+        if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) {
+          throw invalid('data_base64', 'attribute "data_base64" must be a base64 string');
+        }
+        if (event.data !== undefined) {
+          throw invalid('data_base64', 'an event cannot have both "data" and "data_base64"');
+        }
+        break;
+      default:
+        if (!ATTRIBUTE_NAME.test(name)) {
+          throw invalid(
+            name,
+            `attribute name ${JSON.stringify(name)} is not valid: CloudEvents attribute names are lower-case letters and digits`,
+          );
+        }
+        if (typeof v === 'string' || typeof v === 'boolean') break;
+        if (typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX) break;
+        throw invalid(
+          name,
+          `extension attribute "${name}" must be a string, boolean or 32-bit integer, got ${JSON.stringify(v)}`,
+        );
+    }
+  }
+  if (nulls) for (const n of nulls) delete event[n];
+  return event as CloudEvent;
+}

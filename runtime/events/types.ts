@@ -1,0 +1,48 @@
+// The CloudEvent as eventrunner passes it around: the structured-mode JSON object itself
+// (CloudEvents 1.0 JSON format). Plain objects, not SDK classes, because the processor handles
+// every event on its hot path and rules read `event.data.…` straight from it.
+
+/** A validated CloudEvents 1.0 event in its JSON-format shape. */
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  /** The payload when it is JSON (datacontenttype JSON or absent), or a string for textual types. */
+  data?: unknown;
+  /** The payload, base64-encoded, when it is not JSON. Never set together with `data`. */
+  data_base64?: string;
+  /** Extension attributes: lower-case alphanumeric names, string/integer/boolean values. */
+  [extension: string]: unknown;
+}
+
+/** How raw JSON (a body that is not a CloudEvent) becomes one; mirrors EventSource spec.conversion. */
+export interface ConversionSettings {
+  /** `type` when typeFrom is unset or finds no non-empty string. */
+  defaultType: string;
+  /** JSON pointer (RFC 6901) whose string value becomes `type`. */
+  typeFrom?: string;
+  /** `source` when sourceFrom is unset or finds nothing. */
+  defaultSource?: string;
+  /** JSON pointer whose string value becomes `source`. */
+  sourceFrom?: string;
+  /** JSON pointer to a producer-assigned id (string or number); absent: a random UUID. */
+  idFrom?: string;
+  /** JSON pointer whose string value becomes `subject`. */
+  subjectFrom?: string;
+  /** JSON pointer to an RFC 3339 timestamp that becomes `time`; absent: arrival time. */
+  timeFrom?: string;
+}
+
+/** Where `source` points when neither the body nor the settings name one. */
+export const FALLBACK_SOURCE = '/eventrunner/ingest';
+
+/** Reads message headers; `@nats-io/nats-core` MsgHdrs satisfies it. */
+export interface HeaderReader {
+  keys(): string[];
+  get(key: string): string;
+}
