@@ -1,0 +1,174 @@
+// Condition types and reasons of the three kinds, in one place, and pure helpers for lists in
+// the metav1.Condition shape. Reasons are CamelCase and stable: users alert on them.
+import type { Condition } from './generated/types.js';
+
+export type { Condition } from './generated/types.js';
+
+export const ConditionType = {
+  /** Summary of every other condition of the object. */
+  Ready: 'Ready',
+  StreamReady: 'StreamReady',
+  IngestReady: 'IngestReady',
+  RulesValid: 'RulesValid',
+  ConsumerReady: 'ConsumerReady',
+  WorkloadReady: 'WorkloadReady',
+  SinksReady: 'SinksReady',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Which conditions each kind reports; Ready is True only when all the others are. */
+export const conditionTypesByKind = {
+  EventSource: [ConditionType.Ready, ConditionType.StreamReady, ConditionType.IngestReady],
+  Pipeline: [
+    ConditionType.Ready,
+    ConditionType.RulesValid,
+    ConditionType.ConsumerReady,
+    ConditionType.WorkloadReady,
+    ConditionType.SinksReady,
+  ],
+  Sink: [ConditionType.Ready],
+} as const satisfies Record<string, readonly ConditionType[]>;
+
+export const ConditionReason = {
+  // Shared
+  Reconciling: 'Reconciling',
+  Ready: 'Ready',
+  NotReady: 'NotReady',
+  InvalidSpec: 'InvalidSpec',
+  SecretNotFound: 'SecretNotFound',
+  Suspended: 'Suspended',
+  // EventSource
+  StreamCreated: 'StreamCreated',
+  StreamUpdated: 'StreamUpdated',
+  StreamError: 'StreamError',
+  NatsUnavailable: 'NatsUnavailable',
+  IngestAvailable: 'IngestAvailable',
+  IngestProgressing: 'IngestProgressing',
+  IngestUnavailable: 'IngestUnavailable',
+  // Pipeline
+  RulesCompiled: 'RulesCompiled',
+  RulesInvalid: 'RulesInvalid',
+  ConsumerCreated: 'ConsumerCreated',
+  ConsumerError: 'ConsumerError',
+  EventSourceNotFound: 'EventSourceNotFound',
+  EventSourceNotReady: 'EventSourceNotReady',
+  WorkloadAvailable: 'WorkloadAvailable',
+  WorkloadProgressing: 'WorkloadProgressing',
+  WorkloadUnavailable: 'WorkloadUnavailable',
+  SinksReady: 'SinksReady',
+  SinkNotFound: 'SinkNotFound',
+  SinkNotReady: 'SinkNotReady',
+  // Sink
+  ProbeSucceeded: 'ProbeSucceeded',
+  ConnectionFailed: 'ConnectionFailed',
+  AuthenticationFailed: 'AuthenticationFailed',
+  SchemaCreated: 'SchemaCreated',
+  SchemaMismatch: 'SchemaMismatch',
+  TableNotFound: 'TableNotFound',
+} as const;
+export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
+
+export type ConditionStatus = Condition['status'];
+
+/** A condition as a reconciler computes it; time and generation are filled in by setCondition. */
+export interface ConditionInput {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: ConditionReason;
+  message: string;
+}
+
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+  return findCondition(conditions, type)?.status === 'True';
+}
+
+/**
+ * Returns a new list with `input` set. lastTransitionTime moves only when the status flips, so a
+ * status computed twice from the same state is identical and writes nothing. Order is kept.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  input: ConditionInput,
+  observedGeneration: number,
+  now: Date,
+): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === input.type);
+  const previous = i >= 0 ? list[i] : undefined;
+  const next: Condition = {
+    type: input.type,
+    status: input.status,
+    observedGeneration,
+    lastTransitionTime:
+      previous && previous.status === input.status ? previous.lastTransitionTime : rfc3339(now),
+    reason: input.reason,
+    message: input.message,
+  };
+  if (i >= 0) list[i] = next;
+  else list.push(next);
+  return list;
+}
+
+/**
+ * The Ready summary: True when every other listed type is True; otherwise False (or Unknown when
+ * nothing is False) carrying the reason and message of the first condition that is not True.
+ */
+export function readyFrom(conditions: readonly Condition[], types: readonly string[]): ConditionInput {
+  const others = types.filter((t) => t !== ConditionType.Ready);
+  const notTrue = others
+    .map((t) => findCondition(conditions, t) ?? missing(t))
+    .filter((c) => c.status !== 'True');
+  if (notTrue.length === 0) {
+    return { type: ConditionType.Ready, status: 'True', reason: ConditionReason.Ready, message: 'Ready' };
+  }
+  const first = notTrue.find((c) => c.status === 'False') ?? notTrue[0]!;
+  return {
+    type: ConditionType.Ready,
+    status: first.status === 'False' ? 'False' : 'Unknown',
+    reason: first.reason as ConditionReason,
+    message: `${first.type}: ${first.message}`,
+  };
+}
+
+function missing(type: string): Condition {
+  return {
+    type,
+    status: 'Unknown',
+    reason: ConditionReason.Reconciling,
+    message: 'not yet observed',
+    lastTransitionTime: '',
+  };
+}
+
+/** True when two condition lists say the same (ignoring order), so status writes can be skipped. */
+export function conditionsEqual(
+  a: readonly Condition[] | undefined,
+  b: readonly Condition[] | undefined,
+): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x.length !== y.length) return false;
+  return x.every((c) => {
+    const d = findCondition(y, c.type);
+    return (
+      d !== undefined &&
+      d.status === c.status &&
+      d.reason === c.reason &&
+      d.message === c.message &&
+      d.lastTransitionTime === c.lastTransitionTime &&
+      d.observedGeneration === c.observedGeneration
+    );
+  });
+}
+
+/** metav1.Time serializes with second precision; matching it keeps round-trips stable. */
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

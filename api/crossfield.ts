@@ -1,0 +1,170 @@
+// The CEL `x-kubernetes-validations` of api/schema/, in TypeScript, so `eventrunner validate` and
+// every other offline check reject what the API server rejects. Keyed by the rule's `$id`; a unit
+// test fails when a CEL rule has no twin here (rules on `oldSelf` cannot run offline and are exempt).
+import { MAX_WORKLOAD_NAME } from './schema/common.js';
+import { STANDARD_COLUMNS } from './schema/sink.js';
+import { parseDuration } from './units.js';
+
+export type Path = (string | number)[];
+export interface Issue {
+  /** Path of the offending field from the object root, e.g. ['spec', 'outputs', 1, 'name']. */
+  path: Path;
+  message: string;
+}
+
+type Obj = Record<string, unknown>;
+type Check = (object: Obj) => Issue[];
+
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let v = value;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function durationMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined; // the schema check reports the malformed value
+  }
+}
+
+/** Indexes of entries whose key occurs more than once; the later ones, as CEL's exists_one flags them all. */
+function duplicates(items: unknown[], key: (item: unknown) => unknown): number[] {
+  const seen = new Map<unknown, number>();
+  for (const item of items) seen.set(key(item), (seen.get(key(item)) ?? 0) + 1);
+  return items.flatMap((item, i) => ((seen.get(key(item)) ?? 0) > 1 ? [i] : []));
+}
+
+const workloadName: Check = (o) => {
+  const name = at(o, 'metadata', 'name');
+  if (typeof name !== 'string') return [];
+  const ok = name.length <= MAX_WORKLOAD_NAME && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name);
+  return ok
+    ? []
+    : [
+        {
+          path: ['metadata', 'name'],
+          message: `must start with a letter, contain only a-z, 0-9 and '-', and be at most ${MAX_WORKLOAD_NAME} characters`,
+        },
+      ];
+};
+
+function positiveDuration(path: Path, value: unknown): Issue[] {
+  const ms = durationMs(value);
+  return ms === 0 ? [{ path, message: 'must be greater than 0' }] : [];
+}
+
+export const checks: Record<string, Check> = {
+  'es-name': workloadName,
+  'pl-name': workloadName,
+
+  'es-ingest-protocol': (o) =>
+    at(o, 'spec', 'ingest', 'http', 'enabled') === false &&
+    at(o, 'spec', 'ingest', 'grpc', 'enabled') === false
+      ? [{ path: ['spec', 'ingest'], message: 'at least one of http and grpc must be enabled' }]
+      : [],
+  'es-ingest-ports': (o) => {
+    const ingest = at(o, 'spec', 'ingest');
+    const both = at(ingest, 'http', 'enabled') !== false && at(ingest, 'grpc', 'enabled') !== false;
+    return both && at(ingest, 'http', 'port') === at(ingest, 'grpc', 'port')
+      ? [{ path: ['spec', 'ingest', 'grpc', 'port'], message: 'http.port and grpc.port must differ' }]
+      : [];
+  },
+  'es-auth-secret': (o) =>
+    at(o, 'spec', 'ingest', 'auth', 'enabled') !== false &&
+    at(o, 'spec', 'ingest', 'auth', 'tokensSecretRef') === undefined
+      ? [
+          {
+            path: ['spec', 'ingest', 'auth', 'tokensSecretRef'],
+            message:
+              'required while ingest.auth.enabled is true (set it to false to accept unauthenticated events)',
+          },
+        ]
+      : [],
+  'es-duplicate-window': (o) => {
+    const maxAge = durationMs(at(o, 'spec', 'stream', 'maxAge'));
+    const window = durationMs(at(o, 'spec', 'stream', 'duplicateWindow'));
+    return maxAge !== undefined && window !== undefined && maxAge !== 0 && window > maxAge
+      ? [
+          {
+            path: ['spec', 'stream', 'duplicateWindow'],
+            message: 'duplicateWindow must not be longer than maxAge',
+          },
+        ]
+      : [];
+  },
+
+  'pl-ack-wait-positive': (o) =>
+    positiveDuration(['spec', 'delivery', 'ackWait'], at(o, 'spec', 'delivery', 'ackWait')),
+  'pl-backoff-positive': (o) =>
+    list(at(o, 'spec', 'delivery', 'backoff')).flatMap((d, i) =>
+      positiveDuration(['spec', 'delivery', 'backoff', i], d),
+    ),
+  'pl-backoff-max-deliver': (o) => {
+    const backoff = at(o, 'spec', 'delivery', 'backoff');
+    const maxDeliver = at(o, 'spec', 'delivery', 'maxDeliver');
+    return Array.isArray(backoff) && typeof maxDeliver === 'number' && backoff.length >= maxDeliver
+      ? [{ path: ['spec', 'delivery', 'backoff'], message: 'backoff must list fewer delays than maxDeliver' }]
+      : [];
+  },
+  'pl-outputs-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'outputs')), (x) => at(x, 'name')).map((i) => ({
+      path: ['spec', 'outputs', i, 'name'],
+      message: `output names must be unique; ${JSON.stringify(at(o, 'spec', 'outputs', i, 'name'))} is declared more than once`,
+    })),
+  'pl-sources-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'sources')), (x) => at(x, 'eventSource')).map((i) => ({
+      path: ['spec', 'sources', i, 'eventSource'],
+      message: 'each eventSource may appear once; list all its types in one entry',
+    })),
+  'pl-default-outputs-declared': (o) => {
+    const declared = new Set(list(at(o, 'spec', 'outputs')).map((x) => at(x, 'name')));
+    return list(at(o, 'spec', 'defaultOutputs')).flatMap((d, i) =>
+      declared.has(d)
+        ? []
+        : [
+            {
+              path: ['spec', 'defaultOutputs', i],
+              message: `defaultOutputs must name outputs declared in spec.outputs; ${JSON.stringify(d)} is not declared`,
+            },
+          ],
+    );
+  },
+
+  'sk-exactly-one': (o) => {
+    const n =
+      Number(at(o, 'spec', 'scylla') !== undefined) + Number(at(o, 'spec', 'clickhouse') !== undefined);
+    return n === 1 ? [] : [{ path: ['spec'], message: 'exactly one of scylla or clickhouse must be set' }];
+  },
+  'sk-columns-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'columns')), (c) => String(at(c, 'name')).toLowerCase()).map((i) => ({
+      path: ['spec', 'columns', i, 'name'],
+      message: 'column names must be unique (case-insensitive)',
+    })),
+  'sk-column-reserved': (o) =>
+    list(at(o, 'spec', 'columns')).flatMap((c, i) => {
+      const name = at(c, 'name');
+      return typeof name === 'string' && (STANDARD_COLUMNS as readonly string[]).includes(name.toLowerCase())
+        ? [
+            {
+              path: ['spec', 'columns', i, 'name'],
+              message: `column name ${name} is a standard column (${STANDARD_COLUMNS.join(', ')}); choose another name`,
+            },
+          ]
+        : [];
+    }),
+};
+
+/** Runs the offline twins of the given CEL rule ids on an object. */
+export function crossFieldIssues(object: Obj, ruleIds: readonly string[]): Issue[] {
+  return ruleIds.flatMap((id) => checks[id]?.(object) ?? []);
+}

@@ -1,0 +1,228 @@
+// EventSource: a JetStream stream plus the ingest Deployment/Service that accepts events over
+// HTTP and gRPC, turns raw JSON into CloudEvents 1.0 and publishes them with Nats-Msg-Id = event id.
+import {
+  ageColumn,
+  conditionsSchema,
+  observedGenerationSchema,
+  readyColumn,
+  resources,
+  secretKeyRef,
+  workloadNameRule,
+  type KindDefinition,
+} from './common.js';
+import { bool, bytes, duration, enumOf, int, JSON_POINTER_PATTERN, obj, str, type Schema } from './dsl.js';
+
+function port(name: string, protocol: string, def: number): Schema {
+  return obj(
+    name,
+    `${protocol} listener of the ingest pods.`,
+    {
+      enabled: bool(`Serve ${protocol}. At least one of http and grpc must be enabled.`, { default: true }),
+      port: int(`Container and Service port for ${protocol}.`, { minimum: 1, maximum: 65535, default: def }),
+    },
+    { default: {} },
+  );
+}
+
+function pointer(description: string): Schema {
+  return str(description, { pattern: JSON_POINTER_PATTERN, maxLength: 256 });
+}
+
+const ingest = obj(
+  'EventSourceIngest',
+  'The ingest Deployment and Service that accept events and publish them to the stream.',
+  {
+    http: port('EventSourceHttp', 'HTTP', 8080),
+    grpc: port('EventSourceGrpc', 'gRPC', 9090),
+    replicas: int('Number of ingest pods.', { minimum: 0, maximum: 100, default: 1 }),
+    auth: obj(
+      'EventSourceAuth',
+      'Bearer-token authentication of producers.',
+      {
+        enabled: bool(
+          'Require an `Authorization: Bearer <token>` header (gRPC: `authorization` metadata) on every request. Set to false only for trusted networks.',
+          { default: true },
+        ),
+        tokensSecretRef: secretKeyRef(
+          'TokensSecretRef',
+          'Secret holding the accepted tokens; required while auth is enabled. Tokens are rotated by editing the Secret; no restart is needed.',
+          'Key holding the tokens, one per line. When omitted, every value of the Secret is an accepted token.',
+        ),
+      },
+      { default: {} },
+    ),
+    maxBodyBytes: bytes(
+      'Largest accepted request body (one event or one batch), e.g. 1Mi; larger requests get HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
+      { default: '1Mi' },
+    ),
+    resources: resources('IngestResources', 'ingest'),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        $id: 'es-ingest-protocol',
+        rule: 'self.http.enabled || self.grpc.enabled',
+        message: 'at least one of http and grpc must be enabled',
+      },
+      {
+        $id: 'es-ingest-ports',
+        rule: '!self.http.enabled || !self.grpc.enabled || self.http.port != self.grpc.port',
+        message: 'http.port and grpc.port must differ',
+        fieldPath: '.grpc.port',
+      },
+    ],
+  },
+);
+
+const conversion = obj(
+  'EventSourceConversion',
+  'How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.',
+  {
+    defaultType: str('CloudEvents `type` when typeFrom is unset or finds nothing.', {
+      default: 'io.eventrunner.raw',
+      minLength: 1,
+      maxLength: 256,
+    }),
+    typeFrom: pointer('JSON pointer into the body whose string value becomes the CloudEvents `type`.'),
+    defaultSource: str(
+      'CloudEvents `source` when sourceFrom is unset or finds nothing. Defaults to /eventsources/<namespace>/<name>.',
+      { minLength: 1, maxLength: 512 },
+    ),
+    sourceFrom: pointer('JSON pointer into the body whose string value becomes the CloudEvents `source`.'),
+    idFrom: pointer(
+      'JSON pointer to a producer-assigned id. Retries carrying the same id are deduplicated within stream.duplicateWindow; without it every request gets a fresh UUID.',
+    ),
+    subjectFrom: pointer('JSON pointer whose value becomes the CloudEvents `subject`.'),
+    timeFrom: pointer(
+      'JSON pointer to an RFC 3339 timestamp that becomes the CloudEvents `time`; default: arrival time.',
+    ),
+  },
+  { default: {} },
+);
+
+const stream = obj(
+  'EventSourceStream',
+  'The JetStream stream that stores accepted events until every Pipeline has consumed them.',
+  {
+    maxAge: duration('Discard events older than this, e.g. 72h; 0 keeps them until maxBytes is reached.', {
+      default: '72h',
+    }),
+    maxBytes: bytes('Largest size of the stream, e.g. 10Gi; the oldest events are discarded beyond it.', {
+      default: '1Gi',
+    }),
+    replicas: int(
+      'Copies of the stream kept by the NATS cluster (1 on a single server, 3 for fault tolerance).',
+      {
+        minimum: 1,
+        maximum: 5,
+        default: 1,
+      },
+    ),
+    storage: enumOf(
+      'Where the stream keeps its data: file (durable) or memory (lost when NATS restarts). Immutable: JetStream cannot move a stream between storage types.',
+      ['file', 'memory'],
+      {
+        default: 'file',
+        'x-kubernetes-validations': [
+          {
+            $id: 'es-storage-immutable',
+            rule: 'self == oldSelf',
+            message: 'storage is immutable; create a new EventSource to change it',
+            $transition: true,
+          },
+        ],
+      },
+    ),
+    duplicateWindow: duration(
+      'Window in which a second event with the same id is dropped as a duplicate (Nats-Msg-Id); at most maxAge.',
+      { default: '2m' },
+    ),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        $id: 'es-duplicate-window',
+        rule: "duration(self.maxAge) == duration('0s') || duration(self.duplicateWindow) <= duration(self.maxAge)",
+        message: 'duplicateWindow must not be longer than maxAge',
+        fieldPath: '.duplicateWindow',
+      },
+    ],
+  },
+);
+
+const spec = obj(
+  'EventSourceSpec',
+  'Desired state of the EventSource.',
+  {
+    ingest,
+    conversion,
+    stream,
+    deletionPolicy: enumOf(
+      'What happens to the stream and its events when the EventSource is deleted: Delete removes it, Retain leaves it in NATS.',
+      ['Delete', 'Retain'],
+      { default: 'Delete' },
+    ),
+  },
+  {
+    // On spec rather than on ingest.auth: the defaulted auth ({enabled: true}) fails it on purpose,
+    // and the API server refuses a default that fails its own rules.
+    'x-kubernetes-validations': [
+      {
+        $id: 'es-auth-secret',
+        rule: '!self.ingest.auth.enabled || has(self.ingest.auth.tokensSecretRef)',
+        message:
+          'ingest.auth.tokensSecretRef is required while ingest.auth.enabled is true (set it to false to accept unauthenticated events)',
+        fieldPath: '.ingest.auth.tokensSecretRef',
+        reason: 'FieldValueRequired',
+      },
+    ],
+  },
+);
+
+const status = obj('EventSourceStatus', 'Observed state of the EventSource, written by the operator.', {
+  observedGeneration: observedGenerationSchema,
+  conditions: conditionsSchema,
+  stream: obj('EventSourceStreamStatus', 'The JetStream stream as last observed.', {
+    name: str('Name of the stream in NATS, derived from namespace and name.'),
+    messages: int('Events currently stored.', { minimum: 0, format: 'int64' }),
+    bytes: int('Bytes currently stored.', { minimum: 0, format: 'int64' }),
+  }),
+  endpoints: obj('EventSourceEndpoints', 'In-cluster addresses producers send events to.', {
+    http: str('HTTP endpoint, e.g. http://shop-ingest.default.svc:8080/events.'),
+    grpc: str('gRPC endpoint (host:port).'),
+  }),
+  ingest: obj('EventSourceIngestStatus', 'The ingest Deployment as last observed.', {
+    replicas: int('Ingest pods that exist.', { minimum: 0 }),
+    readyReplicas: int('Ingest pods that are ready.', { minimum: 0 }),
+  }),
+});
+
+export const eventSource: KindDefinition = {
+  kind: 'EventSource',
+  plural: 'eventsources',
+  singular: 'eventsource',
+  shortNames: ['es'],
+  description:
+    'EventSource accepts events over HTTP and gRPC, converts them to CloudEvents and stores them in a JetStream stream that Pipelines consume.',
+  spec,
+  status,
+  rootValidations: [workloadNameRule('es-name', 'ingest Service and Deployment')],
+  printerColumns: [
+    readyColumn(),
+    {
+      name: 'Stream',
+      type: 'string',
+      jsonPath: '.status.stream.name',
+      description: 'JetStream stream name.',
+    },
+    {
+      name: 'Endpoint',
+      type: 'string',
+      jsonPath: '.status.endpoints.http',
+      description: 'HTTP ingest endpoint.',
+    },
+    ageColumn(),
+  ],
+};

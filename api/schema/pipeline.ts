@@ -1,0 +1,262 @@
+// Pipeline: a durable JetStream consumer on one or more EventSources plus a processor Deployment
+// that runs the GRL rules on every event and writes it to the outputs the rules route it to.
+import {
+  ageColumn,
+  conditionsSchema,
+  objectName,
+  observedGenerationSchema,
+  readyColumn,
+  resources,
+  workloadNameRule,
+  type KindDefinition,
+} from './common.js';
+import { arr, bool, bytes, duration, enumOf, int, obj, str } from './dsl.js';
+
+/** Output names are what rules pass to Route("..."): identifiers, so GRL strings stay simple. */
+export const OUTPUT_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_-]*$';
+/** CloudEvents type filters: literal types, `*` for one dot-separated segment, `>` for the rest. */
+export const TYPE_FILTER_PATTERN = '^((\\*|[^\\s.*>]+)(\\.(\\*|[^\\s.*>]+))*(\\.>)?|>)$';
+
+const positiveDuration = (what: string) => ({
+  $id: `pl-${what}-positive`,
+  rule: "duration(self) > duration('0s')",
+  message: 'must be greater than 0',
+});
+
+const source = obj(
+  'PipelineSource',
+  'One EventSource the Pipeline consumes, optionally filtered by CloudEvents type.',
+  {
+    eventSource: objectName('Name of an EventSource in the same namespace.'),
+    types: arr(
+      'CloudEvents types to consume, e.g. com.shop.order.* ; `*` matches one dot-separated segment and `>` all remaining ones. Empty or omitted: every event.',
+      str('A CloudEvents type or a pattern with * and >.', {
+        minLength: 1,
+        maxLength: 256,
+        pattern: TYPE_FILTER_PATTERN,
+        $hint:
+          'a CloudEvents type such as com.shop.order.created, optionally with * for one segment or a final > for the rest',
+      }),
+      { maxItems: 32, 'x-kubernetes-list-type': 'set' },
+    ),
+  },
+  { required: ['eventSource'] },
+);
+
+const output = obj(
+  'PipelineOutput',
+  'A named destination that rules route events to with Route("<name>").',
+  {
+    name: str('Name used by Route() in the rules and by defaultOutputs; unique within the Pipeline.', {
+      minLength: 1,
+      maxLength: 63,
+      pattern: OUTPUT_NAME_PATTERN,
+      $hint: 'an identifier (letters, digits, _ and -, starting with a letter)',
+    }),
+    sink: objectName('Name of a Sink in the same namespace that receives the events routed here.'),
+  },
+  { required: ['name', 'sink'] },
+);
+
+const spec = obj(
+  'PipelineSpec',
+  'Desired state of the Pipeline.',
+  {
+    sources: arr('EventSources the Pipeline consumes; each EventSource may appear once.', source, {
+      minItems: 1,
+      maxItems: 16,
+    }),
+    rules: str(
+      'Rules in GRL (the Grule Rule Language) evaluated on every event; see docs/rules.md. Empty: every event goes to defaultOutputs.',
+      { maxLength: 262144, default: '' },
+    ),
+    ruleEngine: obj(
+      'PipelineRuleEngine',
+      'How rules execute for each event.',
+      {
+        mode: enumOf(
+          'once: a rule fires at most once per event (predictable, the default). refire: Grule semantics, a rule whose condition still holds fires again in the next cycle until Retract() or maxCycles.',
+          ['once', 'refire'],
+          { default: 'once' },
+        ),
+        maxCycles: int(
+          'Most rule firings per event; an event that reaches it is dead-lettered (Grule: MaxCycle).',
+          { minimum: 1, maximum: 1000000, default: 5000 },
+        ),
+      },
+      { default: {} },
+    ),
+    outputs: arr('Destinations events can be routed to; names must be unique.', output, {
+      minItems: 1,
+      maxItems: 32,
+    }),
+    defaultOutputs: arr(
+      'Outputs receiving events that no rule routed or dropped. Omitted: all outputs. Empty list: such events are dropped.',
+      str('Name of a declared output.', { maxLength: 63 }),
+      { maxItems: 32, 'x-kubernetes-list-type': 'set' },
+    ),
+    delivery: obj(
+      'PipelineDelivery',
+      'Redelivery of events whose writes failed transiently (JetStream consumer settings).',
+      {
+        maxDeliver: int('Deliveries of one event before it is dead-lettered.', {
+          minimum: 1,
+          maximum: 1000,
+          default: 5,
+        }),
+        ackWait: duration('How long a delivery may stay unacknowledged before JetStream redelivers it.', {
+          default: '30s',
+          'x-kubernetes-validations': [positiveDuration('ack-wait')],
+        }),
+        backoff: arr(
+          'Delays before each redelivery after a failure, e.g. [1s, 10s, 60s]; the last repeats. Fewer entries than maxDeliver.',
+          duration('A redelivery delay.', { 'x-kubernetes-validations': [positiveDuration('backoff')] }),
+          { maxItems: 20 },
+        ),
+        maxAckPending: int(
+          'Events delivered but not yet acknowledged, across all replicas; bounds memory and applies backpressure.',
+          { minimum: 1, maximum: 100000, default: 1000 },
+        ),
+      },
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            $id: 'pl-backoff-max-deliver',
+            rule: '!has(self.backoff) || self.backoff.size() < self.maxDeliver',
+            message: 'backoff must list fewer delays than maxDeliver',
+            fieldPath: '.backoff',
+          },
+        ],
+      },
+    ),
+    deadLetter: obj(
+      'PipelineDeadLetter',
+      'The dead-letter stream of this Pipeline, holding events that could not be processed with the reason in headers.',
+      {
+        maxAge: duration('Keep dead letters this long, e.g. 168h; 0 keeps them until maxBytes is reached.', {
+          default: '168h',
+        }),
+        maxBytes: bytes(
+          'Largest size of the dead-letter stream; the oldest dead letters are discarded beyond it.',
+          {
+            default: '1Gi',
+          },
+        ),
+      },
+      { default: {} },
+    ),
+    replicas: int('Number of processor pods; the scale subresource (HPA, KEDA, kubectl scale) sets it.', {
+      minimum: 0,
+      maximum: 100,
+      default: 1,
+    }),
+    suspend: bool('Stop processing: the processor scales to zero and the consumer keeps its position.', {
+      default: false,
+    }),
+    resources: resources('ProcessorResources', 'processor'),
+  },
+  {
+    required: ['sources', 'outputs'],
+    'x-kubernetes-validations': [
+      {
+        $id: 'pl-outputs-unique',
+        rule: 'self.outputs.all(o, self.outputs.exists_one(p, p.name == o.name))',
+        message: 'output names must be unique',
+        fieldPath: '.outputs',
+      },
+      {
+        $id: 'pl-sources-unique',
+        rule: 'self.sources.all(s, self.sources.exists_one(t, t.eventSource == s.eventSource))',
+        message: 'each eventSource may appear once; list all its types in one entry',
+        fieldPath: '.sources',
+      },
+      {
+        $id: 'pl-default-outputs-declared',
+        rule: '!has(self.defaultOutputs) || self.defaultOutputs.all(d, self.outputs.exists(o, o.name == d))',
+        message: 'defaultOutputs must name outputs declared in spec.outputs',
+        fieldPath: '.defaultOutputs',
+      },
+    ],
+  },
+);
+
+const ruleError = obj('RuleError', 'A rule compile error, positioned in spec.rules.', {
+  line: int('Line in spec.rules, starting at 1.', { minimum: 0 }),
+  column: int('Column, starting at 1.', { minimum: 0 }),
+  message: str('What is wrong and how to fix it.'),
+  rule: str('Name of the rule the error is in, when known.'),
+});
+
+const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by the operator.', {
+  observedGeneration: observedGenerationSchema,
+  phase: enumOf(
+    'Summary for humans: Pending (being set up), Running, Degraded (running with a problem, see conditions), Suspended, Failed (cannot run, see conditions).',
+    ['Pending', 'Running', 'Degraded', 'Suspended', 'Failed'],
+  ),
+  conditions: conditionsSchema,
+  replicas: int('Processor pods that exist (the scale subresource reads it).', { minimum: 0 }),
+  readyReplicas: int('Processor pods that are ready.', { minimum: 0 }),
+  selector: str('Label selector of the processor pods, for the scale subresource (HPA).'),
+  lag: int('Events in the sources not yet delivered to the Pipeline (consumer pending).', {
+    minimum: 0,
+    format: 'int64',
+  }),
+  deadLetters: int('Events in the dead-letter stream.', { minimum: 0, format: 'int64' }),
+  consumer: obj(
+    'PipelineConsumerStatus',
+    'JetStream objects of the Pipeline, named from namespace and name.',
+    {
+      name: str('Name of the durable consumer.'),
+      deadLetterStream: str('Name of the dead-letter stream.'),
+    },
+  ),
+  rules: obj('PipelineRulesStatus', 'Result of compiling spec.rules.', {
+    count: int('Rules compiled from the running version.', { minimum: 0 }),
+    errors: arr('Compile errors of the current spec.rules; empty when it compiles.', ruleError, {
+      maxItems: 100,
+    }),
+  }),
+  summary: obj('PipelineSummary', 'One-line summaries shown by kubectl get -o wide.', {
+    sources: str('EventSources consumed, comma-separated.'),
+    outputs: str('Outputs as name=sink, comma-separated.'),
+  }),
+});
+
+export const pipeline: KindDefinition = {
+  kind: 'Pipeline',
+  plural: 'pipelines',
+  singular: 'pipeline',
+  shortNames: ['pl'],
+  description:
+    'Pipeline consumes events from EventSources, evaluates GRL rules on each and writes it to the Sinks of the outputs the rules route it to, acknowledging only after every write succeeded.',
+  spec,
+  status,
+  rootValidations: [workloadNameRule('pl-name', 'processor Deployment')],
+  printerColumns: [
+    readyColumn(),
+    { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Processor pods.' },
+    { name: 'Lag', type: 'integer', jsonPath: '.status.lag', description: 'Events not yet delivered.' },
+    { name: 'DLQ', type: 'integer', jsonPath: '.status.deadLetters', description: 'Events dead-lettered.' },
+    ageColumn(),
+    {
+      name: 'Sources',
+      type: 'string',
+      jsonPath: '.status.summary.sources',
+      description: 'EventSources consumed.',
+      priority: 1,
+    },
+    {
+      name: 'Outputs',
+      type: 'string',
+      jsonPath: '.status.summary.outputs',
+      description: 'Outputs and their Sinks.',
+      priority: 1,
+    },
+  ],
+  scale: {
+    specReplicasPath: '.spec.replicas',
+    statusReplicasPath: '.status.replicas',
+    labelSelectorPath: '.status.selector',
+  },
+};

@@ -1,0 +1,176 @@
+// Offline validation of eventrunner objects with ajv, from the same schemas as the CRDs: OpenAPI
+// checks and defaults, unknown fields rejected (as `kubectl apply` does by default), plus the
+// TypeScript twins of the CEL rules. The operator, the runtime and `eventrunner validate` share it.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { crossFieldIssues, type Issue, type Path } from './crossfield.js';
+import { objectSchema } from './gen/crd.js';
+import type { EventSource, Pipeline, Sink } from './generated/types.js';
+import { API_VERSION, kinds, type KindDefinition } from './schema/index.js';
+import { hints, materializeDefaults, stripInternal, walk, type Schema } from './schema/dsl.js';
+
+export type { Issue, Path } from './crossfield.js';
+export type Resource = EventSource | Pipeline | Sink;
+
+export interface ValidationResult<T> {
+  /** The input after defaulting (a copy); meaningful only when `issues` is empty. */
+  value: T;
+  issues: Issue[];
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+/** The OpenAPI schema as ajv reads it: no Kubernetes extensions, unknown fields forbidden. */
+function ajvSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(ajvSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k.startsWith('x-kubernetes-')) continue;
+    out[k] = k === 'default' || k === 'enum' ? v : ajvSchema(v);
+  }
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+function kindSchema(def: KindDefinition): unknown {
+  const s = stripInternal(materializeDefaults(objectSchema(def))) as Schema;
+  s.required = ['apiVersion', 'kind', 'metadata', 'spec'];
+  s.properties!.apiVersion = { type: 'string', enum: [API_VERSION] };
+  s.properties!.kind = { type: 'string', enum: [def.kind] };
+  s.properties!.metadata = {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
+      namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    },
+  };
+  return ajvSchema(s);
+}
+
+function ruleIds(def: KindDefinition): string[] {
+  const ids = (def.rootValidations ?? []).filter((r) => !r.$transition).map((r) => r.$id);
+  for (const part of [def.spec, def.status]) {
+    walk(part, (s) => {
+      for (const r of s['x-kubernetes-validations'] ?? []) if (!r.$transition) ids.push(r.$id);
+    });
+  }
+  return ids;
+}
+
+let hintsByPattern: Map<string, string> | undefined;
+
+/** What each pattern accepts, in words: the schema's `$hint`, else the shared wording in dsl.ts. */
+function patternHints(): Map<string, string> {
+  if (hintsByPattern) return hintsByPattern;
+  hintsByPattern = new Map(Object.entries(hints));
+  for (const def of kinds) {
+    for (const part of [def.spec, def.status]) {
+      walk(part, (s) => {
+        if (s.pattern && s.$hint) hintsByPattern!.set(s.pattern, s.$hint);
+      });
+    }
+  }
+  return hintsByPattern;
+}
+
+let compiled: Map<string, { fn: ValidateFunction; ruleIds: string[] }> | undefined;
+
+function validators(): Map<string, { fn: ValidateFunction; ruleIds: string[] }> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  addFormats(ajv);
+  compiled = new Map(
+    kinds.map((def) => [def.kind, { fn: ajv.compile(kindSchema(def) as object), ruleIds: ruleIds(def) }]),
+  );
+  return compiled;
+}
+
+/** Every offline CEL twin the kind needs, for the test that keeps CEL and TypeScript in step. */
+export function celRuleIds(def: KindDefinition): string[] {
+  return ruleIds(def);
+}
+
+function toPath(instancePath: string): Path {
+  if (!instancePath) return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^(0|[1-9][0-9]*)$/.test(p) ? Number(p) : p));
+}
+
+function describe(e: ErrorObject): { path: Path; message: string } {
+  const path = toPath(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { path: [...path, String(p.missingProperty)], message: 'required field is missing' };
+    case 'additionalProperties':
+      return { path: [...path, String(p.additionalProperty)], message: 'unknown field' };
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'pattern': {
+      const hint = patternHints().get(String(p.pattern));
+      return { path, message: hint ? `must be ${hint}` : `must match the pattern ${String(p.pattern)}` };
+    }
+    case 'anyOf':
+      return { path, message: 'must be an integer or a string' };
+    default:
+      return { path, message: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+/** Human form of a path: spec.outputs[1].name */
+export function formatPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+export function validateResource(input: unknown): ValidationResult<Resource> {
+  const value = structuredClone(input) as Record<string, unknown>;
+  const kind = typeof value?.kind === 'string' ? value.kind : '';
+  const entry = validators().get(kind);
+  if (!entry) {
+    return {
+      value: value as unknown as Resource,
+      issues: [{ path: ['kind'], message: `must be one of ${kinds.map((k) => k.kind).join(', ')}` }],
+    };
+  }
+  entry.fn(value);
+  const errors = entry.fn.errors ?? [];
+  // An int-or-string failure also reports each anyOf branch; the anyOf error says it once.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const schemaIssues = errors
+    .filter((e) => !(anyOfPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')))
+    .map(describe);
+  const meta = value.metadata as Record<string, unknown> | undefined;
+  if (meta && typeof meta === 'object' && meta.name === undefined && meta.generateName === undefined) {
+    schemaIssues.push({ path: ['metadata', 'name'], message: 'required field is missing' });
+  }
+  const issues = [...schemaIssues, ...crossFieldIssues(value, entry.ruleIds)];
+  const seen = new Set<string>();
+  return {
+    value: value as unknown as Resource,
+    issues: issues.filter((i) => {
+      const key = `${formatPath(i.path)}\0${i.message}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    }),
+  };
+}
+
+export function validateEventSource(input: unknown): ValidationResult<EventSource> {
+  return validateResource({ ...(input as object), kind: 'EventSource' }) as ValidationResult<EventSource>;
+}
+export function validatePipeline(input: unknown): ValidationResult<Pipeline> {
+  return validateResource({ ...(input as object), kind: 'Pipeline' }) as ValidationResult<Pipeline>;
+}
+export function validateSink(input: unknown): ValidationResult<Sink> {
+  return validateResource({ ...(input as object), kind: 'Sink' }) as ValidationResult<Sink>;
+}
