@@ -12,6 +12,13 @@ export const READ_ONLY_ATTRIBUTES = new Set(['id', 'specversion']);
 /** CloudEvents 1.0 attribute names: lower-case letters and digits. */
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
+/** Where an expression starts in the source (member and method nodes sit at their name). */
+function startOf(e: Expr): Expr {
+  if (e.type === 'member' || e.type === 'index' || e.type === 'method') return startOf(e.object);
+  if (e.type === 'binary') return startOf(e.left);
+  return e;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -49,7 +56,7 @@ class Checker {
 
   private checkStatement(s: Statement): void {
     if (s.type === 'assign') {
-      this.checkTarget(s.target);
+      this.checkTarget(s.target, s);
       this.checkExpr(s.value, 'then');
       return;
     }
@@ -61,20 +68,20 @@ class Checker {
     this.checkExpr(e, 'then');
   }
 
-  private checkTarget(target: Expr): void {
+  private checkTarget(target: Expr, at: { line: number; column: number }): void {
     const path = pathOf(target);
     if (!path) return; // the parser only accepts variable paths, so this is unreachable
-    this.checkExpr(target, 'then', true);
+    this.checkExpr(target, 'then');
     if (path.length === 0) {
-      this.report(target, 'cannot assign to event itself; assign to one of its fields');
+      this.report(at, 'cannot assign to event itself; assign to one of its fields');
       return;
     }
     const top = path[0]!;
     if (READ_ONLY_ATTRIBUTES.has(top) && path.length === 1) {
-      this.report(target, `event.${top} is read-only: it identifies the event`);
+      this.report(at, `event.${top} is read-only: it identifies the event`);
     } else if (top !== '*' && path.length === 1 && !ATTRIBUTE_NAME.test(top)) {
       this.report(
-        target,
+        at,
         `event.${top} is not a valid CloudEvents attribute name (lower-case letters and digits only)`,
       );
     }
@@ -100,7 +107,7 @@ class Checker {
     if (e.name === 'Route') {
       const arg = e.args[0]!;
       if (arg.type !== 'literal' || arg.literal.kind !== 'string') {
-        this.report(arg, 'Route() needs the output name as a string literal, e.g. Route("store")');
+        this.report(startOf(arg), 'Route() needs the output name as a string literal, e.g. Route("store")');
       } else if (!this.outputs.has(arg.literal.value)) {
         const known = [...this.outputs].sort().join(', ') || 'none';
         this.report(
@@ -111,7 +118,7 @@ class Checker {
     }
   }
 
-  private checkExpr(e: Expr, where: 'when' | 'then', asTarget = false): void {
+  private checkExpr(e: Expr, where: 'when' | 'then'): void {
     switch (e.type) {
       case 'literal':
         return;
@@ -121,10 +128,10 @@ class Checker {
         }
         return;
       case 'member':
-        this.checkExpr(e.object, where, asTarget);
+        this.checkExpr(e.object, where);
         return;
       case 'index':
-        this.checkExpr(e.object, where, asTarget);
+        this.checkExpr(e.object, where);
         this.checkExpr(e.index, where);
         return;
       case 'call':
