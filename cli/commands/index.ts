@@ -2,3 +2,8 @@
 import { registerCommand } from '../main.js';
 
 export { registerCommand };
+
+registerCommand('test', {
+  summary: "run a Pipeline's rules offline on events and compare with expectations",
+  load: () => import('./test.js'),
+});

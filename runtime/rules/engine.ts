@@ -24,11 +24,11 @@ export interface CloudEventLike {
 
 export interface RuleOutcome {
   outcome: 'routed' | 'dropped' | 'deadletter';
-  /** Sorted output names; empty unless routed. Shared and frozen: do not modify. */
+  /** Sorted output names; empty unless routed. May be shared between outcomes: do not modify. */
   routes: readonly string[];
   /** Why the event was dead-lettered. */
   reason?: string;
-  /** The rule that dropped or dead-lettered the event. */
+  /** The rule that dropped or dead-lettered the event (absent for a drop by empty defaultOutputs). */
   rule?: string;
   /** The event after the rules: the object passed to evaluate(), changed in place. */
   event: CloudEventLike;
@@ -204,7 +204,13 @@ export class RuleEngine implements ActionSink {
   private outcome(event: CloudEventLike): RuleOutcome {
     if (this.deadReason !== undefined) return this.deadOutcome(event, this.deadReason, this.deadRule);
     if (this.dropRule !== undefined) return { outcome: 'dropped', routes: EMPTY, rule: this.dropRule, event };
-    if (this.routeCount === 0) return { outcome: 'routed', routes: this.options.defaultRoutes, event };
+    if (this.routeCount === 0) {
+      // With an empty defaultOutputs an unrouted event goes nowhere: that is a drop, and is counted so.
+      const defaults = this.options.defaultRoutes;
+      return defaults.length > 0
+        ? { outcome: 'routed', routes: defaults, event }
+        : { outcome: 'dropped', routes: EMPTY, event };
+    }
     const { outputs } = this.options;
     const routes: string[] = [];
     for (let i = 0; i < outputs.length; i++) if (this.routed[i] === 1) routes.push(outputs[i]!);

@@ -107,7 +107,11 @@ describe('outcomes', () => {
   it('routes to defaultOutputs (all outputs by default) when no rule routes', () => {
     expect(run(src, cloudEvent({})).routes).toEqual(['a', 'b', 'c']);
     expect(run(src, cloudEvent({}), { defaultOutputs: ['c'] }).routes).toEqual(['c']);
-    expect(run(src, cloudEvent({}), { defaultOutputs: [] }).routes).toEqual([]);
+    expect(run(src, cloudEvent({}), { defaultOutputs: [] })).toMatchObject({
+      outcome: 'dropped',
+      routes: [],
+    });
+    expect(run(src, cloudEvent({}), { defaultOutputs: [] }).rule).toBeUndefined();
   });
 
   it('drops whatever the routes', () => {
