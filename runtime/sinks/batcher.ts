@@ -1,0 +1,110 @@
+// Groups single events into sink writes: a batch goes out when it holds maxRows events or its
+// oldest event has waited maxDelay, or at once when the caller says no more events can come
+// (the processor's in-flight limit is reached, or it is draining). At most maxConcurrent writes
+// run at a time; events wait in `pending`, whose size the processor's in-flight limit bounds.
+import { TransientSinkError, errorMessage } from './errors.js';
+import type { RowResult, SinkEvent } from './types.js';
+
+export interface BatcherOptions {
+  maxRows: number;
+  maxDelayMs: number;
+  /** Writes of this sink running at once. */
+  maxConcurrent: number;
+}
+
+interface Entry {
+  event: SinkEvent;
+  at: number;
+  resolve: (r: RowResult) => void;
+}
+
+export type WriteFn = (events: SinkEvent[]) => Promise<RowResult[]>;
+
+export class Batcher {
+  private pending: Entry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private urgent = false;
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly write: WriteFn,
+    private readonly opts: BatcherOptions,
+  ) {}
+
+  /** Events waiting for a batch plus those being written. */
+  get queued(): number {
+    return this.pending.length;
+  }
+
+  add(event: SinkEvent): Promise<RowResult> {
+    return new Promise<RowResult>((resolve) => {
+      this.pending.push({ event, at: performance.now(), resolve });
+      if (this.pending.length >= this.opts.maxRows) this.pump();
+      else this.arm();
+    });
+  }
+
+  /** Writes whatever is pending without waiting for maxRows or maxDelay. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.urgent = true;
+    this.pump();
+  }
+
+  /** Flushes and resolves once nothing is pending or being written. */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.pending.length || this.running) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.flush();
+    }
+  }
+
+  private arm(): void {
+    if (this.timer || this.pending.length === 0) return;
+    const wait = Math.max(0, this.pending[0]!.at + this.opts.maxDelayMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.urgent = true;
+      this.pump();
+    }, wait);
+  }
+
+  private pump(): void {
+    while (
+      this.pending.length &&
+      this.running < this.opts.maxConcurrent &&
+      (this.urgent || this.pending.length >= this.opts.maxRows)
+    ) {
+      const batch = this.pending.splice(0, this.opts.maxRows);
+      if (this.pending.length === 0) this.urgent = false;
+      void this.run(batch);
+    }
+    if (this.timer && this.pending.length === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.arm();
+  }
+
+  private async run(batch: Entry[]): Promise<void> {
+    this.running++;
+    let results: RowResult[];
+    try {
+      results = await this.write(batch.map((e) => e.event));
+    } catch (err) {
+      // A write that throws (instead of reporting per row) failed as a whole: retry all of it.
+      const e = new TransientSinkError(errorMessage(err), { cause: err });
+      results = batch.map(() => e);
+    }
+    this.running--;
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]);
+    this.pump();
+    if (this.pending.length === 0 && this.running === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

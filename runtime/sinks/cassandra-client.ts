@@ -1,0 +1,96 @@
+// Building a cassandra-driver client from a Sink spec, and turning driver errors into sink errors.
+import cassandra from 'cassandra-driver';
+import {
+  RowRejectedError,
+  SinkConfigError,
+  TransientSinkError,
+  errorMessage,
+  type SinkError,
+} from './errors.js';
+import type { ScyllaSpec, SinkCredentials } from './types.js';
+
+const { responseErrorCodes: rc } = cassandra.types;
+
+export function consistencyOf(name: ScyllaSpec['consistency']): number {
+  const key = (name ?? 'LOCAL_QUORUM')
+    .toLowerCase()
+    .replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof cassandra.types.consistencies;
+  const value = cassandra.types.consistencies[key];
+  if (value === undefined) throw new SinkConfigError(`unknown consistency level ${name}`);
+  return value;
+}
+
+export interface CassandraClientOptions {
+  /** Application name the server shows for the connection. */
+  applicationName?: string;
+  connectTimeoutMs?: number;
+}
+
+export function cassandraClient(
+  spec: ScyllaSpec,
+  credentials: SinkCredentials | undefined,
+  opts: CassandraClientOptions = {},
+): cassandra.Client {
+  return new cassandra.Client({
+    contactPoints: spec.contactPoints,
+    localDataCenter: spec.localDataCenter,
+    applicationName: opts.applicationName ?? 'eventrunner',
+    ...(credentials
+      ? { authProvider: new cassandra.auth.PlainTextAuthProvider(credentials.username, credentials.password) }
+      : {}),
+    ...(spec.tls?.enabled
+      ? {
+          sslOptions: {
+            rejectUnauthorized: !spec.tls.insecureSkipVerify,
+            ...(credentials?.ca ? { ca: [credentials.ca] } : {}),
+          },
+        }
+      : {}),
+    socketOptions: { connectTimeout: opts.connectTimeoutMs ?? 5000, readTimeout: 12_000 },
+    // Reconnect quickly after an outage so the consumer's retries find the node back.
+    policies: {
+      reconnection: new cassandra.policies.reconnection.ExponentialReconnectionPolicy(200, 5000, false),
+    },
+    queryOptions: { consistency: consistencyOf(spec.consistency), prepare: true, isIdempotent: true },
+  });
+}
+
+function isResponseError(err: unknown): err is Error & { code: number } {
+  return err instanceof cassandra.errors.ResponseError;
+}
+
+/**
+ * One failed single-row upsert. Timeouts, unavailable replicas, overload and lost connections are
+ * transient; a value the server calls invalid rejects the row; auth and schema faults are the
+ * sink's configuration. Driver-side encoding errors (TypeError) are the row's fault too.
+ */
+export function classifyCassandraError(err: unknown): SinkError {
+  const message = errorMessage(err);
+  if (isResponseError(err)) {
+    switch (err.code) {
+      case rc.invalid:
+        // An unknown table/keyspace also reports `invalid`; that is the sink's problem, not the row's.
+        if (
+          /unconfigured table|keyspace .* does not exist|undefined column|unknown identifier/i.test(message)
+        )
+          return new SinkConfigError(`cassandra: ${message}`, { cause: err });
+        return new RowRejectedError(`cassandra rejected the row: ${message}`, { cause: err });
+      case rc.badCredentials:
+      case rc.unauthorized:
+      case rc.syntaxError:
+      case rc.configError:
+        return new SinkConfigError(`cassandra: ${message}`, { cause: err });
+      default:
+        return new TransientSinkError(`cassandra: ${message}`, { cause: err });
+    }
+  }
+  if (err instanceof cassandra.errors.NoHostAvailableError) {
+    const inner = Object.values(err.innerErrors ?? {}) as unknown[];
+    if (inner.length && inner.every((e) => errorMessage(e).match(/[Aa]uthentication|credentials|password/)))
+      return new SinkConfigError(`cassandra: ${message}`, { cause: err });
+    return new TransientSinkError(`cassandra unreachable: ${message}`, { cause: err });
+  }
+  if (err instanceof TypeError || err instanceof RangeError)
+    return new RowRejectedError(`cassandra cannot encode the row: ${message}`, { cause: err });
+  return new TransientSinkError(`cassandra: ${message}`, { cause: err });
+}

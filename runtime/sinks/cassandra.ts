@@ -1,0 +1,220 @@
+// The ScyllaDB/Cassandra sink: one prepared, idempotent single-partition upsert per event, run
+// concurrently under a limit. No logged batches: a batch spanning partitions costs the coordinator
+// more than the same writes sent in parallel, and each upsert is already atomic and idempotent.
+import cassandra from 'cassandra-driver';
+import { durationMs } from '../common/duration.js';
+import { cassandraClient, classifyCassandraError } from './cassandra-client.js';
+import { compileColumns, type ColumnValue, type CompiledColumns } from './columns.js';
+import {
+  addColumnCql,
+  compareColumns,
+  cqlColumns,
+  createKeyspaceCql,
+  createTableCql,
+  insertCql,
+} from './cql.js';
+import { SinkConfigError, isRowRejectedError, type SinkError } from './errors.js';
+import type {
+  ColumnSpec,
+  ColumnType,
+  RowResult,
+  ScyllaSpec,
+  Sink,
+  SinkCredentials,
+  SinkEvent,
+} from './types.js';
+
+const { Long, BigDecimal, LocalDate, Uuid } = cassandra.types;
+
+function encode(type: ColumnType, v: ColumnValue): unknown {
+  if (v === null) return null;
+  switch (type) {
+    case 'bigint':
+      return Long.fromString(v as string);
+    case 'decimal':
+      return BigDecimal.fromString(v as string);
+    case 'date':
+      return LocalDate.fromString(v as string);
+    case 'uuid':
+      return Uuid.fromString(v as string);
+    default:
+      return v;
+  }
+}
+
+/** The live table's columns (lower-cased name → CQL type); empty when the table does not exist. */
+export async function liveCqlColumns(
+  client: cassandra.Client,
+  spec: ScyllaSpec,
+): Promise<Map<string, string>> {
+  const rs = await client.execute(
+    'SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+    [spec.keyspace.toLowerCase(), spec.table.toLowerCase()],
+    { prepare: true, consistency: cassandra.types.consistencies.localOne },
+  );
+  return new Map(rs.rows.map((r) => [String(r.get('column_name')), String(r.get('type'))]));
+}
+
+/** Throws SinkConfigError naming what the live table lacks. */
+export async function checkCassandraSchema(
+  client: cassandra.Client,
+  spec: ScyllaSpec,
+  columns: readonly ColumnSpec[] = [],
+): Promise<void> {
+  const live = await liveCqlColumns(client, spec);
+  if (live.size === 0)
+    throw new SinkConfigError(
+      `table ${spec.keyspace}.${spec.table} does not exist (set manageSchema to create it)`,
+    );
+  const { missing, mismatched } = compareColumns(cqlColumns(columns), live);
+  const problems = [
+    ...missing.map(([n, t]) => `column ${n} ${t} is missing`),
+    ...mismatched.map((m) => `column ${m.name} is ${m.have}, want ${m.want}`),
+  ];
+  if (problems.length)
+    throw new SinkConfigError(`table ${spec.keyspace}.${spec.table}: ${problems.join('; ')}`);
+}
+
+/** Creates the keyspace and table when missing and adds missing typed columns; returns what it did. */
+export async function ensureCassandraSchema(
+  client: cassandra.Client,
+  spec: ScyllaSpec,
+  columns: readonly ColumnSpec[] = [],
+): Promise<string[]> {
+  const actions: string[] = [];
+  const ks = await client.execute(
+    'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+    [spec.keyspace.toLowerCase()],
+  );
+  if (ks.rowLength === 0) {
+    await client.execute(createKeyspaceCql(spec));
+    actions.push(`created keyspace ${spec.keyspace}`);
+  }
+  let live = await liveCqlColumns(client, spec);
+  if (live.size === 0) {
+    await client.execute(createTableCql(spec, columns));
+    actions.push(`created table ${spec.keyspace}.${spec.table}`);
+    live = await liveCqlColumns(client, spec);
+  }
+  const { missing, mismatched } = compareColumns(cqlColumns(columns), live);
+  for (const [name, type] of missing) {
+    await client.execute(addColumnCql(spec, name, type));
+    actions.push(`added column ${name} ${type}`);
+  }
+  if (mismatched.length)
+    throw new SinkConfigError(
+      `table ${spec.keyspace}.${spec.table}: ` +
+        mismatched.map((m) => `column ${m.name} is ${m.have}, want ${m.want}`).join('; ') +
+        ' (a column type cannot be changed in place)',
+    );
+  return actions;
+}
+
+export interface CassandraSinkOptions {
+  /** Upserts in flight at once for this sink. */
+  concurrency?: number;
+  applicationName?: string;
+}
+
+export class CassandraSink implements Sink {
+  readonly kind = 'scylla' as const;
+  readonly target: string;
+  private readonly columns: CompiledColumns;
+  private readonly query: string;
+  private readonly concurrency: number;
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly client: cassandra.Client,
+    readonly spec: ScyllaSpec,
+    columns: readonly ColumnSpec[],
+    opts: CassandraSinkOptions,
+  ) {
+    this.target = `${spec.keyspace}.${spec.table}`;
+    this.columns = compileColumns(columns);
+    this.query = insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000);
+    this.concurrency = Math.max(1, opts.concurrency ?? 64);
+  }
+
+  private params(event: SinkEvent): unknown[] {
+    const r = this.columns.convert(event);
+    const specs = this.columns.specs;
+    return [
+      r.id,
+      r.type,
+      r.source,
+      r.subject,
+      r.time,
+      r.data,
+      ...r.typed.map((v, i) => encode(specs[i]!.type, v)),
+    ];
+  }
+
+  // The limit is per sink, not per call: concurrent batches share it.
+  private async acquire(): Promise<void> {
+    if (this.active < this.concurrency) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  private async upsert(params: unknown[]): Promise<RowResult> {
+    await this.acquire();
+    try {
+      await this.client.execute(this.query, params);
+      return undefined;
+    } catch (err) {
+      return classifyCassandraError(err);
+    } finally {
+      this.release();
+    }
+  }
+
+  async write(events: readonly SinkEvent[]): Promise<RowResult[]> {
+    return Promise.all(
+      events.map((e): Promise<RowResult> | SinkError => {
+        let params: unknown[];
+        try {
+          params = this.params(e);
+        } catch (err) {
+          if (isRowRejectedError(err)) return err;
+          throw err;
+        }
+        return this.upsert(params);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+/**
+ * Connects and creates or checks the schema, so a misconfigured Sink fails start-up before any
+ * event is taken. The driver prepares the upsert on first use and reuses it.
+ */
+export async function openCassandraSink(
+  spec: ScyllaSpec,
+  columns: readonly ColumnSpec[] = [],
+  credentials: SinkCredentials | undefined,
+  opts: CassandraSinkOptions = {},
+): Promise<CassandraSink> {
+  const client = cassandraClient(spec, credentials, opts);
+  try {
+    await client.connect();
+    if (spec.manageSchema) await ensureCassandraSchema(client, spec, columns);
+    else await checkCassandraSchema(client, spec, columns);
+    return new CassandraSink(client, spec, columns, opts);
+  } catch (err) {
+    await client.shutdown().catch(() => undefined);
+    throw err instanceof SinkConfigError ? err : classifyCassandraError(err);
+  }
+}

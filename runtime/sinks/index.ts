@@ -1,0 +1,37 @@
+// Sinks: ScyllaDB/Cassandra and ClickHouse tables that events are written to idempotently.
+// The processor opens them with `openSink`; the operator probes a Sink with `probeSink` and
+// creates its schema with `ensureSchema`.
+export type {
+  Sink,
+  SinkSpec,
+  ScyllaSpec,
+  ClickHouseSpec,
+  ColumnSpec,
+  ColumnType,
+  SinkCredentials,
+  SinkEvent,
+  RowResult,
+  BatchSpec,
+} from './types.js';
+export {
+  SinkError,
+  SinkErrorCode,
+  TransientSinkError,
+  RowRejectedError,
+  SinkConfigError,
+  isTransientSinkError,
+  isRowRejectedError,
+  isSinkConfigError,
+} from './errors.js';
+export {
+  probeSink,
+  ensureSchema,
+  openSink,
+  sinkTarget,
+  type ProbeResult,
+  type ProbeReason,
+  type OpenSinkOptions,
+} from './probe.js';
+export { readCredentials, type CredentialFiles } from './credentials.js';
+export { Batcher, type BatcherOptions, type WriteFn } from './batcher.js';
+export { compileColumns, STANDARD_COLUMNS } from './columns.js';

@@ -1,0 +1,236 @@
+// The sinks against the stack's real Cassandra and ClickHouse: schema management, typed columns,
+// idempotent writes (a rewrite of the same events leaves the row count unchanged), rejection of
+// only the invalid rows, and the probe the operator uses.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import cassandra from 'cassandra-driver';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { cassandraEnv, clickhouseEnv } from '../../stack/context.js';
+import {
+  ensureSchema,
+  isRowRejectedError,
+  isSinkConfigError,
+  openSink,
+  probeSink,
+  type ColumnSpec,
+  type SinkEvent,
+  type SinkSpec,
+} from '../../../runtime/sinks/index.js';
+
+const columns: ColumnSpec[] = [
+  { name: 'amount', type: 'decimal', from: '/data/amount' },
+  { name: 'qty', type: 'int', from: '/data/qty' },
+  { name: 'big', type: 'bigint', from: '/data/big' },
+  { name: 'paid', type: 'boolean', from: '/data/paid' },
+  { name: 'placed', type: 'timestamp', from: '/data/placed' },
+  { name: 'day', type: 'date', from: '/data/day' },
+  { name: 'customer', type: 'uuid', from: '/data/customer' },
+  { name: 'tags', type: 'json', from: '/data/tags' },
+  { name: 'country', type: 'text', from: '/data/address/country' },
+];
+
+function events(n: number, prefix: string): SinkEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    specversion: '1.0',
+    id: `${prefix}-${i}`,
+    type: 'com.shop.order.created',
+    source: '/shop',
+    subject: `order/${i}`,
+    time: `2024-03-0${(i % 9) + 1}T10:00:00.123Z`,
+    data: {
+      amount: `${i}.25`,
+      qty: i,
+      big: '9007199254740993',
+      paid: i % 2 === 0,
+      placed: '2024-03-01T10:00:00Z',
+      day: '2024-03-01',
+      customer: '123e4567-e89b-12d3-a456-426614174000',
+      tags: ['a', i],
+      address: { country: i % 2 ? 'DE' : 'FR' },
+    },
+  }));
+}
+
+describe('Cassandra sink', () => {
+  const env = () => cassandraEnv();
+  const creds = () => ({ username: env().username, password: env().password });
+  const keyspace = `sinks_${randomUUID().slice(0, 8)}`;
+  const spec = (table: string, extra: Partial<NonNullable<SinkSpec['scylla']>> = {}): SinkSpec => ({
+    scylla: {
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      keyspace,
+      table,
+      consistency: 'LOCAL_QUORUM',
+      manageSchema: true,
+      replicationFactor: 1,
+      ...extra,
+    },
+    columns,
+  });
+  let cql: cassandra.Client;
+  beforeAll(async () => {
+    cql = new cassandra.Client({
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      credentials: creds(),
+    });
+    await cql.connect();
+  });
+  afterAll(async () => {
+    await cql?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await cql?.shutdown();
+  });
+
+  it('creates the schema once, probes it, and reports a missing one', async () => {
+    const missing = await probeSink(spec('orders'), creds());
+    expect(missing).toMatchObject({ ok: false, reason: 'Misconfigured' });
+    expect(missing.message).toMatch(/does not exist/);
+    expect(await ensureSchema(spec('orders'), creds())).toEqual([
+      `created keyspace ${keyspace}`,
+      `created table ${keyspace}.orders`,
+    ]);
+    expect(await ensureSchema(spec('orders'), creds())).toEqual([]);
+    const ok = await probeSink(spec('orders'), creds());
+    expect(ok).toMatchObject({ ok: true, reason: 'Reachable', target: `${keyspace}.orders` });
+    expect(ok.serverVersion).toMatch(/^5\./);
+    const more = {
+      ...spec('orders'),
+      columns: [...columns, { name: 'note', type: 'text' as const, from: '/data/note' }],
+    };
+    expect(await ensureSchema(more, creds())).toEqual(['added column note text']);
+  });
+
+  it('rejects wrong credentials and an unreachable server in the probe', async () => {
+    const bad = await probeSink(spec('orders'), { username: env().username, password: 'wrong' });
+    expect(bad).toMatchObject({ ok: false, reason: 'Misconfigured' });
+    expect(bad.message).not.toContain('wrong');
+    const down = await probeSink(
+      { ...spec('orders'), scylla: { ...spec('orders').scylla!, contactPoints: ['127.0.0.1:1'] } },
+      creds(),
+    );
+    expect(down).toMatchObject({ ok: false, reason: 'Unreachable' });
+  });
+
+  it('upserts typed rows idempotently and rejects only invalid ones', async () => {
+    const sink = await openSink(spec('typed', { ttl: '1h' }), creds(), { concurrency: 16 });
+    try {
+      const batch = events(50, 'c');
+      batch[7]!.data = { qty: 'seven' };
+      batch[9]!.data = { customer: 'not-a-uuid' };
+      const results = await sink.write(batch);
+      const rejected = results.flatMap((r, i) => (r ? [i] : []));
+      expect(rejected).toEqual([7, 9]);
+      expect(results.every((r) => r === undefined || isRowRejectedError(r))).toBe(true);
+      expect(results[7]?.message).toMatch(/qty/);
+      // A redelivered batch writes the same rows again: no new rows.
+      expect((await sink.write(batch)).filter(Boolean)).toHaveLength(2);
+      const count = await cql.execute(`SELECT count(*) FROM ${keyspace}.typed`);
+      expect(Number(count.first().get(0))).toBe(48);
+      const row = (await cql.execute(`SELECT * FROM ${keyspace}.typed WHERE id = 'c-3'`)).first();
+      expect(row.get('type')).toBe('com.shop.order.created');
+      expect(row.get('subject')).toBe('order/3');
+      expect((row.get('time') as Date).toISOString()).toBe('2024-03-04T10:00:00.123Z');
+      expect(JSON.parse(row.get('data') as string)).toMatchObject({ qty: 3 });
+      expect(row.get('amount').toString()).toBe('3.25');
+      expect(row.get('qty')).toBe(3);
+      expect(row.get('big').toString()).toBe('9007199254740993');
+      expect(row.get('paid')).toBe(false);
+      expect(row.get('day').toString()).toBe('2024-03-01');
+      expect(row.get('customer').toString()).toBe('123e4567-e89b-12d3-a456-426614174000');
+      expect(row.get('tags')).toBe('["a",3]');
+      expect(row.get('country')).toBe('DE');
+      const ttl = (await cql.execute(`SELECT TTL(data) FROM ${keyspace}.typed WHERE id = 'c-3'`))
+        .first()
+        .get(0);
+      expect(ttl).toBeGreaterThan(3500);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('fails to open a sink whose table lacks a column', async () => {
+    await ensureSchema(spec('narrow'), creds());
+    const wider = {
+      ...spec('narrow', { manageSchema: false }),
+      columns: [...columns, { name: 'extra', type: 'int' as const, from: '/x' }],
+    };
+    const err = await openSink(wider, creds()).catch((e: unknown) => e);
+    expect(isSinkConfigError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/column extra int is missing/);
+  });
+});
+
+describe('ClickHouse sink', () => {
+  const database = `sinks_${randomUUID().slice(0, 8)}`;
+  const spec = (table: string, manageSchema = true): SinkSpec => ({
+    clickhouse: { url: clickhouseEnv().url, database, table, manageSchema },
+    columns,
+  });
+  let ch: ClickHouseClient;
+  const rows = async <T>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
+  beforeAll(() => {
+    ch = createClient({ url: clickhouseEnv().url });
+  });
+  afterAll(async () => {
+    await ch?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
+    await ch?.close();
+  });
+
+  it('creates a ReplacingMergeTree keyed by id for the server version', async () => {
+    expect(await ensureSchema(spec('orders'))).toEqual([`created table ${database}.orders`]);
+    expect(await ensureSchema(spec('orders'))).toEqual([]);
+    const probe = await probeSink(spec('orders'));
+    expect(probe).toMatchObject({ ok: true, serverVersion: clickhouseEnv().version });
+    const [t] = await rows<{ engine: string; sorting_key: string }>(
+      `SELECT engine, sorting_key FROM system.tables WHERE database = '${database}' AND name = 'orders'`,
+    );
+    expect(t).toEqual({ engine: 'ReplacingMergeTree', sorting_key: 'id' });
+    const missing = await probeSink(spec('absent', false));
+    expect(missing).toMatchObject({ ok: false, reason: 'Misconfigured' });
+    const down = await probeSink({
+      ...spec('orders'),
+      clickhouse: { ...spec('orders').clickhouse!, url: 'http://127.0.0.1:1' },
+    });
+    expect(down).toMatchObject({ ok: false, reason: 'Unreachable' });
+  });
+
+  it('writes typed rows, collapses a rewritten batch by id, and isolates rows the server rejects', async () => {
+    const sink = await openSink(spec('typed'));
+    try {
+      const batch = events(40, 'h');
+      batch[5]!.data = { qty: 1.5 }; // rejected by the client-side conversion
+      (batch[11]!.data as Record<string, unknown>).amount = '1e40'; // rejected by the server (Decimal overflow)
+      const results = await sink.write(batch);
+      expect(results.flatMap((r, i) => (r ? [i] : []))).toEqual([5, 11]);
+      expect(isRowRejectedError(results[11])).toBe(true);
+      expect(results[11]?.message).toMatch(/Decimal|too big/i);
+      await sink.write(batch);
+      const [count] = await rows<{ c: string }>(`SELECT count() AS c FROM ${database}.typed FINAL`);
+      expect(Number(count?.c)).toBe(38);
+      const [row] = await rows<Record<string, unknown>>(
+        `SELECT id, subject, time_text, data, toString(amount) AS amount, qty, big, paid, toString(day) AS day,
+                toString(customer) AS customer, tags, country, toString(placed) AS placed, toString(time) AS t
+         FROM ${database}.typed FINAL WHERE id = 'h-3'`,
+      );
+      expect(row).toMatchObject({
+        id: 'h-3',
+        subject: 'order/3',
+        time_text: '2024-03-04T10:00:00.123Z',
+        amount: expect.stringMatching(/^3\.250*$/),
+        qty: 3,
+        big: '9007199254740993',
+        paid: 0,
+        day: '2024-03-01',
+        customer: '123e4567-e89b-12d3-a456-426614174000',
+        tags: '["a",3]',
+        country: 'DE',
+        placed: expect.stringMatching(/^2024-03-01 10:00:00/),
+        t: expect.stringMatching(/^2024-03-04 10:00:00/),
+      });
+      expect(JSON.parse(row!.data as string)).toMatchObject({ qty: 3 });
+    } finally {
+      await sink.close();
+    }
+  });
+});

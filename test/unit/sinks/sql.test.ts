@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createKeyspaceCql,
+  createTableCql,
+  insertCql,
+  compareColumns,
+  cqlColumns,
+} from '../../../runtime/sinks/cql.js';
+import {
+  chDateTime,
+  createTableSql,
+  encodeRow,
+  parseVersion,
+  timeType,
+} from '../../../runtime/sinks/clickhouse-sql.js';
+import { compileColumns } from '../../../runtime/sinks/columns.js';
+import type { ColumnSpec } from '../../../runtime/sinks/types.js';
+
+const columns: ColumnSpec[] = [
+  { name: 'Amount', type: 'decimal', from: '/data/amount' },
+  { name: 'order', type: 'int', from: '/data/order' },
+];
+
+describe('CQL', () => {
+  const spec = { keyspace: 'Shop', table: 'orders', localDataCenter: "dc'1", replicationFactor: 2 };
+  it('partitions by id alone and quotes folded identifiers', () => {
+    expect(createTableCql(spec, columns)).toBe(
+      'CREATE TABLE IF NOT EXISTS "shop"."orders" ("id" text, "type" text, "source" text, "subject" text, ' +
+        '"time" timestamp, "data" text, "amount" decimal, "order" int, PRIMARY KEY ("id"))',
+    );
+    expect(createKeyspaceCql(spec)).toBe(
+      `CREATE KEYSPACE IF NOT EXISTS "shop" WITH replication = {'class': 'NetworkTopologyStrategy', 'dc''1': 2}`,
+    );
+  });
+  it('adds the TTL only when set', () => {
+    expect(insertCql(spec, [], 0)).toBe(
+      'INSERT INTO "shop"."orders" ("id", "type", "source", "subject", "time", "data") VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    expect(insertCql(spec, [], 3600)).toMatch(/\) USING TTL 3600$/);
+  });
+  it('reports missing and mismatched columns', () => {
+    const live = new Map([...cqlColumns([]), ['amount', 'double']]);
+    expect(compareColumns(cqlColumns(columns), live)).toEqual({
+      missing: [['order', 'int']],
+      mismatched: [{ name: 'amount', want: 'decimal', have: 'double' }],
+    });
+  });
+});
+
+describe('ClickHouse SQL', () => {
+  it('chooses DateTime64 only where the server has it', () => {
+    expect(timeType(parseVersion('18.16.1'))).toBe("DateTime('UTC')");
+    expect(timeType(parseVersion('24.8.4.13'))).toBe("DateTime64(3, 'UTC')");
+    expect(() => parseVersion('x')).toThrow();
+  });
+  it('creates a ReplacingMergeTree ordered by id without newer-only features', () => {
+    const sql = createTableSql(
+      { database: 'an', table: 'ev', url: 'http://x' },
+      columns,
+      parseVersion('18.16.1'),
+    );
+    expect(sql).toContain('ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(time) ORDER BY id');
+    expect(sql).toContain('`Amount` Nullable(Decimal(38, 9))');
+    expect(sql).not.toMatch(/TTL|CODEC|LowCardinality|JSON\(/);
+  });
+  it('encodes rows as JSONEachRow lines with exact decimals and clamped times', () => {
+    const row = compileColumns(columns).convert({
+      id: 'a"b',
+      type: 't',
+      source: 's',
+      time: '1960-01-01T00:00:00Z',
+      data: { amount: '12345678901234567890.123456789', order: 3 },
+    });
+    const line = encodeRow(row, columns, ['Amount', 'order'], false);
+    expect(line.endsWith('}\n')).toBe(true);
+    expect(line).toContain('"Amount":12345678901234567890.123456789');
+    expect(line).toContain('"time":"1970-01-01 00:00:00","time_text":"1960-01-01T00:00:00Z"');
+    expect(JSON.parse(line)).toMatchObject({ id: 'a"b', order: 3, subject: null });
+    expect(chDateTime(new Date('2024-05-06T07:08:09.010Z'), true)).toBe('2024-05-06 07:08:09.010');
+  });
+});
