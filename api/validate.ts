@@ -27,6 +27,8 @@ function ajvSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(ajvSchema);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
+  // A set-typed list rejects repeated entries on the API server too.
+  if ((schema as Schema)['x-kubernetes-list-type'] === 'set') out.uniqueItems = true;
   for (const [k, v] of Object.entries(schema)) {
     if (k.startsWith('x-kubernetes-')) continue;
     out[k] = k === 'default' || k === 'enum' ? v : ajvSchema(v);
@@ -120,6 +122,10 @@ function describe(e: ErrorObject): { path: Path; message: string } {
     case 'pattern': {
       const hint = patternHints().get(String(p.pattern));
       return { path, message: hint ? `must be ${hint}` : `must match the pattern ${String(p.pattern)}` };
+    }
+    case 'uniqueItems': {
+      const [a, b] = [Number(p.i), Number(p.j)].sort((x, y) => x - y);
+      return { path: [...path, b!], message: `duplicate entry (same as [${a}])` };
     }
     case 'anyOf':
       return { path, message: 'must be an integer or a string' };

@@ -3,7 +3,17 @@ import { registerCommand } from '../main.js';
 
 export { registerCommand };
 
+registerCommand('validate', {
+  summary: 'check EventSource, Pipeline and Sink manifests offline (schema and rules)',
+  load: () => import('./validate.js'),
+});
+
 registerCommand('test', {
   summary: "run a Pipeline's rules offline on events and compare with expectations",
   load: () => import('./test.js'),
+});
+
+registerCommand('operator', {
+  summary: 'reconcile EventSources, Pipelines and Sinks into streams, consumers and workloads',
+  load: () => import('./operator.js'),
 });

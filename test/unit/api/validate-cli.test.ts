@@ -1,0 +1,160 @@
+// `eventrunner validate`: positions of problems in the YAML, rule errors mapped into the file,
+// directories, exit codes and output format (the last through a real child process).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateFiles } from '../../../cli/commands/validate.js';
+import { repoRoot } from '../../../hack/gen-api.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'eventrunner-validate-'));
+}
+
+function write(dir: string, name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+const pipelineYaml = `# a comment line
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated}
+data: {a: "1"}
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: Pipeline
+metadata:
+  name: orders
+spec:
+  sources:
+    - eventSource: shop
+  rules: |
+    rule Big "big orders" salience 10 {
+      when event.data.amount > 100
+      then Route("archive");
+    }
+  outputs:
+    - name: store
+      sink: orders-scylla
+  delivery:
+    ackWait: 30 seconds
+`;
+
+describe('validateFiles', () => {
+  it('reports schema errors at the offending node and rule errors at their place in the block scalar', () => {
+    const file = write(tempDir(), 'pipeline.yaml', pipelineYaml);
+    const report = validateFiles([file]);
+    expect(report.checked).toBe(1);
+    const lines = report.problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+    expect(lines).toHaveLength(2);
+    // rules line 3 is file line 14 (the `rules: |` header) + 3; columns shift by the block's indent, 4.
+    expect(lines[0]).toMatch(/^17:\d+: Pipeline\/orders: spec\.rules:3:\d+: .*archive/);
+    const ruleCol = /^17:(\d+): Pipeline\/orders: spec\.rules:3:(\d+):/.exec(lines[0]!)!;
+    expect(Number(ruleCol[1])).toBe(Number(ruleCol[2]) + 4);
+    expect(pipelineYaml.split('\n')[16]!.slice(Number(ruleCol[1]) - 1)).toMatch(/^(Route|"archive")/);
+    expect(lines[1]).toBe(
+      '23:5: Pipeline/orders: spec.delivery.ackWait: must be a duration such as 500ms, 30s, 2m or 72h',
+    );
+  });
+
+  it('points at the key of an unknown field and at the parent of a missing one', () => {
+    const file = write(
+      tempDir(),
+      'sink.yaml',
+      [
+        'apiVersion: eventrunner.io/v1alpha1',
+        'kind: Sink',
+        'metadata: {name: s}',
+        'spec:',
+        '  clickhouse:',
+        '    url: http://ch:8123',
+        '    tabel: orders',
+        '',
+      ].join('\n'),
+    );
+    const messages = validateFiles([file]).problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+    expect(messages).toEqual([
+      '5:3: Sink/s: spec.clickhouse.table: required field is missing',
+      '7:5: Sink/s: spec.clickhouse.tabel: unknown field',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position and keeps going', () => {
+    const dir = tempDir();
+    write(dir, 'a-broken.yaml', 'apiVersion: eventrunner.io/v1alpha1\nkind: Sink\nspec: {scylla: [\n');
+    write(
+      dir,
+      'b-ok.yml',
+      'apiVersion: eventrunner.io/v1alpha1\nkind: Sink\nmetadata: {name: x}\nspec: {}\n',
+    );
+    write(dir, 'notes.txt', 'not a manifest');
+    const report = validateFiles([dir]);
+    expect(report.files.map((f) => f.slice(dir.length + 1))).toEqual(['a-broken.yaml', 'b-ok.yml']);
+    expect(report.problems[0]!.message).toMatch(/^YAML: /);
+    expect(report.problems[0]!.file).toBe(join(dir, 'a-broken.yaml'));
+    expect(report.problems.at(-1)).toMatchObject({
+      file: join(dir, 'b-ok.yml'),
+      line: 4,
+      column: 1,
+      message: 'Sink/x: spec: exactly one of scylla or clickhouse must be set',
+    });
+  });
+
+  it('descends into subdirectories only with recursive', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'nested'));
+    write(
+      join(dir, 'nested'),
+      'bad.yaml',
+      'apiVersion: eventrunner.io/v1alpha1\nkind: Sink\nmetadata: {name: x}\nspec: {}\n',
+    );
+    expect(validateFiles([dir]).files).toEqual([]);
+    expect(validateFiles([dir], true).problems).toHaveLength(1);
+  });
+
+  it('reports a path that does not exist', () => {
+    const report = validateFiles([join(tempDir(), 'missing.yaml')]);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.message).toMatch(/^cannot read: /);
+  });
+});
+
+describe('eventrunner validate (child process)', () => {
+  const script = write(
+    tempDir(),
+    'cli.mts',
+    `import { main } from ${JSON.stringify(join(repoRoot, 'cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', script, 'validate', ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  it('prints file:line:column: message and exits 1 on problems, 0 when clean, 2 on bad flags', () => {
+    const dir = tempDir();
+    const bad = write(dir, 'bad.yaml', pipelineYaml);
+    const failed = cli('-f', bad);
+    expect(failed.status).toBe(1);
+    const out = failed.stdout.trim().split('\n');
+    expect(out).toHaveLength(2);
+    expect(out[1]).toBe(
+      `${bad}:23:5: Pipeline/orders: spec.delivery.ackWait: must be a duration such as 500ms, 30s, 2m or 72h`,
+    );
+    expect(failed.stderr).toMatch(/2 problems \(1 eventrunner resource in 1 file\)/);
+
+    const ok = cli('-f', 'examples', '-R');
+    expect(ok.stdout).toBe('');
+    expect(ok.stderr).toMatch(/ok: 8 eventrunner resources in 6 files/);
+    expect(ok.status).toBe(0);
+
+    const usage = cli('--bogus');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/unknown argument "--bogus"/);
+    expect(cli().status).toBe(2);
+  }, 60_000);
+});
