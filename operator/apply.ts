@@ -14,25 +14,33 @@ export class Applier {
   /** Count of write requests sent, for metrics and the idle-writes test. */
   writes = 0;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly onWrite: (kind: string) => void = () => undefined,
+  ) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
   }
 
-  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+  private count(kind: string | undefined): void {
     this.writes++;
+    this.onWrite(kind ?? 'unknown');
+  }
+
+  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+    this.count(obj.kind);
     return this.api.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
   }
 
   /** Applies only the status subresource (status is written once per reconcile, when it changed). */
   async applyStatus<T extends KubernetesObject>(obj: T, plural: string): Promise<void> {
-    this.writes++;
+    this.count(`${obj.kind}/status`);
     const [group, version] = (obj.apiVersion ?? '').split('/');
     const path = `/apis/${group}/${version}/namespaces/${obj.metadata?.namespace}/${plural}/${obj.metadata?.name}/status`;
     await this.raw('PATCH', path, obj, PatchStrategy.ServerSideApply);
   }
 
   async delete(obj: KubernetesObject): Promise<void> {
-    this.writes++;
+    this.count(obj.kind);
     try {
       await this.api.delete(obj);
     } catch (err) {

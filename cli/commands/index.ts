@@ -17,3 +17,8 @@ registerCommand('operator', {
   summary: 'reconcile EventSources, Pipelines and Sinks into streams, consumers and workloads',
   load: () => import('./operator.js'),
 });
+
+registerCommand('ingest', {
+  summary: 'accept events over HTTP and gRPC and publish them as CloudEvents to JetStream',
+  load: () => import('./ingest.js'),
+});

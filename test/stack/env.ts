@@ -8,6 +8,8 @@ export interface KubeEnv {
   url: string;
   /** Directory holding ca.crt, ca.key and sa.key of this apiserver. */
   certDir: string;
+  /** JSON-lines audit log of every API request (Metadata level). */
+  auditLog: string;
 }
 export interface NatsEnv {
   url: string;

@@ -17,6 +17,8 @@ export interface KubeApiServer {
   kubeconfig: string;
   /** Directory with ca.crt/ca.key and the service-account key, for tests that mint identities. */
   certDir: string;
+  /** Audit log (JSON lines, Metadata level, every request but health probes). */
+  auditLog: string;
   etcd: Etcd;
   process: ServerProcess;
   stop(): Promise<void>;
@@ -134,6 +136,13 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const etcd = await startEtcd();
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
+  // Every request is audited so tests can count what a client (e.g. the operator) sent the API.
+  const auditLog = join(dir, 'audit.log');
+  writeFileSync(
+    join(dir, 'audit-policy.yaml'),
+    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n' +
+      '- level: None\n  nonResourceURLs: [/readyz, /livez, /healthz]\n- level: Metadata\n',
+  );
   const proc = new ServerProcess({
     name: 'kube-apiserver',
     command: bin,
@@ -153,6 +162,10 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
+      `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=blocking',
       '--v=1',
     ],
     ready: () => readyz(url, dir),
@@ -171,6 +184,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     url,
     kubeconfig,
     certDir: dir,
+    auditLog,
     etcd,
     process: proc,
     async stop() {

@@ -1,5 +1,8 @@
 // Small helpers for tests that talk to the test stack's kube-apiserver.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { issueCert, kubeconfigYaml } from '../stack/kube.js';
 
 export function adminConfig(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
@@ -60,3 +63,47 @@ export async function watchUntil<T>(
   }
   throw lastErr instanceof Error ? lastErr : new Error(String(lastErr));
 }
+
+/** A kubeconfig for a client-certificate identity signed by the test apiserver's CA. */
+export function certificateKubeconfig(
+  env: { url: string; certDir: string },
+  user: string,
+  groups: string[],
+): string {
+  const name = `user-${user.replace(/[^a-z0-9-]/gi, '-')}`;
+  const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${user}`;
+  issueCert(
+    env.certDir,
+    name,
+    subject,
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
+  const file = join(env.certDir, `${name}.kubeconfig`);
+  writeFileSync(
+    file,
+    kubeconfigYaml(env.url, readFileSync(join(env.certDir, 'ca.crt'), 'utf8'), {
+      'client-certificate-data': readFileSync(join(env.certDir, `${name}.crt`)).toString('base64'),
+      'client-key-data': readFileSync(join(env.certDir, `${name}.key`)).toString('base64'),
+    }),
+  );
+  return file;
+}
+
+export interface AuditEvent {
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  requestURI: string;
+  stageTimestamp: string;
+}
+
+/** Audit events of one user since `since`, read from the apiserver's audit log. */
+export function auditEvents(auditLog: string, username: string, since: Date): AuditEvent[] {
+  return readFileSync(auditLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(username))
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter((e) => e.user.username === username && new Date(e.stageTimestamp) >= since);
+}
+
+export const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);

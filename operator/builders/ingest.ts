@@ -1,0 +1,183 @@
+// Pure builders for an EventSource's ingest workload: the config file the ingest pods read, the
+// ConfigMap carrying it, the Deployment and the Service. Unit-tested without a server.
+import type { V1ConfigMap, V1Deployment, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { EventSource } from '../../api/generated/types.js';
+import { childName, streamName, subjectPrefix } from '../names.js';
+import type { OperatorOptions } from '../options.js';
+import {
+  childLabels,
+  configMountPath,
+  containerSecurityContext,
+  hashOf,
+  opsPort,
+  ownerReference,
+  podSecurityContext,
+} from './common.js';
+
+export const ingestNames = (es: EventSource) => ({
+  deployment: childName(es.metadata.name!, 'ingest'),
+  service: childName(es.metadata.name!, 'ingest'),
+  configMap: childName(es.metadata.name!, 'ingest-config'),
+});
+
+const tokensDir = `${configMountPath}/tokens`;
+
+/** Key of the tokens Secret that the ingest pods read. */
+export function tokensKey(es: EventSource): string {
+  return es.spec.ingest.auth.tokensSecretRef?.key ?? 'tokens';
+}
+
+/** The ingest config file (see runtime/ingest/README.md) for this EventSource. */
+export function ingestConfig(es: EventSource, options: OperatorOptions): Record<string, unknown> {
+  const ns = es.metadata.namespace!;
+  const name = es.metadata.name!;
+  const { ingest, conversion } = es.spec;
+  return {
+    nats: { url: options.natsUrl, name: `eventrunner-ingest-${ns}-${name}` },
+    stream: { name: streamName(ns, name), subjectPrefix: subjectPrefix(ns, name) },
+    http: { enabled: ingest.http.enabled, port: ingest.http.port },
+    grpc: { enabled: ingest.grpc.enabled, port: ingest.grpc.port },
+    ops: { port: opsPort },
+    auth: ingest.auth.enabled
+      ? { enabled: true, tokensFile: `${tokensDir}/${tokensKey(es)}` }
+      : { enabled: false },
+    limits: { maxBodyBytes: ingest.maxBodyBytes },
+    conversion: {
+      ...conversion,
+      defaultSource: conversion.defaultSource ?? `/eventsources/${ns}/${name}`,
+    },
+    logLevel: options.logLevel,
+  };
+}
+
+export function ingestConfigMap(es: EventSource, options: OperatorOptions): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: ingestNames(es).configMap,
+      namespace: es.metadata.namespace,
+      labels: childLabels(es as never, 'ingest'),
+      ownerReferences: [ownerReference(es as never)],
+    },
+    data: { 'config.yaml': stringify(ingestConfig(es, options)) },
+  };
+}
+
+export function ingestDeployment(es: EventSource, options: OperatorOptions): V1Deployment {
+  const names = ingestNames(es);
+  const lbls = childLabels(es as never, 'ingest');
+  const selector = {
+    'app.kubernetes.io/instance': lbls['app.kubernetes.io/instance']!,
+    'app.kubernetes.io/component': 'ingest',
+    'eventrunner.io/eventsource': es.metadata.name!,
+  };
+  const { ingest } = es.spec;
+  const secret = ingest.auth.enabled ? ingest.auth.tokensSecretRef : undefined;
+  const ports = [
+    ...(ingest.http.enabled ? [{ name: 'http', containerPort: ingest.http.port }] : []),
+    ...(ingest.grpc.enabled ? [{ name: 'grpc', containerPort: ingest.grpc.port }] : []),
+    { name: 'ops', containerPort: opsPort },
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: names.deployment,
+      namespace: es.metadata.namespace,
+      labels: lbls,
+      ownerReferences: [ownerReference(es as never)],
+    },
+    spec: {
+      replicas: ingest.replicas,
+      selector: { matchLabels: selector },
+      template: {
+        metadata: {
+          labels: lbls,
+          // A new config (or another token Secret) rolls the pods; nothing else does.
+          annotations: {
+            'eventrunner.io/config-hash': hashOf({ config: ingestConfig(es, options), secret }),
+          },
+        },
+        spec: {
+          securityContext: podSecurityContext,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'ingest',
+              image: options.image,
+              imagePullPolicy: options.imagePullPolicy,
+              args: ['ingest', '--config', `${configMountPath}/config.yaml`],
+              ports,
+              readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: 'ops' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              securityContext: containerSecurityContext,
+              ...(ingest.resources ? { resources: ingest.resources as V1ResourceRequirements } : {}),
+              volumeMounts: [
+                { name: 'config', mountPath: configMountPath, readOnly: true },
+                ...(secret ? [{ name: 'tokens', mountPath: tokensDir, readOnly: true }] : []),
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: names.configMap } },
+            ...(secret
+              ? [
+                  {
+                    name: 'tokens',
+                    secret: { secretName: secret.name, items: [{ key: tokensKey(es), path: tokensKey(es) }] },
+                  },
+                ]
+              : []),
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function ingestService(es: EventSource): V1Service {
+  const lbls = childLabels(es as never, 'ingest');
+  const { ingest } = es.spec;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: ingestNames(es).service,
+      namespace: es.metadata.namespace,
+      labels: lbls,
+      ownerReferences: [ownerReference(es as never)],
+    },
+    spec: {
+      selector: {
+        'app.kubernetes.io/instance': es.metadata.name!,
+        'app.kubernetes.io/component': 'ingest',
+        'eventrunner.io/eventsource': es.metadata.name!,
+      },
+      ports: [
+        ...(ingest.http.enabled
+          ? [{ name: 'http', port: ingest.http.port, targetPort: 'http' as never }]
+          : []),
+        ...(ingest.grpc.enabled
+          ? [{ name: 'grpc', port: ingest.grpc.port, targetPort: 'grpc' as never, appProtocol: 'grpc' }]
+          : []),
+        { name: 'ops', port: opsPort, targetPort: 'ops' as never },
+      ],
+    },
+  };
+}
+
+export function ingestEndpoints(es: EventSource): { http?: string; grpc?: string } {
+  const host = `${ingestNames(es).service}.${es.metadata.namespace}.svc`;
+  const { ingest } = es.spec;
+  return {
+    ...(ingest.http.enabled ? { http: `http://${host}:${ingest.http.port}/events` } : {}),
+    ...(ingest.grpc.enabled ? { grpc: `${host}:${ingest.grpc.port}` } : {}),
+  };
+}

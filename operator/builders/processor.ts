@@ -1,0 +1,182 @@
+// Pure builders for a Pipeline's processor workload: the config file the processor pods read, its
+// ConfigMap, and the Deployment (Sink credentials mounted from their Secrets). Unit-tested without
+// a server.
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  V1ResourceRequirements,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
+import { childName, consumerName, deadLetterStreamName, deadLetterSubject, streamName } from '../names.js';
+import type { OperatorOptions } from '../options.js';
+import {
+  childLabels,
+  configMountPath,
+  containerSecurityContext,
+  hashOf,
+  opsPort,
+  ownerReference,
+  podSecurityContext,
+} from './common.js';
+
+export const processorNames = (pl: Pipeline) => ({
+  deployment: childName(pl.metadata.name!, 'processor'),
+  configMap: childName(pl.metadata.name!, 'processor-config'),
+});
+
+export function processorSelector(pl: Pipeline): Record<string, string> {
+  return {
+    'app.kubernetes.io/instance': pl.metadata.name!,
+    'app.kubernetes.io/component': 'processor',
+    'eventrunner.io/pipeline': pl.metadata.name!,
+  };
+}
+
+const sinkDir = (sink: string) => `${configMountPath}/sinks/${sink}`;
+
+function credentialRef(sink: Sink) {
+  return sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+}
+
+/** The processor config file (see runtime/process/README.md) for this Pipeline. */
+export function processorConfig(
+  pl: Pipeline,
+  eventSources: Map<string, EventSource>,
+  sinks: Map<string, Sink>,
+  options: OperatorOptions,
+): Record<string, unknown> {
+  const ns = pl.metadata.namespace!;
+  const name = pl.metadata.name!;
+  const usedSinks = [...new Set(pl.spec.outputs.map((o) => o.sink))];
+  return {
+    nats: { url: options.natsUrl, name: `eventrunner-processor-${ns}-${name}` },
+    sources: pl.spec.sources.map((s) => ({
+      stream: streamName(ns, s.eventSource),
+      consumer: consumerName(ns, name),
+      ...(eventSources.get(s.eventSource)
+        ? { conversion: eventSources.get(s.eventSource)!.spec.conversion }
+        : {}),
+    })),
+    rules: { source: pl.spec.rules, mode: pl.spec.ruleEngine.mode, maxCycles: pl.spec.ruleEngine.maxCycles },
+    outputs: pl.spec.outputs.map((o) => ({ name: o.name, sink: o.sink })),
+    ...(pl.spec.defaultOutputs ? { defaultOutputs: pl.spec.defaultOutputs } : {}),
+    sinks: Object.fromEntries(
+      usedSinks.map((s) => {
+        const sink = sinks.get(s)!;
+        const ref = credentialRef(sink);
+        return [
+          s,
+          {
+            spec: sink.spec,
+            ...(ref
+              ? {
+                  credentials: {
+                    usernameFile: `${sinkDir(s)}/username`,
+                    passwordFile: `${sinkDir(s)}/password`,
+                  },
+                }
+              : {}),
+          },
+        ];
+      }),
+    ),
+    delivery: pl.spec.delivery,
+    deadLetter: { stream: deadLetterStreamName(ns, name), subject: deadLetterSubject(ns, name) },
+    ops: { port: opsPort },
+    logLevel: options.logLevel,
+  };
+}
+
+export function processorConfigMap(pl: Pipeline, config: Record<string, unknown>): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: processorNames(pl).configMap,
+      namespace: pl.metadata.namespace,
+      labels: childLabels(pl as never, 'processor'),
+      ownerReferences: [ownerReference(pl as never)],
+    },
+    data: { 'config.yaml': stringify(config) },
+  };
+}
+
+export function processorDeployment(
+  pl: Pipeline,
+  config: Record<string, unknown>,
+  sinks: Map<string, Sink>,
+  options: OperatorOptions,
+): V1Deployment {
+  const names = processorNames(pl);
+  const volumes: V1Volume[] = [{ name: 'config', configMap: { name: names.configMap } }];
+  const mounts: V1VolumeMount[] = [{ name: 'config', mountPath: configMountPath, readOnly: true }];
+  const secrets: string[] = [];
+  for (const s of [...new Set(pl.spec.outputs.map((o) => o.sink))].sort()) {
+    const sink = sinks.get(s);
+    const ref = sink && credentialRef(sink);
+    if (!ref) continue;
+    const volume = `sink-${s}`.slice(0, 63);
+    secrets.push(ref.name);
+    volumes.push({
+      name: volume,
+      secret: {
+        secretName: ref.name,
+        items: [
+          { key: ref.usernameKey, path: 'username' },
+          { key: ref.passwordKey, path: 'password' },
+        ],
+      },
+    });
+    mounts.push({ name: volume, mountPath: sinkDir(s), readOnly: true });
+  }
+  const lbls = childLabels(pl as never, 'processor');
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: names.deployment,
+      namespace: pl.metadata.namespace,
+      labels: lbls,
+      ownerReferences: [ownerReference(pl as never)],
+    },
+    spec: {
+      // suspend scales to zero and keeps the consumer (and its position) in JetStream.
+      replicas: pl.spec.suspend ? 0 : pl.spec.replicas,
+      selector: { matchLabels: processorSelector(pl) },
+      template: {
+        metadata: {
+          labels: lbls,
+          // The processors roll when their effective config changes, and only then.
+          annotations: { 'eventrunner.io/config-hash': hashOf({ config, secrets }) },
+        },
+        spec: {
+          securityContext: podSecurityContext,
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 60,
+          containers: [
+            {
+              name: 'processor',
+              image: options.image,
+              imagePullPolicy: options.imagePullPolicy,
+              args: ['process', '--config', `${configMountPath}/config.yaml`],
+              ports: [{ name: 'ops', containerPort: opsPort }],
+              readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: 'ops' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+              },
+              securityContext: containerSecurityContext,
+              ...(pl.spec.resources ? { resources: pl.spec.resources as V1ResourceRequirements } : {}),
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// EventSource → a JetStream stream (drift repaired on every resync, recreated if NATS lost it) and
+// an ingest Deployment, Service and ConfigMap; endpoints, stream state and conditions in status.
+import type { EventSource } from '../../api/generated/types.js';
+import { ConditionReason, ConditionType, type ConditionInput } from '../../api/conditions.js';
+import { validateEventSource, formatPath } from '../../api/validate.js';
+import { isTerminalError } from '../../runtime/common/errors.js';
+import type { Logger } from '../../runtime/common/logger.js';
+import { isNotFound } from '../apply.js';
+import {
+  ingestConfigMap,
+  ingestDeployment,
+  ingestEndpoints,
+  ingestNames,
+  ingestService,
+} from '../builders/ingest.js';
+import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstream.js';
+import type { ControllerContext } from '../manager.js';
+import { streamName } from '../names.js';
+import type { ReconcileResult } from '../queue.js';
+import { computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import { workloadCondition } from './workload.js';
+
+export async function reconcileEventSource(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  log: Logger,
+): Promise<ReconcileResult | void> {
+  const es = ctx.caches.eventSources.get(name, namespace);
+  if (!es) return;
+  const stream = streamName(namespace, name);
+
+  if (es.metadata.deletionTimestamp) {
+    if (!hasFinalizer(es)) return;
+    if (es.spec.deletionPolicy !== 'Retain') {
+      const jsm = await ctx.jsm();
+      if (await deleteStreamIfExists(jsm, stream)) log.info({ stream }, 'Deleted stream');
+    } else {
+      log.info({ stream }, 'Retained stream (deletionPolicy: Retain)');
+    }
+    await setFinalizer(ctx, es, false);
+    return;
+  }
+  if (!hasFinalizer(es)) await setFinalizer(ctx, es, true);
+
+  const generation = es.metadata.generation ?? 0;
+  const inputs: ConditionInput[] = [];
+  const { issues } = validateEventSource(es);
+  if (issues.length > 0) {
+    const message = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+    inputs.push({
+      type: ConditionType.StreamReady,
+      status: 'False',
+      reason: ConditionReason.InvalidSpec,
+      message,
+    });
+    inputs.push({
+      type: ConditionType.IngestReady,
+      status: 'False',
+      reason: ConditionReason.InvalidSpec,
+      message,
+    });
+    await writeStatus(ctx, 'EventSource', es, {
+      ...es.status,
+      observedGeneration: generation,
+      conditions: computeConditions('EventSource', es.status?.conditions, inputs, generation),
+    });
+    return;
+  }
+
+  // JetStream first: a stream that cannot be reached is reported, then retried with backoff.
+  let streamStatus: { name: string; messages: number; bytes: number } | undefined;
+  let transient: unknown;
+  try {
+    const res = await ensureStream(await ctx.jsm(), eventSourceStream(es));
+    if (res.action !== 'unchanged') {
+      log.info(
+        { stream, action: res.action, drifted: res.drifted },
+        res.action === 'created' ? 'Created stream' : 'Repaired stream drift',
+      );
+      await ctx.events.record(
+        es,
+        'Normal',
+        res.action === 'created' ? ConditionReason.StreamCreated : ConditionReason.StreamUpdated,
+        res.action === 'created'
+          ? `Created stream ${stream}`
+          : `Updated stream ${stream}: ${res.drifted.join(', ')} had drifted`,
+      );
+    }
+    streamStatus = { name: stream, messages: res.info.state.messages, bytes: res.info.state.bytes };
+    inputs.push({
+      type: ConditionType.StreamReady,
+      status: 'True',
+      reason: res.action === 'created' ? ConditionReason.StreamCreated : ConditionReason.Ready,
+      message: `stream ${stream} is ready`,
+    });
+  } catch (err) {
+    const terminal = isTerminalError(err);
+    if (!terminal) transient = err;
+    inputs.push({
+      type: ConditionType.StreamReady,
+      status: 'False',
+      reason: terminal ? ConditionReason.StreamError : ConditionReason.NatsUnavailable,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  const names = ingestNames(es);
+  const auth = es.spec.ingest.auth;
+  let secretProblem: string | undefined;
+  if (auth.enabled) {
+    if (!auth.tokensSecretRef)
+      secretProblem = 'spec.ingest.auth.tokensSecretRef is required while auth is enabled';
+    else {
+      try {
+        await ctx.core.readNamespacedSecret({ name: auth.tokensSecretRef.name, namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        secretProblem = `Secret ${auth.tokensSecretRef.name} with the ingest tokens does not exist; create it (kubectl create secret generic ${auth.tokensSecretRef.name} --from-literal=${auth.tokensSecretRef.key ?? 'tokens'}=<token>)`;
+      }
+    }
+  }
+
+  await ctx.children.ensure(
+    ingestConfigMap(es, ctx.options),
+    ctx.caches.configMaps.get(names.configMap, namespace),
+  );
+  await ctx.children.ensure(ingestService(es), ctx.caches.services.get(names.service, namespace));
+  await ctx.children.ensure(
+    ingestDeployment(es, ctx.options),
+    ctx.caches.deployments.get(names.deployment, namespace),
+  );
+
+  const deployment = ctx.caches.deployments.get(names.deployment, namespace);
+  inputs.push(
+    secretProblem
+      ? {
+          type: ConditionType.IngestReady,
+          status: 'False',
+          reason: ConditionReason.SecretNotFound,
+          message: secretProblem,
+        }
+      : workloadCondition(ConditionType.IngestReady, deployment, es.spec.ingest.replicas, 'ingest'),
+  );
+
+  await writeStatus(ctx, 'EventSource', es, {
+    observedGeneration: generation,
+    conditions: computeConditions('EventSource', es.status?.conditions, inputs, generation),
+    ...(streamStatus ? { stream: streamStatus } : es.status?.stream ? { stream: es.status.stream } : {}),
+    endpoints: ingestEndpoints(es),
+    ingest: {
+      replicas: deployment?.status?.replicas ?? 0,
+      readyReplicas: deployment?.status?.readyReplicas ?? 0,
+    },
+  });
+  if (transient) throw transient;
+  return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
+}
+
+export type { EventSource };

@@ -1,0 +1,277 @@
+// Pipeline → rules checked (errors with line and column in status; the last good config keeps
+// running), a durable consumer on each source stream, a dead-letter stream, and a processor
+// Deployment rolled only when its effective config changes; status rolls up sources, sinks and
+// workload, with lag (consumer pending) and dead-letter depth.
+import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
+import {
+  ConditionReason,
+  ConditionType,
+  findCondition,
+  isConditionTrue,
+  type ConditionInput,
+} from '../../api/conditions.js';
+import { pipelineSummary } from '../../api/summary.js';
+import { formatPath, validatePipeline } from '../../api/validate.js';
+import type { Logger } from '../../runtime/common/logger.js';
+import { compileRules, isRuleCompileError, type RuleDiagnostic } from '../../runtime/rules/index.js';
+import {
+  processorConfig,
+  processorConfigMap,
+  processorDeployment,
+  processorNames,
+  processorSelector,
+} from '../builders/processor.js';
+import {
+  deadLetterStream,
+  deleteConsumerIfExists,
+  deleteStreamIfExists,
+  ensureConsumer,
+  ensureStream,
+  isJsNotFound,
+  pipelineConsumer,
+} from '../jetstream.js';
+import type { ControllerContext } from '../manager.js';
+import { consumerName, deadLetterStreamName, streamName } from '../names.js';
+import type { ReconcileResult } from '../queue.js';
+import { computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import { workloadCondition } from './workload.js';
+
+async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
+  const ns = pl.metadata.namespace!;
+  const jsm = await ctx.jsm();
+  const durable = consumerName(ns, pl.metadata.name!);
+  for (const s of pl.spec.sources) {
+    if (await deleteConsumerIfExists(jsm, streamName(ns, s.eventSource), durable))
+      log.info({ consumer: durable }, 'Deleted consumer');
+  }
+  if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
+    log.info('Deleted dead-letter stream');
+}
+
+export async function reconcilePipeline(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  log: Logger,
+): Promise<ReconcileResult | void> {
+  const pl = ctx.caches.pipelines.get(name, namespace);
+  if (!pl) return;
+  if (pl.metadata.deletionTimestamp) {
+    if (!hasFinalizer(pl)) return;
+    await deletePipelineState(ctx, pl, log);
+    await setFinalizer(ctx, pl, false);
+    return;
+  }
+  if (!hasFinalizer(pl)) await setFinalizer(ctx, pl, true);
+
+  const generation = pl.metadata.generation ?? 0;
+  const inputs: ConditionInput[] = [];
+  const outputs = pl.spec.outputs.map((o) => o.name);
+  const names = processorNames(pl);
+  const status: Record<string, unknown> = {
+    observedGeneration: generation,
+    summary: pipelineSummary(pl.spec),
+    selector: Object.entries(processorSelector(pl))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  };
+
+  // 1. Spec and rules. Invalid rules leave the running workload untouched.
+  const { issues } = validatePipeline(pl);
+  let diagnostics: RuleDiagnostic[] = [];
+  let ruleCount = 0;
+  try {
+    ruleCount = compileRules(pl.spec.rules, {
+      outputs,
+      mode: pl.spec.ruleEngine.mode,
+      maxCycles: pl.spec.ruleEngine.maxCycles,
+      ...(pl.spec.defaultOutputs
+        ? { defaultOutputs: pl.spec.defaultOutputs.filter((o) => outputs.includes(o)) }
+        : {}),
+    }).rules.length;
+  } catch (err) {
+    if (!isRuleCompileError(err)) throw err;
+    diagnostics = err.diagnostics;
+  }
+  const specMessage = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+  const rulesOk = diagnostics.length === 0 && issues.length === 0;
+  status.rules = {
+    count: rulesOk ? ruleCount : (pl.status?.rules?.count ?? 0),
+    errors: diagnostics.map((d) => ({ line: d.line, column: d.column, message: d.message })),
+  };
+  inputs.push(
+    rulesOk
+      ? {
+          type: ConditionType.RulesValid,
+          status: 'True',
+          reason: ConditionReason.RulesCompiled,
+          message: `${ruleCount} rules compiled`,
+        }
+      : {
+          type: ConditionType.RulesValid,
+          status: 'False',
+          reason: issues.length ? ConditionReason.InvalidSpec : ConditionReason.RulesInvalid,
+          message: issues.length
+            ? specMessage
+            : diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`).join('; '),
+        },
+  );
+
+  // 2. Sources: each EventSource's stream gets this Pipeline's durable consumer.
+  const eventSources = new Map<string, EventSource>();
+  let consumerProblem: ConditionInput | undefined;
+  let lag = 0;
+  let transient: unknown;
+  for (const src of pl.spec.sources) {
+    const es = ctx.caches.eventSources.get(src.eventSource, namespace);
+    if (!es) {
+      consumerProblem ??= {
+        type: ConditionType.ConsumerReady,
+        status: 'False',
+        reason: ConditionReason.EventSourceNotFound,
+        message: `EventSource ${src.eventSource} does not exist`,
+      };
+      continue;
+    }
+    eventSources.set(src.eventSource, es);
+    if (issues.length) continue;
+    try {
+      const res = await ensureConsumer(
+        await ctx.jsm(),
+        streamName(namespace, src.eventSource),
+        pipelineConsumer(pl, src),
+      );
+      if (res.action !== 'unchanged')
+        log.info(
+          { consumer: res.info.name, stream: res.info.stream_name, action: res.action },
+          res.action === 'created' ? 'Created consumer' : 'Repaired consumer drift',
+        );
+      lag += res.info.num_pending + res.info.num_ack_pending;
+    } catch (err) {
+      if (isJsNotFound(err)) {
+        consumerProblem ??= {
+          type: ConditionType.ConsumerReady,
+          status: 'False',
+          reason: ConditionReason.EventSourceNotReady,
+          message: `the stream of EventSource ${src.eventSource} does not exist yet`,
+        };
+      } else {
+        transient ??= err;
+        consumerProblem ??= {
+          type: ConditionType.ConsumerReady,
+          status: 'False',
+          reason: ConditionReason.ConsumerError,
+          message: err instanceof Error ? err.message : String(err),
+        };
+      }
+    }
+  }
+  let deadLetters = pl.status?.deadLetters ?? 0;
+  if (!issues.length) {
+    try {
+      const dlq = await ensureStream(await ctx.jsm(), deadLetterStream(pl));
+      deadLetters = dlq.info.state.messages;
+    } catch (err) {
+      transient ??= err;
+      consumerProblem ??= {
+        type: ConditionType.ConsumerReady,
+        status: 'False',
+        reason: ConditionReason.ConsumerError,
+        message: `dead-letter stream: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    }
+  }
+  inputs.push(
+    consumerProblem ?? {
+      type: ConditionType.ConsumerReady,
+      status: 'True',
+      reason: ConditionReason.ConsumerCreated,
+      message: `consumer ${consumerName(namespace, name)} on ${pl.spec.sources.length} stream(s)`,
+    },
+  );
+  status.consumer = {
+    name: consumerName(namespace, name),
+    deadLetterStream: deadLetterStreamName(namespace, name),
+  };
+  status.lag = lag;
+  status.deadLetters = deadLetters;
+
+  // 3. Sinks: every output's Sink exists and reports Ready.
+  const sinks = new Map<string, Sink>();
+  let sinkProblem: ConditionInput | undefined;
+  for (const o of pl.spec.outputs) {
+    const sink = ctx.caches.sinks.get(o.sink, namespace);
+    if (!sink) {
+      sinkProblem ??= {
+        type: ConditionType.SinksReady,
+        status: 'False',
+        reason: ConditionReason.SinkNotFound,
+        message: `Sink ${o.sink} (output ${o.name}) does not exist`,
+      };
+      continue;
+    }
+    sinks.set(o.sink, sink);
+    if (!isConditionTrue(sink.status?.conditions, ConditionType.Ready)) {
+      const why = findCondition(sink.status?.conditions, ConditionType.Ready)?.message ?? 'not probed yet';
+      sinkProblem ??= {
+        type: ConditionType.SinksReady,
+        status: 'False',
+        reason: ConditionReason.SinkNotReady,
+        message: `Sink ${o.sink}: ${why}`,
+      };
+    }
+  }
+  inputs.push(
+    sinkProblem ?? {
+      type: ConditionType.SinksReady,
+      status: 'True',
+      reason: ConditionReason.SinksReady,
+      message: `${sinks.size} sink(s) ready`,
+    },
+  );
+
+  // 4. Workload: only from a valid spec whose sinks all exist; otherwise what runs stays as it is.
+  const canRoll = rulesOk && sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size;
+  if (canRoll) {
+    const config = processorConfig(pl, eventSources, sinks, ctx.options);
+    await ctx.children.ensure(
+      processorConfigMap(pl, config),
+      ctx.caches.configMaps.get(names.configMap, namespace),
+    );
+    await ctx.children.ensure(
+      processorDeployment(pl, config, sinks, ctx.options),
+      ctx.caches.deployments.get(names.deployment, namespace),
+    );
+  }
+  const deployment = ctx.caches.deployments.get(names.deployment, namespace);
+  const desiredReplicas = pl.spec.suspend ? 0 : pl.spec.replicas;
+  inputs.push(
+    deployment || canRoll
+      ? workloadCondition(ConditionType.WorkloadReady, deployment, desiredReplicas, 'processor')
+      : {
+          type: ConditionType.WorkloadReady,
+          status: 'False',
+          reason: ConditionReason.WorkloadUnavailable,
+          message: 'no processor is running: the Pipeline has never had a valid configuration',
+        },
+  );
+  status.replicas = deployment?.status?.replicas ?? 0;
+  status.readyReplicas = deployment?.status?.readyReplicas ?? 0;
+
+  const conditions = computeConditions('Pipeline', pl.status?.conditions, inputs, generation);
+  const ready = isConditionTrue(conditions, ConditionType.Ready);
+  status.phase = pl.spec.suspend
+    ? 'Suspended'
+    : ready
+      ? 'Running'
+      : !deployment
+        ? rulesOk
+          ? 'Pending'
+          : 'Failed'
+        : (deployment.status?.readyReplicas ?? 0) > 0
+          ? 'Degraded'
+          : 'Pending';
+  await writeStatus(ctx, 'Pipeline', pl, { ...status, conditions });
+  if (transient) throw transient;
+  return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
+}

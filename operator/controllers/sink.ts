@@ -1,0 +1,127 @@
+// Sink → a probe of the database with the referenced Secret's credentials (schema created first
+// when manageSchema says so); Ready says what is wrong: unreachable, authentication, no table.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Sink } from '../../api/generated/types.js';
+import { ConditionReason, ConditionType, findCondition, type ConditionInput } from '../../api/conditions.js';
+import { sinkKind, sinkTarget } from '../../api/summary.js';
+import { formatPath, validateSink } from '../../api/validate.js';
+import type { Logger } from '../../runtime/common/logger.js';
+import { ensureSchema, probeSink, type ProbeResult } from '../../runtime/sinks/probe.js';
+import type { SinkCredentials } from '../../runtime/sinks/types.js';
+import { isNotFound } from '../apply.js';
+import type { ControllerContext } from '../manager.js';
+import type { ReconcileResult } from '../queue.js';
+import { computeConditions, jitteredResync, writeStatus } from '../status.js';
+
+class MissingSecret extends Error {}
+
+function secretValue(secret: V1Secret, key: string): string {
+  const b64 = secret.data?.[key];
+  if (b64 === undefined) throw new MissingSecret(`Secret ${secret.metadata?.name} has no key ${key}`);
+  return Buffer.from(b64, 'base64')
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** Reads the Sink's credentials Secret; never logs the values. */
+export async function sinkCredentials(
+  ctx: ControllerContext,
+  sink: Sink,
+): Promise<SinkCredentials | undefined> {
+  const ref = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+  if (!ref) return undefined;
+  let secret: V1Secret;
+  try {
+    secret = await ctx.core.readNamespacedSecret({ name: ref.name, namespace: sink.metadata.namespace! });
+  } catch (err) {
+    if (isNotFound(err))
+      throw new MissingSecret(`Secret ${ref.name} with the Sink's credentials does not exist`);
+    throw err;
+  }
+  return { username: secretValue(secret, ref.usernameKey), password: secretValue(secret, ref.passwordKey) };
+}
+
+export function probeCondition(result: ProbeResult): ConditionInput {
+  if (result.ok) {
+    return {
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: ConditionReason.ProbeSucceeded,
+      message: `${result.target} on ${result.message}`,
+    };
+  }
+  const m = result.message;
+  const reason = /authenticat|credential|password|username|not authorized|Unauthorized/i.test(m)
+    ? ConditionReason.AuthenticationFailed
+    : /does not exist|unknown table|no table|table .* not found|keyspace/i.test(m)
+      ? ConditionReason.TableNotFound
+      : /column/i.test(m)
+        ? ConditionReason.SchemaMismatch
+        : result.reason === 'InvalidSpec'
+          ? ConditionReason.InvalidSpec
+          : ConditionReason.ConnectionFailed;
+  return { type: ConditionType.Ready, status: 'False', reason, message: m };
+}
+
+export async function reconcileSink(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  log: Logger,
+): Promise<ReconcileResult | void> {
+  const sink = ctx.caches.sinks.get(name, namespace);
+  if (!sink || sink.metadata.deletionTimestamp) return;
+  const generation = sink.metadata.generation ?? 0;
+  let condition: ConditionInput;
+  const { issues } = validateSink(sink);
+  if (issues.length) {
+    condition = {
+      type: ConditionType.Ready,
+      status: 'False',
+      reason: ConditionReason.InvalidSpec,
+      message: issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '),
+    };
+  } else {
+    try {
+      const credentials = await sinkCredentials(ctx, sink);
+      const manage = sink.spec.scylla?.manageSchema ?? sink.spec.clickhouse?.manageSchema ?? false;
+      let created: string[] = [];
+      if (manage) {
+        try {
+          created = await ensureSchema(sink.spec, credentials);
+        } catch (err) {
+          log.info({ err }, 'Schema not ensured; the probe reports why');
+        }
+      }
+      const result = await probeSink(sink.spec, credentials);
+      condition = probeCondition(result);
+      if (created.length && result.ok) {
+        log.info({ actions: created }, 'Created Sink schema');
+        await ctx.events.record(sink, 'Normal', ConditionReason.SchemaCreated, created.join('; '));
+      }
+    } catch (err) {
+      if (!(err instanceof MissingSecret)) throw err;
+      condition = {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: ConditionReason.SecretNotFound,
+        message: err.message,
+      };
+    }
+  }
+  const conditions = computeConditions('Sink', sink.status?.conditions, [condition], generation);
+  const ready = findCondition(conditions, ConditionType.Ready)!;
+  await writeStatus(ctx, 'Sink', sink, {
+    observedGeneration: generation,
+    conditions,
+    kind: sinkKind(sink.spec),
+    target: sinkTarget(sink.spec),
+    // The time of the last probe whose outcome changed: a probe that finds the same thing writes nothing.
+    lastProbeTime: ready.lastTransitionTime,
+  });
+  // A failing Sink is probed again sooner than the resync; the operator never gives up on it.
+  return {
+    requeueAfterMs:
+      condition.status === 'True' ? jitteredResync(ctx.options.resyncMs) : jitteredResync(10_000),
+  };
+}

@@ -1,0 +1,273 @@
+// Wires the operator together: informers for the three kinds and the children they own, one keyed
+// work queue, leader election (only the leader reconciles; every replica keeps warm caches), the
+// controllers, the ops endpoint and a NATS connection for JetStream state.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
+import { isTerminalError } from '../runtime/common/errors.js';
+import type { Logger } from '../runtime/common/logger.js';
+import { createRegistry, startOpsServer, type OpsServer } from '../runtime/common/ops-server.js';
+import { Applier } from './apply.js';
+import {
+  controllerOf,
+  parseQueueKey,
+  primaryPlural,
+  queueKey,
+  type Caches,
+  type PrimaryKind,
+} from './cache.js';
+import { ChildApplier } from './children.js';
+import { EventRecorder } from './events.js';
+import { startInformer, type ManagedInformer } from './informer.js';
+import { startLeaderElection, type LeaderElector } from './leader.js';
+import { operatorMetrics, type OperatorMetrics } from './metrics.js';
+import { labels } from './names.js';
+import type { OperatorOptions } from './options.js';
+import { WorkQueue, type ReconcileResult } from './queue.js';
+
+export interface ControllerContext {
+  kc: KubeConfig;
+  caches: Caches;
+  applier: Applier;
+  children: ChildApplier;
+  events: EventRecorder;
+  jsm: () => Promise<JetStreamManager>;
+  options: OperatorOptions;
+  log: Logger;
+  core: CoreV1Api;
+  /** Enqueue another object (e.g. Pipelines when a Sink they use changes). */
+  enqueue(kind: PrimaryKind, namespace: string, name: string): void;
+}
+
+export type Reconciler = (
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+  log: Logger,
+) => Promise<ReconcileResult | void>;
+
+export interface Operator {
+  caches: Caches;
+  applier: Applier;
+  metrics: OperatorMetrics;
+  queue: WorkQueue;
+  opsPort: number;
+  isLeader(): boolean;
+  /** Resolves when every informer has listed once. */
+  synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+
+export async function startOperator(opts: {
+  kc: KubeConfig;
+  options: OperatorOptions;
+  log: Logger;
+  reconcilers: Record<PrimaryKind, Reconciler>;
+  /** Called when leadership is lost after it was held; the CLI exits the process. */
+  onLostLeadership?: () => void;
+}): Promise<Operator> {
+  const { kc, options, log } = opts;
+  const registry = createRegistry('operator');
+  const metrics = operatorMetrics(registry);
+  const applier = new Applier(kc, (kind) => metrics.apiWrites.inc({ kind }));
+  const children = new ChildApplier(applier);
+  const events = new EventRecorder(kc, log);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = options.watchNamespace;
+  const managed = `${labels.managedBy}=eventrunner-operator`;
+
+  let nc: NatsConnection | undefined;
+  let jsmPromise: Promise<JetStreamManager> | undefined;
+  const jsm = () => {
+    jsmPromise ??= (async () => {
+      nc = await connect({
+        servers: options.natsUrl,
+        name: 'eventrunner-operator',
+        maxReconnectAttempts: -1,
+      });
+      return jetstreamManager(nc);
+    })().catch((err: unknown) => {
+      jsmPromise = undefined;
+      throw err;
+    });
+    return jsmPromise;
+  };
+
+  // Informer callbacks enqueue through this before the queue below exists; none fire before then.
+  // eslint-disable-next-line prefer-const
+  let queue!: WorkQueue;
+  const enqueue = (kind: PrimaryKind, namespace: string, name: string) =>
+    queue.add(queueKey(kind, namespace, name));
+  const informers: ManagedInformer<KubernetesObject>[] = [];
+
+  const customInformer = <T extends KubernetesObject>(kind: PrimaryKind) => {
+    const plural = primaryPlural[kind];
+    const path = ns
+      ? `/apis/${group}/${version}/namespaces/${ns}/${plural}`
+      : `/apis/${group}/${version}/${plural}`;
+    const inf = startInformer<T>({
+      kc,
+      path,
+      log,
+      list: async () =>
+        (ns
+          ? await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural })
+          : await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<T>,
+      onChange: (obj) => {
+        enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
+        if (kind !== 'Pipeline') enqueueDependents(kind, obj);
+      },
+      onRestart: () => metrics.informerRestarts.inc({ resource: plural }),
+    });
+    informers.push(inf as unknown as ManagedInformer<KubernetesObject>);
+    return inf.cache;
+  };
+  const childInformer = <T extends KubernetesObject>(
+    resource: string,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+  ) => {
+    const inf = startInformer<T>({
+      kc,
+      path,
+      log,
+      labelSelector: managed,
+      list,
+      onChange: (obj) => {
+        const owner = controllerOf(obj);
+        if (owner) enqueue(owner.kind, owner.namespace, owner.name);
+      },
+      onRestart: () => metrics.informerRestarts.inc({ resource }),
+    });
+    informers.push(inf as unknown as ManagedInformer<KubernetesObject>);
+    return inf.cache;
+  };
+
+  const caches: Caches = {
+    eventSources: customInformer<EventSource>('EventSource'),
+    pipelines: customInformer<Pipeline>('Pipeline'),
+    sinks: customInformer<Sink>('Sink'),
+    deployments: childInformer(
+      'deployments',
+      ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
+      () =>
+        ns
+          ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: managed })
+          : apps.listDeploymentForAllNamespaces({ labelSelector: managed }),
+    ),
+    services: childInformer('services', ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services', () =>
+      ns
+        ? core.listNamespacedService({ namespace: ns, labelSelector: managed })
+        : core.listServiceForAllNamespaces({ labelSelector: managed }),
+    ),
+    configMaps: childInformer(
+      'configmaps',
+      ns ? `/api/v1/namespaces/${ns}/configmaps` : '/api/v1/configmaps',
+      () =>
+        ns
+          ? core.listNamespacedConfigMap({ namespace: ns, labelSelector: managed })
+          : core.listConfigMapForAllNamespaces({ labelSelector: managed }),
+    ),
+  };
+
+  // A Pipeline depends on its EventSources and Sinks: when one of them changes, its Pipelines
+  // reconcile too (their conditions roll those up).
+  function enqueueDependents(kind: PrimaryKind, obj: KubernetesObject): void {
+    const namespace = obj.metadata!.namespace!;
+    const name = obj.metadata!.name!;
+    for (const pl of caches.pipelines.list(namespace)) {
+      const uses =
+        kind === 'EventSource'
+          ? pl.spec.sources.some((s) => s.eventSource === name)
+          : pl.spec.outputs.some((o) => o.sink === name);
+      if (uses) enqueue('Pipeline', namespace, pl.metadata.name!);
+    }
+  }
+
+  const ctx: ControllerContext = { kc, caches, applier, children, events, jsm, options, log, core, enqueue };
+  queue = new WorkQueue({
+    concurrency: options.concurrency,
+    handler: async (key) => {
+      const { kind, namespace, name } = parseQueueKey(key);
+      const end = metrics.reconcileDuration.startTimer({ kind });
+      const rlog = log.child({ [kind.toLowerCase()]: `${namespace}/${name}` });
+      try {
+        const result = await opts.reconcilers[kind](ctx, namespace, name, rlog);
+        metrics.reconciles.inc({ kind, result: 'success' });
+        return result;
+      } catch (err) {
+        metrics.reconciles.inc({ kind, result: isTerminalError(err) ? 'terminal' : 'error' });
+        throw err;
+      } finally {
+        end();
+        metrics.queueDepth.set(queue.depth);
+      }
+    },
+    onError: (key, err, retryInMs) => log.warn({ err, key, retryInMs }, 'Reconcile failed; retrying'),
+  });
+
+  const synced = Promise.all(informers.map((i) => i.synced)).then(() => undefined);
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection.enabled) {
+    elector = startLeaderElection({ kc, log, ...options.leaderElection });
+    void elector.acquired.then(async () => {
+      metrics.leader.set(1);
+      await synced;
+      queue.start();
+    });
+    void elector.lost.then(() => {
+      metrics.leader.set(0);
+      void queue.stop();
+      opts.onLostLeadership?.();
+    });
+  } else {
+    metrics.leader.set(1);
+    void synced.then(() => queue.start());
+  }
+
+  let ops: OpsServer | undefined;
+  ops = await startOpsServer({
+    port: options.opsPort,
+    registry,
+    readiness: [
+      {
+        name: 'informers',
+        check: async () =>
+          (await Promise.race([synced.then(() => true), Promise.resolve(false)]))
+            ? undefined
+            : 'caches not synced',
+      },
+    ],
+  });
+
+  return {
+    caches,
+    applier,
+    metrics,
+    queue,
+    opsPort: ops.port,
+    isLeader: () => (elector ? elector.isLeader() : true),
+    synced,
+    async stop() {
+      await queue.stop();
+      await elector?.release();
+      await Promise.all(informers.map((i) => i.stop()));
+      await ops?.close();
+      ops = undefined;
+      await nc?.drain().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Status and finalizer writes shared by the controllers: status is written once per reconcile and
+// only when it differs from what the object already shows; transitions of conditions become
+// Kubernetes Events.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  conditionTypesByKind,
+  findCondition,
+  readyFrom,
+  setCondition,
+  type Condition,
+  type ConditionInput,
+} from '../api/conditions.js';
+import { canonicalJson } from './builders/common.js';
+import { primaryPlural, type PrimaryKind } from './cache.js';
+import type { ControllerContext } from './manager.js';
+import { finalizer } from './names.js';
+
+type Primary = KubernetesObject & { status?: object };
+
+/** Builds the condition list from the computed inputs plus the Ready summary. */
+export function computeConditions(
+  kind: PrimaryKind,
+  previous: Condition[] | undefined,
+  inputs: ConditionInput[],
+  generation: number,
+  now = new Date(),
+): Condition[] {
+  let list = previous ?? [];
+  for (const c of inputs) list = setCondition(list, c, generation, now);
+  list = setCondition(list, readyFrom(list, conditionTypesByKind[kind]), generation, now);
+  const order = conditionTypesByKind[kind] as readonly string[];
+  return list
+    .filter((c) => order.includes(c.type))
+    .sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+}
+
+/** Writes `status` when it differs from the live one; records Events for flipped conditions. */
+export async function writeStatus(
+  ctx: ControllerContext,
+  kind: PrimaryKind,
+  obj: Primary,
+  status: Record<string, unknown> & { conditions: Condition[] },
+): Promise<boolean> {
+  const live = (obj.status ?? {}) as { conditions?: Condition[] };
+  if (canonicalJson(live) === canonicalJson(status)) return false;
+  await ctx.applier.applyStatus(
+    {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      metadata: { name: obj.metadata!.name, namespace: obj.metadata!.namespace },
+      status,
+    } as KubernetesObject,
+    primaryPlural[kind],
+  );
+  for (const c of status.conditions) {
+    const before = findCondition(live.conditions, c.type);
+    if (before?.status === c.status) continue;
+    if (c.type !== 'Ready' && c.status !== 'False') continue;
+    await ctx.events.record(
+      obj,
+      c.status === 'False' ? 'Warning' : 'Normal',
+      c.reason,
+      `${c.type}: ${c.message}`,
+    );
+  }
+  return true;
+}
+
+export function hasFinalizer(obj: KubernetesObject): boolean {
+  return obj.metadata?.finalizers?.includes(finalizer) ?? false;
+}
+
+/** Adds or removes eventrunner's finalizer with a server-side apply of metadata only. */
+export async function setFinalizer(
+  ctx: ControllerContext,
+  obj: KubernetesObject,
+  present: boolean,
+): Promise<void> {
+  await ctx.applier.apply({
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name: obj.metadata!.name,
+      namespace: obj.metadata!.namespace,
+      ...(present ? { finalizers: [finalizer] } : {}),
+    },
+  });
+}
+
+/** Resync period with ±20% jitter, so thousands of objects do not resync in lockstep. */
+export function jitteredResync(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
