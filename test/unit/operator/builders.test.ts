@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import type { EventSource, Pipeline, Sink } from '../../../api/generated/types.js';
+import { canonicalJson, hashOf } from '../../../operator/builders/common.js';
+import {
+  ingestConfig,
+  ingestDeployment,
+  ingestEndpoints,
+  ingestService,
+} from '../../../operator/builders/ingest.js';
+import { processorConfig, processorDeployment } from '../../../operator/builders/processor.js';
+import {
+  childName,
+  consumerName,
+  deadLetterStreamName,
+  streamName,
+  subjectPrefix,
+  typeFilterSubjects,
+} from '../../../operator/names.js';
+import { parseOperatorOptions } from '../../../operator/options.js';
+
+const options = parseOperatorOptions(
+  ['--image', 'ghcr.io/eventrunner/eventrunner:1.0', '--nats-url', 'nats://nats:4222'],
+  {},
+);
+
+const es: EventSource = {
+  apiVersion: 'eventrunner.io/v1alpha1',
+  kind: 'EventSource',
+  metadata: { name: 'shop', namespace: 'prod', uid: 'u-1' },
+  spec: {
+    ingest: {
+      http: { enabled: true, port: 8080 },
+      grpc: { enabled: false, port: 9090 },
+      replicas: 2,
+      auth: { enabled: true, tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } },
+      maxBodyBytes: '1Mi',
+    },
+    conversion: { defaultType: 'com.shop.raw', typeFrom: '/eventType' },
+    stream: { maxAge: '72h', maxBytes: '1Gi', replicas: 1, storage: 'file', duplicateWindow: '2m' },
+    deletionPolicy: 'Delete',
+  },
+};
+
+const sink: Sink = {
+  apiVersion: 'eventrunner.io/v1alpha1',
+  kind: 'Sink',
+  metadata: { name: 'orders-cql', namespace: 'prod' },
+  spec: {
+    scylla: {
+      contactPoints: ['scylla:9042'],
+      localDataCenter: 'dc1',
+      keyspace: 'shop',
+      table: 'orders',
+      consistency: 'LOCAL_QUORUM',
+      credentialsSecretRef: { name: 'cql', usernameKey: 'user', passwordKey: 'pass' },
+      manageSchema: true,
+      replicationFactor: 1,
+      ttl: '0',
+      batch: { maxRows: 500, maxDelay: '50ms', concurrency: 32 },
+    },
+  } as Sink['spec'],
+};
+
+function pipeline(patch: Partial<Pipeline['spec']> = {}): Pipeline {
+  return {
+    apiVersion: 'eventrunner.io/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name: 'orders', namespace: 'prod', uid: 'u-2' },
+    spec: {
+      sources: [{ eventSource: 'shop' }],
+      rules: 'rule A "a" { when true then Route("store"); }',
+      ruleEngine: { mode: 'once', maxCycles: 5000 },
+      outputs: [{ name: 'store', sink: 'orders-cql' }],
+      delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
+      deadLetter: { maxAge: '168h' },
+      replicas: 2,
+      suspend: false,
+      ...patch,
+    },
+  };
+}
+
+describe('names', () => {
+  it('derive JetStream names from namespace and name without collisions', () => {
+    expect(streamName('prod', 'shop')).toBe('ER_prod_shop');
+    expect(streamName('a-b', 'c')).not.toBe(streamName('a', 'b-c'));
+    expect(streamName('a', 'b.c')).toBe('ER_a_b__c');
+    expect(subjectPrefix('prod', 'shop.eu')).toBe('er.prod.shop_eu');
+    expect(consumerName('prod', 'orders')).toBe('ER_PL_prod_orders');
+    expect(deadLetterStreamName('prod', 'orders')).toBe('ER_DLQ_prod_orders');
+  });
+
+  it('map type patterns to subject filters, everything when none are given', () => {
+    expect(typeFilterSubjects('er.p.s', undefined)).toEqual(['er.p.s.>']);
+    expect(typeFilterSubjects('er.p.s', ['com.shop.*', 'com.x.>'])).toEqual([
+      'er.p.s.com.shop.*',
+      'er.p.s.com.x.>',
+    ]);
+  });
+
+  it('keeps child names within 63 characters and distinct', () => {
+    const long = 'x'.repeat(60);
+    const a = childName(long, 'processor');
+    const b = childName(`${long}y`, 'processor');
+    expect(a.length).toBeLessThanOrEqual(63);
+    expect(a).not.toBe(b);
+    expect(a.endsWith('-processor')).toBe(true);
+  });
+});
+
+describe('ingest builders', () => {
+  it('build the ingest config from the EventSource', () => {
+    expect(ingestConfig(es, options)).toMatchObject({
+      nats: { url: 'nats://nats:4222' },
+      stream: { name: 'ER_prod_shop', subjectPrefix: 'er.prod.shop' },
+      auth: { enabled: true, tokensFile: '/etc/eventrunner/tokens/tokens' },
+      conversion: {
+        defaultType: 'com.shop.raw',
+        typeFrom: '/eventType',
+        defaultSource: '/eventsources/prod/shop',
+      },
+    });
+  });
+
+  it('build a restricted Deployment owned by the EventSource, mounting config and tokens', () => {
+    const d = ingestDeployment(es, options);
+    expect(d.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: 'eventrunner.io/v1alpha1',
+        kind: 'EventSource',
+        name: 'shop',
+        uid: 'u-1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    const pod = d.spec!.template.spec!;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.containers[0]!.image).toBe('ghcr.io/eventrunner/eventrunner:1.0');
+    expect(pod.containers[0]!.ports!.map((p) => p.name)).toEqual(['http', 'ops']);
+    expect(pod.volumes!.map((v) => v.secret?.secretName ?? v.configMap?.name)).toEqual([
+      'shop-ingest-config',
+      'shop-tokens',
+    ]);
+    expect(d.spec!.replicas).toBe(2);
+  });
+
+  it('expose only the enabled listeners', () => {
+    expect(ingestService(es).spec!.ports!.map((p) => p.name)).toEqual(['http', 'ops']);
+    expect(ingestEndpoints(es)).toEqual({ http: 'http://shop-ingest.prod.svc:8080/events' });
+  });
+});
+
+describe('processor builders', () => {
+  const sinks = new Map([['orders-cql', sink]]);
+  const sources = new Map([['shop', es]]);
+
+  it('carry rules, outputs, sinks with credential files, delivery and dead-letter names', () => {
+    const config = processorConfig(pipeline(), sources, sinks, options);
+    expect(config).toMatchObject({
+      sources: [{ stream: 'ER_prod_shop', consumer: 'ER_PL_prod_orders', conversion: es.spec.conversion }],
+      outputs: [{ name: 'store', sink: 'orders-cql' }],
+      sinks: {
+        'orders-cql': {
+          credentials: {
+            usernameFile: '/etc/eventrunner/sinks/orders-cql/username',
+            passwordFile: '/etc/eventrunner/sinks/orders-cql/password',
+          },
+        },
+      },
+      deadLetter: { stream: 'ER_DLQ_prod_orders', subject: 'erdlq.prod.orders' },
+    });
+  });
+
+  it('change the rollout hash with the config, not with the replica count', () => {
+    const hash = (pl: Pipeline) => {
+      const config = processorConfig(pl, sources, sinks, options);
+      return processorDeployment(pl, config, sinks, options).spec!.template.metadata!.annotations![
+        'eventrunner.io/config-hash'
+      ];
+    };
+    expect(hash(pipeline({ replicas: 5 }))).toBe(hash(pipeline()));
+    expect(hash(pipeline({ rules: 'rule B "b" { when true then Drop(); }' }))).not.toBe(hash(pipeline()));
+  });
+
+  it('scale to zero when suspended', () => {
+    const pl = pipeline({ suspend: true });
+    expect(
+      processorDeployment(pl, processorConfig(pl, sources, sinks, options), sinks, options).spec!.replicas,
+    ).toBe(0);
+  });
+});
+
+describe('canonical hashing', () => {
+  it('ignores key order and undefined fields', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: undefined } })).toBe('{"a":{"d":[1,2]},"b":1}');
+    expect(hashOf({ a: 1, b: 2 })).toBe(hashOf({ b: 2, a: 1 }));
+  });
+});
+
+describe('operator options', () => {
+  it('require an image and a NATS URL, with a hint', () => {
+    expect(() => parseOperatorOptions([], {})).toThrow(/--image .* is required/);
+    expect(() => parseOperatorOptions(['--image', 'x'], {})).toThrow(/--nats-url/);
+    expect(() => parseOperatorOptions(['--bogus', '1'], {})).toThrow(/unknown flag --bogus/);
+  });
+
+  it('read the environment the chart sets', () => {
+    const o = parseOperatorOptions([], {
+      EVENTRUNNER_IMAGE: 'img',
+      NATS_URL: 'nats://n',
+      POD_NAMESPACE: 'er',
+      POD_NAME: 'op-1',
+    });
+    expect(o.leaderElection).toEqual({
+      enabled: true,
+      namespace: 'er',
+      name: 'eventrunner-operator',
+      identity: 'op-1',
+    });
+  });
+});
