@@ -69,7 +69,7 @@ export function deadLetterStream(pl: Pipeline): DesiredStream {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: nanos(parseDuration(pl.spec.deadLetter.maxAge)),
-    max_bytes: -1,
+    max_bytes: parseBytes(pl.spec.deadLetter.maxBytes),
     num_replicas: 1,
     duplicate_window: nanos(120_000),
     discard: DiscardPolicy.Old,

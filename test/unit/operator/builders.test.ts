@@ -72,7 +72,7 @@ function pipeline(patch: Partial<Pipeline['spec']> = {}): Pipeline {
       ruleEngine: { mode: 'once', maxCycles: 5000 },
       outputs: [{ name: 'store', sink: 'orders-cql' }],
       delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
-      deadLetter: { maxAge: '168h' },
+      deadLetter: { maxAge: '168h', maxBytes: '1Gi' },
       replicas: 2,
       suspend: false,
       ...patch,
