@@ -1,0 +1,94 @@
+// The protocol-independent part of accepting events: per-client rate limit, the checks the codec
+// cannot do (type usable as subject tokens, per-type JSON Schema), publishing, and metrics. HTTP
+// and gRPC parse requests into events and hand them here.
+import { assertSubjectType, EventError, EventErrorCode, type CloudEvent } from '../events/index.js';
+import type { IngestMetrics, Protocol } from './metrics.js';
+import { IngestRejection, Reason, rejected, type EventOutcome } from './outcome.js';
+import type { Publisher } from './publisher.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { SchemaRegistry } from './schemas.js';
+
+export interface SubmitContext {
+  protocol: Protocol;
+  /** structured | binary | batch | raw | proto */
+  mode: string;
+  client: string;
+}
+
+/** An event parsed from a request, or why it could not be. */
+export type Parsed = CloudEvent | EventError | IngestRejection;
+
+export class Ingestor {
+  constructor(
+    private readonly publisher: Publisher,
+    private readonly schemas: SchemaRegistry,
+    private readonly limiter: RateLimiter,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  /**
+   * Admits `n` events for a client against its rate limit; throws IngestRejection (429) when over.
+   * Called once per request (a batch is admitted whole or not at all).
+   */
+  admit(ctx: SubmitContext, n: number): void {
+    const wait = this.limiter.take(ctx.client, n);
+    if (wait > 0) {
+      throw new IngestRejection(
+        Reason.RateLimited,
+        `client ${ctx.client} is over its rate limit; retry in ${Math.ceil(wait)}s`,
+        wait,
+      );
+    }
+  }
+
+  /** Publishes every valid event; resolves with one outcome per input, in order. */
+  submit(items: readonly Parsed[], ctx: SubmitContext): Promise<EventOutcome[]> {
+    return Promise.all(items.map((item) => this.submitOne(item, ctx)));
+  }
+
+  async submitOne(item: Parsed, ctx: SubmitContext): Promise<EventOutcome> {
+    let outcome: EventOutcome;
+    if (item instanceof EventError) {
+      outcome = {
+        ok: false,
+        reason: item.code === EventErrorCode.SchemaViolation ? Reason.Schema : Reason.Invalid,
+        message: item.message,
+      };
+    } else if (item instanceof IngestRejection) {
+      outcome = rejected(item);
+    } else {
+      outcome = await this.publishChecked(item);
+    }
+    if (outcome.ok) this.metrics.accept(ctx.protocol, ctx.mode, ctx.client, 1, outcome.duplicate ? 1 : 0);
+    else this.metrics.reject(ctx.protocol, outcome.reason, ctx.client);
+    return outcome;
+  }
+
+  /** Records events refused before they were parsed one by one (auth, size, media type). */
+  recordRejected(ctx: SubmitContext, reason: Reason, n = 1): void {
+    this.metrics.reject(ctx.protocol, reason, ctx.client, n);
+  }
+
+  private async publishChecked(event: CloudEvent): Promise<EventOutcome> {
+    try {
+      assertSubjectType(event.type);
+      this.schemas.check(event);
+    } catch (err) {
+      if (err instanceof EventError) {
+        return {
+          ok: false,
+          id: event.id,
+          reason: err.code === EventErrorCode.SchemaViolation ? Reason.Schema : Reason.Invalid,
+          message: err.message,
+        };
+      }
+      throw err;
+    }
+    try {
+      return await this.publisher.publish(event);
+    } catch (err) {
+      if (err instanceof IngestRejection) return rejected(err, event.id);
+      throw err;
+    }
+  }
+}
