@@ -41,7 +41,7 @@ function credentialRef(sink: Sink) {
   return sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
 }
 
-/** The processor config file (see runtime/process/README.md) for this Pipeline. */
+/** The processor config file (runtime/process/config-schema.ts) for this Pipeline. */
 export function processorConfig(
   pl: Pipeline,
   eventSources: Map<string, EventSource>,
@@ -50,10 +50,12 @@ export function processorConfig(
 ): Record<string, unknown> {
   const ns = pl.metadata.namespace!;
   const name = pl.metadata.name!;
-  const usedSinks = [...new Set(pl.spec.outputs.map((o) => o.sink))];
+  const { delivery } = pl.spec;
   return {
-    nats: { url: options.natsUrl, name: `eventrunner-processor-${ns}-${name}` },
+    pipeline: { namespace: ns, name },
+    nats: { url: options.natsUrl },
     sources: pl.spec.sources.map((s) => ({
+      eventSource: s.eventSource,
       stream: streamName(ns, s.eventSource),
       consumer: consumerName(ns, name),
       ...(eventSources.get(s.eventSource)
@@ -61,29 +63,28 @@ export function processorConfig(
         : {}),
     })),
     rules: { source: pl.spec.rules, mode: pl.spec.ruleEngine.mode, maxCycles: pl.spec.ruleEngine.maxCycles },
-    outputs: pl.spec.outputs.map((o) => ({ name: o.name, sink: o.sink })),
+    outputs: pl.spec.outputs.map((o) => {
+      const sink = sinks.get(o.sink)!;
+      const ref = credentialRef(sink);
+      return {
+        name: o.name,
+        sink: sink.spec,
+        ...(ref
+          ? {
+              credentials: {
+                usernameFile: `${sinkDir(o.sink)}/username`,
+                passwordFile: `${sinkDir(o.sink)}/password`,
+              },
+            }
+          : {}),
+      };
+    }),
     ...(pl.spec.defaultOutputs ? { defaultOutputs: pl.spec.defaultOutputs } : {}),
-    sinks: Object.fromEntries(
-      usedSinks.map((s) => {
-        const sink = sinks.get(s)!;
-        const ref = credentialRef(sink);
-        return [
-          s,
-          {
-            spec: sink.spec,
-            ...(ref
-              ? {
-                  credentials: {
-                    usernameFile: `${sinkDir(s)}/username`,
-                    passwordFile: `${sinkDir(s)}/password`,
-                  },
-                }
-              : {}),
-          },
-        ];
-      }),
-    ),
-    delivery: pl.spec.delivery,
+    delivery: {
+      maxDeliver: delivery.maxDeliver,
+      backoff: delivery.backoff ?? [],
+      maxAckPending: delivery.maxAckPending,
+    },
     deadLetter: { stream: deadLetterStreamName(ns, name), subject: deadLetterSubject(ns, name) },
     ops: { port: opsPort },
     logLevel: options.logLevel,

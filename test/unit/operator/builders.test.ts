@@ -162,15 +162,16 @@ describe('processor builders', () => {
     const config = processorConfig(pipeline(), sources, sinks, options);
     expect(config).toMatchObject({
       sources: [{ stream: 'ER_prod_shop', consumer: 'ER_PL_prod_orders', conversion: es.spec.conversion }],
-      outputs: [{ name: 'store', sink: 'orders-cql' }],
-      sinks: {
-        'orders-cql': {
+      outputs: [
+        {
+          name: 'store',
+          sink: sink.spec,
           credentials: {
             usernameFile: '/etc/eventrunner/sinks/orders-cql/username',
             passwordFile: '/etc/eventrunner/sinks/orders-cql/password',
           },
         },
-      },
+      ],
       deadLetter: { stream: 'ER_DLQ_prod_orders', subject: 'erdlq.prod.orders' },
     });
   });
