@@ -59,6 +59,14 @@ export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** RFC 6901 JSON pointer into an event, non-empty (e.g. `/data/amount`). */
 export const JSON_POINTER_PATTERN = '^(/([^/~]|~[01])*)+$';
 
+/**
+ * CEL that reads `expr` as a duration only when it is well-formed: the schema's pattern already
+ * reports a malformed one, and duration() on it would add a confusing type-conversion error.
+ */
+export function celIsDuration(expr: string): string {
+  return `${expr}.matches(r'${DURATION_PATTERN}')`;
+}
+
 export const hints: Record<string, string> = {
   [DURATION_PATTERN]: 'a duration such as 500ms, 30s, 2m or 72h',
   [BYTES_PATTERN]: 'a byte size such as 1048576, 512Ki, 1Mi or 10Gi',

@@ -10,7 +10,18 @@ import {
   workloadNameRule,
   type KindDefinition,
 } from './common.js';
-import { bool, bytes, duration, enumOf, int, JSON_POINTER_PATTERN, obj, str, type Schema } from './dsl.js';
+import {
+  bool,
+  bytes,
+  celIsDuration,
+  duration,
+  enumOf,
+  int,
+  JSON_POINTER_PATTERN,
+  obj,
+  str,
+  type Schema,
+} from './dsl.js';
 
 function port(name: string, protocol: string, def: number): Schema {
   return obj(
@@ -144,7 +155,9 @@ const stream = obj(
     'x-kubernetes-validations': [
       {
         $id: 'es-duplicate-window',
-        rule: "duration(self.maxAge) == duration('0s') || duration(self.duplicateWindow) <= duration(self.maxAge)",
+        rule:
+          `!${celIsDuration('self.maxAge')} || !${celIsDuration('self.duplicateWindow')} || ` +
+          "duration(self.maxAge) == duration('0s') || duration(self.duplicateWindow) <= duration(self.maxAge)",
         message: 'duplicateWindow must not be longer than maxAge',
         fieldPath: '.duplicateWindow',
       },

@@ -10,7 +10,7 @@ import {
   workloadNameRule,
   type KindDefinition,
 } from './common.js';
-import { arr, bool, bytes, duration, enumOf, int, obj, str } from './dsl.js';
+import { arr, bool, bytes, celIsDuration, duration, enumOf, int, obj, str } from './dsl.js';
 
 /** Output names are what rules pass to Route("..."): identifiers, so GRL strings stay simple. */
 export const OUTPUT_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_-]*$';
@@ -19,7 +19,7 @@ export const TYPE_FILTER_PATTERN = '^((\\*|[^\\s.*>]+)(\\.(\\*|[^\\s.*>]+))*(\\.
 
 const positiveDuration = (what: string) => ({
   $id: `pl-${what}-positive`,
-  rule: "duration(self) > duration('0s')",
+  rule: `!${celIsDuration('self')} || duration(self) > duration('0s')`,
   message: 'must be greater than 0',
 });
 
