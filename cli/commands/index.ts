@@ -22,3 +22,8 @@ registerCommand('ingest', {
   summary: 'accept events over HTTP and gRPC and publish them as CloudEvents to JetStream',
   load: () => import('./ingest.js'),
 });
+
+registerCommand('process', {
+  summary: "run a Pipeline's processor: JetStream → rules → sinks, acking after every write",
+  load: () => import('./process.js'),
+});

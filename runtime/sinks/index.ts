@@ -22,6 +22,7 @@ export {
   isTransientSinkError,
   isRowRejectedError,
   isSinkConfigError,
+  errorMessage,
 } from './errors.js';
 export {
   probeSink,

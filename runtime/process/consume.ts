@@ -1,0 +1,148 @@
+// The pull loop of one source (a durable consumer on one EventSource's stream) and the handling of
+// each message: decode → rules → the routed outputs' batchers → ack / nak / dead-letter. Every
+// replica runs the same loop on the same durable; JetStream hands each message to one of them.
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '../common/logger.js';
+import type { CompiledRules } from '../rules/index.js';
+import { errorMessage, type Batcher, type SinkEvent } from '../sinks/index.js';
+import type { SourceConfig } from './config.js';
+import { decodeMessage } from './decode.js';
+import { backoffFor, decide } from './decision.js';
+import type { DeadLetterPublisher } from './deadletter.js';
+import type { InFlight } from './inflight.js';
+import type { ProcessorMetrics } from './metrics.js';
+
+export interface SourceLoopDeps {
+  source: SourceConfig;
+  consumer: Consumer;
+  rules: CompiledRules;
+  outputs: ReadonlyMap<string, Batcher>;
+  deadLetter: DeadLetterPublisher;
+  inFlight: InFlight;
+  delivery: { maxDeliver: number; backoffMs: readonly number[] };
+  pullBatch: number;
+  metrics: ProcessorMetrics;
+  log: Logger;
+}
+
+type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
+
+export class SourceLoop {
+  private readonly label: { source: string };
+
+  constructor(private readonly d: SourceLoopDeps) {
+    this.label = { source: d.source.eventSource ?? d.source.stream };
+  }
+
+  /** Pulls until the signal aborts; messages already taken are finished by their handlers. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { consumer, inFlight, log } = this.d;
+    while (!signal.aborted) {
+      try {
+        const messages = await consumer.consume({ max_messages: this.d.pullBatch });
+        const stop = () => void messages.stop();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          for await (const m of messages) {
+            // Taken from the buffer after shutdown began: hand it straight back for another replica.
+            if (signal.aborted || !(await inFlight.acquire(signal))) {
+              m.nak();
+              continue;
+            }
+            void this.handle(m).finally(() => inFlight.release());
+          }
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        log.warn({ err: errorMessage(err) }, 'Pull from JetStream failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const { metrics, rules, outputs } = this.d;
+    metrics.eventsIn.inc(this.label);
+    if (m.info.deliveryCount > 1) metrics.redeliveries.inc(this.label);
+    try {
+      let event;
+      try {
+        event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
+      } catch (err) {
+        return await this.deadLetter(m, `undecodable: ${errorMessage(err)}`, 'decode');
+      }
+      const outcome = rules.evaluate(event);
+      if (outcome.outcome === 'deadletter')
+        return await this.deadLetter(m, outcome.reason ?? 'dead-lettered by the rules', 'rule', outcome.rule);
+      if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
+        m.ack();
+        metrics.acked.inc();
+        metrics.dropped.inc(this.label);
+        return;
+      }
+      const routes = outcome.routes;
+      const results = await Promise.all(routes.map((r) => outputs.get(r)!.add(outcome.event as SinkEvent)));
+      const decision = decide(routes, results, {
+        count: m.info.deliveryCount,
+        maxDeliver: this.d.delivery.maxDeliver,
+        backoffMs: this.d.delivery.backoffMs,
+      });
+      switch (decision.action) {
+        case 'ack':
+          m.ack();
+          metrics.acked.inc();
+          for (const r of routes) metrics.routed.inc({ output: r });
+          return;
+        case 'nak':
+          m.nak(decision.delayMs);
+          metrics.naked.inc();
+          return;
+        case 'deadletter':
+          return await this.deadLetter(
+            m,
+            decision.reason,
+            decision.output ? 'sink' : 'max_deliver',
+            undefined,
+            decision.output,
+          );
+      }
+    } catch (err) {
+      // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
+      this.d.log.error(
+        { err, seq: m.info.streamSequence },
+        'Handling an event failed; it will be redelivered',
+      );
+      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
+      metrics.naked.inc();
+    }
+  }
+
+  private async deadLetter(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string, output?: string) {
+    try {
+      await this.d.deadLetter.publish({
+        reason,
+        ...(rule ? { rule } : {}),
+        ...(output ? { output } : {}),
+        subject: m.subject,
+        stream: m.info.stream,
+        sequence: m.info.streamSequence,
+        deliveries: m.info.deliveryCount,
+        data: m.data,
+        ...(m.headers ? { headers: m.headers } : {}),
+      });
+    } catch (err) {
+      // Never term what the dead-letter stream did not take; it comes back and is tried again.
+      this.d.log.error(
+        { err: errorMessage(err), seq: m.info.streamSequence },
+        'Dead-letter publish failed; will retry',
+      );
+      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
+      this.d.metrics.naked.inc();
+      return;
+    }
+    m.term(reason.slice(0, 256));
+    this.d.metrics.deadLettered.inc({ cause });
+  }
+}

@@ -1,0 +1,50 @@
+// What happens to one delivered message once its fate is known. Pure, so the ack discipline is
+// unit-tested on its own:
+//   every targeted sink accepted it      → ack
+//   a sink rejected it as invalid        → dead-letter, then term (retrying cannot help)
+//   a sink failed transiently            → nak after the delivery's backoff, so the event is retried;
+//     on the last delivery JetStream allows (maxDeliver) → dead-letter instead, so nothing ends
+//     silently at the max-deliveries limit.
+import { isRowRejectedError, type RowResult } from '../sinks/index.js';
+
+export type Decision =
+  | { action: 'ack' }
+  | { action: 'nak'; delayMs: number; reason: string }
+  | { action: 'deadletter'; reason: string; output?: string };
+
+/** Delay before redelivery after the n-th delivery failed (n from 1); the last entry repeats. */
+export function backoffFor(deliveryCount: number, backoffMs: readonly number[]): number {
+  if (backoffMs.length === 0) {
+    // No backoff configured: 1s doubling to 60s, with jitter so that replicas do not retry in step.
+    const base = Math.min(60_000, 1000 * 2 ** Math.min(deliveryCount - 1, 6));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+  return backoffMs[Math.min(deliveryCount, backoffMs.length) - 1]!;
+}
+
+export function decide(
+  outputs: readonly string[],
+  results: readonly RowResult[],
+  delivery: { count: number; maxDeliver: number; backoffMs: readonly number[] },
+): Decision {
+  let retry: string | undefined;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (r === undefined) continue;
+    const message = r.message;
+    if (isRowRejectedError(r))
+      return {
+        action: 'deadletter',
+        reason: `output ${outputs[i]} rejected the event: ${message}`,
+        output: outputs[i]!,
+      };
+    retry ??= `output ${outputs[i]}: ${message}`;
+  }
+  if (retry === undefined) return { action: 'ack' };
+  if (delivery.count >= delivery.maxDeliver)
+    return {
+      action: 'deadletter',
+      reason: `delivered ${delivery.count} times (maxDeliver); last error: ${retry}`,
+    };
+  return { action: 'nak', delayMs: backoffFor(delivery.count, delivery.backoffMs), reason: retry };
+}

@@ -1,0 +1,37 @@
+// Message → CloudEvent with the shared codec. Raw JSON messages (published straight to the stream
+// rather than through ingest) get their id and time from the conversion settings; when those do
+// not name them, the codec would invent a fresh UUID and the arrival time on every delivery, which
+// would write a redelivered event twice. Here they come from the message itself instead: its
+// Nats-Msg-Id (or stream and sequence) and its stream timestamp, identical on every delivery.
+import type { JsMsg } from '@nats-io/jetstream';
+import {
+  converterFor,
+  fromNatsMessage,
+  looksStructured,
+  natsBinaryAttributes,
+  parseJsonBody,
+  validateEvent,
+  type CloudEvent,
+  type ConversionSettings,
+} from '../events/index.js';
+
+function isCloudEventMessage(m: JsMsg): boolean {
+  const h = m.headers;
+  if (!h) return false;
+  for (const k of h.keys()) {
+    if (k.toLowerCase() === 'content-type' && h.get(k).toLowerCase().startsWith('application/cloudevents'))
+      return true;
+  }
+  return natsBinaryAttributes(h) !== undefined;
+}
+
+/** Throws the codec's EventError for a message that is no valid event. */
+export function decodeMessage(m: JsMsg, stream: string, conversion: ConversionSettings): CloudEvent {
+  if (isCloudEventMessage(m)) return fromNatsMessage(m.subject, m.headers, m.data, conversion);
+  const value = parseJsonBody(m.data, 'message body');
+  if (looksStructured(value)) return validateEvent(value);
+  const event = converterFor(conversion).convert(value);
+  if (!conversion.idFrom) event.id = m.headers?.get('Nats-Msg-Id') || `${stream}:${m.info.streamSequence}`;
+  if (!conversion.timeFrom) event.time = new Date(m.info.timestampNanos / 1e6).toISOString();
+  return event;
+}
