@@ -72,6 +72,24 @@ export const checks: Record<string, Check> = {
     at(o, 'spec', 'ingest', 'grpc', 'enabled') === false
       ? [{ path: ['spec', 'ingest'], message: 'at least one of http and grpc must be enabled' }]
       : [],
+  'es-ingest-burst': (o) => {
+    const ingest = at(o, 'spec', 'ingest');
+    const rate = at(ingest, 'rateLimit', 'eventsPerSecond');
+    const burst = at(ingest, 'rateLimit', 'burst');
+    const batch = at(ingest, 'maxBatchEvents');
+    return typeof rate === 'number' &&
+      rate > 0 &&
+      typeof burst === 'number' &&
+      typeof batch === 'number' &&
+      burst < batch
+      ? [
+          {
+            path: ['spec', 'ingest', 'rateLimit', 'burst'],
+            message: 'rateLimit.burst must be at least maxBatchEvents, or no full batch could ever pass',
+          },
+        ]
+      : [];
+  },
   'es-ingest-ports': (o) => {
     const ingest = at(o, 'spec', 'ingest');
     const both = at(ingest, 'http', 'enabled') !== false && at(ingest, 'grpc', 'enabled') !== false;

@@ -64,7 +64,9 @@ function kindSection(def: KindDefinition): string {
   const sub = def.scale
     ? `\`status\`, \`scale\` (replicas at \`${def.scale.specReplicasPath}\`, selector at \`${def.scale.labelSelectorPath}\`)`
     : '`status`';
-  const rootRules = (def.rootValidations ?? []).map((r) => `- ${r.message ?? r.rule}`);
+  const rootRules = [...(def.rootValidations ?? []), ...(def.spec['x-kubernetes-validations'] ?? [])].map(
+    (r) => `- ${r.$transition ? 'on update: ' : ''}${r.message ?? r.rule}`,
+  );
   return [
     `## ${def.kind}`,
     '',

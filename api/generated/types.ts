@@ -40,6 +40,12 @@ export interface EventSourceIngest {
   /** Bearer-token authentication of producers.
    * @default {} */
   auth: EventSourceAuth;
+  /** Most events accepted in one request (a JSON array or a CloudEvents batch).
+   * @default 1000 */
+  maxBatchEvents: number;
+  /** Token-bucket limit per client (per token); requests over it get HTTP 429 / gRPC RESOURCE_EXHAUSTED.
+   * @default {} */
+  rateLimit: EventSourceRateLimit;
   /** Largest accepted request body (one event or one batch), e.g. 1Mi; larger requests get HTTP 413 / gRPC RESOURCE_EXHAUSTED.
    * @default "1Mi" */
   maxBodyBytes: number | string;
@@ -80,8 +86,18 @@ export interface EventSourceAuth {
 export interface TokensSecretRef {
   /** Name of a Secret in the same namespace. */
   name: string;
-  /** Key holding the tokens, one per line. When omitted, every value of the Secret is an accepted token. */
-  key?: string;
+  /** Key of the Secret holding the tokens: one per line, either `<token>` or `<client>: <token>` (the client name labels rate limits and metrics); lines starting with # are comments.
+   * @default "tokens" */
+  key: string;
+}
+
+/** Token-bucket limit per client (per token); requests over it get HTTP 429 / gRPC RESOURCE_EXHAUSTED. */
+export interface EventSourceRateLimit {
+  /** Events per second each client may send; 0 disables the limit.
+   * @default 0 */
+  eventsPerSecond: number;
+  /** Events a client may send at once above the rate; default: max(maxBatchEvents, eventsPerSecond). */
+  burst?: number;
 }
 
 /** Compute resources of each ingest container, as in a Pod spec. */
@@ -435,8 +451,9 @@ export interface SinkScyllaTls {
 export interface SinkScyllaTlsCaSecretRef {
   /** Name of a Secret in the same namespace. */
   name: string;
-  /** Key holding the PEM bundle; default ca.crt. */
-  key?: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key: string;
 }
 
 /** Write to a ClickHouse table over HTTP; the table is a ReplacingMergeTree on the event id, so redeliveries collapse. */
@@ -498,8 +515,9 @@ export interface SinkClickHouseTls {
 export interface SinkClickHouseTlsCaSecretRef {
   /** Name of a Secret in the same namespace. */
   name: string;
-  /** Key holding the PEM bundle; default ca.crt. */
-  key?: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key: string;
 }
 
 /** A typed column filled from the event by JSON pointer. */

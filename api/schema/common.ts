@@ -56,13 +56,18 @@ export function objectName(description: string): Schema {
   return str(description, { pattern: DNS_LABEL_PATTERN, maxLength: 253, minLength: 1 });
 }
 
-export function secretKeyRef(name: string, description: string, keyDescription: string): Schema {
+export function secretKeyRef(
+  name: string,
+  description: string,
+  keyDescription: string,
+  defaultKey: string,
+): Schema {
   return obj(
     name,
     description,
     {
       name: objectName('Name of a Secret in the same namespace.'),
-      key: str(keyDescription, { maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' }),
+      key: str(keyDescription, { maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', default: defaultKey }),
     },
     { required: ['name'] },
   );

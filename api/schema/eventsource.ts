@@ -6,7 +6,7 @@ import {
   observedGenerationSchema,
   readyColumn,
   resources,
-  secretKeyRef,
+  objectName,
   workloadNameRule,
   type KindDefinition,
 } from './common.js';
@@ -39,6 +39,22 @@ function pointer(description: string): Schema {
   return str(description, { pattern: JSON_POINTER_PATTERN, maxLength: 256 });
 }
 
+/** A CloudEvents type that is also valid as NATS subject tokens (types become subjects). */
+export const EVENT_TYPE_PATTERN = '^[^\\s.*>]+(\\.[^\\s.*>]+)*$';
+
+const tokensRef = obj(
+  'TokensSecretRef',
+  'Secret holding the accepted tokens; required while auth is enabled. Tokens are rotated by editing the Secret; no restart is needed.',
+  {
+    name: objectName('Name of a Secret in the same namespace.'),
+    key: str(
+      'Key of the Secret holding the tokens: one per line, either `<token>` or `<client>: <token>` (the client name labels rate limits and metrics); lines starting with # are comments.',
+      { default: 'tokens', maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' },
+    ),
+  },
+  { required: ['name'] },
+);
+
 const ingest = obj(
   'EventSourceIngest',
   'The ingest Deployment and Service that accept events and publish them to the stream.',
@@ -54,10 +70,30 @@ const ingest = obj(
           'Require an `Authorization: Bearer <token>` header (gRPC: `authorization` metadata) on every request. Set to false only for trusted networks.',
           { default: true },
         ),
-        tokensSecretRef: secretKeyRef(
-          'TokensSecretRef',
-          'Secret holding the accepted tokens; required while auth is enabled. Tokens are rotated by editing the Secret; no restart is needed.',
-          'Key holding the tokens, one per line. When omitted, every value of the Secret is an accepted token.',
+        tokensSecretRef: tokensRef,
+      },
+      { default: {} },
+    ),
+    maxBatchEvents: int('Most events accepted in one request (a JSON array or a CloudEvents batch).', {
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+    }),
+    rateLimit: obj(
+      'EventSourceRateLimit',
+      'Token-bucket limit per client (per token); requests over it get HTTP 429 / gRPC RESOURCE_EXHAUSTED.',
+      {
+        eventsPerSecond: int('Events per second each client may send; 0 disables the limit.', {
+          minimum: 0,
+          maximum: 1000000,
+          default: 0,
+        }),
+        burst: int(
+          'Events a client may send at once above the rate; default: max(maxBatchEvents, eventsPerSecond).',
+          {
+            minimum: 1,
+            maximum: 10000000,
+          },
         ),
       },
       { default: {} },
@@ -77,6 +113,12 @@ const ingest = obj(
         message: 'at least one of http and grpc must be enabled',
       },
       {
+        $id: 'es-ingest-burst',
+        rule: 'self.rateLimit.eventsPerSecond == 0 || !has(self.rateLimit.burst) || self.rateLimit.burst >= self.maxBatchEvents',
+        message: 'rateLimit.burst must be at least maxBatchEvents, or no full batch could ever pass',
+        fieldPath: '.rateLimit.burst',
+      },
+      {
         $id: 'es-ingest-ports',
         rule: '!self.http.enabled || !self.grpc.enabled || self.http.port != self.grpc.port',
         message: 'http.port and grpc.port must differ',
@@ -94,6 +136,8 @@ const conversion = obj(
       default: 'io.eventrunner.raw',
       minLength: 1,
       maxLength: 256,
+      pattern: EVENT_TYPE_PATTERN,
+      $hint: 'a CloudEvents type usable as NATS subject tokens: dot-separated, no spaces, * or >',
     }),
     typeFrom: pointer('JSON pointer into the body whose string value becomes the CloudEvents `type`.'),
     defaultSource: str(

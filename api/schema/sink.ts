@@ -55,7 +55,8 @@ function tls(name: string): Schema {
     caSecretRef: secretKeyRef(
       `${name}CaSecretRef`,
       'Secret with the CA certificate(s) that sign the server certificate; default: the system roots.',
-      'Key holding the PEM bundle; default ca.crt.',
+      'Key holding the PEM bundle.',
+      'ca.crt',
     ),
     insecureSkipVerify: bool('Accept any server certificate. For tests only.', { default: false }),
   });

@@ -166,6 +166,27 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.conversion.typeFrom', message: 'must be a JSON pointer' },
   },
   {
+    name: 'rate-limit burst smaller than a batch',
+    manifest: edit(eventSource(), (m) => {
+      s(m).ingest!.maxBatchEvents = 500;
+      s(m).ingest!.rateLimit = { eventsPerSecond: 100, burst: 200 };
+    }),
+    server: {
+      field: 'spec.ingest.rateLimit.burst',
+      message: 'rateLimit.burst must be at least maxBatchEvents',
+    },
+    offline: {
+      field: 'spec.ingest.rateLimit.burst',
+      message: 'rateLimit.burst must be at least maxBatchEvents',
+    },
+  },
+  {
+    name: 'default event type that cannot be a NATS subject',
+    manifest: edit(eventSource(), (m) => (s(m).conversion = { defaultType: 'com.shop.*' })),
+    server: { field: 'spec.conversion.defaultType', message: 'should match' },
+    offline: { field: 'spec.conversion.defaultType', message: 'usable as NATS subject tokens' },
+  },
+  {
     name: 'unknown field (typo)',
     manifest: edit(eventSource(), (m) => (s(m).ingest!.htp = { port: 8080 })),
     server: { field: 'spec.ingest.htp', message: 'unknown field "spec.ingest.htp"' },
