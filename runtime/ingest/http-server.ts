@@ -47,7 +47,7 @@ export interface HttpIngestServer {
   drain(timeoutMs: number): Promise<void>;
 }
 
-type Mode = 'structured' | 'batch' | 'binary' | 'raw';
+type Mode = 'structured' | 'batch' | 'binary' | 'raw' | 'raw-batch';
 
 function mediaType(req: IncomingMessage): string {
   const ct = req.headers['content-type'];
@@ -141,6 +141,17 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
     return status;
   };
 
+  const tooManyEvents = (res: ServerResponse, ctx: SubmitContext, n: number): number =>
+    reject(
+      res,
+      new IngestRejection(
+        Reason.TooMany,
+        `batch has ${n} events, over the limit of ${opts.maxBatchEvents} (limits.maxBatchEvents); split it`,
+      ),
+      ctx,
+      n,
+    );
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/events' && path !== '/') {
@@ -169,7 +180,7 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       res.setHeader('connection', 'close');
       return reject(res, new IngestRejection(Reason.Draining, 'ingest is shutting down; retry', 1), ctx);
     }
-    const mode = modeOf(req);
+    let mode = modeOf(req);
     if (mode === undefined) {
       return reject(
         res,
@@ -197,29 +208,30 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       const parsed = parseOrError(() => parseBatch(body));
       if (parsed instanceof EventError)
         return reject(res, new IngestRejection(Reason.Invalid, parsed.message), ctx);
-      if (parsed.length > opts.maxBatchEvents) {
-        return reject(
-          res,
-          new IngestRejection(
-            Reason.TooMany,
-            `batch has ${parsed.length} events, over the limit of ${opts.maxBatchEvents} (limits.maxBatchEvents); split it`,
-          ),
-          ctx,
-          parsed.length,
-        );
-      }
+      if (parsed.length > opts.maxBatchEvents) return tooManyEvents(res, ctx, parsed.length);
       items = parsed;
     } else if (mode === 'structured') {
       items = [parseOrError(() => parseStructured(body))];
     } else if (mode === 'binary') {
       items = [parseOrError(() => fromHttpBinary(req.headers, body))];
     } else {
-      items = [
-        parseOrError(() => {
-          const value = parseJsonBody(body, 'request body');
-          return looksStructured(value) ? validateEvent(value) : converter.convert(value, now);
-        }),
-      ];
+      // Raw JSON: an object is one event; a top-level array is a batch of raw events.
+      let value: unknown;
+      try {
+        value = parseJsonBody(body, 'request body');
+      } catch (err) {
+        if (err instanceof EventError)
+          return reject(res, new IngestRejection(Reason.Invalid, err.message), ctx);
+        throw err;
+      }
+      const values = Array.isArray(value) ? value : [value];
+      if (Array.isArray(value)) {
+        ctx.mode = mode = 'raw-batch';
+        if (value.length > opts.maxBatchEvents) return tooManyEvents(res, ctx, value.length);
+      }
+      items = values.map((v) =>
+        parseOrError(() => (looksStructured(v) ? validateEvent(v) : converter.convert(v, now))),
+      );
     }
     try {
       ingestor.admit(ctx, items.length);
@@ -228,7 +240,9 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       throw err;
     }
     const outcomes = await ingestor.submit(items, ctx);
-    return mode === 'batch' ? batchResponse(res, outcomes) : singleResponse(res, outcomes[0]!);
+    return mode === 'batch' || mode === 'raw-batch'
+      ? batchResponse(res, outcomes)
+      : singleResponse(res, outcomes[0]!);
   }
 
   const server = http.createServer((req, res) => {

@@ -59,7 +59,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'eventrunner-ingest-'));
   const tokensFile = join(dir, 'tokens');
   writeFileSync(tokensFile, `# clients\nshop: ${TOKENS.shop}\nbilling: ${TOKENS.billing}\n`);
-  const nc = await connect({ servers: opts.natsUrl });
+  const nc = await connect({ servers: opts.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   const jsm = await jetstreamManager(nc);
   if (opts.createStream !== false) {
     await jsm.streams.add({

@@ -107,6 +107,27 @@ describe('HTTP ingest modes', () => {
     });
   });
 
+  it('treats a raw JSON array as a batch of raw events', async () => {
+    const r = await post(
+      h.httpUrl,
+      JSON.stringify([
+        { eventType: 'com.shop.a', n: 1 },
+        { n: 2 },
+        { specversion: '1.0', id: 'raw-arr-3', source: '/s', type: 'com.shop.c' },
+      ]),
+      { ...bearer(TOKENS.shop), 'content-type': 'application/json' },
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.accepted).toBe(3);
+    const ids = (r.body.results as { id: string }[]).map((x) => x.id);
+    expect(ids[2]).toBe('raw-arr-3');
+    const stored = await h.read();
+    const get = (id: string) => stored.find((s) => s.event.id === id)!;
+    expect(get(ids[0]!).event).toMatchObject({ type: 'com.shop.a', data: { eventType: 'com.shop.a', n: 1 } });
+    expect(get(ids[1]!).event).toMatchObject({ type: 'com.example.raw', data: { n: 2 } });
+    expect(get('raw-arr-3').subject).toBe(`${h.prefix}.com.shop.c`);
+  });
+
   it('accepts a batch and reports each event', async () => {
     const events = [1, 2, 3].map((i) => ({
       specversion: '1.0',
