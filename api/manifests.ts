@@ -80,14 +80,15 @@ export function parseManifests(text: string): ParsedManifests {
         if (!isScalar(node) || !node.range) return pos(offset);
         const start = pos(node.range[0]);
         if (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) {
-          // Line 1 of the string is the line after the `|` header; columns shift by the indentation.
-          const firstLine =
-            text
-              .slice(node.range[0])
-              .split('\n')
-              .slice(1)
-              .find((l) => l.trim() !== '') ?? '';
-          const indent = firstLine.length - firstLine.trimStart().length;
+          // Line 1 of the string is the line after the `|` header; columns shift by the indentation,
+          // which an indicator digit (`|2`) fixes relative to the key's line, else the first line sets.
+          const header = /^[|>][+-]?([1-9])?/.exec(text.slice(node.range[0]));
+          const lines = text.slice(node.range[0]).split('\n');
+          const keyLine = text.split('\n')[start.line - 1] ?? '';
+          const firstLine = lines.slice(1).find((l) => l.trim() !== '') ?? '';
+          const indent = header?.[1]
+            ? keyLine.length - keyLine.trimStart().length + Number(header[1])
+            : firstLine.length - firstLine.trimStart().length;
           return { line: start.line + line, column: indent + column };
         }
         const quote = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE ? 1 : 0;
