@@ -84,7 +84,8 @@ let compiled: Map<string, { fn: ValidateFunction; ruleIds: string[] }> | undefin
 
 function validators(): Map<string, { fn: ValidateFunction; ruleIds: string[] }> {
   if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  // verbose: errors carry their schema, so a type error can still say what format was expected.
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
   addFormats(ajv);
   compiled = new Map(
     kinds.map((def) => [def.kind, { fn: ajv.compile(kindSchema(def) as object), ruleIds: ruleIds(def) }]),
@@ -122,6 +123,12 @@ function describe(e: ErrorObject): { path: Path; message: string } {
     case 'pattern': {
       const hint = patternHints().get(String(p.pattern));
       return { path, message: hint ? `must be ${hint}` : `must match the pattern ${String(p.pattern)}` };
+    }
+    case 'type': {
+      // `ackWait: 30` is a number in YAML; say which string was meant rather than "must be string".
+      const pattern = (e.parentSchema as { pattern?: string } | undefined)?.pattern;
+      const hint = pattern === undefined ? undefined : patternHints().get(pattern);
+      return { path, message: hint ? `must be ${hint} (a string)` : (e.message ?? 'has the wrong type') };
     }
     case 'uniqueItems': {
       const [a, b] = [Number(p.i), Number(p.j)].sort((x, y) => x - y);

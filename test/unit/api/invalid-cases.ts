@@ -285,6 +285,15 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.delivery.backoff', message: 'backoff must list fewer delays than maxDeliver' },
   },
   {
+    name: 'ackWait as a bare number',
+    manifest: edit(pipeline(), (m) => (m.spec.delivery = { ackWait: 30 })),
+    server: { field: 'spec.delivery.ackWait', message: 'must be of type string' },
+    offline: {
+      field: 'spec.delivery.ackWait',
+      message: 'must be a duration such as 500ms, 30s, 2m or 72h (a string)',
+    },
+  },
+  {
     name: 'maxDeliver zero',
     manifest: edit(pipeline(), (m) => (m.spec.delivery = { maxDeliver: 0 })),
     server: { field: 'spec.delivery.maxDeliver', message: 'should be greater than or equal to 1' },
