@@ -30,7 +30,7 @@ export interface IngestConfig {
   logLevel: string;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateShape = ajv.compile(ingestConfigSchema);
 
 const UNITS: Record<string, number> = {
