@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installCrds } from '../../../api/install.js';
+import { crdManifests } from '../../../api/install.js';
 import { parseManifests } from '../../../api/manifests.js';
 import { validateResource } from '../../../api/validate.js';
 import { repoRoot } from '../../../hack/gen-api.js';
@@ -24,6 +24,8 @@ const group = 'eventrunner.io';
 const version = 'v1alpha1';
 const namespace = `api-crds-${process.pid}`;
 const plurals: Record<string, string> = { EventSource: 'eventsources', Pipeline: 'pipelines', Sink: 'sinks' };
+
+const crdNames = crdManifests().map((c) => (c.metadata as { name: string }).name);
 
 let kc: KubeConfig;
 let custom: CustomObjectsApi;
@@ -96,7 +98,9 @@ beforeAll(async () => {
   kc = new KubeConfig();
   kc.loadFromFile(kubeEnv().kubeconfig);
   custom = kc.makeApiClient(CustomObjectsApi);
-  await installCrds(kc);
+  // What users run: the committed YAML, not the TypeScript it is generated from.
+  kubectl('apply', '--server-side', '-f', join(repoRoot, 'crds'));
+  kubectl('wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`));
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 });
 

@@ -3,6 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { crdManifests } from '../../../api/install.js';
+import { GROUP } from '../../../api/schema/index.js';
 import { generateFiles, repoRoot } from '../../../hack/gen-api.js';
 
 describe('generated API files', () => {
@@ -28,6 +31,14 @@ describe('generated API files', () => {
     const generated = [...(await generateFiles()).keys()].filter((p) => p.startsWith('crds/'));
     const onDisk = readdirSync(join(repoRoot, 'crds')).map((f) => `crds/${f}`);
     expect(onDisk.sort()).toEqual(generated.sort());
+  });
+
+  it('writes CRD YAML that reads back as the CRD objects installCrds() applies', () => {
+    for (const crd of crdManifests()) {
+      const name = (crd.metadata as { name: string }).name;
+      const file = join(repoRoot, 'crds', `${GROUP}_${name.split('.')[0]}.yaml`);
+      expect(YAML.parse(readFileSync(file, 'utf8')), name).toEqual(crd);
+    }
   });
 
   it('marks every generated file as generated', async () => {
