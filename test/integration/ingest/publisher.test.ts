@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { natsEnv } from '../../stack/context.js';
 import { startNats } from '../../stack/nats.js';
-import { IngestRejection } from '../../../runtime/ingest/outcome.js';
+import type { IngestRejection } from '../../../runtime/ingest/outcome.js';
 import { Publisher } from '../../../runtime/ingest/publisher.js';
 import type { CloudEvent } from '../../../runtime/events/index.js';
 
