@@ -97,6 +97,8 @@ export function renderDocs(kinds: readonly KindDefinition[], header: string): st
     'Durations are Go durations (`500ms`, `30s`, `2m`, `72h`); byte sizes are integers or quantities (`512Ki`, `1Mi`, `10Gi`).',
     'Defaults are applied by the API server, and by `eventrunner validate` offline. Rules marked "on update" compare with the previous version and run only on the API server.',
     '',
+    "`eventrunner validate -f <file|dir|-> [-R]` checks manifests without a cluster: the schema, the cross-field rules below and each Pipeline's `spec.rules`, printing `file:line:column: message` and exiting 1 on any problem, so GitOps CI can gate changes.",
+    '',
     ...kinds.map(kindSection),
   ].join('\n');
 }

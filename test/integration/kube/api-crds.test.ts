@@ -99,7 +99,7 @@ beforeAll(async () => {
   kc.loadFromFile(kubeEnv().kubeconfig);
   custom = kc.makeApiClient(CustomObjectsApi);
   // What users run: the committed YAML, not the TypeScript it is generated from.
-  kubectl('apply', '--server-side', '-f', join(repoRoot, 'crds'));
+  kubectl('apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds'));
   kubectl('wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`));
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 });
