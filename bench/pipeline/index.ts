@@ -1,0 +1,306 @@
+// `npm run bench -- pipeline [--events N] [--raw-events N] [--repeat N] [--rate R] [--latency-seconds S]`
+// Starts its own NATS, Cassandra and ClickHouse, pre-fills a stream with N realistic CloudEvents
+// (default 1,000,000) and measures in one run: (a) the raw limits — consume+ack from JetStream,
+// the Cassandra driver's prepared upserts and ClickHouse JSONEachRow inserts into the same tables
+// (each the median of --repeat runs over --raw-events events) — and (b) `eventrunner process`
+// draining the same stream through rules into both sinks; then end-to-end latency at a fixed
+// offered rate. Progress on stderr; one JSON line on stdout.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cassandra from 'cassandra-driver';
+import { createClient } from '@clickhouse/client';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { startNats } from '../../test/stack/nats.js';
+import { startCassandra, cassandraCredentials } from '../../test/stack/cassandra.js';
+import { startClickHouse } from '../../test/stack/clickhouse.js';
+import { toNatsMessage } from '../../runtime/events/index.js';
+import { ensureSchema, type SinkSpec } from '../../runtime/sinks/index.js';
+import { BENCH_COLUMNS, BENCH_RULES, shopEvent } from './events.js';
+import { measureLatency } from './latency.js';
+import { cpuSeconds, log, median, percentile, rate, rssMb } from './measure.js';
+import { rawCassandra, rawClickHouse, rawConsume } from './raw.js';
+
+const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+function flags(args: string[]) {
+  const get = (name: string, def: number) => {
+    const i = args.indexOf(`--${name}`);
+    if (i < 0) return def;
+    const v = Number(args[i + 1]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+    return v;
+  };
+  const events = get('events', 1_000_000);
+  return {
+    events,
+    rawEvents: get('raw-events', Math.min(events, 200_000)),
+    repeat: get('repeat', 3),
+    rate: get('rate', 5000),
+    latencySeconds: get('latency-seconds', 20),
+    cassandraConcurrency: get('cassandra-concurrency', 256),
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const f = flags(args);
+  log(`options ${JSON.stringify(f)}`);
+  const [nats, cas, chs] = [
+    await startNats('bench-nats'),
+    await startCassandra('bench-cassandra'),
+    await startClickHouse('bench-clickhouse'),
+  ];
+  log(
+    `servers up: nats ${nats.url}, cassandra ${cas.contactPoint} ${cas.version}, clickhouse ${chs.url} ${chs.version}`,
+  );
+  const nc = await connect({ servers: nats.url });
+  const cql = new cassandra.Client({
+    contactPoints: [cas.contactPoint],
+    localDataCenter: cas.localDataCenter,
+    credentials: cassandraCredentials,
+    pooling: { coreConnectionsPerHost: { 0: 2 } },
+  });
+  const ch = createClient({ url: chs.url, max_open_connections: 4 });
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    await cql.connect();
+    const scylla: SinkSpec = {
+      scylla: {
+        contactPoints: [cas.contactPoint],
+        localDataCenter: cas.localDataCenter,
+        keyspace: 'bench',
+        table: 'events',
+        consistency: 'LOCAL_ONE',
+        replicationFactor: 1,
+        manageSchema: true,
+        batch: { maxRows: 500, maxDelay: '20ms' },
+      },
+      columns: BENCH_COLUMNS,
+    };
+    const clickhouse: SinkSpec = {
+      clickhouse: {
+        url: chs.url,
+        database: 'bench',
+        table: 'events',
+        manageSchema: true,
+        batch: { maxRows: 20000, maxDelay: '1s' },
+      },
+      columns: BENCH_COLUMNS,
+    };
+    await ensureSchema(scylla, cassandraCredentials);
+    await ensureSchema(clickhouse);
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'], max_bytes: 4 * 1024 ** 3 });
+    const run = randomUUID().slice(0, 8);
+    const fillStart = performance.now();
+    const js = jetstream(nc);
+    let inflight: Promise<unknown>[] = [];
+    for (let i = 0; i < f.events; i++) {
+      const m = toNatsMessage(shopEvent(run, i), 'bench');
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+      inflight.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
+      if (inflight.length >= 4000) {
+        await Promise.all(inflight);
+        inflight = [];
+      }
+      if (i > 0 && i % 200_000 === 0) log(`pre-filled ${i}`);
+    }
+    await Promise.all(inflight);
+    const bytes = (await jsm.streams.info('BENCH')).state.bytes;
+    log(
+      `pre-filled ${f.events} events (${Math.round(bytes / f.events)} bytes each) in ${((performance.now() - fillStart) / 1000).toFixed(1)}s`,
+    );
+
+    // Warm the servers (JIT, caches, connection pools) so the first measured run is not the cold one.
+    const warm = Math.min(f.rawEvents, 20_000);
+    await rawConsume(nc, 'BENCH', warm, 'warmup');
+    await rawCassandra(
+      cql,
+      { keyspace: 'bench', table: 'events' },
+      BENCH_COLUMNS,
+      warm,
+      f.cassandraConcurrency,
+      `warm-${run}`,
+    );
+    await rawClickHouse(ch, 'bench.events', BENCH_COLUMNS, warm, 20000, `warm-${run}`);
+    log(`warmed up with ${warm} events`);
+
+    // (a) raw limits
+    const raw = { nats: [] as number[], cassandra: [] as number[], clickhouse: [] as number[] };
+    for (let r = 0; r < f.repeat; r++) {
+      raw.nats.push(await rawConsume(nc, 'BENCH', f.rawEvents, `raw${r}`));
+      raw.cassandra.push(
+        await rawCassandra(
+          cql,
+          { keyspace: 'bench', table: 'events' },
+          BENCH_COLUMNS,
+          f.rawEvents,
+          f.cassandraConcurrency,
+          `raw${r}-${run}`,
+        ),
+      );
+      raw.clickhouse.push(
+        await rawClickHouse(ch, 'bench.events', BENCH_COLUMNS, f.rawEvents, 20000, `raw${r}-${run}`),
+      );
+      log(
+        `raw run ${r + 1}: nats ${Math.round(raw.nats[r]!)}/s, cassandra ${Math.round(raw.cassandra[r]!)}/s, clickhouse ${Math.round(raw.clickhouse[r]!)}/s`,
+      );
+    }
+    const rawLimits = {
+      nats: Math.round(median(raw.nats)),
+      cassandra: Math.round(median(raw.cassandra)),
+      clickhouse: Math.round(median(raw.clickhouse)),
+    };
+    const slowest = Math.min(rawLimits.nats, rawLimits.cassandra, rawLimits.clickhouse);
+
+    // (b) eventrunner process draining the stream through rules into both sinks
+    await jsm.consumers.add('BENCH', {
+      durable_name: 'eventrunner',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 20000,
+      max_deliver: 5,
+      ack_wait: 60e9,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
+    writeFileSync(join(dir, 'user'), cassandraCredentials.username);
+    writeFileSync(join(dir, 'pass'), cassandraCredentials.password);
+    await jsm.streams.add({ name: 'BENCH_DLQ', subjects: ['bench-dlq'] });
+    const config = {
+      pipeline: { namespace: 'bench', name: 'pipeline' },
+      nats: { url: nats.url },
+      sources: [{ eventSource: 'shop', stream: 'BENCH', consumer: 'eventrunner' }],
+      rules: { source: BENCH_RULES },
+      outputs: [
+        {
+          name: 'store',
+          sink: scylla,
+          credentials: { usernameFile: join(dir, 'user'), passwordFile: join(dir, 'pass') },
+          writeConcurrency: f.cassandraConcurrency,
+        },
+        { name: 'analytics', sink: clickhouse, maxConcurrentBatches: 2 },
+      ],
+      delivery: { maxDeliver: 5, backoff: ['1s'], maxAckPending: 20000 },
+      deadLetter: { stream: 'BENCH_DLQ', subject: 'bench-dlq' },
+      processing: { pullBatch: 1000, lagInterval: '1s' },
+      ops: { port: 0, host: '127.0.0.1' },
+      logLevel: 'info',
+    };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repo, 'test/integration/processor/run-cli.ts'),
+        'process',
+        '--config',
+        join(dir, 'config.json'),
+      ],
+      { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const pid = child.pid!;
+    let processingAt: number | undefined;
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (processingAt === undefined && out.includes('"msg":"Processing events"'))
+        processingAt = performance.now();
+    });
+    let cpu0 = 0;
+    while (processingAt === undefined) {
+      if (child.exitCode !== null) throw new Error(`processor exited: ${out}`);
+      cpu0 = cpuSeconds(pid);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const rss: number[] = [];
+    let info = await jsm.consumers.info('BENCH', 'eventrunner');
+    let lastLog = performance.now();
+    while (info.num_pending > 0 || info.num_ack_pending > 0) {
+      await new Promise((r) => setTimeout(r, 250));
+      rss.push(rssMb(pid));
+      info = await jsm.consumers.info('BENCH', 'eventrunner');
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        log(
+          `eventrunner: ${f.events - info.num_pending - info.num_ack_pending} done, rss ${rss.at(-1)!.toFixed(0)} MB`,
+        );
+      }
+    }
+    const drainMs = performance.now() - processingAt;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const eventsPerSec = rate(f.events, drainMs);
+    log(
+      `eventrunner drained ${f.events} events in ${(drainMs / 1000).toFixed(1)}s: ${eventsPerSec}/s, ${cpu.toFixed(1)} CPU s`,
+    );
+    const rowsCassandra = Number(
+      (await cql.execute('SELECT count(*) FROM bench.events', [], { readTimeout: 120_000 })).first().get(0),
+    );
+    const [chCount] = await (
+      await ch.query({
+        query: `SELECT count() AS c FROM bench.events FINAL WHERE id LIKE '${run}-%'`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ c: string }>();
+    const dlq = (await jsm.streams.info('BENCH_DLQ')).state.messages;
+
+    // Latency at a fixed offered rate, the processor still running.
+    log(`latency: ${f.rate}/s for ${f.latencySeconds}s`);
+    const lat = await measureLatency(nc, cql, ch, {
+      rate: f.rate,
+      seconds: f.latencySeconds,
+      sampleEvery: 25,
+      pollMs: 50,
+      prefix: 'bench',
+      run: `lat-${run}`,
+      cassandraTable: 'bench.events',
+      clickhouseTable: 'bench.events',
+    });
+    const q = Math.max(1, Math.floor(rss.length / 5));
+    const result = {
+      benchmark: 'pipeline',
+      events: f.events,
+      rawEvents: f.rawEvents,
+      repeat: f.repeat,
+      eventsPerSec,
+      drainSeconds: Math.round(drainMs) / 1000,
+      cpuMsPer1kEvents: Math.round((cpu * 1e8) / f.events) / 100,
+      peakRssMb: Math.round(Math.max(...rss)),
+      rssEarlyMb: Math.round(median(rss.slice(0, q))),
+      rssLateMb: Math.round(median(rss.slice(-q))),
+      latencyRate: f.rate,
+      latencyP50Ms: lat.latenciesMs.length ? percentile(lat.latenciesMs, 50) : null,
+      latencyP99Ms: lat.latenciesMs.length ? percentile(lat.latenciesMs, 99) : null,
+      latencySamples: lat.latenciesMs.length,
+      latencyMissing: lat.missing,
+      latencyPollMs: 50,
+      raw: rawLimits,
+      slowestRaw: slowest,
+      ratioToSlowestRaw: Math.round((eventsPerSec / slowest) * 100) / 100,
+      check: {
+        cassandraRows: rowsCassandra - f.repeat * f.rawEvents - warm,
+        clickhouseRows: Number(chCount?.c),
+        deadLettered: dlq,
+      },
+      servers: { cassandra: cas.version, clickhouse: chs.version },
+      cores: (await import('node:os')).cpus().length,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    await nc.close().catch(() => undefined);
+    await cql.shutdown().catch(() => undefined);
+    await ch.close().catch(() => undefined);
+    await Promise.all([nats.stop(), cas.stop(), chs.stop()]);
+  }
+}

@@ -1,0 +1,86 @@
+// End-to-end latency at a fixed offered rate: events are published at `rate`/s and every k-th one
+// is followed until its row is visible in both Cassandra and ClickHouse. Visibility is polled
+// every `pollMs`, which bounds the resolution of the figures.
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type cassandra from 'cassandra-driver';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { toNatsMessage } from '../../runtime/events/index.js';
+import { shopEvent } from './events.js';
+
+export interface LatencyOptions {
+  rate: number;
+  seconds: number;
+  sampleEvery: number;
+  pollMs: number;
+  prefix: string;
+  run: string;
+  cassandraTable: string;
+  clickhouseTable: string;
+}
+
+export async function measureLatency(
+  nc: NatsConnection,
+  cql: cassandra.Client,
+  ch: ClickHouseClient,
+  o: LatencyOptions,
+): Promise<{ latenciesMs: number[]; published: number; missing: number }> {
+  const js = jetstream(nc);
+  const outstanding = new Map<string, { sent: number; inCassandra?: boolean; inClickHouse?: boolean }>();
+  const latencies: number[] = [];
+  let publishing = true;
+  const poller = (async () => {
+    while (publishing || outstanding.size) {
+      await new Promise((r) => setTimeout(r, o.pollMs));
+      const ids = [...outstanding.keys()].slice(0, 500);
+      if (!ids.length) continue;
+      const [rs, chRows] = await Promise.all([
+        cql.execute(`SELECT id FROM ${o.cassandraTable} WHERE id IN ?`, [ids], { prepare: true }),
+        ch
+          .query({
+            query: `SELECT id FROM ${o.clickhouseTable} WHERE id IN (${ids.map((i) => `'${i}'`).join(',')})`,
+            format: 'JSONEachRow',
+          })
+          .then((r) => r.json<{ id: string }>()),
+      ]);
+      const now = Date.now();
+      for (const r of rs.rows) outstanding.get(r.get('id') as string)!.inCassandra = true;
+      for (const r of chRows) outstanding.get(r.id)!.inClickHouse = true;
+      for (const id of ids) {
+        const s = outstanding.get(id)!;
+        if (s.inCassandra && s.inClickHouse) {
+          latencies.push(now - s.sent);
+          outstanding.delete(id);
+        } else if (!publishing && now - s.sent > 30_000) {
+          outstanding.delete(id);
+        }
+      }
+    }
+  })();
+  const total = o.rate * o.seconds;
+  const tickMs = 10;
+  const perTick = o.rate / (1000 / tickMs);
+  const start = Date.now();
+  let sent = 0;
+  const pending: Promise<unknown>[] = [];
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - start) / tickMs + 1) * perTick));
+    for (; sent < due; sent++) {
+      const now = Date.now();
+      const e = shopEvent(o.run, sent, now);
+      const m = toNatsMessage(e, o.prefix);
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+      pending.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
+      if (sent % o.sampleEvery === 0) outstanding.set(e.id, { sent: now });
+    }
+    if (pending.length > 2000) await Promise.all(pending.splice(0));
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await Promise.all(pending);
+  publishing = false;
+  const expectedSamples = Math.ceil(total / o.sampleEvery);
+  await poller;
+  return { latenciesMs: latencies, published: total, missing: expectedSamples - latencies.length };
+}
