@@ -1,0 +1,199 @@
+// `npm run bench -- ingest [--runs N] [--events N] [--single-events N] [--batch-size N]
+//                          [--concurrency N] [--streams N] [--stream-size N]`
+// Ingest throughput and latency against the raw JetStream publish rate, all in one run on one
+// private NATS: the ingest server runs as `eventrunner ingest` in its own process, and every mode's
+// load comes from a separate load-generator process (loadgen.ts). Each mode runs --runs times
+// (interleaved, so drift hits all modes alike); the medians are reported. Progress goes to stderr,
+// one JSON line to stdout.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNats } from '../../test/stack/nats.js';
+import { freePort } from '../../test/stack/net.js';
+import type { LoadSpec } from './loadgen.js';
+import { median, type ModeResult } from './payload.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const log = (msg: string) => process.stderr.write(`[bench ingest] ${msg}\n`);
+
+function tsProcess(file: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(here, file), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function runLoadgen(spec: LoadSpec): Promise<ModeResult> {
+  return new Promise((resolve, reject) => {
+    const child = tsProcess('loadgen.ts', [JSON.stringify(spec)]);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator (${spec.mode}) exited ${code}: ${err}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as ModeResult);
+    });
+  });
+}
+
+async function waitReady(opsUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ingest exited during start-up:\n${output()}`);
+    try {
+      if ((await fetch(`${opsUrl}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`ingest not ready after 60s:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: 'string', default: '3' },
+      events: { type: 'string', default: '60000' },
+      'single-events': { type: 'string', default: '20000' },
+      'batch-size': { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '16' },
+      streams: { type: 'string', default: '4' },
+      'stream-size': { type: 'string', default: '5000' },
+      window: { type: 'string', default: '1024' },
+    },
+  });
+  const runs = Number(values.runs);
+  const events = Number(values.events);
+  const window = Number(values.window);
+  const dir = mkdtempSync(join(tmpdir(), 'eventrunner-bench-ingest-'));
+  const nats = await startNats('nats-bench-ingest');
+  log(`NATS at ${nats.url}`);
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  const stream = 'BENCH_INGEST';
+  const subjectPrefix = 'er.bench.shop';
+  await jsm.streams.add({
+    name: stream,
+    subjects: [`${subjectPrefix}.>`],
+    duplicate_window: 120_000_000_000,
+  });
+
+  const token = 'bench-token-0123456789';
+  writeFileSync(join(dir, 'tokens'), `bench: ${token}\n`);
+  const [httpPort, grpcPort, opsPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(
+    join(dir, 'ingest.yaml'),
+    [
+      `nats: {url: "${nats.url}"}`,
+      `stream: {name: ${stream}, subjectPrefix: ${subjectPrefix}}`,
+      `http: {port: ${httpPort}, host: 127.0.0.1}`,
+      `grpc: {port: ${grpcPort}, host: 127.0.0.1}`,
+      `ops: {port: ${opsPort}, host: 127.0.0.1}`,
+      'auth: {tokensFile: tokens}',
+      'limits: {maxBodyBytes: 8Mi, maxBatchEvents: 10000}',
+      `publish: {maxInFlight: ${window}, maxQueued: 65536, timeoutMs: 30000}`,
+      'logLevel: warn',
+    ].join('\n'),
+  );
+  const ingest = tsProcess('cli-entry.ts', ['ingest', '--config', join(dir, 'ingest.yaml')]);
+  let ingestOut = '';
+  ingest.stdout!.on('data', (d: Buffer) => (ingestOut += d.toString()));
+  ingest.stderr!.on('data', (d: Buffer) => (ingestOut += d.toString()));
+  try {
+    await waitReady(`http://127.0.0.1:${opsPort}`, ingest, () => ingestOut);
+    log('ingest ready');
+
+    const base = {
+      natsUrl: nats.url,
+      subjectPrefix,
+      stream,
+      httpUrl: `http://127.0.0.1:${httpPort}/events`,
+      grpcAddress: `127.0.0.1:${grpcPort}`,
+      token,
+      batchSize: Number(values['batch-size']),
+      streamSize: Number(values['stream-size']),
+    };
+    const specs: Omit<LoadSpec, 'idPrefix'>[] = [
+      { ...base, mode: 'raw', events, concurrency: window },
+      { ...base, mode: 'http-batch', events, concurrency: Number(values.concurrency) },
+      { ...base, mode: 'grpc-stream', events, concurrency: Number(values.streams) },
+      {
+        ...base,
+        mode: 'http-single',
+        events: Number(values['single-events']),
+        concurrency: Number(values.concurrency),
+      },
+    ];
+    const results = new Map<string, ModeResult[]>();
+    for (let run = 1; run <= runs; run++) {
+      for (const spec of specs) {
+        const r = await runLoadgen({ ...spec, idPrefix: `${spec.mode}-${run}` });
+        if (r.errors > 0)
+          throw new Error(`${spec.mode} run ${run}: ${r.errors} errors, first: ${r.firstError}`);
+        const stored = (await jsm.streams.info(stream)).state.messages;
+        if (stored !== spec.events)
+          throw new Error(`${spec.mode} run ${run}: ${stored} events stored, expected ${spec.events}`);
+        await jsm.streams.purge(stream);
+        log(
+          `run ${run}/${runs} ${spec.mode.padEnd(11)} ${Math.round(r.eventsPerSecond)} events/s  ` +
+            `p50 ${r.p50Ms.toFixed(2)}ms p99 ${r.p99Ms.toFixed(2)}ms`,
+        );
+        results.set(spec.mode, [...(results.get(spec.mode) ?? []), r]);
+      }
+    }
+    const summary = (mode: string) => {
+      const rs = results.get(mode)!;
+      return {
+        eventsPerSecond: Math.round(median(rs.map((r) => r.eventsPerSecond))),
+        p50Ms: Number(median(rs.map((r) => r.p50Ms)).toFixed(3)),
+        p99Ms: Number(median(rs.map((r) => r.p99Ms)).toFixed(3)),
+        runs: rs.map((r) => Math.round(r.eventsPerSecond)),
+      };
+    };
+    const rawSummary = summary('raw');
+    const modes = Object.fromEntries(
+      ['http-single', 'http-batch', 'grpc-stream'].map((m) => {
+        const s = summary(m);
+        return [m, { ...s, ratioToRaw: Number((s.eventsPerSecond / rawSummary.eventsPerSecond).toFixed(3)) }];
+      }),
+    );
+    const batchRatio = modes['http-batch']!.ratioToRaw;
+    process.stdout.write(
+      JSON.stringify({
+        benchmark: 'ingest',
+        runs,
+        eventsPerRun: {
+          raw: events,
+          'http-batch': events,
+          'grpc-stream': events,
+          'http-single': Number(values['single-events']),
+        },
+        settings: {
+          batchSize: base.batchSize,
+          httpConnections: Number(values.concurrency),
+          grpcStreams: Number(values.streams),
+          eventsPerStream: base.streamSize,
+          publishWindow: window,
+        },
+        latency: 'p50/p99 per request (HTTP), per stream call (gRPC), per publish (raw)',
+        raw: rawSummary,
+        modes,
+        target: { batchRatioToRaw: batchRatio, required: 0.8, met: batchRatio >= 0.8 },
+        machine: { cpus: cpus().length, node: process.version },
+      }) + '\n',
+    );
+  } finally {
+    ingest.kill('SIGTERM');
+    await new Promise((r) => (ingest.exitCode !== null ? r(null) : ingest.once('exit', r)));
+    await nc.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
