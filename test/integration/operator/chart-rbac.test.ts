@@ -27,6 +27,7 @@ import { clickhouseEnv, kubeEnv, natsEnv } from '../../stack/context.js';
 import { kubeconfigYaml } from '../../stack/kube.js';
 import { repoRoot, toolPath } from '../../stack/paths.js';
 import { adminConfig } from '../../support/kube.js';
+import { argoHealth } from '../../unit/chart/argocd-lua.js';
 import { createNamespace, eventually, startTestOperator } from '../../support/operator.js';
 
 const release = 'er-rbac';
@@ -253,11 +254,14 @@ describe('the Helm chart installs an operator whose RBAC is enough', () => {
       return condition(pl, 'Ready')?.status === 'True' ? pl : undefined;
     });
     expect(pl.status?.observedGeneration).toBe(pl.metadata.generation);
-    await eventually('EventSource Ready', async () =>
-      condition(await get<EventSource>('eventsources', 'shop'), 'Ready')?.status === 'True'
-        ? true
-        : undefined,
-    );
+    const es = await eventually('EventSource Ready', async () => {
+      const es = await get<EventSource>('eventsources', 'shop');
+      return condition(es, 'Ready')?.status === 'True' ? es : undefined;
+    });
+    // The Argo CD health check reads the status the operator really writes.
+    for (const obj of [es, pl, await get<Sink>('sinks', 'orders-ch')]) {
+      expect(argoHealth(obj)).toMatchObject({ status: 'Healthy' });
+    }
   });
 
   it('removes its finalizers after deleting the JetStream state', async () => {
