@@ -197,6 +197,10 @@ export async function main(args: string[]): Promise<void> {
     child = spawn(
       process.execPath,
       [
+        // EVENTRUNNER_BENCH_PROFILE=<dir>: write a V8 CPU profile of the processor there.
+        ...(process.env.EVENTRUNNER_BENCH_PROFILE
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.EVENTRUNNER_BENCH_PROFILE]
+          : []),
         '--import',
         'tsx',
         join(repo, 'test/integration/processor/run-cli.ts'),

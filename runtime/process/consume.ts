@@ -120,8 +120,9 @@ export class SourceLoop {
   }
 
   private async deadLetter(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string, output?: string) {
+    let fresh: boolean;
     try {
-      await this.d.deadLetter.publish({
+      fresh = await this.d.deadLetter.publish({
         reason,
         ...(rule ? { rule } : {}),
         ...(output ? { output } : {}),
@@ -143,6 +144,6 @@ export class SourceLoop {
       return;
     }
     m.term(reason.slice(0, 256));
-    this.d.metrics.deadLettered.inc({ cause });
+    if (fresh) this.d.metrics.deadLettered.inc({ cause });
   }
 }

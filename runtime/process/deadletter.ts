@@ -62,12 +62,16 @@ export class DeadLetterPublisher {
     private readonly pipeline: string,
   ) {}
 
-  /** Resolves once the dead-letter stream stored it; throws when it did not. */
-  async publish(dl: DeadLetter): Promise<void> {
-    await this.js.publish(this.subject, dl.data, {
+  /**
+   * Resolves once the dead-letter stream stored it — true when it was new, false when the stream
+   * already had this dead letter (a repeat) — and throws when it did not store it.
+   */
+  async publish(dl: DeadLetter): Promise<boolean> {
+    const ack = await this.js.publish(this.subject, dl.data, {
       headers: deadLetterHeaders(dl, this.pipeline),
       msgID: `${dl.stream}:${dl.sequence}`,
       expect: { streamName: this.stream },
     });
+    return !ack.duplicate;
   }
 }

@@ -2,6 +2,7 @@
 // the pull loops until the signal aborts, then drains — stops pulling, writes and acks what it
 // holds, within the grace period — and closes everything.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type Consumer, type JetStreamManager } from '@nats-io/jetstream';
 import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
@@ -24,6 +25,7 @@ import { SourceLoop } from './consume.js';
 import { DeadLetterPublisher } from './deadletter.js';
 import { InFlight } from './inflight.js';
 import { processorMetrics, type ProcessorMetrics } from './metrics.js';
+import { watchMaxDeliveries } from './max-deliveries.js';
 
 export interface ProcessorOptions {
   config: ProcessConfig;
@@ -141,6 +143,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
     const flushAll = () => batchers.forEach((b) => b.flush());
     const inFlight = new InFlight(config.maxInFlight, flushAll);
     const loops: Promise<void>[] = [];
+    const advisories: Subscription[] = [];
     let lagTimer: NodeJS.Timeout | undefined;
     const run = async (): Promise<void> => {
       const auth = await natsAuth(config.nats);
@@ -204,6 +207,24 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
         });
         if (!consumer) return;
         consumerHealth.set(name, '');
+        const deadLetter = new DeadLetterPublisher(
+          js,
+          config.deadLetter.subject,
+          config.deadLetter.stream,
+          pipeline,
+        );
+        const sourceLog = log.child({ stream: source.stream, consumer: source.consumer });
+        advisories.push(
+          watchMaxDeliveries({
+            nc,
+            jsm,
+            stream: source.stream,
+            consumer: source.consumer,
+            deadLetter,
+            metrics,
+            log: sourceLog,
+          }),
+        );
         const loop = new SourceLoop({
           source,
           consumer,
@@ -219,7 +240,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
           delivery: { maxDeliver: config.delivery.maxDeliver, backoffMs: config.backoffMs },
           pullBatch: Math.min(config.processing.pullBatch, inFlight.limit),
           metrics,
-          log: log.child({ stream: source.stream, consumer: source.consumer }),
+          log: sourceLog,
         });
         consumers.push({ loop, consumer, name, source });
       }
@@ -257,6 +278,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
     }
     // Drain: the loops have stopped pulling; write and ack what is held, bounded by the grace period.
     clearInterval(lagTimer);
+    for (const a of advisories) a.unsubscribe();
     const drained = (async () => {
       flushAll();
       await Promise.all(loops);
