@@ -27,7 +27,10 @@ export function computeConditions(
 ): Condition[] {
   let list = previous ?? [];
   for (const c of inputs) list = setCondition(list, c, generation, now);
-  list = setCondition(list, readyFrom(list, conditionTypesByKind[kind]), generation, now);
+  // A kind whose only condition is Ready (Sink) reports it directly; others summarize into Ready.
+  if (conditionTypesByKind[kind].length > 1) {
+    list = setCondition(list, readyFrom(list, conditionTypesByKind[kind]), generation, now);
+  }
   const order = conditionTypesByKind[kind] as readonly string[];
   return list
     .filter((c) => order.includes(c.type))
@@ -90,4 +93,23 @@ export async function setFinalizer(
 /** Resync period with ±20% jitter, so thousands of objects do not resync in lockstep. */
 export function jitteredResync(ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
+
+/**
+ * The object as a manifest, for the shared validators: server-populated metadata (uid,
+ * resourceVersion, managedFields, ...) is not part of what a user wrote, so it is left out.
+ */
+export function asManifest<T extends KubernetesObject & { spec?: unknown }>(obj: T): T {
+  const { name, namespace, labels, annotations } = obj.metadata ?? {};
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name,
+      namespace,
+      ...(labels ? { labels } : {}),
+      ...(annotations ? { annotations } : {}),
+    },
+    spec: obj.spec,
+  } as T;
 }

@@ -25,7 +25,7 @@ const tokensDir = `${configMountPath}/tokens`;
 
 /** Key of the tokens Secret that the ingest pods read. */
 export function tokensKey(es: EventSource): string {
-  return es.spec.ingest.auth.tokensSecretRef?.key ?? 'tokens';
+  return es.spec.ingest.auth.tokensSecretRef?.key || 'tokens';
 }
 
 /** The ingest config file (see runtime/ingest/README.md) for this EventSource. */
@@ -42,7 +42,12 @@ export function ingestConfig(es: EventSource, options: OperatorOptions): Record<
     auth: ingest.auth.enabled
       ? { enabled: true, tokensFile: `${tokensDir}/${tokensKey(es)}` }
       : { enabled: false },
-    limits: { maxBodyBytes: ingest.maxBodyBytes },
+    limits: {
+      maxBodyBytes: ingest.maxBodyBytes,
+      maxBatchEvents: ingest.maxBatchEvents,
+      ratePerSecond: ingest.rateLimit.eventsPerSecond,
+      ...(ingest.rateLimit.burst !== undefined ? { burst: ingest.rateLimit.burst } : {}),
+    },
     conversion: {
       ...conversion,
       defaultSource: conversion.defaultSource ?? `/eventsources/${ns}/${name}`,

@@ -17,7 +17,7 @@ import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstr
 import type { ControllerContext } from '../manager.js';
 import { streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
-import { computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import { asManifest, computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
 import { workloadCondition } from './workload.js';
 
 export async function reconcileEventSource(
@@ -45,7 +45,7 @@ export async function reconcileEventSource(
 
   const generation = es.metadata.generation ?? 0;
   const inputs: ConditionInput[] = [];
-  const { issues } = validateEventSource(es);
+  const { issues } = validateEventSource(asManifest(es));
   if (issues.length > 0) {
     const message = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
     inputs.push({

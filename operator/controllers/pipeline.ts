@@ -33,7 +33,7 @@ import {
 import type { ControllerContext } from '../manager.js';
 import { consumerName, deadLetterStreamName, streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
-import { computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import { asManifest, computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
 import { workloadCondition } from './workload.js';
 
 async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
@@ -77,7 +77,7 @@ export async function reconcilePipeline(
   };
 
   // 1. Spec and rules. Invalid rules leave the running workload untouched.
-  const { issues } = validatePipeline(pl);
+  const { issues } = validatePipeline(asManifest(pl));
   let diagnostics: RuleDiagnostic[] = [];
   let ruleCount = 0;
   try {

@@ -11,7 +11,7 @@ import type { SinkCredentials } from '../../runtime/sinks/types.js';
 import { isNotFound } from '../apply.js';
 import type { ControllerContext } from '../manager.js';
 import type { ReconcileResult } from '../queue.js';
-import { computeConditions, jitteredResync, writeStatus } from '../status.js';
+import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
 
 class MissingSecret extends Error {}
 
@@ -73,7 +73,7 @@ export async function reconcileSink(
   if (!sink || sink.metadata.deletionTimestamp) return;
   const generation = sink.metadata.generation ?? 0;
   let condition: ConditionInput;
-  const { issues } = validateSink(sink);
+  const { issues } = validateSink(asManifest(sink));
   if (issues.length) {
     condition = {
       type: ConditionType.Ready,

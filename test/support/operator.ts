@@ -1,44 +1,13 @@
 // Test helpers around the operator: install the generated CRDs, run the operator in-process
 // against the test stack, create namespaces, and wait for conditions.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../runtime/common/logger.js';
 import type { Operator } from '../../operator/manager.js';
 import type { OperatorOptions } from '../../operator/options.js';
 import { runOperator } from '../../operator/run.js';
-import { repoRoot } from '../stack/paths.js';
 
-export async function installCrds(kc: KubeConfig): Promise<void> {
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  const dir = join(repoRoot, 'crds');
-  const names: string[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
-      const crd = doc.toJS() as KubernetesObject;
-      if (!crd) continue;
-      await api.patch(crd, undefined, undefined, 'eventrunner-tests', true, PatchStrategy.ServerSideApply);
-      names.push(crd.metadata!.name!);
-    }
-  }
-  for (const name of names) {
-    for (let i = 0; ; i++) {
-      const got = await ext.readCustomResourceDefinition({ name });
-      if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (i > 100) throw new Error(`CRD ${name} never became Established`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** The CRDs as the API module installs them (server-side apply, waits for Established). */
+export { installCrds } from '../../api/install.js';
 
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });

@@ -33,6 +33,8 @@ const es: EventSource = {
       grpc: { enabled: false, port: 9090 },
       replicas: 2,
       auth: { enabled: true, tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } },
+      maxBatchEvents: 500,
+      rateLimit: { eventsPerSecond: 100 },
       maxBodyBytes: '1Mi',
     },
     conversion: { defaultType: 'com.shop.raw', typeFrom: '/eventType' },
@@ -114,6 +116,7 @@ describe('ingest builders', () => {
       nats: { url: 'nats://nats:4222' },
       stream: { name: 'ER_prod_shop', subjectPrefix: 'er.prod.shop' },
       auth: { enabled: true, tokensFile: '/etc/eventrunner/tokens/tokens' },
+      limits: { maxBodyBytes: '1Mi', maxBatchEvents: 500, ratePerSecond: 100 },
       conversion: {
         defaultType: 'com.shop.raw',
         typeFrom: '/eventType',
