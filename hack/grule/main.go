@@ -193,8 +193,10 @@ func readEvents(path string) ([][]byte, error) {
 
 // benchMode measures events per second on one goroutine for about the given duration.
 func benchMode(eng *engine.GruleEngine, kb *ast.KnowledgeBase, events [][]byte, seconds float64) error {
-	for _, ev := range events[:min(len(events), 200)] { // warm up
-		if _, _, err := execute(eng, kb, ev); err != nil {
+	// Warm up on up to 200 events or half a second, whichever comes first.
+	warm := time.Now()
+	for i := 0; i < 200 && time.Since(warm) < 500*time.Millisecond; i++ {
+		if _, _, err := execute(eng, kb, events[i%len(events)]); err != nil {
 			return err
 		}
 	}
@@ -202,7 +204,7 @@ func benchMode(eng *engine.GruleEngine, kb *ast.KnowledgeBase, events [][]byte, 
 	start := time.Now()
 	n := 0
 	for time.Since(start) < deadline {
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 10; i++ {
 			if _, _, err := execute(eng, kb, events[n%len(events)]); err != nil {
 				return err
 			}

@@ -6,6 +6,8 @@ import type { BinaryOp, Expr } from './ast.js';
 import { fail } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { lookupMethod } from './methods.js';
+import type { ConditionCache } from './expr-cache.js';
+import { isVolatile } from './paths.js';
 import { compileRegex } from './safe-regex.js';
 import {
   add,
@@ -21,15 +23,24 @@ import {
   order,
   sub,
   truthy,
+  typeName,
   type Value,
 } from './values.js';
 
 export type EventObject = Record<string, unknown>;
 export type Compiled = (e: EventObject) => Value;
 
-/** Reads one safe (never inherited) field: any non-object, arrays and Dates included, gives nil. */
-function safeStep(key: string): (o: Value) => Value {
-  return (o) => (typeof o === 'object' && o !== null ? (o as Record<string, Value>)[key] : undefined);
+type Step = (o: Value) => Value;
+
+/** One step of a path: a field that no prototype has, any other field, or an array index. */
+function step(segment: string | number): Step {
+  if (typeof segment === 'number') {
+    return (o) =>
+      Array.isArray(o) && segment >= 0 && segment < o.length ? (o[segment] as Value) : undefined;
+  }
+  if (isInheritedName(segment)) return (o) => getField(o, segment);
+  // No built-in prototype has this name, so a plain read of any object (array, Date) is safe.
+  return (o) => (typeof o === 'object' && o !== null ? (o as Record<string, Value>)[segment] : undefined);
 }
 
 function literalKey(index: Expr): string | number | undefined {
@@ -39,7 +50,7 @@ function literalKey(index: Expr): string | number | undefined {
 }
 
 /** Static segments from `event`, when the whole path is fixed at compile time. */
-function staticPath(expr: Expr): (string | number)[] | undefined {
+export function staticPath(expr: Expr): (string | number)[] | undefined {
   if (expr.type === 'var') return [];
   if (expr.type === 'member') {
     const base = staticPath(expr.object);
@@ -53,12 +64,12 @@ function staticPath(expr: Expr): (string | number)[] | undefined {
   return undefined;
 }
 
-function compilePath(segments: (string | number)[]): Compiled {
+export function compilePath(segments: (string | number)[]): Compiled {
+  if (segments.length === 0) return (e) => e;
   const allSafe = segments.every((s) => typeof s === 'string' && !isInheritedName(s));
   if (allSafe) {
     const keys = segments as string[];
     // Unrolled for the common depths: event.type, event.data.x, event.data.x.y.
-    if (keys.length === 0) return (e) => e;
     const [k0, k1, k2] = keys as [string, string, string];
     if (keys.length === 1) return (e) => e[k0];
     if (keys.length === 2) {
@@ -75,16 +86,24 @@ function compilePath(segments: (string | number)[]): Compiled {
         return typeof b === 'object' && b !== null ? (b as Record<string, Value>)[k2] : undefined;
       };
     }
-    const steps = keys.map(safeStep);
-    return (e) => {
-      let v: Value = e;
-      for (const step of steps) v = step(v);
-      return v;
-    };
+  }
+  const steps = segments.map(step);
+  if (steps.length === 1) return steps[0] as Compiled;
+  if (steps.length === 2) {
+    const [a, b] = steps as [Step, Step];
+    return (e) => b(a(e));
+  }
+  if (steps.length === 3) {
+    const [a, b, c] = steps as [Step, Step, Step];
+    return (e) => c(b(a(e)));
+  }
+  if (steps.length === 4) {
+    const [a, b, c, d] = steps as [Step, Step, Step, Step];
+    return (e) => d(c(b(a(e))));
   }
   return (e) => {
     let v: Value = e;
-    for (const s of segments) v = typeof s === 'number' ? getIndex(v, s) : getField(v, s);
+    for (const f of steps) v = f(v);
     return v;
   };
 }
@@ -100,9 +119,14 @@ function isPrimitiveLiteral(expr: Expr): boolean {
   return expr.type === 'literal' && LITERAL_TYPES.has(typeof literalValue(expr));
 }
 
-function compileOrdering(op: '<' | '<=' | '>' | '>=', left: Expr, right: Expr): Compiled {
-  const l = compileExpr(left);
-  const r = compileExpr(right);
+function compileOrdering(
+  op: '<' | '<=' | '>' | '>=',
+  left: Expr,
+  right: Expr,
+  cache?: ConditionCache,
+): Compiled {
+  const l = compileExpr(left, cache);
+  const r = compileExpr(right, cache);
   const test =
     op === '<'
       ? (d: number) => d < 0
@@ -140,28 +164,28 @@ function compileOrdering(op: '<' | '<=' | '>' | '>=', left: Expr, right: Expr): 
   return (e) => test(order(l(e), r(e), op));
 }
 
-function compileBinary(op: BinaryOp, left: Expr, right: Expr): Compiled {
+function compileBinary(op: BinaryOp, left: Expr, right: Expr, cache?: ConditionCache): Compiled {
   if (op === '==' || op === '!=') {
     const negate = op === '!=';
     // Against a string/number/bool literal, JSON equality is identity: no other value equals it.
     const lit = isPrimitiveLiteral(right) ? right : isPrimitiveLiteral(left) ? left : undefined;
     if (lit) {
       const k = literalValue(lit);
-      const other = compileExpr(lit === right ? left : right);
+      const other = compileExpr(lit === right ? left : right, cache);
       return negate ? (e) => other(e) !== k : (e) => other(e) === k;
     }
-    const l = compileExpr(left);
-    const r = compileExpr(right);
+    const l = compileExpr(left, cache);
+    const r = compileExpr(right, cache);
     return negate ? (e) => !equals(l(e), r(e)) : (e) => equals(l(e), r(e));
   }
-  if (op === '<' || op === '<=' || op === '>' || op === '>=') return compileOrdering(op, left, right);
-  const l = compileExpr(left);
-  const r = compileExpr(right);
+  if (op === '<' || op === '<=' || op === '>' || op === '>=') return compileOrdering(op, left, right, cache);
+  if (op === '&&' || op === '||') {
+    const terms = [...flatten(left, op), ...flatten(right, op)].map((t) => compileExpr(t, cache));
+    return op === '&&' ? conjunction(terms) : disjunction(terms);
+  }
+  const l = compileExpr(left, cache);
+  const r = compileExpr(right, cache);
   switch (op) {
-    case '&&':
-      return (e) => truthy(l(e), '&&') && truthy(r(e), '&&');
-    case '||':
-      return (e) => truthy(l(e), '||') || truthy(r(e), '||');
     case '+':
       return (e) => {
         const a = l(e);
@@ -183,8 +207,50 @@ function compileBinary(op: BinaryOp, left: Expr, right: Expr): Compiled {
   }
 }
 
-function compileArgs(args: Expr[]): (e: EventObject) => Value[] {
-  const fns = args.map(compileExpr);
+/** The operands of a chain of the same logical operator: `a && b && c` → [a, b, c]. */
+export function flatten(expr: Expr, op: '&&' | '||'): Expr[] {
+  return expr.type === 'binary' && expr.op === op
+    ? [...flatten(expr.left, op), ...flatten(expr.right, op)]
+    : [expr];
+}
+
+const isTrue = (v: Value, op: string): boolean => (v === true ? true : v === false ? false : truthy(v, op));
+
+// Unrolled for the common lengths: one closure per chain instead of one per operator.
+function conjunction(t: Compiled[]): Compiled {
+  const [a, b, c, d] = t as [Compiled, Compiled, Compiled, Compiled];
+  switch (t.length) {
+    case 2:
+      return (e) => isTrue(a(e), '&&') && isTrue(b(e), '&&');
+    case 3:
+      return (e) => isTrue(a(e), '&&') && isTrue(b(e), '&&') && isTrue(c(e), '&&');
+    case 4:
+      return (e) => isTrue(a(e), '&&') && isTrue(b(e), '&&') && isTrue(c(e), '&&') && isTrue(d(e), '&&');
+    default:
+      return (e) => {
+        for (const f of t) if (!isTrue(f(e), '&&')) return false;
+        return true;
+      };
+  }
+}
+
+function disjunction(t: Compiled[]): Compiled {
+  const [a, b, c] = t as [Compiled, Compiled, Compiled];
+  switch (t.length) {
+    case 2:
+      return (e) => isTrue(a(e), '||') || isTrue(b(e), '||');
+    case 3:
+      return (e) => isTrue(a(e), '||') || isTrue(b(e), '||') || isTrue(c(e), '||');
+    default:
+      return (e) => {
+        for (const f of t) if (isTrue(f(e), '||')) return true;
+        return false;
+      };
+  }
+}
+
+function compileArgs(args: Expr[], cache?: ConditionCache): (e: EventObject) => Value[] {
+  const fns = args.map((a) => compileExpr(a, cache));
   if (fns.length === 0) return () => [];
   if (fns.length === 1) {
     const [a] = fns as [Compiled];
@@ -193,7 +259,25 @@ function compileArgs(args: Expr[]): (e: EventObject) => Value[] {
   return (e) => fns.map((f) => f(e));
 }
 
-export function compileExpr(expr: Expr): Compiled {
+const COMPARISONS = new Set<BinaryOp>(['==', '!=', '<', '<=', '>', '>=']);
+
+/**
+ * Compiles an expression. With a cache (conditions only), every test and call is interned, so
+ * identical tests across rules are evaluated once per event.
+ */
+export function compileExpr(expr: Expr, cache?: ConditionCache): Compiled {
+  // Only tests and calls are worth a cache slot; paths and arithmetic are fused into them.
+  const cacheable =
+    cache !== undefined &&
+    (expr.type === 'method' ||
+      expr.type === 'call' ||
+      expr.type === 'not' ||
+      (expr.type === 'binary' && COMPARISONS.has(expr.op))) &&
+    !isVolatile(expr);
+  return cacheable ? cache.intern(expr, () => compileNode(expr, cache)) : compileNode(expr, cache);
+}
+
+function compileNode(expr: Expr, cache: ConditionCache | undefined): Compiled {
   switch (expr.type) {
     case 'literal': {
       const v = literalValue(expr);
@@ -206,32 +290,47 @@ export function compileExpr(expr: Expr): Compiled {
     case 'index': {
       const segments = staticPath(expr);
       if (segments) return compilePath(segments);
-      const obj = compileExpr(expr.object);
+      const obj = compileExpr(expr.object, cache);
       if (expr.type === 'member') {
         const key = expr.name;
         return (e) => getField(obj(e), key);
       }
-      const idx = compileExpr(expr.index);
+      const idx = compileExpr(expr.index, cache);
       return (e) => getIndex(obj(e), idx(e));
     }
     case 'not': {
-      const operand = compileExpr(expr.operand);
+      const operand = compileExpr(expr.operand, cache);
       return (e) => !truthy(operand(e), '!');
     }
     case 'binary':
-      return compileBinary(expr.op, expr.left, expr.right);
+      return compileBinary(expr.op, expr.left, expr.right, cache);
     case 'call': {
       const fn = lookupFunction(expr.name);
       const impl = fn?.impl;
       if (!impl) return () => fail(`${expr.name}() cannot be used as a value`);
-      const args = compileArgs(expr.args);
+      const args = compileArgs(expr.args, cache);
       return (e) => impl(args(e));
     }
     case 'method': {
       const m = lookupMethod(expr.name);
       if (!m) return () => fail(`unknown method ${expr.name}()`);
-      const recv = compileExpr(expr.object);
-      const args = compileArgs(expr.args);
+      const recv = compileExpr(expr.object, cache);
+      const { call0, call1 } = m;
+      if (expr.args.length === 0 && call0) return (e) => call0(recv(e));
+      if (expr.name === 'In' && expr.args.every((a) => a.type === 'literal' && a.literal.kind === 'string')) {
+        // `s.In("a", "b")` with literal options: one set lookup.
+        const options = new Set(expr.args.map(literalValue));
+        return (e) => {
+          const s = recv(e);
+          if (typeof s !== 'string') fail(`In() is a string method, called on ${typeName(s)}`);
+          return options.has(s);
+        };
+      }
+      if (expr.args.length === 1 && call1 && expr.name !== 'MatchString') {
+        const a0 = compileExpr(expr.args[0]!, cache);
+        return (e) => call1(recv(e), a0(e));
+      }
+      const args = compileArgs(expr.args, cache);
       const impl = m.impl;
       const pattern = expr.name === 'MatchString' ? literalValue(expr.args[0]!) : undefined;
       if (typeof pattern === 'string') {
@@ -243,14 +342,10 @@ export function compileExpr(expr: Expr): Compiled {
   }
 }
 
-/** Compiles a `when`: true only for the boolean true; any failure means "does not match". */
-export function compileCondition(expr: Expr): (e: EventObject) => boolean {
-  const f = compileExpr(expr);
-  return (e) => {
-    try {
-      return f(e) === true;
-    } catch {
-      return false;
-    }
-  };
+/**
+ * Compiles a `when`. The engine counts only the boolean true as a match and treats a thrown
+ * failure as "does not match" (its loop holds the try/catch, saving a call per condition).
+ */
+export function compileCondition(expr: Expr, cache?: ConditionCache): Compiled {
+  return compileExpr(expr, cache);
 }

@@ -93,7 +93,7 @@ function compileAction(
   call: Extract<Expr, { type: 'call' }>,
   outputIndex: ReadonlyMap<string, number>,
 ): CompiledStatement {
-  const args = call.args.map(compileExpr);
+  const args = call.args.map((a) => compileExpr(a));
   const [a0, a1] = args;
   switch (call.name) {
     case 'Route': {

@@ -6,6 +6,8 @@
 import type { ActionSink, CompiledStatement } from './compile-stmt.js';
 import type { EventObject } from './compile-expr.js';
 import { EvalFailure } from './errors.js';
+import type { Discriminator } from './discriminate.js';
+import type { ConditionCache } from './expr-cache.js';
 
 export type RuleMode = 'once' | 'refire';
 
@@ -36,12 +38,15 @@ export interface RuleOutcome {
 
 export interface EngineRule {
   name: string;
-  when: (e: EventObject) => boolean;
+  /** Matches when it returns the boolean true; a throw means no match. */
+  when: (e: EventObject) => unknown;
   then: CompiledStatement[];
   /** Re-evaluate every cycle (the condition calls Now()). */
   volatile: boolean;
   /** Rules (by priority position) whose condition this rule's writes may change. */
   invalidates: Int32Array;
+  /** Cached sub-expressions this rule's writes may change. */
+  invalidatesSlots: Int32Array;
 }
 
 const UNKNOWN = 0;
@@ -58,6 +63,10 @@ export interface EngineOptions {
   outputs: readonly string[];
   defaultRoutes: readonly string[];
   log?: (rule: string, message: string) => void;
+  /** The sub-expression cache the conditions were compiled with. */
+  cache: ConditionCache;
+  /** Index deciding which keyed rules can match an event at all. */
+  discriminator?: Discriminator;
 }
 
 /** Evaluates one event at a time; not re-entrant (evaluation is synchronous, so that is enough). */
@@ -66,6 +75,11 @@ export class RuleEngine implements ActionSink {
   private readonly routed: Uint8Array;
   private readonly byName = new Map<string, number>();
   private readonly volatileRules: number[];
+  /** Initial status per event: keyed rules start as no-match until the index starts them. */
+  private readonly initial: Uint8Array;
+  private readonly startRule = (i: number): void => {
+    this.status[i] = UNKNOWN;
+  };
   private routeCount = 0;
   private dropRule: string | undefined;
   private deadReason: string | undefined;
@@ -82,6 +96,9 @@ export class RuleEngine implements ActionSink {
     this.routed = new Uint8Array(options.outputs.length);
     rules.forEach((r, i) => this.byName.set(r.name, i));
     this.volatileRules = rules.flatMap((r, i) => (r.volatile ? [i] : []));
+    this.initial = new Uint8Array(rules.length);
+    const indexed = options.discriminator?.indexed;
+    if (indexed) for (let i = 0; i < rules.length; i++) if (indexed[i]) this.initial[i] = NO_MATCH;
   }
 
   route(output: number): void {
@@ -131,7 +148,8 @@ export class RuleEngine implements ActionSink {
   }
 
   private reset(): void {
-    this.status.fill(UNKNOWN);
+    this.options.cache.nextEvent();
+    this.status.set(this.initial);
     if (this.routeCount > 0) this.routed.fill(0);
     this.routeCount = 0;
     this.dropRule = undefined;
@@ -149,18 +167,28 @@ export class RuleEngine implements ActionSink {
   private run(e: EventObject): void {
     const { rules, status } = this;
     const n = rules.length;
-    const { maxCycles, mode } = this.options;
+    const { maxCycles, mode, discriminator } = this.options;
+    discriminator?.candidates(e, this.startRule);
     let cycle = 0;
+    // Rules before `from` are known not to match (or are out) until an invalidation says otherwise,
+    // so each cycle resumes the priority scan there instead of at the top.
+    let from = 0;
     for (;;) {
       let chosen = -1;
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < n; i++) {
         const s = status[i];
         if (s === MATCH) {
           chosen = i;
           break;
         }
         if (s !== UNKNOWN) continue;
-        if (rules[i]!.when(e)) {
+        let matched = false;
+        try {
+          matched = rules[i]!.when(e) === true;
+        } catch {
+          // A condition that fails at run time does not match (as in Grule).
+        }
+        if (matched) {
           status[i] = MATCH;
           chosen = i;
           break;
@@ -186,12 +214,22 @@ export class RuleEngine implements ActionSink {
         return;
       }
       if (this.completed || this.deadReason !== undefined) return;
+      this.options.cache.invalidate(rule.invalidatesSlots);
+      from = chosen;
       const inv = rule.invalidates;
       for (let k = 0; k < inv.length; k++) {
         const j = inv[k]!;
-        if (status[j] !== OUT) status[j] = UNKNOWN;
+        if (status[j] !== OUT) {
+          status[j] = UNKNOWN;
+          if (j < from) from = j;
+        }
       }
-      for (const j of this.volatileRules) if (status[j] !== OUT) status[j] = UNKNOWN;
+      for (const j of this.volatileRules) {
+        if (status[j] !== OUT) {
+          status[j] = UNKNOWN;
+          if (j < from) from = j;
+        }
+      }
     }
   }
 

@@ -14,7 +14,9 @@ import {
 import { RuleCompileError, type RuleDiagnostic } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { parseRules } from './parser.js';
-import { invalidationMap, isVolatile } from './paths.js';
+import { buildDiscriminator } from './discriminate.js';
+import { ConditionCache } from './expr-cache.js';
+import { invalidationMap, isVolatile, writesOf } from './paths.js';
 
 export { RuleCompileError, isRuleCompileError, RulesErrorCode, type RuleDiagnostic } from './errors.js';
 export type { CloudEventLike, RuleMode, RuleOutcome } from './engine.js';
@@ -95,12 +97,15 @@ export function compileRules(source: string, opts: CompileOptions): CompiledRule
   const ordered = priorityOrder(ruleSet.rules);
   const invalidates = invalidationMap(ordered);
   const isAction = (name: string): boolean => Boolean(lookupFunction(name)?.action);
+  const cache = new ConditionCache();
+  const whens = ordered.map((rule) => compileCondition(rule.when, cache));
   const engineRules: EngineRule[] = ordered.map((rule, i) => ({
     name: rule.name,
-    when: compileCondition(rule.when),
+    when: whens[i]!,
     then: rule.then.map((s) => compileStatement(s, outputIndex, isAction)),
     volatile: isVolatile(rule.when),
     invalidates: Int32Array.from(invalidates[i]!),
+    invalidatesSlots: cache.slotsAffectedBy(writesOf(rule.then)),
   }));
   const engine = new RuleEngine(engineRules, {
     mode: opts.mode ?? 'once',
@@ -108,6 +113,8 @@ export function compileRules(source: string, opts: CompileOptions): CompiledRule
     outputs,
     defaultRoutes: Object.freeze([...new Set(defaults)].sort()),
     log: opts.log,
+    cache,
+    discriminator: buildDiscriminator(ordered),
   });
   return {
     rules: ordered.map((r) => ({ name: r.name, description: r.description, salience: r.salience })),

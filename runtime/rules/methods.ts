@@ -12,6 +12,9 @@ export interface MethodSpec {
   /** Changes its receiver; not allowed in `when` and counted as a write by the rule analysis. */
   mutates?: boolean;
   impl: (recv: Value, args: Value[], precompiled?: SafeRegex) => Value;
+  /** Allocation-free forms for calls with no argument or one; the compiler prefers them. */
+  call0?: (recv: Value) => Value;
+  call1?: (recv: Value, arg: Value) => Value;
 }
 
 /** Strings longer than this cannot be produced by Repeat or Replace: a rule must not exhaust memory. */
@@ -49,42 +52,54 @@ function stringMethod(
     );
 }
 
+function str0(name: string, f: (s: string) => Value): Pick<MethodSpec, 'impl' | 'call0'> {
+  const call0 = (recv: Value): Value => f(recvString(recv, name));
+  return { impl: (recv) => call0(recv), call0 };
+}
+
+function str1(name: string, f: (s: string, a: string) => Value): Pick<MethodSpec, 'impl' | 'call1'> {
+  const call1 = (recv: Value, a: Value): Value => f(recvString(recv, name), argString(a, name));
+  return { impl: (recv, args) => call1(recv, args[0]), call1 };
+}
+
+function len(recv: Value): Value {
+  if (typeof recv === 'string') return utf8Length(recv);
+  if (Array.isArray(recv)) return recv.length;
+  if (typeof recv === 'object' && recv !== null && !(recv instanceof Date)) return Object.keys(recv).length;
+  return fail(`Len() needs a string, array or map, called on ${typeName(recv)}`);
+}
+
 export const METHODS: Record<string, MethodSpec> = {
   Len: {
     minArgs: 0,
     maxArgs: 0,
-    impl: (recv) => {
-      if (typeof recv === 'string') return utf8Length(recv);
-      if (Array.isArray(recv)) return recv.length;
-      if (typeof recv === 'object' && recv !== null && !(recv instanceof Date))
-        return Object.keys(recv).length;
-      return fail(`Len() needs a string, array or map, called on ${typeName(recv)}`);
-    },
+    impl: len,
+    call0: len,
   },
   Compare: {
     minArgs: 1,
     maxArgs: 1,
-    impl: stringMethod('Compare', (s, [b]) => compareStrings(s, b!)),
+    ...str1('Compare', (s, b) => compareStrings(s, b)),
   },
-  Contains: { minArgs: 1, maxArgs: 1, impl: stringMethod('Contains', (s, [b]) => s.includes(b!)) },
+  Contains: { minArgs: 1, maxArgs: 1, ...str1('Contains', (s, b) => s.includes(b)) },
   Count: {
     minArgs: 1,
     maxArgs: 1,
-    impl: stringMethod('Count', (s, [sub]) => {
+    ...str1('Count', (s, sub) => {
       // Go's strings.Count: non-overlapping; an empty substring counts code points + 1.
       if (sub === '') return [...s].length + 1;
       let count = 0;
-      for (let i = s.indexOf(sub!); i >= 0; i = s.indexOf(sub!, i + sub!.length)) count++;
+      for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + sub.length)) count++;
       return count;
     }),
   },
-  HasPrefix: { minArgs: 1, maxArgs: 1, impl: stringMethod('HasPrefix', (s, [p]) => s.startsWith(p!)) },
-  HasSuffix: { minArgs: 1, maxArgs: 1, impl: stringMethod('HasSuffix', (s, [p]) => s.endsWith(p!)) },
-  Index: { minArgs: 1, maxArgs: 1, impl: stringMethod('Index', (s, [b]) => byteIndex(s, s.indexOf(b!))) },
+  HasPrefix: { minArgs: 1, maxArgs: 1, ...str1('HasPrefix', (s, p) => s.startsWith(p)) },
+  HasSuffix: { minArgs: 1, maxArgs: 1, ...str1('HasSuffix', (s, p) => s.endsWith(p)) },
+  Index: { minArgs: 1, maxArgs: 1, ...str1('Index', (s, b) => byteIndex(s, s.indexOf(b))) },
   LastIndex: {
     minArgs: 1,
     maxArgs: 1,
-    impl: stringMethod('LastIndex', (s, [b]) => byteIndex(s, s.lastIndexOf(b!))),
+    ...str1('LastIndex', (s, b) => byteIndex(s, s.lastIndexOf(b))),
   },
   Repeat: {
     minArgs: 1,
@@ -112,11 +127,11 @@ export const METHODS: Record<string, MethodSpec> = {
   Split: {
     minArgs: 1,
     maxArgs: 1,
-    impl: stringMethod('Split', (s, [sep]) => (sep === '' ? [...s] : s.split(sep!))),
+    ...str1('Split', (s, sep) => (sep === '' ? [...s] : s.split(sep))),
   },
-  ToLower: { minArgs: 0, maxArgs: 0, impl: stringMethod('ToLower', (s) => s.toLowerCase()) },
-  ToUpper: { minArgs: 0, maxArgs: 0, impl: stringMethod('ToUpper', (s) => s.toUpperCase()) },
-  Trim: { minArgs: 0, maxArgs: 0, impl: stringMethod('Trim', (s) => s.trim()) },
+  ToLower: { minArgs: 0, maxArgs: 0, ...str0('ToLower', (s) => s.toLowerCase()) },
+  ToUpper: { minArgs: 0, maxArgs: 0, ...str0('ToUpper', (s) => s.toUpperCase()) },
+  Trim: { minArgs: 0, maxArgs: 0, ...str0('Trim', (s) => s.trim()) },
   In: {
     minArgs: 0,
     maxArgs: Infinity,
