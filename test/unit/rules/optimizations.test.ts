@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RuleNode } from '../../../runtime/rules/ast.js';
 import { compileExpr } from '../../../runtime/rules/compile-expr.js';
 import { compileStatement, type ActionSink } from '../../../runtime/rules/compile-stmt.js';
-import { EvalFailure } from '../../../runtime/rules/errors.js';
+import type { EvalFailure } from '../../../runtime/rules/errors.js';
 import { lookupFunction } from '../../../runtime/rules/functions.js';
 import { compileRules, type CloudEventLike, type RuleMode } from '../../../runtime/rules/index.js';
 import { parseRules } from '../../../runtime/rules/parser.js';
