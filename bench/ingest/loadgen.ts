@@ -1,6 +1,8 @@
 // The load generator, run as its own process by bench/ingest/index.ts so it does not share an event
 // loop with what it measures. Prints one JSON ModeResult line on stdout.
-//   raw          JetStream async publish with the NATS client ingest uses (the baseline)
+//   raw          JetStreamClient.publish with a window of concurrent publishes (baseline 1)
+//   raw-async    the async publisher ingest uses (runtime/ingest/jetstream-async.ts), without
+//                ingest around it (baseline 2)
 //   http-single  one structured-mode event per HTTP request
 //   http-batch   application/cloudevents-batch+json requests
 //   grpc-stream  client-streaming PublishStream calls
@@ -10,12 +12,13 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { toNatsMessage, STRUCTURED_CONTENT_TYPE } from '../../runtime/events/index.js';
+import { JetStreamAsyncPublisher } from '../../runtime/ingest/jetstream-async.js';
 import { loadIngestProto } from '../../runtime/ingest/proto.js';
 import { toProtoEvent, type ProtoCloudEvent } from '../../runtime/ingest/proto-event.js';
 import { benchEvent, percentile, type ModeResult } from './payload.js';
 
 export interface LoadSpec {
-  mode: 'raw' | 'http-single' | 'http-batch' | 'grpc-stream';
+  mode: 'raw' | 'raw-async' | 'http-single' | 'http-batch' | 'grpc-stream';
   events: number;
   idPrefix: string;
   /** HTTP connections, gRPC streams in parallel, or the raw publish window. */
@@ -38,8 +41,10 @@ function fail(c: Counter, what: string): void {
 }
 
 async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
-  const nc = await connect({ servers: spec.natsUrl });
-  const js = jetstream(nc, { timeout: 10_000 });
+  // The same client options as ingest's connection (runtime/ingest/app.ts).
+  const nc = await connect({ servers: spec.natsUrl, noAsyncTraces: true });
+  const js = jetstream(nc, { timeout: 30_000 });
+  const asyncPublisher = new JetStreamAsyncPublisher(nc, 30_000);
   let next = 0;
   const worker = async () => {
     while (next < spec.events) {
@@ -48,11 +53,17 @@ async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
       h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
       const t = performance.now();
       try {
-        await js.publish(m.subject, m.body, {
-          msgID: m.msgId,
-          headers: h,
-          expect: { streamName: spec.stream },
-        });
+        if (spec.mode === 'raw-async') {
+          h.set('Nats-Msg-Id', m.msgId);
+          h.set('Nats-Expected-Stream', spec.stream);
+          await asyncPublisher.publish(m.subject, m.body, h);
+        } else {
+          await js.publish(m.subject, m.body, {
+            msgID: m.msgId,
+            headers: h,
+            expect: { streamName: spec.stream },
+          });
+        }
         lat.push(performance.now() - t);
       } catch (err) {
         fail(c, (err as Error).message);
@@ -60,6 +71,7 @@ async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  asyncPublisher.close();
   await nc.drain();
 }
 
@@ -177,10 +189,12 @@ async function runLoad(spec: LoadSpec): Promise<ModeResult> {
   const lat: number[] = [];
   const c: Counter = { errors: 0 };
   const t0 = performance.now();
-  if (spec.mode === 'raw') await raw(spec, lat, c);
+  const cpu0 = process.cpuUsage();
+  if (spec.mode === 'raw' || spec.mode === 'raw-async') await raw(spec, lat, c);
   else if (spec.mode === 'grpc-stream') await grpcMode(spec, lat, c);
   else await httpMode(spec, lat, c);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   return {
     mode: spec.mode,
     events: spec.events,
@@ -189,6 +203,7 @@ async function runLoad(spec: LoadSpec): Promise<ModeResult> {
     p50Ms: percentile(lat, 50),
     p99Ms: percentile(lat, 99),
     errors: c.errors,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     ...(c.firstError ? { firstError: c.firstError } : {}),
   };
 }

@@ -49,4 +49,6 @@ export interface ModeResult {
   p99Ms: number;
   errors: number;
   firstError?: string;
+  /** CPU time the load generator itself used. */
+  cpuSeconds: number;
 }

@@ -3,13 +3,14 @@
 // of at most `maxQueued`; past that, or after waiting `timeoutMs`, they are refused (503) instead
 // of buffering without bound. While NATS is disconnected every publish is refused at once.
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
-import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import {
   CONTENT_TYPE_HEADER,
+  MSG_ID_HEADER,
   STRUCTURED_CONTENT_TYPE,
   toNatsMessage,
   type CloudEvent,
 } from '../events/index.js';
+import { JetStreamAsyncPublisher, JetStreamPublishError, PublishErrorCode } from './jetstream-async.js';
 import { IngestRejection, Reason, type Accepted } from './outcome.js';
 
 export interface PublisherOptions {
@@ -29,9 +30,10 @@ interface Waiter {
 }
 
 const RETRY_AFTER_UNAVAILABLE = 2;
+const EXPECTED_STREAM_HEADER = 'Nats-Expected-Stream';
 
 export class Publisher {
-  private readonly js: JetStreamClient;
+  private readonly js: JetStreamAsyncPublisher;
   private inFlightCount = 0;
   private queue: (Waiter | undefined)[] = [];
   private head = 0;
@@ -43,7 +45,7 @@ export class Publisher {
     private readonly nc: NatsConnection,
     private readonly opts: PublisherOptions,
   ) {
-    this.js = jetstream(nc, { timeout: opts.timeoutMs });
+    this.js = new JetStreamAsyncPublisher(nc, opts.timeoutMs);
   }
 
   /** Called on connection status changes; a disconnect fails every queued publish at once. */
@@ -89,13 +91,11 @@ export class Publisher {
     const started = performance.now();
     try {
       const h = natsHeaders();
+      h.set(MSG_ID_HEADER, msg.msgId);
       h.set(CONTENT_TYPE_HEADER, STRUCTURED_CONTENT_TYPE);
-      const ack = await this.js.publish(msg.subject, msg.body, {
-        msgID: msg.msgId,
-        headers: h,
-        expect: { streamName: this.opts.stream },
-        timeout: this.opts.timeoutMs,
-      });
+      // The server refuses the message unless this stream is the one that captures the subject.
+      h.set(EXPECTED_STREAM_HEADER, this.opts.stream);
+      const ack = await this.js.publish(msg.subject, msg.body, h);
       this.opts.observeLatency?.((performance.now() - started) / 1000);
       return { ok: true, id: event.id, duplicate: ack.duplicate };
     } catch (err) {
@@ -112,6 +112,7 @@ export class Publisher {
   }
 
   close(): void {
+    this.js.close();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.failQueued(new IngestRejection(Reason.Draining, 'ingest is shutting down; retry', 1));
@@ -120,41 +121,28 @@ export class Publisher {
   private classify(err: unknown, subject: string): IngestRejection {
     if (err instanceof IngestRejection) return err;
     const message = err instanceof Error ? err.message : String(err);
-    const name = err instanceof Error ? err.name : '';
-    if (err instanceof JetStreamApiError) {
-      // The stream refused the message (wrong stream captures the subject, limits with discard
-      // new, storage trouble): the event is not stored, and an operator has to look.
-      return new IngestRejection(
-        Reason.Unavailable,
-        `stream ${this.opts.stream} refused the event: ${message}`,
-        RETRY_AFTER_UNAVAILABLE,
-        { cause: err },
-      );
+    const unavailable = (why: string) =>
+      new IngestRejection(Reason.Unavailable, why, RETRY_AFTER_UNAVAILABLE, { cause: err });
+    if (!(err instanceof JetStreamPublishError))
+      return unavailable(`publishing to JetStream failed: ${message}`);
+    switch (err.code) {
+      case PublishErrorCode.Refused:
+        // Another stream captures the subject, limits with discard-new, storage trouble: the
+        // event is not stored, and an operator has to look.
+        return unavailable(`stream ${this.opts.stream} refused the event: ${message}`);
+      case PublishErrorCode.NoResponders:
+        return unavailable(
+          `no JetStream stream answers on ${subject} (stream ${this.opts.stream} missing or JetStream unavailable)`,
+        );
+      case PublishErrorCode.Timeout:
+        return unavailable(
+          `JetStream did not acknowledge within ${this.opts.timeoutMs}ms; the event may or may not be stored, retry with the same id`,
+        );
+      case PublishErrorCode.Closed:
+        return new IngestRejection(Reason.Draining, `ingest is shutting down (${message}); retry`, 1, {
+          cause: err,
+        });
     }
-    if (name === 'JetStreamNotEnabled' || /no responders/i.test(message)) {
-      return new IngestRejection(
-        Reason.Unavailable,
-        `no JetStream stream answers on ${subject} (stream ${this.opts.stream} missing or JetStream unavailable)`,
-        RETRY_AFTER_UNAVAILABLE,
-        { cause: err },
-      );
-    }
-    if (name === 'TimeoutError') {
-      return new IngestRejection(
-        Reason.Unavailable,
-        `JetStream did not acknowledge within ${this.opts.timeoutMs}ms; the event may or may not be stored, retry with the same id`,
-        RETRY_AFTER_UNAVAILABLE,
-        { cause: err },
-      );
-    }
-    return new IngestRejection(
-      Reason.Unavailable,
-      `publishing to JetStream failed: ${message}`,
-      RETRY_AFTER_UNAVAILABLE,
-      {
-        cause: err,
-      },
-    );
   }
 
   private waitForSlot(): Promise<void> {
