@@ -142,12 +142,15 @@ export async function main(args: string[]): Promise<void> {
     });
     log('both engines agree on routes and resulting events for every rule set');
 
+    const parseOnly: number[] = [];
     const samples = new Map<
       number,
       { rulesOnly: number[]; withParse: number[]; grule: number[]; firings: number }
     >();
     for (const { n } of sets) samples.set(n, { rulesOnly: [], withParse: [], grule: [], firings: 0 });
     for (let run = 1; run <= opts.runs; run++) {
+      parseOnly.push(measureJs(sets[0]!.path, eventsPath, opts.seconds, 'parse-only').eventsPerSec);
+      log(`run ${run}/${opts.runs} JSON.parse alone: ${Math.round(parseOnly.at(-1)!)}/s`);
       for (const { n, path } of run % 2 ? sets : [...sets].reverse()) {
         const s = samples.get(n)!;
         const grule = measureGrule(harness, path, eventsPath, opts.seconds);
@@ -190,6 +193,7 @@ export async function main(args: string[]): Promise<void> {
         unit: 'events/s per core',
         statistic: `median of ${opts.runs} runs`,
         secondsPerMeasurement: opts.seconds,
+        jsonParseOnly: Math.round(median(parseOnly)),
         events: opts.events,
         eventBytes: avgBytes,
         cpu: cpus()[0]?.model,
