@@ -140,7 +140,10 @@ describe('the Helm chart on a kube-apiserver', () => {
     );
     expect(install.stderr).toBe('');
     expect(install.status).toBe(0);
+    // NOTES.txt: what to do next, in the namespace the operator watches.
     expect(install.stdout).toMatch(/watches namespace "er-chart-c-apps"/);
+    expect(install.stdout).toContain('kubectl apply -n er-chart-c-apps -f examples/quickstart/pipeline.yaml');
+    expect(install.stdout).toContain('kubectl get eventrunner -n er-chart-c-apps');
     const binding = await rbac.readNamespacedRoleBinding({
       name: 'er-c-eventrunner',
       namespace: 'er-chart-c-apps',
