@@ -1,12 +1,12 @@
 // `eventrunner test -f pipeline.yaml --events events.jsonl [--expect expected.jsonl]`: runs a
 // Pipeline's rules offline and prints one JSON result per input event, in input order. With
 // --expect it also compares the results with expectations and exits 1 on any mismatch, which is
-// what a GitOps CI job runs. Exit 0: ran (and matched); 1: rules, input or expectations failed;
-// 2: bad usage.
+// what a GitOps CI job runs. Exit 0: ran (and matched); 1: the manifest, rules, events or
+// expectations are wrong; 2: bad usage (flags, unreadable files, an ambiguous Pipeline).
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseManifests, type ManifestDocument } from '../../api/manifests.js';
-import { UsageError } from '../../runtime/common/errors.js';
+import { ConfigError, isConfigError, UsageError } from '../../runtime/common/errors.js';
 import {
   compileRules,
   isRuleCompileError,
@@ -113,7 +113,7 @@ function findPipeline(path: string, wanted: string | undefined): ManifestDocumen
   const { documents, errors } = parseManifests(readText(path));
   if (errors.length > 0) {
     const e = errors[0]!;
-    throw new UsageError(`${path}:${e.line}:${e.column}: ${e.message}`);
+    throw new ConfigError(`${path}:${e.line}:${e.column}: ${e.message}`);
   }
   const pipelines = documents.filter((d) => {
     const o = d.object as { kind?: unknown; apiVersion?: unknown };
@@ -131,7 +131,7 @@ function findPipeline(path: string, wanted: string | undefined): ManifestDocumen
       );
     return found;
   }
-  if (pipelines.length === 0) throw new UsageError(`${path} holds no eventrunner.io Pipeline`);
+  if (pipelines.length === 0) throw new ConfigError(`${path} holds no eventrunner.io Pipeline`);
   if (pipelines.length > 1) {
     throw new UsageError(
       `${path} holds ${pipelines.length} Pipelines (${pipelines.map(name).join(', ')}); choose one with --pipeline`,
@@ -146,12 +146,19 @@ function compilePipeline(path: string, doc: ManifestDocument): CompiledRules | u
   const outputs = Array.isArray(spec.outputs)
     ? spec.outputs.map((o: unknown) => String((o as { name?: unknown }).name))
     : [];
-  if (outputs.length === 0) throw new UsageError(`${path}: the Pipeline declares no spec.outputs`);
+  if (outputs.length === 0) throw new ConfigError(`${path}: the Pipeline declares no spec.outputs`);
   const defaultOutputs = Array.isArray(spec.defaultOutputs) ? spec.defaultOutputs.map(String) : undefined;
   const mode = (spec.ruleEngine?.mode ?? 'once') as RuleMode;
   if (mode !== 'once' && mode !== 'refire')
-    throw new UsageError(`${path}: spec.ruleEngine.mode must be once or refire`);
+    throw new ConfigError(`${path}: spec.ruleEngine.mode must be once or refire`);
   const maxCycles = spec.ruleEngine?.maxCycles === undefined ? undefined : Number(spec.ruleEngine.maxCycles);
+  if (maxCycles !== undefined && !(Number.isInteger(maxCycles) && maxCycles >= 1)) {
+    throw new ConfigError(`${path}: spec.ruleEngine.maxCycles must be a positive integer`);
+  }
+  const unknown = defaultOutputs?.filter((d) => !outputs.includes(d)) ?? [];
+  if (unknown.length > 0) {
+    throw new ConfigError(`${path}: spec.defaultOutputs names ${unknown.join(', ')}, not in spec.outputs`);
+  }
   const rules = typeof spec.rules === 'string' ? spec.rules : '';
   try {
     return compileRules(rules, {
@@ -181,13 +188,13 @@ function loadExpectations(path: string): Map<string, { line: number; expected: R
       try {
         expected = JSON.parse(text);
       } catch (err) {
-        throw new UsageError(`${path}:${i + 1}: not valid JSON: ${(err as Error).message}`);
+        throw new ConfigError(`${path}:${i + 1}: not valid JSON: ${(err as Error).message}`);
       }
       const id = (expected as { id?: unknown } | null)?.id;
       if (typeof expected !== 'object' || expected === null || typeof id !== 'string') {
-        throw new UsageError(`${path}:${i + 1}: an expectation is a JSON object with a string "id"`);
+        throw new ConfigError(`${path}:${i + 1}: an expectation is a JSON object with a string "id"`);
       }
-      if (out.has(id)) throw new UsageError(`${path}:${i + 1}: a second expectation for id ${id}`);
+      if (out.has(id)) throw new ConfigError(`${path}:${i + 1}: a second expectation for id ${id}`);
       out.set(id, { line: i + 1, expected: expected as Record<string, unknown> });
     });
   return out;
@@ -199,10 +206,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const doc = findPipeline(opts.manifest, opts.pipeline);
-  const rules = compilePipeline(opts.manifest, doc);
+  let rules: CompiledRules | undefined;
+  let expectations: ReturnType<typeof loadExpectations> | undefined;
+  try {
+    rules = compilePipeline(opts.manifest, findPipeline(opts.manifest, opts.pipeline));
+    expectations = opts.expect ? loadExpectations(opts.expect) : undefined;
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
   if (!rules) return 1;
-  const expectations = opts.expect ? loadExpectations(opts.expect) : undefined;
   const seen = new Set<string>();
   const failures: string[] = [];
   let count = 0;

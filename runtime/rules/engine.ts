@@ -27,7 +27,7 @@ export interface CloudEventLike {
 export interface RuleOutcome {
   outcome: 'routed' | 'dropped' | 'deadletter';
   /** Sorted output names; empty unless routed. May be shared between outcomes: do not modify. */
-  routes: readonly string[];
+  routes: string[];
   /** Why the event was dead-lettered. */
   reason?: string;
   /** The rule that dropped or dead-lettered the event (absent for a drop by empty defaultOutputs). */
@@ -54,14 +54,15 @@ const MATCH = 1;
 const NO_MATCH = 2;
 const OUT = 3; // fired (once mode) or retracted
 
-const EMPTY: readonly string[] = Object.freeze([]);
+// Shared by outcomes (frozen, so a caller that modifies one fails loudly instead of corrupting others).
+const EMPTY = Object.freeze([]) as unknown as string[];
 
 export interface EngineOptions {
   mode: RuleMode;
   maxCycles: number;
   /** Output names, sorted. */
   outputs: readonly string[];
-  defaultRoutes: readonly string[];
+  defaultRoutes: string[];
   log?: (rule: string, message: string) => void;
   /** The sub-expression cache the conditions were compiled with. */
   cache: ConditionCache;

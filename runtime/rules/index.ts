@@ -111,7 +111,7 @@ export function compileRules(source: string, opts: CompileOptions): CompiledRule
     mode: opts.mode ?? 'once',
     maxCycles,
     outputs,
-    defaultRoutes: Object.freeze([...new Set(defaults)].sort()),
+    defaultRoutes: Object.freeze([...new Set(defaults)].sort()) as string[],
     log: opts.log,
     cache,
     discriminator: buildDiscriminator(ordered),

@@ -141,6 +141,26 @@ spec:
     expect(JSON.parse(ok.stdout)).toMatchObject({ id: 'line-1', outcome: 'routed', routes: ['outb'] });
   });
 
+  it('exits 1 on manifest problems and 2 on bad flags', () => {
+    const events = file('e5.jsonl', '{}\n');
+    const none = file('none.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    expect(cli(['test', '-f', none, '--events', events])).toMatchObject({
+      code: 1,
+      stderr: `${none} holds no eventrunner.io Pipeline\n`,
+    });
+    const badDefault = file(
+      'bad-default.yaml',
+      'apiVersion: eventrunner.io/v1alpha1\nkind: Pipeline\nmetadata: {name: p}\nspec:\n  outputs: [{name: a, sink: s}]\n  defaultOutputs: [b]\n',
+    );
+    expect(cli(['test', '-f', badDefault, '--events', events])).toMatchObject({
+      code: 1,
+      stderr: `${badDefault}: spec.defaultOutputs names b, not in spec.outputs\n`,
+    });
+    const r = cli(['test', '-f', pipeline, '--events', events, '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown argument "--bogus"/);
+  });
+
   it('rejects an invalid event line with its line number', () => {
     const events = file('e4.jsonl', '{"a":1}\n{nope\n');
     const r = cli(['test', '-f', pipeline, '--events', events]);
