@@ -1,0 +1,193 @@
+// `npm run bench -- operator [--pipelines N] [--concurrency C] [--idle-seconds S]`
+// Creates N Pipelines, each with its own EventSource and Sink (ClickHouse; a CQL probe per Sink
+// would measure the driver's connect time, not the operator), against the test stack's real
+// kube-apiserver, NATS and ClickHouse, with the operator as a separate process under its own
+// identity. Measures the time until every Pipeline reports its consumer and workload created, API
+// requests per reconcile (from the apiserver's audit log), the operator's peak RSS, and its writes
+// over an idle period. Progress on stderr; one JSON line last on stdout.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { installCrds } from '../../api/install.js';
+import { startStack } from '../../test/stack/cli.js';
+import { repoRoot } from '../../test/stack/paths.js';
+import { adminConfig, auditEvents, certificateKubeconfig, writeVerbs } from '../../test/support/kube.js';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+const user = 'eventrunner-operator-bench';
+
+function flag(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+}
+
+async function inBatches<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+async function reconcileCount(opsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^eventrunner_operator_reconcile_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const pipelines = flag(args, 'pipelines', 1000);
+  const concurrency = flag(args, 'concurrency', 16);
+  const idleSeconds = flag(args, 'idle-seconds', 60);
+  log(`operator bench: ${pipelines} Pipelines, operator concurrency ${concurrency}`);
+  const stack = await startStack(['kube', 'nats', 'clickhouse'], log);
+  const kube = stack.env.kube!;
+  const admin: KubeConfig = adminConfig(kube.kubeconfig);
+  let operator: ReturnType<typeof spawn> | undefined;
+  try {
+    await installCrds(admin);
+    const ns = 'bench';
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+    const opsPort = 18000 + Math.floor(Math.random() * 1000);
+    const kubeconfig = certificateKubeconfig(kube, user, ['system:masters']);
+    operator = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'bin', 'eventrunner.js'),
+        'operator',
+        '--image',
+        'eventrunner:bench',
+        '--nats-url',
+        stack.env.nats!.url,
+        '--watch-namespace',
+        ns,
+        '--leader-elect',
+        'false',
+        '--ops-port',
+        String(opsPort),
+        '--concurrency',
+        String(concurrency),
+        '--log-level',
+        'warn',
+      ],
+      { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    // Operator warnings (failed reconciles) are summarised at the end instead of flooding stderr.
+    const warnings = new Map<string, number>();
+    operator.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        const reason = /"reason":"([^"]*)"|"message":"([^"]{0,160})/.exec(line);
+        const k = reason?.[1] ?? reason?.[2] ?? line.slice(0, 160);
+        warnings.set(k, (warnings.get(k) ?? 0) + 1);
+      }
+    });
+    const custom = admin.makeApiClient(CustomObjectsApi);
+    const create = (plural: string, body: object) =>
+      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
+    const started = Date.now();
+    const since = new Date();
+    const ids = Array.from({ length: pipelines }, (_, i) => i);
+    await inBatches(ids, 32, async (i) => {
+      await create('eventsources', {
+        apiVersion: `${group}/${version}`,
+        kind: 'EventSource',
+        metadata: { name: `es-${i}` },
+        spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes: '8Mi' } },
+      });
+      await create('sinks', {
+        apiVersion: `${group}/${version}`,
+        kind: 'Sink',
+        metadata: { name: `sk-${i}` },
+        spec: {
+          clickhouse: {
+            url: stack.env.clickhouse!.url,
+            database: 'bench',
+            table: 'events',
+            manageSchema: true,
+          },
+        },
+      });
+      await create('pipelines', {
+        apiVersion: `${group}/${version}`,
+        kind: 'Pipeline',
+        metadata: { name: `pl-${i}` },
+        spec: {
+          sources: [{ eventSource: `es-${i}` }],
+          rules: 'rule All "everything" { when true then Route("out"); }',
+          outputs: [{ name: 'out', sink: `sk-${i}` }],
+          deadLetter: { maxBytes: '1Mi' },
+        },
+      });
+    });
+    const createdMs = Date.now() - started;
+    log(`created ${pipelines * 3} objects in ${(createdMs / 1000).toFixed(1)}s`);
+    let done = 0;
+    let rss = 0;
+    while (done < pipelines) {
+      if (Date.now() - started > 600_000)
+        throw new Error(`only ${done}/${pipelines} Pipelines reconciled after 10 minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+      rss = Math.max(rss, peakRssMb(operator.pid!));
+      const list = (await custom.listNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural: 'pipelines',
+      })) as {
+        items: { status?: { conditions?: { type: string; status: string }[] } }[];
+      };
+      done = list.items.filter((p) =>
+        p.status?.conditions?.some((c) => c.type === 'ConsumerReady' && c.status === 'True'),
+      ).length;
+      log(
+        `  ${done}/${pipelines} Pipelines with consumer and workload (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+      );
+    }
+    const allMs = Date.now() - started;
+    // Workloads exist for every Pipeline (the operator created them in the same reconcile).
+    const deployments = await admin
+      .makeApiClient((await import('@kubernetes/client-node')).AppsV1Api)
+      .listNamespacedDeployment({ namespace: ns });
+    const reconciles = await reconcileCount(opsPort);
+    const requests = auditEvents(kube.auditLog, user, since);
+    const busyWrites = requests.filter((e) => writeVerbs.has(e.verb)).length;
+    log(
+      `all reconciled in ${(allMs / 1000).toFixed(1)}s; ${deployments.items.length} Deployments; ${reconciles} reconciles, ${requests.length} API requests`,
+    );
+    // Let trailing status updates land, then count writes over the idle period.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const idleSince = new Date();
+    log(`idle for ${idleSeconds}s ...`);
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    rss = Math.max(rss, peakRssMb(operator.pid!));
+    const idleWrites = auditEvents(kube.auditLog, user, idleSince).filter((e) =>
+      writeVerbs.has(e.verb),
+    ).length;
+    const result = {
+      bench: 'operator',
+      pipelines,
+      objects: pipelines * 3,
+      createSeconds: +(createdMs / 1000).toFixed(1),
+      allReconciledSeconds: +(allMs / 1000).toFixed(1),
+      deployments: deployments.items.length,
+      reconciles,
+      apiRequests: requests.length,
+      apiRequestsPerReconcile: +(requests.length / reconciles).toFixed(2),
+      apiWritesPerReconcile: +(busyWrites / reconciles).toFixed(2),
+      operatorPeakRssMb: rss,
+      idleSeconds,
+      idleWritesPerMinute: +((idleWrites * 60) / idleSeconds).toFixed(1),
+      targets: { allReconciledSeconds: 60, operatorPeakRssMb: 200, idleWritesPerMinute: 0 },
+    };
+    for (const [w, n] of warnings) log(`operator warning x${n}: ${w}`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    operator?.kill('SIGTERM');
+    await stack.stop();
+  }
+}

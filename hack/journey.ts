@@ -1,0 +1,246 @@
+// The user's journey on the local stack, shared by `npm run demo` and the e2e test: CRDs installed,
+// the operator running as its own process, the local kubelet running what it creates, the
+// quickstart applied with kubectl, events sent through the HTTP ingest, and the results read back
+// from the API, the databases and the dead-letter stream.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import cassandra from 'cassandra-driver';
+import { installCrds } from '../api/install.js';
+import type { StackEnv } from '../test/stack/env.js';
+import { logsDir, repoRoot, toolPath } from '../test/stack/paths.js';
+import { adminConfig } from '../test/support/kube.js';
+import { LocalKubelet } from './kubelet/kubelet.js';
+
+export const journeyNamespace = 'demo';
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+
+export interface Journey {
+  kc: KubeConfig;
+  namespace: string;
+  kubelet: LocalKubelet;
+  operator: ChildProcess;
+  kubectl(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+/** Installs the CRDs and starts the operator (a separate process) and the local kubelet. */
+export async function startJourney(
+  stack: Required<StackEnv>,
+  namespace = journeyNamespace,
+): Promise<Journey> {
+  const kc = adminConfig(stack.kube.kubeconfig);
+  await installCrds(kc);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: namespace } } })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  mkdirSync(logsDir(), { recursive: true });
+  const opLog = createWriteStream(join(logsDir(), `operator-${namespace}.log`), { flags: 'a' });
+  const operator = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin', 'eventrunner.js'),
+      'operator',
+      '--image',
+      'eventrunner:local',
+      '--nats-url',
+      stack.nats.url,
+      '--watch-namespace',
+      namespace,
+      '--leader-elect',
+      'false',
+      '--ops-port',
+      '0',
+      '--resync',
+      '10',
+    ],
+    { env: { ...process.env, KUBECONFIG: stack.kube.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  operator.stdout?.pipe(opLog);
+  operator.stderr?.pipe(opLog);
+  const kubelet = new LocalKubelet({ kc, namespace });
+  await kubelet.start();
+  const kubectl = (...args: string[]) =>
+    execFileSync(toolPath('kubectl'), ['--kubeconfig', stack.kube.kubeconfig, '-n', namespace, ...args], {
+      encoding: 'utf8',
+    });
+  return {
+    kc,
+    namespace,
+    kubelet,
+    operator,
+    kubectl,
+    async stop() {
+      const exited = new Promise((r) => operator.once('exit', r));
+      operator.kill('SIGTERM');
+      await exited;
+      await kubelet.stop();
+    },
+  };
+}
+
+/**
+ * The quickstart manifests with the Sinks pointed at the local Cassandra and ClickHouse (the files
+ * name in-cluster hosts), written to a temp dir for `kubectl apply -f`.
+ */
+export function localQuickstart(stack: Required<StackEnv>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'eventrunner-quickstart-'));
+  const src = join(repoRoot, 'examples', 'quickstart');
+  for (const f of readdirSync(src).filter((f) => f.endsWith('.yaml'))) {
+    const text = readFileSync(join(src, f), 'utf8')
+      .replaceAll('cassandra:9042', stack.cassandra.contactPoint)
+      .replaceAll('http://clickhouse:8123', stack.clickhouse.url)
+      .replace(
+        /username: cassandra\n(\s+)password: cassandra/,
+        `username: ${stack.cassandra.username}\n$1password: ${stack.cassandra.password}`,
+      );
+    writeFileSync(join(dir, f), text);
+  }
+  return dir;
+}
+
+interface Conditioned {
+  metadata: { name: string };
+  status?: { conditions?: { type: string; status: string; message: string }[] };
+}
+
+/** Waits until every EventSource, Sink and Pipeline in the namespace reports Ready=True. */
+export async function waitAllReady(
+  j: Journey,
+  timeoutMs = 120_000,
+  onWait?: (notReady: string[]) => void,
+): Promise<void> {
+  const custom = j.kc.makeApiClient(CustomObjectsApi);
+  const deadline = Date.now() + timeoutMs;
+  let notReady: string[] = [];
+  while (Date.now() < deadline) {
+    notReady = [];
+    for (const plural of ['eventsources', 'sinks', 'pipelines']) {
+      const list = (await custom.listNamespacedCustomObject({
+        group,
+        version,
+        namespace: j.namespace,
+        plural,
+      })) as { items: Conditioned[] };
+      for (const o of list.items) {
+        const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status !== 'True')
+          notReady.push(`${plural}/${o.metadata.name}: ${ready?.message ?? 'no status yet'}`);
+      }
+    }
+    if (notReady.length === 0) return;
+    onWait?.(notReady);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`not Ready after ${timeoutMs / 1000}s:\n  ${notReady.join('\n  ')}`);
+}
+
+/** Sends structured CloudEvents one by one through the EventSource's HTTP ingest Service. */
+export async function sendEvents(
+  j: Journey,
+  eventSource: string,
+  token: string,
+  events: object[],
+): Promise<number[]> {
+  const address = j.kubelet.serviceAddress(j.namespace, `${eventSource}-ingest`, 'http');
+  if (!address) throw new Error(`the ingest Service of ${eventSource} is not served yet`);
+  const statuses: number[] = [];
+  for (const e of events) {
+    const res = await fetch(`http://${address}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(e),
+    });
+    await res.arrayBuffer();
+    statuses.push(res.status);
+  }
+  return statuses;
+}
+
+/** Sample orders: the quickstart's five plus generated ones covering every rule. */
+export function sampleOrders(count: number, idPrefix = 'demo'): object[] {
+  const base = readFileSync(join(repoRoot, 'examples', 'quickstart', 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const out: object[] = base.map((e) => ({ ...e, id: `${idPrefix}-${e.id as string}` }));
+  const countries = ['DE', 'FR', 'NL', 'IT', 'ES'];
+  for (let i = 0; out.length < count; i++) {
+    const kind = i % 10;
+    out.push({
+      specversion: '1.0',
+      id: `${idPrefix}-g-${i}`,
+      type: kind === 9 ? 'com.shop.order.refunded' : 'com.shop.order.created',
+      source: kind === 8 ? '/loadtest/k6' : '/checkout',
+      subject: String(2000 + i),
+      datacontenttype: 'application/json',
+      data: {
+        amount: kind === 7 ? -1 : kind < 2 ? 1000 + i : 10 + (i % 500),
+        currency: 'EUR',
+        country: countries[i % countries.length],
+      },
+    });
+  }
+  return out;
+}
+
+export interface JourneyCounts {
+  cassandraRows: number;
+  clickhouseRows: number;
+  deadLetters: { id: string; reason: string }[];
+  consumerPending: number;
+}
+
+export async function readResults(
+  stack: Required<StackEnv>,
+  namespace = journeyNamespace,
+): Promise<JourneyCounts> {
+  const cql = new cassandra.Client({
+    contactPoints: [stack.cassandra.contactPoint],
+    localDataCenter: stack.cassandra.localDataCenter,
+    credentials: { username: stack.cassandra.username, password: stack.cassandra.password },
+  });
+  let cassandraRows = 0;
+  try {
+    await cql.connect();
+    cassandraRows = Number((await cql.execute('SELECT COUNT(*) FROM shop.orders')).first()?.get(0) ?? 0);
+  } catch (err) {
+    if (!/unconfigured table|does not exist|Keyspace/i.test(String(err))) throw err;
+  } finally {
+    await cql.shutdown();
+  }
+  const ch = await fetch(
+    `${stack.clickhouse.url}/?query=${encodeURIComponent('SELECT count() FROM analytics.orders FINAL')}`,
+  );
+  const clickhouseRows = ch.ok ? Number((await ch.text()).trim()) : 0;
+
+  const nc = await connect({ servers: stack.nats.url });
+  const deadLetters: { id: string; reason: string }[] = [];
+  let consumerPending = 0;
+  try {
+    const jsm = await jetstreamManager(nc);
+    const dlq = `ER_DLQ_${namespace}_orders`;
+    const info = await jsm.streams.info(dlq).catch(() => undefined);
+    for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(dlq, { seq }).catch(() => undefined);
+      if (!m) continue;
+      const body = JSON.parse(new TextDecoder().decode(m.data)) as { id?: string };
+      deadLetters.push({ id: body.id ?? '?', reason: m.header?.get('eventrunner-reason') ?? '' });
+    }
+    const c = await jsm.consumers
+      .info(`ER_${namespace}_shop`, `ER_PL_${namespace}_orders`)
+      .catch(() => undefined);
+    consumerPending = (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
+  } finally {
+    await nc.close();
+  }
+  return { cassandraRows, clickhouseRows, deadLetters, consumerPending };
+}

@@ -1,0 +1,83 @@
+// Turns a pod template's volumes into files on local disk and rewrites what points into the
+// container: mount paths become the local directory, container ports become the host ports this
+// replica got (a local process has no network namespace of its own). Only this test kubelet does
+// this; the operator and the runtime never know.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CoreV1Api, V1Container, V1PodSpec } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
+
+export interface Rewrites {
+  /** container mount path → local directory */
+  paths: [string, string][];
+  /** container port → host port */
+  ports: Map<number, number>;
+}
+
+export function rewritePath(value: string, rw: Rewrites): string {
+  for (const [from, to] of rw.paths) {
+    if (value === from || value.startsWith(`${from}/`)) return to + value.slice(from.length);
+  }
+  return value;
+}
+
+/** Rewrites string paths and `port`/`*Port` numbers anywhere in a parsed YAML/JSON document. */
+export function rewriteDocument(doc: unknown, rw: Rewrites, key = ''): unknown {
+  if (typeof doc === 'string') return rewritePath(doc, rw);
+  if (typeof doc === 'number' && /port$/i.test(key)) return rw.ports.get(doc) ?? doc;
+  if (Array.isArray(doc)) return doc.map((d) => rewriteDocument(d, rw, key));
+  if (doc && typeof doc === 'object') {
+    return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, rewriteDocument(v, rw, k)]));
+  }
+  return doc;
+}
+
+function rewriteFile(name: string, content: string, rw: Rewrites): string {
+  if (!/\.(ya?ml|json)$/.test(name)) return content;
+  try {
+    return stringify(rewriteDocument(parse(content), rw));
+  } catch {
+    return content;
+  }
+}
+
+/** Writes the container's volumes under `root` and returns the rewrites for its mount paths. */
+export async function materializeVolumes(
+  core: CoreV1Api,
+  namespace: string,
+  pod: V1PodSpec,
+  container: V1Container,
+  root: string,
+  ports: Map<number, number>,
+): Promise<Rewrites> {
+  const rw: Rewrites = { paths: [], ports };
+  const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => b.mountPath.length - a.mountPath.length);
+  for (const m of mounts) rw.paths.push([m.mountPath, join(root, m.name)]);
+  for (const m of mounts) {
+    const vol = pod.volumes?.find((v) => v.name === m.name);
+    if (!vol) throw new Error(`volume ${m.name} is mounted but not declared`);
+    const dir = join(root, m.name);
+    mkdirSync(dir, { recursive: true });
+    let files: Record<string, string> = {};
+    let items = vol.configMap?.items ?? vol.secret?.items;
+    if (vol.configMap) {
+      const cm = await core.readNamespacedConfigMap({ name: vol.configMap.name!, namespace });
+      files = { ...cm.data };
+    } else if (vol.secret) {
+      const s = await core.readNamespacedSecret({ name: vol.secret.secretName!, namespace });
+      files = Object.fromEntries(
+        Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
+    } else {
+      items = undefined;
+    }
+    const selected = items ? items.map((i) => [i.path, files[i.key]] as const) : Object.entries(files);
+    for (const [path, content] of selected) {
+      if (content === undefined) throw new Error(`volume ${m.name} refers to a key that does not exist`);
+      const file = join(dir, path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, vol.configMap ? rewriteFile(path, content, rw) : content, { mode: 0o600 });
+    }
+  }
+  return rw;
+}
