@@ -36,7 +36,10 @@ const flagNames = {
 export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): OperatorOptions {
   const v: Partial<Record<(typeof flagNames)[keyof typeof flagNames], string>> = {};
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     const key = flagNames[flag as keyof typeof flagNames];
     if (!key) throw new UsageError(`unknown flag ${flag}; known flags: ${Object.keys(flagNames).join(', ')}`);
     const value = inline ?? argv[++i];

@@ -212,6 +212,10 @@ describe('operator options', () => {
     expect(() => parseOperatorOptions(['--bogus', '1'], {})).toThrow(/unknown flag --bogus/);
   });
 
+  it('take --flag=value with = inside the value', () => {
+    expect(parseOperatorOptions(['--image=i', '--nats-url=nats://a:4222?x=y'], {}).natsUrl).toBe('nats://a:4222?x=y');
+  });
+
   it('read the environment the chart sets', () => {
     const o = parseOperatorOptions([], {
       EVENTRUNNER_IMAGE: 'img',
