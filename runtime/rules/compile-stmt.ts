@@ -16,6 +16,7 @@ import {
   setIndex,
   sub,
   toStored,
+  typeName,
   type Value,
 } from './values.js';
 
@@ -62,6 +63,24 @@ function logFormat(format: string, v: Value): string {
   });
 }
 
+/** CloudEvents context attributes that are strings; `data` takes any JSON. */
+const STRING_ATTRIBUTES = new Set(['type', 'source', 'subject', 'time', 'datacontenttype', 'dataschema']);
+
+/**
+ * A value stored into a top-level attribute must keep the event a valid CloudEvent: the string
+ * attributes take strings, extensions take strings, booleans or integers (CloudEvents' JSON types).
+ */
+function checkAttribute(name: string, v: Value): void {
+  if (name === 'data') return;
+  if (STRING_ATTRIBUTES.has(name)) {
+    if (typeof v !== 'string') fail(`event.${name} must be a string, got ${typeName(v)}`);
+    return;
+  }
+  if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isInteger(v)))
+    return;
+  fail(`extension event.${name} must be a string, boolean or integer, got ${formatValue(v)}`);
+}
+
 function compileAssign(s: Extract<Statement, { type: 'assign' }>): CompiledStatement {
   const target = s.target;
   if (target.type !== 'member' && target.type !== 'index') return () => fail('cannot assign to event itself');
@@ -75,8 +94,9 @@ function compileAssign(s: Extract<Statement, { type: 'assign' }>): CompiledState
     const key = target.name;
     return (e) => {
       const p = parent(e);
-      const v = combine ? combine(getField(p, key), value(e)) : value(e);
-      setField(p, key, toStored(v), path);
+      const v = toStored(combine ? combine(getField(p, key), value(e)) : value(e));
+      if (isRoot) checkAttribute(key, v);
+      setField(p, key, v, path);
     };
   }
   const index: Compiled = compileExpr(target.index);
@@ -84,8 +104,9 @@ function compileAssign(s: Extract<Statement, { type: 'assign' }>): CompiledState
     const p = parent(e);
     const k = index(e);
     if (isRoot && typeof k === 'string' && READ_ONLY_ATTRIBUTES.has(k)) fail(`event.${k} is read-only`);
-    const v = combine ? combine(getIndex(p, k), value(e)) : value(e);
-    setIndex(p, k, toStored(v), path);
+    const v = toStored(combine ? combine(getIndex(p, k), value(e)) : value(e));
+    if (isRoot && typeof k === 'string') checkAttribute(k, v);
+    setIndex(p, k, v, path);
   };
 }
 

@@ -50,7 +50,7 @@ spec:
 `,
 );
 
-describe('eventrunner test', () => {
+describe('eventrunner test', { timeout: 60_000 }, () => {
   it('prints one result per event, in order, wrapping raw JSON lines', () => {
     const events = file(
       'events.jsonl',

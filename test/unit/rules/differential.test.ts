@@ -53,7 +53,7 @@ beforeAll(() => {
   if (!existsSync(harness)) throw new Error(`${harness} missing after hack/tools/extra-grule.sh`);
 }, 600_000);
 
-describe('differential: eventrunner vs Grule', () => {
+describe('differential: eventrunner vs Grule', { timeout: 60_000 }, () => {
   const seen = { outcomes: new Set<string>(), changedEvents: 0, comparisons: 0 };
 
   it.each(ruleFiles)('%s gives the same results as Grule', (file) => {

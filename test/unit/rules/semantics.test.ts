@@ -149,6 +149,19 @@ describe('outcomes', () => {
     expect(event).toMatchObject({ priority: 1, subject: 's' });
   });
 
+  it('keeps the event a valid CloudEvent: attribute and extension types are checked', () => {
+    const bad = (stmt: string) => run(`rule R { when true then ${stmt} }`, cloudEvent({})).reason;
+    expect(bad('event.type = 5;')).toMatch(/event.type must be a string, got number/);
+    expect(bad('event.source = nil;')).toMatch(/event.source must be a string, got nil/);
+    expect(bad('event.priority = 1.5;')).toMatch(
+      /extension event.priority must be a string, boolean or integer, got 1.5/,
+    );
+    expect(bad('event["level"] = event.data;')).toMatch(/extension event.level must be/);
+    expect(
+      bad('event.time = MakeTime(2024, 1, 2, 3, 4, 5); event.flag = true; event.data = 1;'),
+    ).toBeUndefined();
+  });
+
   it('refuses a run-time write to a read-only attribute through a computed key', () => {
     const out = run('rule R { when true then event[event.data.k] = "x"; }', cloudEvent({ k: 'id' }));
     expect(out.outcome).toBe('deadletter');
