@@ -28,10 +28,22 @@ export interface SourceLoopDeps {
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
 
 export class SourceLoop {
-  private readonly label: { source: string };
+  // Label-bound metric children, resolved once rather than hashed per event.
+  private readonly m: {
+    eventsIn: { inc(): void };
+    redeliveries: { inc(): void };
+    dropped: { inc(): void };
+    routed: Map<string, { inc(): void }>;
+  };
 
   constructor(private readonly d: SourceLoopDeps) {
-    this.label = { source: d.source.eventSource ?? d.source.stream };
+    const label = { source: d.source.eventSource ?? d.source.stream };
+    this.m = {
+      eventsIn: d.metrics.eventsIn.labels(label),
+      redeliveries: d.metrics.redeliveries.labels(label),
+      dropped: d.metrics.dropped.labels(label),
+      routed: new Map([...d.outputs.keys()].map((o) => [o, d.metrics.routed.labels({ output: o })])),
+    };
   }
 
   /** Pulls until the signal aborts; messages already taken are finished by their handlers. */
@@ -64,8 +76,8 @@ export class SourceLoop {
 
   private async handle(m: JsMsg): Promise<void> {
     const { metrics, rules, outputs } = this.d;
-    metrics.eventsIn.inc(this.label);
-    if (m.info.deliveryCount > 1) metrics.redeliveries.inc(this.label);
+    this.m.eventsIn.inc();
+    if (m.info.deliveryCount > 1) this.m.redeliveries.inc();
     try {
       let event;
       try {
@@ -79,7 +91,7 @@ export class SourceLoop {
       if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
         m.ack();
         metrics.acked.inc();
-        metrics.dropped.inc(this.label);
+        this.m.dropped.inc();
         return;
       }
       const routes = outcome.routes;
@@ -93,7 +105,7 @@ export class SourceLoop {
         case 'ack':
           m.ack();
           metrics.acked.inc();
-          for (const r of routes) metrics.routed.inc({ output: r });
+          for (const r of routes) this.m.routed.get(r)!.inc();
           return;
         case 'nak':
           m.nak(decision.delayMs);

@@ -54,7 +54,11 @@ async function untilReady<T>(
 ): Promise<T | undefined> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
-      return await fn();
+      // A connect that hangs must not hold up a shutdown: stop waiting when the signal aborts.
+      const aborted = new Promise<undefined>((resolve) =>
+        signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+      );
+      return await Promise.race([fn(), aborted]);
     } catch (err) {
       log.warn({ err: errorMessage(err), attempt }, `${what} failed; retrying`);
       await sleep(Math.min(10_000, 500 * 2 ** attempt), signal);

@@ -126,6 +126,9 @@ export function convertValue(column: string, type: ColumnType, v: unknown): Colu
   }
 }
 
+// Events are final once the rules ran; the processor hands the same object to every output.
+const dataJson = new WeakMap<object, string>();
+
 /** Pre-parses the Sink's typed columns once, so the hot path only walks tokens. */
 export interface CompiledColumns {
   specs: readonly ColumnSpec[];
@@ -151,8 +154,11 @@ export function compileColumns(specs: readonly ColumnSpec[] = []): CompiledColum
       const timeText = typeof event.time === 'string' ? event.time : '';
       const ms = timeText ? Date.parse(timeText) : NaN;
       let data: string | null = null;
-      if (event.data !== undefined) data = JSON.stringify(event.data);
-      else if (typeof event.data_base64 === 'string') data = JSON.stringify(event.data_base64);
+      if (event.data !== undefined) {
+        // An event routed to several outputs is serialised once, not once per sink.
+        data = dataJson.get(event) ?? JSON.stringify(event.data);
+        dataJson.set(event, data);
+      } else if (typeof event.data_base64 === 'string') data = JSON.stringify(event.data_base64);
       return {
         id: event.id,
         type: String(event.type ?? ''),

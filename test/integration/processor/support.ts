@@ -172,7 +172,9 @@ export async function startProcess(configFile: string, timeoutMs = 60_000): Prom
       if (exitCode !== undefined) throw new Error(`process exited (${exitCode}): ${stderr.join('')}`);
       const port = opsPort();
       if (!port) return false;
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) }).catch(
+        () => undefined,
+      );
       return res?.status === 200;
     },
     timeoutMs,
@@ -182,7 +184,7 @@ export async function startProcess(configFile: string, timeoutMs = 60_000): Prom
 }
 
 export async function metric(p: ProcessHandle, name: string): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${p.opsPort()}/metrics`);
+  const res = await fetch(`http://127.0.0.1:${p.opsPort()}/metrics`, { signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   let total = 0;
   for (const line of text.split('\n')) {
@@ -206,12 +208,27 @@ export async function waitFor(
   }
 }
 
+/** Signals the processor and waits for it to exit; one still running 60s later is killed and reported. */
 export async function stopProcess(
   p: ProcessHandle,
   signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<{ code: number | null; ms: number }> {
   const t = Date.now();
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return { code: p.child.exitCode, ms: 0 };
   p.child.kill(signal);
-  const code = await p.exited;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 60_000)));
+  const code = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  if (code === 'late') {
+    p.child.kill('SIGKILL');
+    const tail = p.logs
+      .slice(-15)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    throw new Error(
+      `the processor did not exit within 60s of ${signal}; last logs:\n${tail}\n${p.stderr.join('').slice(-2000)}`,
+    );
+  }
   return { code, ms: Date.now() - t };
 }
