@@ -26,40 +26,47 @@ export interface Ingest {
 
 const STREAM_CHECK_CACHE_MS = 1000;
 
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+// The first connection is retried here rather than by the client (waitOnFirstConnect), so that a
+// SIGTERM while NATS is still unreachable stops the attempts and the process can exit. Once
+// connected, the client reconnects by itself for as long as it takes.
 async function connectNats(
   config: IngestConfig,
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<NatsConnection> {
   const creds = config.nats.credentialsFile ? await readFile(config.nats.credentialsFile) : undefined;
-  const attempt = connect({
-    servers: config.nats.url.split(',').map((s) => s.trim()),
-    name: config.nats.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
-    // Otherwise the client builds an Error (with a stack) per request just in case it fails:
-    // about an eighth of ingest's CPU at full load.
-    noAsyncTraces: true,
-    ...(creds ? { authenticator: credsAuthenticator(new Uint8Array(creds)) } : {}),
-  });
-  if (!signal) return attempt;
-  return new Promise<NatsConnection>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    attempt.then(
-      (nc) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) void nc.close();
-        else resolve(nc);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        logger.error({ err }, 'Failed to connect to NATS');
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+    try {
+      return await connect({
+        servers: config.nats.url.split(',').map((s) => s.trim()),
+        name: config.nats.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        // Otherwise the client builds an Error (with a stack) per request just in case it fails.
+        noAsyncTraces: true,
+        ...(creds ? { authenticator: credsAuthenticator(new Uint8Array(creds)) } : {}),
+      });
+    } catch (err) {
+      const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+      // Log the first failure and then every tenth, not every retry.
+      if (attempt % 10 === 0)
+        logger.warn({ err, attempt: attempt + 1 }, 'Failed to connect to NATS; retrying');
+      await abortableDelay(delay, signal);
+    }
+  }
 }
 
 /** Starts ingest. `signal` aborts a start still waiting for NATS. */
@@ -120,7 +127,9 @@ export async function startIngest(
   logger.info({ port: ops.port }, 'Serving operations endpoint');
 
   try {
-    logger.info({ servers: config.nats.url }, 'Connecting to NATS');
+    // URLs may carry user:password; log hosts only.
+    const servers = config.nats.url.replace(/\/\/[^@/,]*@/g, '//[redacted]@');
+    logger.info({ servers }, 'Connecting to NATS');
     nc = await connectNats(config, logger, signal);
   } catch (err) {
     await ops.close();

@@ -251,7 +251,11 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       .then(
         (status) => metrics.request('http', status),
         (err: unknown) => {
-          logger.error({ err, method: req.method, url: req.url }, 'Failed to handle ingest request');
+          // The path only: a query string could carry something a client should not have sent.
+          logger.error(
+            { err, method: req.method, path: req.url?.split('?')[0] },
+            'Failed to handle ingest request',
+          );
           if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'internal error' });
           else res.destroy();
           metrics.request('http', 500);

@@ -84,6 +84,36 @@ describe('eventrunner ingest (process)', () => {
     expect(bad.output()).toContain('/http/port: must be integer');
   });
 
+  it('waits unready while NATS is unreachable and still stops on SIGTERM', async () => {
+    const [deadPort, opsPort] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'nonats.yaml'),
+      [
+        `nats: {url: "nats://127.0.0.1:${deadPort}"}`,
+        `stream: {name: ${stream}, subjectPrefix: ${prefix}}`,
+        `http: {port: ${await freePort()}, host: 127.0.0.1}`,
+        `grpc: {port: ${await freePort()}, host: 127.0.0.1}`,
+        `ops: {port: ${opsPort}, host: 127.0.0.1}`,
+        'auth: {enabled: false}',
+      ].join('\n'),
+    );
+    const proc = runCli(['ingest', '--config', join(dir, 'nonats.yaml')]);
+    const deadline = Date.now() + 60_000;
+    let readyz: Response | undefined;
+    while (!readyz) {
+      if (Date.now() > deadline || proc.child.exitCode !== null)
+        throw new Error(`no ops endpoint:\n${proc.output()}`);
+      readyz = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
+      if (!readyz) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toContain('nats: not connected yet');
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).toContain('Authentication is disabled');
+  });
+
   it('serves, then drains on SIGTERM without losing acknowledged events', async () => {
     const [httpPort, grpcPort, opsPort] = [await freePort(), await freePort(), await freePort()];
     writeFileSync(
