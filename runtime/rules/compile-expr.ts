@@ -7,7 +7,6 @@ import { fail } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { lookupMethod } from './methods.js';
 import type { ConditionCache } from './expr-cache.js';
-import { isVolatile } from './paths.js';
 import { compileRegex } from './safe-regex.js';
 import {
   add,
@@ -259,22 +258,14 @@ function compileArgs(args: Expr[], cache?: ConditionCache): (e: EventObject) => 
   return (e) => fns.map((f) => f(e));
 }
 
-const COMPARISONS = new Set<BinaryOp>(['==', '!=', '<', '<=', '>', '>=']);
-
 /**
- * Compiles an expression. With a cache (conditions only), every test and call is interned, so
- * identical tests across rules are evaluated once per event.
+ * Compiles an expression. With a cache (conditions only), tests and calls that occur in several
+ * places are interned, so identical tests across rules are evaluated once per event.
  */
 export function compileExpr(expr: Expr, cache?: ConditionCache): Compiled {
-  // Only tests and calls are worth a cache slot; paths and arithmetic are fused into them.
-  const cacheable =
-    cache !== undefined &&
-    (expr.type === 'method' ||
-      expr.type === 'call' ||
-      expr.type === 'not' ||
-      (expr.type === 'binary' && COMPARISONS.has(expr.op))) &&
-    !isVolatile(expr);
-  return cacheable ? cache.intern(expr, () => compileNode(expr, cache)) : compileNode(expr, cache);
+  return cache?.shouldCache(expr)
+    ? cache.intern(expr, () => compileNode(expr, cache))
+    : compileNode(expr, cache);
 }
 
 function compileNode(expr: Expr, cache: ConditionCache | undefined): Compiled {

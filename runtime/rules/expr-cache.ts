@@ -5,8 +5,44 @@
 // an event close to the number of distinct tests instead of the number of rules, and keeps the
 // number of (polymorphic) property reads per event small.
 import type { Expr } from './ast.js';
-import type { Compiled } from './compile-expr.js';
-import { overlaps, readsOf, type Path } from './paths.js';
+import { staticPath, type Compiled } from './compile-expr.js';
+import { isVolatile, overlaps, readsOf, type Path } from './paths.js';
+
+const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
+
+/**
+ * Tests, calls and deep field paths (three steps or more, such as `event.data.items[0].sku`) are
+ * worth a cache slot; shorter paths and arithmetic cost less to redo than to look up.
+ */
+function isCacheable(e: Expr): boolean {
+  if (e.type === 'member' || e.type === 'index') return (staticPath(e)?.length ?? 0) >= 3;
+  return (
+    (e.type === 'method' ||
+      e.type === 'call' ||
+      e.type === 'not' ||
+      (e.type === 'binary' && COMPARISONS.has(e.op))) &&
+    !isVolatile(e)
+  );
+}
+
+function children(e: Expr): Expr[] {
+  switch (e.type) {
+    case 'member':
+      return [e.object];
+    case 'index':
+      return [e.object, e.index];
+    case 'call':
+      return e.args;
+    case 'method':
+      return [e.object, ...e.args];
+    case 'not':
+      return [e.operand];
+    case 'binary':
+      return [e.left, e.right];
+    default:
+      return [];
+  }
+}
 
 /** A structural key: equal for sub-expressions that always evaluate to the same value. */
 export function exprKey(e: Expr): string {
@@ -31,11 +67,30 @@ export function exprKey(e: Expr): string {
 }
 
 export class ConditionCache {
+  private readonly uses = new Map<string, number>();
   private readonly slots = new Map<string, { slot: number; fn: Compiled; reads: Path[] }>();
   private readonly values: unknown[] = new Array<unknown>(16).fill(undefined);
   private generations = new Int32Array(16);
   private failed = new Uint8Array(16);
   private current = 1;
+
+  /** Counts the cacheable sub-expressions of a condition; call for every condition first. */
+  count(expr: Expr): void {
+    if (isCacheable(expr)) {
+      const key = exprKey(expr);
+      this.uses.set(key, (this.uses.get(key) ?? 0) + 1);
+    }
+    children(expr).forEach((c) => this.count(c));
+  }
+
+  /**
+   * Whether `expr` gets a slot: only tests that occur in more than one place. A test used once
+   * gains nothing from a cache, because a condition is evaluated again only after a write that
+   * would invalidate the slot anyway.
+   */
+  shouldCache(expr: Expr): boolean {
+    return isCacheable(expr) && (this.uses.get(exprKey(expr)) ?? 0) > 1;
+  }
 
   /** The cached closure for `expr`, compiling it with `compile` the first time it is seen. */
   intern(expr: Expr, compile: () => Compiled): Compiled {

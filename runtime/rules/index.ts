@@ -98,6 +98,7 @@ export function compileRules(source: string, opts: CompileOptions): CompiledRule
   const invalidates = invalidationMap(ordered);
   const isAction = (name: string): boolean => Boolean(lookupFunction(name)?.action);
   const cache = new ConditionCache();
+  for (const rule of ordered) cache.count(rule.when);
   const whens = ordered.map((rule) => compileCondition(rule.when, cache));
   const engineRules: EngineRule[] = ordered.map((rule, i) => ({
     name: rule.name,
