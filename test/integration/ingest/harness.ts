@@ -45,7 +45,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   natsUrl: string;
-  /** Merged over the defaults (auth on with TOKENS, port 0 everywhere). */
+  /** Merged over the defaults (auth on with TOKENS, port 0 everywhere); `auth` is merged field by field. */
   config?: Record<string, unknown>;
   duplicateWindowNs?: number;
   createStream?: boolean;
@@ -83,6 +83,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     },
     drain: { timeoutMs: 5000 },
     ...opts.config,
+    auth: { tokensFile, ...(opts.config?.auth as object | undefined) },
   };
   const config = parseIngestConfig(raw, { source: 'test-config', baseDir: dir });
   const { logger, lines } = memoryLogger();
