@@ -74,7 +74,6 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     http: { port: 0, host: '127.0.0.1' },
     grpc: { port: 0, host: '127.0.0.1' },
     ops: { port: 0, host: '127.0.0.1' },
-    auth: { tokensFile },
     conversion: {
       defaultType: 'com.example.raw',
       typeFrom: '/eventType',
