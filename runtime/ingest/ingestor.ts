@@ -42,26 +42,46 @@ export class Ingestor {
   }
 
   /** Publishes every valid event; resolves with one outcome per input, in order. */
-  submit(items: readonly Parsed[], ctx: SubmitContext): Promise<EventOutcome[]> {
-    return Promise.all(items.map((item) => this.submitOne(item, ctx)));
+  async submit(items: readonly Parsed[], ctx: SubmitContext): Promise<EventOutcome[]> {
+    const outcomes = await Promise.all(items.map((item) => this.outcomeOf(item)));
+    // Counted once per request rather than per event: label lookups are not free at these rates.
+    let accepted = 0;
+    let duplicates = 0;
+    let rejectedByReason: Map<string, number> | undefined;
+    for (const o of outcomes) {
+      if (o.ok) {
+        accepted++;
+        if (o.duplicate) duplicates++;
+      } else {
+        rejectedByReason ??= new Map();
+        rejectedByReason.set(o.reason, (rejectedByReason.get(o.reason) ?? 0) + 1);
+      }
+    }
+    if (accepted > 0) this.metrics.accept(ctx.protocol, ctx.mode, ctx.client, accepted, duplicates);
+    if (rejectedByReason) {
+      for (const [reason, n] of rejectedByReason) this.metrics.reject(ctx.protocol, reason, ctx.client, n);
+    }
+    return outcomes;
   }
 
+  /** One event (gRPC streams submit as events arrive). */
   async submitOne(item: Parsed, ctx: SubmitContext): Promise<EventOutcome> {
-    let outcome: EventOutcome;
+    const outcome = await this.outcomeOf(item);
+    if (outcome.ok) this.metrics.accept(ctx.protocol, ctx.mode, ctx.client, 1, outcome.duplicate ? 1 : 0);
+    else this.metrics.reject(ctx.protocol, outcome.reason, ctx.client);
+    return outcome;
+  }
+
+  private outcomeOf(item: Parsed): Promise<EventOutcome> | EventOutcome {
     if (item instanceof EventError) {
-      outcome = {
+      return {
         ok: false,
         reason: item.code === EventErrorCode.SchemaViolation ? Reason.Schema : Reason.Invalid,
         message: item.message,
       };
-    } else if (item instanceof IngestRejection) {
-      outcome = rejected(item);
-    } else {
-      outcome = await this.publishChecked(item);
     }
-    if (outcome.ok) this.metrics.accept(ctx.protocol, ctx.mode, ctx.client, 1, outcome.duplicate ? 1 : 0);
-    else this.metrics.reject(ctx.protocol, outcome.reason, ctx.client);
-    return outcome;
+    if (item instanceof IngestRejection) return rejected(item);
+    return this.publishChecked(item);
   }
 
   /** Records events refused before they were parsed one by one (auth, size, media type). */
