@@ -58,5 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     await ops.close();
     log.flush();
   }
+  // Everything is acked and closed; a client library's leftover timer or socket must not keep the
+  // pod running past its grace period, so exit even if something still holds the event loop.
+  setTimeout(() => process.exit(code), 2000).unref();
   return code;
 }

@@ -301,7 +301,20 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
         'Grace period ended before the drain finished; unacked events will be redelivered',
       );
     else if (started) log.info('Drained in-flight events');
-    await Promise.all(sinks.map((s) => s.close().catch(() => undefined)));
+    // A driver stuck reconnecting must not keep a drained process alive: bound each close.
+    await Promise.all(
+      sinks.map((s) =>
+        Promise.race([
+          s.close().catch(() => undefined),
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              log.warn({ target: s.target }, 'Closing the sink timed out');
+              resolve();
+            }, 5000).unref(),
+          ),
+        ]),
+      ),
+    );
     await nc?.close().catch(() => undefined);
     if (failure) throw failure;
     return inTime;
