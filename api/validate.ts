@@ -49,6 +49,9 @@ function kindSchema(def: KindDefinition): unknown {
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
       namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+      // What users and their tools (kubectl's last-applied annotation, Argo CD, Flux) put on objects.
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+      annotations: { type: 'object', additionalProperties: { type: 'string' } },
     },
   };
   return ajvSchema(s);

@@ -25,6 +25,15 @@ function exampleObjects(): { file: string; object: Record<string, unknown> }[] {
 }
 
 describe('validateResource', () => {
+  it('accepts labels and annotations, such as kubectl last-applied-configuration', () => {
+    const es = eventSource() as { metadata: Record<string, unknown> };
+    es.metadata.labels = { team: 'shop' };
+    es.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{}' };
+    expect(validateResource(es).issues).toEqual([]);
+    es.metadata.labels = { team: 1 };
+    expect(validateResource(es).issues.map((i) => formatPath(i.path))).toEqual(['metadata.labels.team']);
+  });
+
   it('accepts every example and the minimal objects of the invalid-case table', () => {
     const objects = [
       ...exampleObjects().map((e) => e.object),
