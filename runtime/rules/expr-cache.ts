@@ -6,7 +6,7 @@
 // number of (polymorphic) property reads per event small.
 import type { Expr } from './ast.js';
 import { staticPath, type Compiled } from './compile-expr.js';
-import { isVolatile, overlaps, readsOf, type Path } from './paths.js';
+import { isVolatile, readsOf, ReadIndex, type Path } from './paths.js';
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
@@ -68,6 +68,8 @@ export function exprKey(e: Expr): string {
 
 export class ConditionCache {
   private readonly uses = new Map<string, number>();
+  /** Built on first use, after every condition has been compiled. */
+  private readIndex: ReadIndex | undefined;
   private readonly slots = new Map<string, { slot: number; fn: Compiled; reads: Path[] }>();
   private readonly values: unknown[] = new Array<unknown>(16).fill(undefined);
   private generations = new Int32Array(16);
@@ -141,11 +143,12 @@ export class ConditionCache {
 
   /** Slots whose value may change when the given paths are written. */
   slotsAffectedBy(writes: Path[]): Int32Array {
-    const out: number[] = [];
-    for (const { slot, reads } of this.slots.values()) {
-      if (reads.some((r) => writes.some((w) => overlaps(r, w)))) out.push(slot);
+    if (writes.length === 0) return new Int32Array(0);
+    if (!this.readIndex) {
+      this.readIndex = new ReadIndex();
+      for (const { slot, reads } of this.slots.values()) this.readIndex.add(slot, reads);
     }
-    return Int32Array.from(out);
+    return Int32Array.from(this.readIndex.affectedBy(writes));
   }
 
   invalidate(slots: Int32Array): void {

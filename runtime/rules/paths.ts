@@ -154,18 +154,55 @@ export function overlaps(a: Path, b: Path): boolean {
 }
 
 /**
+ * Finds which owners (rules, cache slots) read a path that overlaps a written path, without
+ * comparing every write with every read: reads are filed under their first two segments, and a
+ * write only looks at reads filed under its own, plus the few reads that are shorter or wild.
+ */
+export class ReadIndex {
+  private readonly keyed = new Map<string, { owner: number; path: Path }[]>();
+  private readonly loose: { owner: number; path: Path }[] = [];
+
+  add(owner: number, paths: Path[]): void {
+    for (const path of paths) {
+      const entry = { owner, path };
+      if (path.length >= 2 && path[0] !== ANY && path[1] !== ANY) {
+        const key = `${path[0]}\u0000${path[1]}`;
+        const list = this.keyed.get(key);
+        if (list) list.push(entry);
+        else this.keyed.set(key, [entry]);
+      } else {
+        this.loose.push(entry);
+      }
+    }
+  }
+
+  /** Owners with a read overlapping one of `writes`, ascending. */
+  affectedBy(writes: Path[]): number[] {
+    const out = new Set<number>();
+    const check = (entries: Iterable<{ owner: number; path: Path }>, w: Path): void => {
+      for (const { owner, path } of entries) if (!out.has(owner) && overlaps(path, w)) out.add(owner);
+    };
+    for (const w of writes) {
+      check(this.loose, w);
+      if (w.length >= 2 && w[0] !== ANY && w[1] !== ANY) {
+        check(this.keyed.get(`${w[0]}\u0000${w[1]}`) ?? [], w);
+      } else {
+        for (const list of this.keyed.values()) check(list, w);
+      }
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+}
+
+/**
  * For each rule (by position in `rules`), the positions of the rules whose `when` may change when
  * it fires. A rule with no writes invalidates nothing.
  */
 export function invalidationMap(rules: RuleNode[]): number[][] {
-  const reads = rules.map((r) => readsOf(r.when));
+  const index = new ReadIndex();
+  rules.forEach((r, i) => index.add(i, readsOf(r.when)));
   return rules.map((r) => {
     const writes = writesOf(r.then);
-    if (writes.length === 0) return [];
-    const out: number[] = [];
-    reads.forEach((rs, j) => {
-      if (rs.some((rp) => writes.some((wp) => overlaps(rp, wp)))) out.push(j);
-    });
-    return out;
+    return writes.length === 0 ? [] : index.affectedBy(writes);
   });
 }
