@@ -88,7 +88,7 @@ export async function main(args: string[]): Promise<void> {
         database: 'bench',
         table: 'events',
         manageSchema: true,
-        batch: { maxRows: 20000, maxDelay: '1s' },
+        batch: { maxRows: 10000, maxDelay: '1s' },
       },
       columns: BENCH_COLUMNS,
     };
@@ -165,7 +165,7 @@ export async function main(args: string[]): Promise<void> {
       durable_name: 'eventrunner',
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      max_ack_pending: 20000,
+      max_ack_pending: 10000,
       max_deliver: 5,
       ack_wait: 60e9,
     });
@@ -187,7 +187,7 @@ export async function main(args: string[]): Promise<void> {
         },
         { name: 'analytics', sink: clickhouse, maxConcurrentBatches: 2 },
       ],
-      delivery: { maxDeliver: 5, backoff: ['1s'], maxAckPending: 20000 },
+      delivery: { maxDeliver: 5, backoff: ['1s'], maxAckPending: 10000 },
       deadLetter: { stream: 'BENCH_DLQ', subject: 'bench-dlq' },
       processing: { pullBatch: 1000, lagInterval: '1s' },
       ops: { port: 0, host: '127.0.0.1' },
