@@ -68,6 +68,15 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     results = await readResults(env);
   }
+  // The operator refreshes lag and dead-letter depth on its resync; show the table once it has.
+  const dlq = results.deadLetters.length;
+  const until = Date.now() + 30_000;
+  while (
+    Date.now() < until &&
+    !new RegExp(`orders\\s+True\\s+\\d+\\s+0\\s+${dlq}\\s`).test(journey.kubectl('get', 'pipelines'))
+  ) {
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   say(journey.kubectl('get', 'pipelines').replace(/^/gm, '    '));
 
   step('What landed where');
@@ -78,9 +87,9 @@ try {
   for (const d of results.deadLetters) reasons.set(d.reason, (reasons.get(d.reason) ?? 0) + 1);
   for (const [reason, n] of reasons) say(`      ${n} x ${reason}`);
 
-  say('\nThe stack keeps running: try `kubectl get eventrunner` with');
-  say(`    KUBECONFIG=${env.kube.kubeconfig}`);
   if (process.stdin.isTTY) {
+    say('\nThe stack keeps running: try `kubectl get eventrunner -n demo` with');
+    say(`    KUBECONFIG=${env.kube.kubeconfig}`);
     say('Press Enter or Ctrl-C to stop everything.');
     await new Promise((r) => process.stdin.once('data', r));
   }
