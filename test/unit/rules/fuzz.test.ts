@@ -159,7 +159,7 @@ const eventArb = fc
   })
   .map((data): CloudEventLike => ({ specversion: '1.0', id: '1', type: 't', source: 's', data }));
 
-describe('fuzz', () => {
+describe('fuzz', { timeout: 60_000 }, () => {
   it('checkRules terminates and never throws on arbitrary text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (src) => {

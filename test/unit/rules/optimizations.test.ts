@@ -104,7 +104,7 @@ const eventArb = fc
   )
   .chain((data) => fc.constantFrom('t1', 't2').map((type) => cloudEvent(data, { type })));
 
-describe('optimizations keep results', () => {
+describe('optimizations keep results', { timeout: 60_000 }, () => {
   it('re-evaluates a cached test after a rule changes the field it reads', () => {
     const src = `
       rule A salience 10 { when event.data.n == 1 then event.data.n = 2; }
