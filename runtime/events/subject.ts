@@ -6,8 +6,10 @@ import { EventError, EventErrorCode } from './errors.js';
 export function subjectTypeProblem(type: string): string | undefined {
   if (type.length === 0) return 'it is empty';
   let tokenStart = 0;
+  let nonAscii = false;
   for (let i = 0; i < type.length; i++) {
     const c = type.charCodeAt(i);
+    if (c > 0x7f) nonAscii = true;
     if (c === 0x2e /* . */) {
       if (i === tokenStart) return 'it has an empty token (leading, trailing or doubled ".")';
       tokenStart = i + 1;
@@ -19,7 +21,7 @@ export function subjectTypeProblem(type: string): string | undefined {
   }
   if (tokenStart === type.length) return 'it has an empty token (leading, trailing or doubled ".")';
   // Unicode whitespace beyond ASCII also breaks subjects in practice.
-  if (/\s/u.test(type)) return 'it contains whitespace';
+  if (nonAscii && /\s/u.test(type)) return 'it contains whitespace';
   return undefined;
 }
 

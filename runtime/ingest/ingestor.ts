@@ -89,7 +89,7 @@ export class Ingestor {
     this.metrics.reject(ctx.protocol, reason, ctx.client, n);
   }
 
-  private async publishChecked(event: CloudEvent): Promise<EventOutcome> {
+  private publishChecked(event: CloudEvent): Promise<EventOutcome> | EventOutcome {
     try {
       assertSubjectType(event.type);
       this.schemas.check(event);
@@ -104,11 +104,9 @@ export class Ingestor {
       }
       throw err;
     }
-    try {
-      return await this.publisher.publish(event);
-    } catch (err) {
+    return this.publisher.publish(event).then(undefined, (err: unknown) => {
       if (err instanceof IngestRejection) return rejected(err, event.id);
       throw err;
-    }
+    });
   }
 }
