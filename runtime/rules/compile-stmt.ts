@@ -11,6 +11,7 @@ import {
   formatValue,
   getField,
   getIndex,
+  isInheritedName,
   mul,
   setField,
   setIndex,
@@ -92,6 +93,19 @@ function compileAssign(s: Extract<Statement, { type: 'assign' }>): CompiledState
 
   if (target.type === 'member') {
     const key = target.name;
+    if (!isRoot && !combine && !isInheritedName(key)) {
+      // The common `event.data.tier = "gold"`: a plain store, since no prototype has a setter by
+      // this name; anything but a map as the parent still goes through setField's error.
+      return (e) => {
+        const p = parent(e);
+        const v = toStored(value(e));
+        if (typeof p === 'object' && p !== null && !Array.isArray(p) && !(p instanceof Date)) {
+          (p as Record<string, Value>)[key] = v;
+        } else {
+          setField(p, key, v, path);
+        }
+      };
+    }
     return (e) => {
       const p = parent(e);
       const v = toStored(combine ? combine(getField(p, key), value(e)) : value(e));
