@@ -46,10 +46,20 @@ function keyTest(conjunct: Expr): KeyTest | undefined {
 /** Builds the index for rules in priority order; undefined when no rule can use it. */
 export function buildDiscriminator(rules: RuleNode[]): Discriminator | undefined {
   const written: Path[] = rules.flatMap((r) => writesOf(r.then));
+  const overlapCache = new Map<string, boolean>();
+  const isWritten = (t: KeyTest): boolean => {
+    let hit = overlapCache.get(t.key);
+    if (hit === undefined) {
+      const path = t.path.map(String);
+      hit = written.some((w) => overlaps(w, path));
+      overlapCache.set(t.key, hit);
+    }
+    return hit;
+  };
   const tests = rules.map((r) =>
     flatten(r.when, '&&')
       .map(keyTest)
-      .filter((t): t is KeyTest => t !== undefined && !written.some((w) => overlaps(w, t.path.map(String)))),
+      .filter((t): t is KeyTest => t !== undefined && !isWritten(t)),
   );
   // Prefer the field most rules test, so events are read for few fields.
   const frequency = new Map<string, number>();

@@ -188,6 +188,12 @@ function readString(
   column: number,
 ): { value: string; end: number } {
   const quote = source[start]!;
+  // Most literals have no escapes: take them as written.
+  const close = source.indexOf(quote, start + 1);
+  if (close > 0) {
+    const raw = source.slice(start + 1, close);
+    if (!raw.includes('\\')) return { value: raw, end: close + 1 };
+  }
   const bytes: number[] = [];
   const encoder = new TextEncoder();
   let i = start + 1;
