@@ -40,15 +40,21 @@ function fail(c: Counter, what: string): void {
   c.firstError ??= what;
 }
 
-async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
+// Each mode prepares its connection and payloads first and returns the timed part: the load
+// generator stands in for producers elsewhere, so building their payloads is not measured. The raw
+// modes keep serialising (toNatsMessage) inside the timed part, since that is part of publishing.
+type Runner = () => Promise<void>;
+
+async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<Runner> {
   // The same client options as ingest's connection (runtime/ingest/app.ts).
   const nc = await connect({ servers: spec.natsUrl, noAsyncTraces: true });
   const js = jetstream(nc, { timeout: 30_000 });
   const asyncPublisher = new JetStreamAsyncPublisher(nc, 30_000);
+  const events = Array.from({ length: spec.events }, (_, i) => benchEvent(spec.idPrefix, i));
   let next = 0;
   const worker = async () => {
     while (next < spec.events) {
-      const m = toNatsMessage(benchEvent(spec.idPrefix, next++), spec.subjectPrefix);
+      const m = toNatsMessage(events[next++]!, spec.subjectPrefix);
       const h = natsHeaders();
       h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
       const t = performance.now();
@@ -70,9 +76,11 @@ async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  asyncPublisher.close();
-  await nc.drain();
+  return async () => {
+    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+    asyncPublisher.close();
+    await nc.drain();
+  };
 }
 
 function httpPost(agent: http.Agent, url: URL, body: string, contentType: string, token: string) {
@@ -101,27 +109,22 @@ function httpPost(agent: http.Agent, url: URL, body: string, contentType: string
   });
 }
 
-async function httpMode(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
+async function httpMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runner> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const url = new URL(spec.httpUrl);
-  const per = spec.mode === 'http-batch' ? spec.batchSize : 1;
+  const batch = spec.mode === 'http-batch';
+  const per = batch ? spec.batchSize : 1;
+  const ct = batch ? 'application/cloudevents-batch+json' : 'application/cloudevents+json';
+  const bodies: string[] = [];
+  for (let start = 0; start < spec.events; start += per) {
+    const n = Math.min(per, spec.events - start);
+    const events = Array.from({ length: n }, (_, i) => benchEvent(spec.idPrefix, start + i));
+    bodies.push(JSON.stringify(batch ? events : events[0]));
+  }
   let next = 0;
   const worker = async () => {
-    while (next < spec.events) {
-      const start = next;
-      const n = Math.min(per, spec.events - start);
-      next += n;
-      let body: string;
-      let ct: string;
-      if (spec.mode === 'http-batch') {
-        const batch = [];
-        for (let i = 0; i < n; i++) batch.push(benchEvent(spec.idPrefix, start + i));
-        body = JSON.stringify(batch);
-        ct = 'application/cloudevents-batch+json';
-      } else {
-        body = JSON.stringify(benchEvent(spec.idPrefix, start));
-        ct = 'application/cloudevents+json';
-      }
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
       const t = performance.now();
       try {
         const r = await httpPost(agent, url, body, ct, spec.token);
@@ -132,8 +135,10 @@ async function httpMode(spec: LoadSpec, lat: number[], c: Counter): Promise<void
       }
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  agent.destroy();
+  return async () => {
+    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+    agent.destroy();
+  };
 }
 
 interface StreamingClient extends Client {
@@ -147,11 +152,12 @@ interface StreamingClient extends Client {
   };
 }
 
-async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<void> {
+async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runner> {
   const { Client } = loadIngestProto();
   const client = new Client(spec.grpcAddress, credentials.createInsecure()) as unknown as StreamingClient;
   const md = new Metadata();
   md.set('authorization', `Bearer ${spec.token}`);
+  const events = Array.from({ length: spec.events }, (_, i) => toProtoEvent(benchEvent(spec.idPrefix, i)));
   let next = 0;
   const worker = async () => {
     while (next < spec.events) {
@@ -169,8 +175,7 @@ async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<void
         let i = 0;
         const pump = () => {
           while (i < n) {
-            const ok = call.write(toProtoEvent(benchEvent(spec.idPrefix, start + i++)));
-            if (!ok) {
+            if (!call.write(events[start + i++]!)) {
               call.once('drain', pump);
               return;
             }
@@ -181,18 +186,24 @@ async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<void
       });
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  client.close();
+  return async () => {
+    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+    client.close();
+  };
 }
 
 async function runLoad(spec: LoadSpec): Promise<ModeResult> {
   const lat: number[] = [];
   const c: Counter = { errors: 0 };
+  const run =
+    spec.mode === 'raw' || spec.mode === 'raw-async'
+      ? await raw(spec, lat, c)
+      : spec.mode === 'grpc-stream'
+        ? await grpcMode(spec, lat, c)
+        : await httpMode(spec, lat, c);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  if (spec.mode === 'raw' || spec.mode === 'raw-async') await raw(spec, lat, c);
-  else if (spec.mode === 'grpc-stream') await grpcMode(spec, lat, c);
-  else await httpMode(spec, lat, c);
+  await run();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
