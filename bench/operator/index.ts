@@ -6,12 +6,12 @@
 // requests per reconcile (from the apiserver's audit log), the operator's peak RSS, and its writes
 // over an idle period. Progress on stderr; one JSON line last on stdout.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../../api/install.js';
 import { startStack } from '../../test/stack/cli.js';
-import { repoRoot } from '../../test/stack/paths.js';
+import { logsDir, repoRoot } from '../../test/stack/paths.js';
 import { adminConfig, auditEvents, certificateKubeconfig, writeVerbs } from '../../test/support/kube.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -79,10 +79,12 @@ export async function main(args: string[]): Promise<void> {
     );
     // Operator warnings (failed reconciles) are summarised at the end instead of flooding stderr.
     const warnings = new Map<string, number>();
+    const opLog = createWriteStream(join(logsDir(), 'operator-bench.log'));
+    operator.stdout?.pipe(opLog);
     operator.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
-        const reason = /"reason":"([^"]*)"|"message":"([^"]{0,160})/.exec(line);
-        const k = reason?.[1] ?? reason?.[2] ?? line.slice(0, 160);
+        const reason = /\\"message\\":\\"([^\\]{0,200})|"reason":"([^"]*)"|"message":"([^"]{0,160})/.exec(line);
+        const k = reason?.[1] ?? reason?.[2] ?? reason?.[3] ?? line.slice(0, 160);
         warnings.set(k, (warnings.get(k) ?? 0) + 1);
       }
     });

@@ -26,7 +26,7 @@ function exampleObjects(): { file: string; object: Record<string, unknown> }[] {
 
 describe('validateResource', () => {
   it('accepts labels and annotations, such as kubectl last-applied-configuration', () => {
-    const es = eventSource() as { metadata: Record<string, unknown> };
+    const es = eventSource() as unknown as { metadata: Record<string, unknown> };
     es.metadata.labels = { team: 'shop' };
     es.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{}' };
     expect(validateResource(es).issues).toEqual([]);
