@@ -56,10 +56,16 @@ export function startInformer<T extends KubernetesObject>(opts: InformerOptions<
     if (stopped) return;
     failures++;
     const delay = backoffDelay(failures, 500, 30_000, Math.random);
-    const code = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
+    const code =
+      (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
     // 429 while a new CRD's watch cache initialises is routine; anything else deserves a warning.
     opts.log[code === 429 ? 'debug' : 'warn'](
-      { path: opts.path, retryInMs: delay, code, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) },
+      {
+        path: opts.path,
+        retryInMs: delay,
+        code,
+        reason: err instanceof Error ? err.message.split('\n')[0] : String(err),
+      },
       'Watch failed; restarting informer',
     );
     opts.onRestart?.();

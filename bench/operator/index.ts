@@ -83,7 +83,9 @@ export async function main(args: string[]): Promise<void> {
     operator.stdout?.pipe(opLog);
     operator.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) {
-        const reason = /\\"message\\":\\"([^\\]{0,200})|"reason":"([^"]*)"|"message":"([^"]{0,160})/.exec(line);
+        const reason = /\\"message\\":\\"([^\\]{0,200})|"reason":"([^"]*)"|"message":"([^"]{0,160})/.exec(
+          line,
+        );
         const k = reason?.[1] ?? reason?.[2] ?? reason?.[3] ?? line.slice(0, 160);
         warnings.set(k, (warnings.get(k) ?? 0) + 1);
       }

@@ -17,7 +17,14 @@ import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstr
 import type { ControllerContext } from '../manager.js';
 import { streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
-import { asManifest, computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import {
+  asManifest,
+  computeConditions,
+  hasFinalizer,
+  jitteredResync,
+  setFinalizer,
+  writeStatus,
+} from '../status.js';
 import { workloadCondition } from './workload.js';
 
 export async function reconcileEventSource(

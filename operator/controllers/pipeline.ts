@@ -33,7 +33,14 @@ import {
 import type { ControllerContext } from '../manager.js';
 import { consumerName, deadLetterStreamName, streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
-import { asManifest, computeConditions, hasFinalizer, jitteredResync, setFinalizer, writeStatus } from '../status.js';
+import {
+  asManifest,
+  computeConditions,
+  hasFinalizer,
+  jitteredResync,
+  setFinalizer,
+  writeStatus,
+} from '../status.js';
 import { workloadCondition } from './workload.js';
 
 async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {

@@ -114,7 +114,10 @@ describe('the quickstart journey', () => {
     const start = await readResults(stack, 'journey');
     const orders = sampleOrders(40, 'e2e2');
     await sendEvents(journey, 'shop', 'change-me-checkout-token', orders);
-    const want = expected(orders, /rules: \|\n([\s\S]*?)\n {2}outputs:/.exec(text)![1]!.replace(/^ {4}/gm, ''));
+    const want = expected(
+      orders,
+      /rules: \|\n([\s\S]*?)\n {2}outputs:/.exec(text)![1]!.replace(/^ {4}/gm, ''),
+    );
     const got = await drained(start.deadLetters.length + want.deadletter);
     expect(got.cassandraRows - start.cassandraRows).toBe(want.store);
     expect(got.clickhouseRows - start.clickhouseRows).toBe(want.analytics);

@@ -17,7 +17,11 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
   switch (kind) {
     case 'kube': {
       const s = await startKubeApiServer();
-      return { kind, env: { kubeconfig: s.kubeconfig, url: s.url, certDir: s.certDir, auditLog: s.auditLog }, stop: s.stop };
+      return {
+        kind,
+        env: { kubeconfig: s.kubeconfig, url: s.url, certDir: s.certDir, auditLog: s.auditLog },
+        stop: s.stop,
+      };
     }
     case 'nats': {
       const s = await startNats();

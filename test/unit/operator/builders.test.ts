@@ -213,7 +213,9 @@ describe('operator options', () => {
   });
 
   it('take --flag=value with = inside the value', () => {
-    expect(parseOperatorOptions(['--image=i', '--nats-url=nats://a:4222?x=y'], {}).natsUrl).toBe('nats://a:4222?x=y');
+    expect(parseOperatorOptions(['--image=i', '--nats-url=nats://a:4222?x=y'], {}).natsUrl).toBe(
+      'nats://a:4222?x=y',
+    );
   });
 
   it('read the environment the chart sets', () => {
