@@ -37,7 +37,32 @@ export function computeConditions(
     .sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
 }
 
-/** Writes `status` when it differs from the live one; records Events for flipped conditions. */
+// Reasons that mean the user has something to fix: worth an Event the first time they appear.
+const userErrorReasons = new Set<string>([
+  'InvalidSpec',
+  'RulesInvalid',
+  'SecretNotFound',
+  'SinkNotFound',
+  'EventSourceNotFound',
+  'AuthenticationFailed',
+  'TableNotFound',
+  'SchemaMismatch',
+  'StreamError',
+]);
+
+/**
+ * A condition change worth a Kubernetes Event: a flip between True and False of a condition that
+ * was already known, or a first False that asks the user to fix something. Objects coming up for the
+ * first time (Unknown → True, pods not ready yet) make no Events, so creating a thousand objects
+ * does not cost thousands of extra writes.
+ */
+export function isTransition(before: Condition | undefined, after: Condition): boolean {
+  if (before?.status === after.status) return false;
+  if (before && before.status !== 'Unknown') return true;
+  return after.status === 'False' && userErrorReasons.has(after.reason);
+}
+
+/** Writes `status` when it differs from the live one; records Events for transitions. */
 export async function writeStatus(
   ctx: ControllerContext,
   kind: PrimaryKind,
@@ -57,8 +82,7 @@ export async function writeStatus(
   );
   for (const c of status.conditions) {
     const before = findCondition(live.conditions, c.type);
-    if (before?.status === c.status) continue;
-    if (c.type !== 'Ready' && c.status !== 'False') continue;
+    if (!isTransition(before, c)) continue;
     await ctx.events.record(
       obj,
       c.status === 'False' ? 'Warning' : 'Normal',

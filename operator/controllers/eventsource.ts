@@ -85,14 +85,14 @@ export async function reconcileEventSource(
         { stream, action: res.action, drifted: res.drifted },
         res.action === 'created' ? 'Created stream' : 'Repaired stream drift',
       );
-      await ctx.events.record(
-        es,
-        'Normal',
-        res.action === 'created' ? ConditionReason.StreamCreated : ConditionReason.StreamUpdated,
-        res.action === 'created'
-          ? `Created stream ${stream}`
-          : `Updated stream ${stream}: ${res.drifted.join(', ')} had drifted`,
-      );
+      if (res.action === 'updated') {
+        await ctx.events.record(
+          es,
+          'Normal',
+          ConditionReason.StreamUpdated,
+          `Repaired stream ${stream}: ${res.drifted.join(', ')} had drifted`,
+        );
+      }
     }
     streamStatus = { name: stream, messages: res.info.state.messages, bytes: res.info.state.bytes };
     inputs.push({

@@ -17,6 +17,7 @@ import {
   typeFilterSubjects,
 } from '../../../operator/names.js';
 import { parseOperatorOptions } from '../../../operator/options.js';
+import { isTransition } from '../../../operator/status.js';
 
 const options = parseOperatorOptions(
   ['--image', 'ghcr.io/eventrunner/eventrunner:1.0', '--nats-url', 'nats://nats:4222'],
@@ -231,5 +232,24 @@ describe('operator options', () => {
       name: 'eventrunner-operator',
       identity: 'op-1',
     });
+  });
+});
+
+describe('condition transitions worth an Event', () => {
+  const c = (status: 'True' | 'False' | 'Unknown', reason = 'Ready') => ({
+    type: 'Ready',
+    status,
+    reason,
+    message: '',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  });
+  it('are flips of a known condition and first failures the user must fix', () => {
+    expect(isTransition(c('True'), c('False', 'WorkloadUnavailable'))).toBe(true);
+    expect(isTransition(c('False', 'WorkloadUnavailable'), c('True'))).toBe(true);
+    expect(isTransition(undefined, c('False', 'RulesInvalid'))).toBe(true);
+    expect(isTransition(undefined, c('False', 'WorkloadUnavailable'))).toBe(false);
+    expect(isTransition(undefined, c('True'))).toBe(false);
+    expect(isTransition(c('Unknown'), c('True'))).toBe(false);
+    expect(isTransition(c('True'), c('True', 'Other'))).toBe(false);
   });
 });
