@@ -1,8 +1,10 @@
 // JSON schema of the processor's config file (`eventrunner process --config <file>`), which the
 // operator renders from a Pipeline, its EventSources and its Sinks. Each output embeds its Sink's
 // spec unchanged; that part is checked by the API's own Sink validator (see config.ts).
-const duration = { type: 'string', pattern: '^(0|([0-9]*\\.?[0-9]+(ns|us|µs|ms|s|m|h))+)$' } as const;
-const pointer = { type: 'string', pattern: '^(/([^/~]|~[01])*)+$' } as const;
+import { DURATION_PATTERN, JSON_POINTER_PATTERN } from '../../api/schema/dsl.js';
+
+const duration = { type: 'string', pattern: DURATION_PATTERN } as const;
+const pointer = { type: 'string', pattern: JSON_POINTER_PATTERN } as const;
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
 const file = { type: 'string', minLength: 1 } as const;
 

@@ -6,7 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validateSink, formatPath } from '../../api/validate.js';
 import { ConfigError } from '../common/errors.js';
-import { durationMs } from '../common/duration.js';
+import { parseDuration as durationMs } from '../../api/units.js';
 import type { ConversionSettings } from '../events/index.js';
 import { compileRules, isRuleCompileError, type CompiledRules } from '../rules/index.js';
 import type { CredentialFiles, SinkSpec } from '../sinks/index.js';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger.js';
 import type { ReadinessCheck } from '../common/ops-server.js';
-import { durationMs } from '../common/duration.js';
+import { parseDuration as durationMs } from '../../api/units.js';
 import {
   Batcher,
   errorMessage,

@@ -2,7 +2,7 @@
 // concurrently under a limit. No logged batches: a batch spanning partitions costs the coordinator
 // more than the same writes sent in parallel, and each upsert is already atomic and idempotent.
 import cassandra from 'cassandra-driver';
-import { durationMs } from '../common/duration.js';
+import { parseDuration as durationMs } from '../../api/units.js';
 import { cassandraClient, classifyCassandraError } from './cassandra-client.js';
 import { compileColumns, type ColumnValue, type CompiledColumns } from './columns.js';
 import {
