@@ -189,4 +189,41 @@ describe('a sink outage', () => {
     // produced = written (0) + dropped (0) + dead-lettered (40)
     expect(Number(row?.c)).toBe(0);
   });
+
+  it('drains and exits promptly on SIGTERM while the sink is down, acking nothing it did not write', async () => {
+    const n = names('downterm');
+    const { nc: admin } = await natsSetup(natsEnv().url, n, { maxDeliver: 1000 });
+    const base = processConfig({ ...targets, clickhouse: { ...targets.clickhouse, table: 'downterm' } }, n, {
+      maxDeliver: 1000,
+      backoff: ['200ms'],
+      grace: '10s',
+    }) as Record<string, unknown>;
+    const config = writeConfig({ ...base, rules: { source: '' }, defaultOutputs: ['analytics'] });
+    const proc = await startProcess(config);
+    await server.pause();
+    try {
+      const events = shopEvents(200);
+      await publish(
+        admin,
+        n.prefix,
+        events.map((e) => e.event),
+      );
+      await waitFor(
+        async () => (await metric(proc, 'eventrunner_processor_naks_total')) >= 200,
+        60_000,
+        'retries while ClickHouse is down',
+      );
+      const stopped = await stopProcess(proc);
+      expect(stopped.code).toBe(0);
+      expect(stopped.ms).toBeLessThan(15_000);
+      const s = await consumerState(nc, n.stream, n.consumer);
+      // Nothing was written, so nothing may have been acked: every event is still the consumer's.
+      expect(s.ackFloor).toBe(0);
+      expect(s.pending + s.ackPending).toBe(events.length);
+      expect(await readDeadLetters(nc, n.dlqStream)).toHaveLength(0);
+    } finally {
+      await server.resume();
+      await admin.close();
+    }
+  });
 });
