@@ -23,6 +23,17 @@ export const ingestNames = (es: EventSource) => ({
 
 const tokensDir = `${configMountPath}/tokens`;
 
+/** The ops (health/metrics) port: 8081 unless the EventSource's listeners already use it. */
+export function ingestOpsPort(es: EventSource): number {
+  const taken = new Set([
+    es.spec.ingest.http.enabled && es.spec.ingest.http.port,
+    es.spec.ingest.grpc.enabled && es.spec.ingest.grpc.port,
+  ]);
+  let port = opsPort;
+  while (taken.has(port)) port++;
+  return port;
+}
+
 /** Key of the tokens Secret that the ingest pods read. */
 export function tokensKey(es: EventSource): string {
   return es.spec.ingest.auth.tokensSecretRef?.key || 'tokens';
@@ -38,7 +49,7 @@ export function ingestConfig(es: EventSource, options: OperatorOptions): Record<
     stream: { name: streamName(ns, name), subjectPrefix: subjectPrefix(ns, name) },
     http: { enabled: ingest.http.enabled, port: ingest.http.port },
     grpc: { enabled: ingest.grpc.enabled, port: ingest.grpc.port },
-    ops: { port: opsPort },
+    ops: { port: ingestOpsPort(es) },
     auth: ingest.auth.enabled
       ? { enabled: true, tokensFile: `${tokensDir}/${tokensKey(es)}` }
       : { enabled: false },
@@ -83,7 +94,7 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
   const ports = [
     ...(ingest.http.enabled ? [{ name: 'http', containerPort: ingest.http.port }] : []),
     ...(ingest.grpc.enabled ? [{ name: 'grpc', containerPort: ingest.grpc.port }] : []),
-    { name: 'ops', containerPort: opsPort },
+    { name: 'ops', containerPort: ingestOpsPort(es) },
   ];
   return {
     apiVersion: 'apps/v1',
@@ -172,7 +183,7 @@ export function ingestService(es: EventSource): V1Service {
         ...(ingest.grpc.enabled
           ? [{ name: 'grpc', port: ingest.grpc.port, targetPort: 'grpc' as never, appProtocol: 'grpc' }]
           : []),
-        { name: 'ops', port: opsPort, targetPort: 'ops' as never },
+        { name: 'ops', port: ingestOpsPort(es), targetPort: 'ops' as never },
       ],
     },
   };

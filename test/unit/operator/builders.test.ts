@@ -152,6 +152,15 @@ describe('ingest builders', () => {
     expect(d.spec!.replicas).toBe(2);
   });
 
+  it('move the ops port out of the way of listeners that use 8081', () => {
+    const clash = structuredClone(es);
+    clash.spec.ingest.http.port = 8081;
+    clash.spec.ingest.grpc = { enabled: true, port: 8082 };
+    const ports = ingestDeployment(clash, options).spec!.template.spec!.containers[0]!.ports!;
+    expect(ports.map((p) => `${p.name}:${p.containerPort}`)).toEqual(['http:8081', 'grpc:8082', 'ops:8083']);
+    expect(ingestConfig(clash, options)).toMatchObject({ ops: { port: 8083 } });
+  });
+
   it('expose only the enabled listeners', () => {
     expect(ingestService(es).spec!.ports!.map((p) => p.name)).toEqual(['http', 'ops']);
     expect(ingestEndpoints(es)).toEqual({ http: 'http://shop-ingest.prod.svc:8080/events' });
