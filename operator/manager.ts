@@ -8,6 +8,8 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
+  type V1ConfigMap,
+  type V1Deployment,
 } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -139,6 +141,7 @@ export async function startOperator(opts: {
     resource: string,
     path: string,
     list: () => Promise<KubernetesListObject<T>>,
+    prune?: (obj: T) => void,
   ) => {
     const inf = startInformer<T>({
       kc,
@@ -146,6 +149,7 @@ export async function startOperator(opts: {
       log,
       labelSelector: managed,
       list,
+      ...(prune ? { prune } : {}),
       onChange: (obj) => {
         const owner = controllerOf(obj);
         if (owner) enqueue(owner.kind, owner.namespace, owner.name);
@@ -167,6 +171,11 @@ export async function startOperator(opts: {
         ns
           ? apps.listNamespacedDeployment({ namespace: ns, labelSelector: managed })
           : apps.listDeploymentForAllNamespaces({ labelSelector: managed }),
+      // Reconcilers read a Deployment's metadata, replicas and status; the pod template stays out
+      // of memory (its hash annotation says whether it is the desired one).
+      (d: V1Deployment) => {
+        if (d.spec) d.spec = { ...d.spec, template: { metadata: d.spec.template.metadata } };
+      },
     ),
     services: childInformer('services', ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services', () =>
       ns

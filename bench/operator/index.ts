@@ -33,6 +33,13 @@ function peakRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+async function apiWrites(opsPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^eventrunner_operator_api_writes_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
 async function reconcileCount(opsPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
   let n = 0;
@@ -44,6 +51,8 @@ export async function main(args: string[]): Promise<void> {
   const pipelines = flag(args, 'pipelines', 1000);
   const concurrency = flag(args, 'concurrency', 16);
   const idleSeconds = flag(args, 'idle-seconds', 60);
+  // The chart sizes the operator's heap to its memory limit the same way (NODE_OPTIONS).
+  const heapMb = flag(args, 'heap-mb', 0);
   log(`operator bench: ${pipelines} Pipelines, operator concurrency ${concurrency}`);
   const stack = await startStack(['kube', 'nats', 'clickhouse'], log);
   const kube = stack.env.kube!;
@@ -75,7 +84,14 @@ export async function main(args: string[]): Promise<void> {
         '--log-level',
         'warn',
       ],
-      { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        env: {
+          ...process.env,
+          KUBECONFIG: kubeconfig,
+          ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
     );
     // Operator warnings (failed reconciles) are summarised at the end instead of flooding stderr.
     const warnings = new Map<string, number>();
@@ -163,15 +179,36 @@ export async function main(args: string[]): Promise<void> {
     log(
       `all reconciled in ${(allMs / 1000).toFixed(1)}s; ${deployments.items.length} Deployments; ${reconciles} reconciles, ${requests.length} API requests`,
     );
-    // Let trailing status updates land, then count writes over the idle period.
-    await new Promise((r) => setTimeout(r, 10_000));
+    // Idle means settled: wait until the operator has sent no write for 15s (trailing status
+    // updates of a thousand objects converging), then count writes over the idle period.
+    const settleStart = Date.now();
+    let lastWrites = await apiWrites(opsPort);
+    let quietSince = Date.now();
+    while (Date.now() - quietSince < 15_000) {
+      if (Date.now() - settleStart > 300_000)
+        throw new Error('the operator kept writing for 5 minutes after reconciling');
+      await new Promise((r) => setTimeout(r, 1000));
+      const w = await apiWrites(opsPort);
+      if (w !== lastWrites) quietSince = Date.now();
+      lastWrites = w;
+    }
+    log(`settled ${((Date.now() - settleStart) / 1000).toFixed(0)}s after the last Pipeline reported`);
     const idleSince = new Date();
     log(`idle for ${idleSeconds}s ...`);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     rss = Math.max(rss, peakRssMb(operator.pid!));
-    const idleWrites = auditEvents(kube.auditLog, user, idleSince).filter((e) =>
-      writeVerbs.has(e.verb),
-    ).length;
+    const idle = auditEvents(kube.auditLog, user, idleSince).filter((e) => writeVerbs.has(e.verb));
+    const idleWrites = idle.length;
+    const byKind = new Map<string, number>();
+    for (const e of idle) {
+      const sub = e.objectRef?.subresource ? `/${e.objectRef.subresource}` : '';
+      const k = `${e.verb} ${e.objectRef?.resource ?? '?'}${sub}`;
+      byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of byKind)
+      log(
+        `idle write x${n}: ${k} (e.g. ${idle.find((e) => e.requestURI.includes(k.split(' ')[1]!.split('/')[0]!))?.requestURI})`,
+      );
     const result = {
       bench: 'operator',
       pipelines,
@@ -184,6 +221,7 @@ export async function main(args: string[]): Promise<void> {
       apiRequestsPerReconcile: +(requests.length / reconciles).toFixed(2),
       apiWritesPerReconcile: +(busyWrites / reconciles).toFixed(2),
       operatorPeakRssMb: rss,
+      operatorHeapLimitMb: heapMb || null,
       idleSeconds,
       idleWritesPerMinute: +((idleWrites * 60) / idleSeconds).toFixed(1),
       targets: { allReconciledSeconds: 60, operatorPeakRssMb: 200, idleWritesPerMinute: 0 },
