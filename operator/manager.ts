@@ -189,6 +189,10 @@ export async function startOperator(opts: {
         ns
           ? core.listNamespacedConfigMap({ namespace: ns, labelSelector: managed })
           : core.listConfigMapForAllNamespaces({ labelSelector: managed }),
+      // Reconcilers compare a ConfigMap by its hash annotation; the data itself is not needed.
+      (cm: V1ConfigMap) => {
+        delete cm.data;
+      },
     ),
   };
 
