@@ -122,11 +122,12 @@ describe('chart operator Deployment', () => {
     expect(pod.serviceAccountName).toBe('er-eventrunner');
   });
 
-  it('fills POD_NAME and POD_NAMESPACE from the downward API', () => {
+  it('fills POD_NAME and POD_NAMESPACE from the downward API and sizes the heap', () => {
     const { container } = operatorContainer();
     expect(container.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=256' },
     ]);
   });
 
