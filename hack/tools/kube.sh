@@ -12,7 +12,7 @@ if stamp_ok "$name" "$KUBERNETES_VERSION" && [ -x "$ER_BIN/kube-apiserver" ] && 
 fi
 need_cmd go "install Go 1.26 or newer (https://go.dev/doc/install) and re-run npm run tools"
 
-step "Building kube-apiserver and kubectl $KUBERNETES_VERSION (cold: ~10-15 min on 2 cores)"
+step "Building kube-apiserver and kubectl $KUBERNETES_VERSION (cold: about 4 minutes on 2 cores)"
 minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
 patch="${KUBERNETES_VERSION##*.}"
 staging_version="v0.${minor}.${patch}"
