@@ -1,12 +1,12 @@
 // An event whose last allowed delivery was taken by a processor that then died is not lost: the
 // MAX_DELIVERIES advisory JetStream sends makes a running processor dead-letter it.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import cassandra from 'cassandra-driver';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type cassandra from 'cassandra-driver';
+import { type ClickHouseClient } from '@clickhouse/client';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { cassandraEnv, clickhouseEnv, natsEnv } from '../../stack/context.js';
+import { type NatsConnection } from '@nats-io/transport-node';
+import { natsEnv } from '../../stack/context.js';
+import { useStackTargets } from './stack-targets.js';
 import { consumerState, readOutcome } from './checks.js';
 import { processConfig, shopEvents, type Targets } from './fixtures.js';
 import {
@@ -14,7 +14,6 @@ import {
   natsSetup,
   publish,
   readDeadLetters,
-  secretFiles,
   startProcess,
   stopProcess,
   waitFor,
@@ -22,43 +21,14 @@ import {
 } from './support.js';
 
 describe('an event abandoned at maxDeliver', () => {
-  const keyspace = `aband_${randomUUID().slice(0, 8)}`;
-  const database = `aband_${randomUUID().slice(0, 8)}`;
+  const stack = useStackTargets('aband');
+  const { keyspace, database } = stack;
   let cql: cassandra.Client;
   let ch: ClickHouseClient;
   let nc: NatsConnection;
   let targets: Targets;
-
-  beforeAll(async () => {
-    const c = cassandraEnv();
-    cql = new cassandra.Client({
-      contactPoints: [c.contactPoint],
-      localDataCenter: c.localDataCenter,
-      credentials: { username: c.username, password: c.password },
-    });
-    await cql.connect();
-    ch = createClient({ url: clickhouseEnv().url });
-    nc = await connect({ servers: natsEnv().url });
-    const secret = secretFiles({ username: c.username, password: c.password });
-    targets = {
-      nats: natsEnv().url,
-      cassandra: {
-        contactPoint: c.contactPoint,
-        localDataCenter: c.localDataCenter,
-        keyspace,
-        table: 'orders',
-        usernameFile: secret.username!,
-        passwordFile: secret.password!,
-      },
-      clickhouse: { url: clickhouseEnv().url, database, table: 'orders' },
-    };
-  });
-  afterAll(async () => {
-    await cql?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await cql?.shutdown();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
-    await ch?.close();
-    await nc?.close();
+  beforeAll(() => {
+    ({ cql, ch, nc, targets } = stack);
   });
 
   it('is dead-lettered by a running processor through the max-deliveries advisory', async () => {

@@ -2,13 +2,13 @@
 // land in both sinks with the rules applied, poison events reach the dead-letter stream with their
 // reasons while the rest flow, and replaying every batch (a redelivery of the whole stream) adds
 // no row and no dead letter.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import cassandra from 'cassandra-driver';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type cassandra from 'cassandra-driver';
+import { type ClickHouseClient } from '@clickhouse/client';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { cassandraEnv, clickhouseEnv, natsEnv } from '../../stack/context.js';
+import { type NatsConnection } from '@nats-io/transport-node';
+import { natsEnv } from '../../stack/context.js';
+import { useStackTargets } from './stack-targets.js';
 import { assertInvariant, consumerState, readOutcome, settled } from './checks.js';
 import { expected, processConfig, shopEvents, type Targets } from './fixtures.js';
 import {
@@ -16,7 +16,6 @@ import {
   names,
   natsSetup,
   publish,
-  secretFiles,
   startProcess,
   stopProcess,
   waitFor,
@@ -24,43 +23,14 @@ import {
 } from './support.js';
 
 describe('eventrunner process', () => {
-  const keyspace = `proc_${randomUUID().slice(0, 8)}`;
-  const database = `proc_${randomUUID().slice(0, 8)}`;
+  const stack = useStackTargets('proc');
+  const { keyspace, database } = stack;
   let cql: cassandra.Client;
   let ch: ClickHouseClient;
   let nc: NatsConnection;
   let targets: Targets;
-
-  beforeAll(async () => {
-    const c = cassandraEnv();
-    cql = new cassandra.Client({
-      contactPoints: [c.contactPoint],
-      localDataCenter: c.localDataCenter,
-      credentials: { username: c.username, password: c.password },
-    });
-    await cql.connect();
-    ch = createClient({ url: clickhouseEnv().url });
-    nc = await connect({ servers: natsEnv().url });
-    const secret = secretFiles({ username: c.username, password: c.password });
-    targets = {
-      nats: natsEnv().url,
-      cassandra: {
-        contactPoint: c.contactPoint,
-        localDataCenter: c.localDataCenter,
-        keyspace,
-        table: 'orders',
-        usernameFile: secret.username!,
-        passwordFile: secret.password!,
-      },
-      clickhouse: { url: clickhouseEnv().url, database, table: 'orders' },
-    };
-  });
-  afterAll(async () => {
-    await cql?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await cql?.shutdown();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
-    await ch?.close();
-    await nc?.close();
+  beforeAll(() => {
+    ({ cql, ch, nc, targets } = stack);
   });
 
   it('routes events through the rules into both sinks, dead-letters poison, and replays without duplicates', async () => {

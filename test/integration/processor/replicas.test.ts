@@ -1,13 +1,13 @@
 // Two processors on one durable consumer share the stream (each event handled once overall), and
 // raw JSON messages published straight to the stream get a stable id (their Nats-Msg-Id), so their
 // rows are keyed like every other event's.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import cassandra from 'cassandra-driver';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type cassandra from 'cassandra-driver';
+import { type ClickHouseClient } from '@clickhouse/client';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { cassandraEnv, clickhouseEnv, natsEnv } from '../../stack/context.js';
+import { type NatsConnection } from '@nats-io/transport-node';
+import { natsEnv } from '../../stack/context.js';
+import { useStackTargets } from './stack-targets.js';
 import { assertInvariant, consumerState, readOutcome, settled } from './checks.js';
 import { expected, processConfig, shopEvents, type Targets } from './fixtures.js';
 import {
@@ -15,7 +15,6 @@ import {
   names,
   natsSetup,
   publish,
-  secretFiles,
   startProcess,
   stopProcess,
   waitFor,
@@ -23,43 +22,14 @@ import {
 } from './support.js';
 
 describe('replicas', () => {
-  const keyspace = `repl_${randomUUID().slice(0, 8)}`;
-  const database = `repl_${randomUUID().slice(0, 8)}`;
+  const stack = useStackTargets('repl');
+  const { keyspace, database } = stack;
   let cql: cassandra.Client;
   let ch: ClickHouseClient;
   let nc: NatsConnection;
   let targets: Targets;
-
-  beforeAll(async () => {
-    const c = cassandraEnv();
-    cql = new cassandra.Client({
-      contactPoints: [c.contactPoint],
-      localDataCenter: c.localDataCenter,
-      credentials: { username: c.username, password: c.password },
-    });
-    await cql.connect();
-    ch = createClient({ url: clickhouseEnv().url });
-    nc = await connect({ servers: natsEnv().url });
-    const secret = secretFiles({ username: c.username, password: c.password });
-    targets = {
-      nats: natsEnv().url,
-      cassandra: {
-        contactPoint: c.contactPoint,
-        localDataCenter: c.localDataCenter,
-        keyspace,
-        table: 'orders',
-        usernameFile: secret.username!,
-        passwordFile: secret.password!,
-      },
-      clickhouse: { url: clickhouseEnv().url, database, table: 'orders' },
-    };
-  });
-  afterAll(async () => {
-    await cql?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await cql?.shutdown();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
-    await ch?.close();
-    await nc?.close();
+  beforeAll(() => {
+    ({ cql, ch, nc, targets } = stack);
   });
 
   it('share one durable consumer and key raw JSON events by their message id', async () => {

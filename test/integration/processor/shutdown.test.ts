@@ -1,12 +1,12 @@
 // Stopping a processor mid-stream loses nothing: SIGTERM drains (stops pulling, writes and acks
 // what it holds) and exits within the grace period; SIGKILL leaves unacked events that JetStream
 // redelivers to the next processor, which writes them again without creating a second row.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import cassandra from 'cassandra-driver';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { cassandraEnv, clickhouseEnv, natsEnv } from '../../stack/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type cassandra from 'cassandra-driver';
+import { type ClickHouseClient } from '@clickhouse/client';
+import { type NatsConnection } from '@nats-io/transport-node';
+import { natsEnv } from '../../stack/context.js';
+import { useStackTargets } from './stack-targets.js';
 import { assertInvariant, cassandraIds, consumerState, readOutcome, settled } from './checks.js';
 import { expected, processConfig, shopEvents, type Targets } from './fixtures.js';
 import {
@@ -14,7 +14,6 @@ import {
   names,
   natsSetup,
   publish,
-  secretFiles,
   startProcess,
   stopProcess,
   waitFor,
@@ -22,43 +21,14 @@ import {
 } from './support.js';
 
 describe('stopping a processor', () => {
-  const keyspace = `stop_${randomUUID().slice(0, 8)}`;
-  const database = `stop_${randomUUID().slice(0, 8)}`;
+  const stack = useStackTargets('stop');
+  const { keyspace, database } = stack;
   let cql: cassandra.Client;
   let ch: ClickHouseClient;
   let nc: NatsConnection;
   let targets: Targets;
-
-  beforeAll(async () => {
-    const c = cassandraEnv();
-    cql = new cassandra.Client({
-      contactPoints: [c.contactPoint],
-      localDataCenter: c.localDataCenter,
-      credentials: { username: c.username, password: c.password },
-    });
-    await cql.connect();
-    ch = createClient({ url: clickhouseEnv().url });
-    nc = await connect({ servers: natsEnv().url });
-    const secret = secretFiles({ username: c.username, password: c.password });
-    targets = {
-      nats: natsEnv().url,
-      cassandra: {
-        contactPoint: c.contactPoint,
-        localDataCenter: c.localDataCenter,
-        keyspace,
-        table: 'orders',
-        usernameFile: secret.username!,
-        passwordFile: secret.password!,
-      },
-      clickhouse: { url: clickhouseEnv().url, database, table: 'orders' },
-    };
-  });
-  afterAll(async () => {
-    await cql?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await cql?.shutdown();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
-    await ch?.close();
-    await nc?.close();
+  beforeAll(() => {
+    ({ cql, ch, nc, targets } = stack);
   });
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
