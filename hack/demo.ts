@@ -64,7 +64,7 @@ try {
   step('Waiting for the processors to drain the stream');
   let results = await readResults(env);
   const deadline = Date.now() + 120_000;
-  while (results.consumerPending > 0 && Date.now() < deadline) {
+  while (results.consumerPending !== 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
     results = await readResults(env);
   }

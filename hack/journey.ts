@@ -238,7 +238,8 @@ export async function readResults(
     const c = await jsm.consumers
       .info(`ER_${namespace}_shop`, `ER_PL_${namespace}_orders`)
       .catch(() => undefined);
-    consumerPending = (c?.num_pending ?? 0) + (c?.num_ack_pending ?? 0);
+    // -1 when the consumer cannot be read: callers waiting for 0 must not mistake that for drained.
+    consumerPending = c ? c.num_pending + c.num_ack_pending : -1;
   } finally {
     await nc.close();
   }
