@@ -1,11 +1,14 @@
 // Server-side apply with the operator's single field manager: the desired object is the whole
 // truth about the fields eventrunner owns, and the API server merges it with everyone else's.
+import { rawRequest } from '../runtime/common/kube-request.js';
 import {
   KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+
+export { ApiError, rawRequest } from '../runtime/common/kube-request.js';
 
 export const fieldManager = 'eventrunner-operator';
 
@@ -52,60 +55,6 @@ export class Applier {
   async raw(method: string, path: string, body: unknown, contentType: string): Promise<unknown> {
     return rawRequest(this.kc, method, `${path}?fieldManager=${fieldManager}&force=true`, body, contentType);
   }
-}
-
-export class ApiError extends Error {
-  readonly code: number;
-  readonly body: string;
-  constructor(code: number, body: string) {
-    super(`API server answered ${code}: ${body.slice(0, 500)}`);
-    this.name = 'ApiError';
-    this.code = code;
-    this.body = body;
-  }
-}
-
-export async function rawRequest(
-  kc: KubeConfig,
-  method: string,
-  path: string,
-  body: unknown,
-  contentType = 'application/json',
-): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const opts: { headers: Record<string, string> } & Record<string, unknown> = { headers: {} };
-  await kc.applyToHTTPSOptions(opts);
-  const https = await import('node:https');
-  const url = new URL(path, cluster.server);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      {
-        ...opts,
-        method,
-        headers: {
-          ...opts.headers,
-          accept: 'application/json',
-          ...(payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve(data ? JSON.parse(data) : undefined);
-          else reject(new ApiError(code, data));
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
 }
 
 export function statusCode(err: unknown): number | undefined {
