@@ -238,7 +238,12 @@ export async function reconcilePipeline(
   );
 
   // 4. Workload: only from a valid spec whose sinks all exist; otherwise what runs stays as it is.
-  const canRoll = rulesOk && sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size;
+  // The processor config carries each source's conversion settings and each output's Sink spec:
+  // rendered before all of them are known, it would change again moments later and roll the pods.
+  const canRoll =
+    rulesOk &&
+    sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size &&
+    eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
   if (canRoll) {
     const config = processorConfig(pl, eventSources, sinks, ctx.options);
     await ctx.children.ensure(
@@ -259,7 +264,8 @@ export async function reconcilePipeline(
           type: ConditionType.WorkloadReady,
           status: 'False',
           reason: ConditionReason.WorkloadUnavailable,
-          message: 'no processor is running: the Pipeline has never had a valid configuration',
+          message:
+            'no processor is running yet: it starts once the rules compile and every source EventSource and Sink exists',
         },
   );
   status.replicas = deployment?.status?.replicas ?? 0;
