@@ -38,3 +38,23 @@ go_wrapper_module() {
   mkdir -p "$dir"
   printf 'module eventrunner.io/tools/%s\n\ngo 1.26\n' "$name" > "$dir/go.mod"
 }
+
+# apt_install PACKAGE LOGNAME: installs a Debian package (with sudo when not root), refreshing the
+# package lists once if the first attempt fails; dies with what to do.
+apt_install() {
+  local pkg="$1" log="$ER_CACHE/$2-apt.log" sudo=""
+  need_cmd apt-get "install $pkg yourself and re-run npm run tools"
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "installing $pkg needs root" \
+      "run: sudo apt-get install -y $pkg, then npm run tools again"
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $sudo apt-get install -y --no-install-recommends "$pkg" >"$log" 2>&1; then
+    info "package lists may be stale: apt-get update"
+    $sudo apt-get update >>"$log" 2>&1 || true
+    $sudo apt-get install -y --no-install-recommends "$pkg" >>"$log" 2>&1 \
+      || die "apt-get install $pkg failed (log: $log)" \
+        "check that Debian's package mirror is reachable and run npm run tools again"
+  fi
+}

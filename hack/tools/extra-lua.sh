@@ -10,19 +10,5 @@ if command -v lua5.1 >/dev/null 2>&1; then
   exit 0
 fi
 step "Installing $pkg from Debian"
-need_cmd apt-get "install Lua 5.1 yourself and put lua5.1 on PATH"
-sudo=""
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null 2>&1 || die "installing $pkg needs root" \
-    "run: sudo apt-get install -y $pkg, then npm run tools again"
-  sudo="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! $sudo apt-get install -y --no-install-recommends "$pkg" >"$ER_CACHE/lua-apt.log" 2>&1; then
-  info "package lists may be stale: apt-get update"
-  $sudo apt-get update >>"$ER_CACHE/lua-apt.log" 2>&1 || true
-  $sudo apt-get install -y --no-install-recommends "$pkg" >>"$ER_CACHE/lua-apt.log" 2>&1 \
-    || die "apt-get install $pkg failed (log: $ER_CACHE/lua-apt.log)" \
-      "check that Debian's package mirror is reachable and run npm run tools again"
-fi
+apt_install "$pkg" lua
 info "lua5.1: $(command -v lua5.1)"
