@@ -15,6 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
 import { isTerminalError } from '../runtime/common/errors.js';
+import { shareConnections } from '../runtime/common/kube-connections.js';
 import type { Logger } from '../runtime/common/logger.js';
 import { createRegistry, startOpsServer, type OpsServer } from '../runtime/common/ops-server.js';
 import { Applier } from './apply.js';
@@ -79,7 +80,8 @@ export async function startOperator(opts: {
   /** Called when leadership is lost after it was held; the CLI exits the process. */
   onLostLeadership?: () => void;
 }): Promise<Operator> {
-  const { kc, options, log } = opts;
+  const { options, log } = opts;
+  const kc = shareConnections(opts.kc);
   const registry = createRegistry('operator');
   const metrics = operatorMetrics(registry);
   const applier = new Applier(kc, (kind) => metrics.apiWrites.inc({ kind }));

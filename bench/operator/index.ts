@@ -28,6 +28,12 @@ async function inBatches<T>(items: T[], width: number, fn: (t: T) => Promise<unk
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
@@ -53,6 +59,8 @@ export async function main(args: string[]): Promise<void> {
   const idleSeconds = flag(args, 'idle-seconds', 60);
   // The chart sizes the operator's heap to its memory limit the same way (NODE_OPTIONS).
   const heapMb = flag(args, 'heap-mb', 0);
+  // --cpu-prof writes a V8 CPU profile of the operator to .stack/logs when it exits.
+  const cpuProf = args.includes('--cpu-prof');
   log(`operator bench: ${pipelines} Pipelines, operator concurrency ${concurrency}`);
   const stack = await startStack(['kube', 'nats', 'clickhouse'], log);
   const kube = stack.env.kube!;
@@ -67,6 +75,7 @@ export async function main(args: string[]): Promise<void> {
     operator = spawn(
       process.execPath,
       [
+        ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${logsDir()}`] : []),
         join(repoRoot, 'bin', 'eventrunner.js'),
         'operator',
         '--image',
@@ -88,7 +97,9 @@ export async function main(args: string[]): Promise<void> {
         env: {
           ...process.env,
           KUBECONFIG: kubeconfig,
-          ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
+          NODE_OPTIONS: [
+            heapMb ? `--max-old-space-size=${heapMb}` : '',
+          ].join(' '),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -169,6 +180,7 @@ export async function main(args: string[]): Promise<void> {
       );
     }
     const allMs = Date.now() - started;
+    const busyCpu = cpuSeconds(operator.pid!);
     // Workloads exist for every Pipeline (the operator created them in the same reconcile).
     const deployments = await admin
       .makeApiClient((await import('@kubernetes/client-node')).AppsV1Api)
@@ -220,6 +232,7 @@ export async function main(args: string[]): Promise<void> {
       apiRequests: requests.length,
       apiRequestsPerReconcile: +(requests.length / reconciles).toFixed(2),
       apiWritesPerReconcile: +(busyWrites / reconciles).toFixed(2),
+      operatorCpuSeconds: busyCpu,
       operatorPeakRssMb: rss,
       operatorHeapLimitMb: heapMb || null,
       idleSeconds,
@@ -229,7 +242,11 @@ export async function main(args: string[]): Promise<void> {
     for (const [w, n] of warnings) log(`operator warning x${n}: ${w}`);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    operator?.kill('SIGTERM');
+    if (operator && operator.exitCode === null) {
+      const exited = new Promise((r) => operator!.once('exit', r));
+      operator.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
     await stack.stop();
   }
 }

@@ -2,12 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { shareConnections } from '../../runtime/common/kube-connections.js';
 import { issueCert, kubeconfigYaml } from '../stack/kube.js';
 
 export function adminConfig(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  return kc;
+  return shareConnections(kc);
 }
 
 function statusOf(err: unknown): number | undefined {
