@@ -1,4 +1,5 @@
-// `npm run bench -- operator [--pipelines N] [--concurrency C] [--idle-seconds S]`
+// `npm run bench -- operator [--pipelines N] [--concurrency C] [--idle-seconds S] [--heap-mb M]
+// [--semi-space-mb M] [--cpu-prof] [--heap-snapshot]`
 // Creates N Pipelines, each with its own EventSource and Sink (ClickHouse; a CQL probe per Sink
 // would measure the driver's connect time, not the operator), against the test stack's real
 // kube-apiserver, NATS and ClickHouse, with the operator as a separate process under its own
@@ -9,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { installCrds } from '../../api/install.js';
 import { startStack } from '../../test/stack/cli.js';
 import { logsDir, repoRoot } from '../../test/stack/paths.js';
@@ -57,10 +59,18 @@ export async function main(args: string[]): Promise<void> {
   const pipelines = flag(args, 'pipelines', 1000);
   const concurrency = flag(args, 'concurrency', 16);
   const idleSeconds = flag(args, 'idle-seconds', 60);
-  // The chart sizes the operator's heap to its memory limit the same way (NODE_OPTIONS).
-  const heapMb = flag(args, 'heap-mb', 0);
+  // The operator's heap is sized as the chart sizes it (NODE_OPTIONS from its values), unless
+  // --heap-mb / --semi-space-mb say otherwise (0: Node's defaults).
+  const chart = parse(readFileSync(join(repoRoot, 'charts', 'eventrunner', 'values.yaml'), 'utf8')) as {
+    heapMb: number;
+    semiSpaceMb: number;
+  };
+  const heapMb = flag(args, 'heap-mb', chart.heapMb);
+  const semiSpaceMb = flag(args, 'semi-space-mb', chart.semiSpaceMb);
   // --cpu-prof writes a V8 CPU profile of the operator to .stack/logs when it exits.
   const cpuProf = args.includes('--cpu-prof');
+  // --heap-snapshot writes a heap snapshot of the operator to .stack/logs once it has settled.
+  const heapSnapshot = args.includes('--heap-snapshot');
   log(`operator bench: ${pipelines} Pipelines, operator concurrency ${concurrency}`);
   const stack = await startStack(['kube', 'nats', 'clickhouse'], log);
   const kube = stack.env.kube!;
@@ -76,6 +86,7 @@ export async function main(args: string[]): Promise<void> {
       process.execPath,
       [
         ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${logsDir()}`] : []),
+        ...(heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${logsDir()}`] : []),
         join(repoRoot, 'bin', 'eventrunner.js'),
         'operator',
         '--image',
@@ -99,6 +110,7 @@ export async function main(args: string[]): Promise<void> {
           KUBECONFIG: kubeconfig,
           NODE_OPTIONS: [
             heapMb ? `--max-old-space-size=${heapMb}` : '',
+            semiSpaceMb ? `--max-semi-space-size=${semiSpaceMb}` : '',
           ].join(' '),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -205,6 +217,15 @@ export async function main(args: string[]): Promise<void> {
       lastWrites = w;
     }
     log(`settled ${((Date.now() - settleStart) / 1000).toFixed(0)}s after the last Pipeline reported`);
+    const mem = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    const memLine = (name: string) =>
+      Math.round(
+        Number(new RegExp(`^eventrunner_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(mem)?.[1]) / 2 ** 20,
+      );
+    log(
+      `operator memory once settled: rss ${memLine('process_resident_memory_bytes')} MB, heap used ${memLine('nodejs_heap_size_used_bytes')} MB of ${memLine('nodejs_heap_size_total_bytes')} MB, external ${memLine('nodejs_external_memory_bytes')} MB`,
+    );
+    if (heapSnapshot) operator.kill('SIGUSR2');
     const idleSince = new Date();
     log(`idle for ${idleSeconds}s ...`);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -235,6 +256,7 @@ export async function main(args: string[]): Promise<void> {
       operatorCpuSeconds: busyCpu,
       operatorPeakRssMb: rss,
       operatorHeapLimitMb: heapMb || null,
+      operatorSemiSpaceMb: semiSpaceMb || null,
       idleSeconds,
       idleWritesPerMinute: +((idleWrites * 60) / idleSeconds).toFixed(1),
       targets: { allReconciledSeconds: 60, operatorPeakRssMb: 200, idleWritesPerMinute: 0 },

@@ -100,7 +100,7 @@ describe('chart operator Deployment', () => {
     expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
     expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'ops' });
     expect(container.resources?.requests).toEqual({ cpu: '100m', memory: '128Mi' });
-    expect(container.resources?.limits).toEqual({ memory: '512Mi' });
+    expect(container.resources?.limits).toEqual({ memory: '256Mi' });
   });
 
   it('runs under the restricted Pod Security Standard with a writable /tmp only', () => {
@@ -127,7 +127,7 @@ describe('chart operator Deployment', () => {
     expect(container.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'NODE_OPTIONS', value: '--max-old-space-size=256' },
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128 --max-semi-space-size=4' },
     ]);
   });
 
