@@ -78,6 +78,7 @@ function flags(args: string[]) {
     rate: get('rate', 5000),
     latencySeconds: get('latency-seconds', 20),
     cassandraConcurrency: get('cassandra-concurrency', 256),
+    semiSpaceMb: args.includes('--semi-space-mb') ? get('semi-space-mb', 16) : undefined,
   };
 }
 
@@ -235,9 +236,9 @@ export async function main(args: string[]): Promise<void> {
         ...(process.env.EVENTRUNNER_BENCH_PROFILE
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.EVENTRUNNER_BENCH_PROFILE]
           : []),
-        '--import',
-        'tsx',
-        join(repo, 'test/integration/processor/run-cli.ts'),
+        ...(f.semiSpaceMb ? [`--max-semi-space-size=${f.semiSpaceMb}`] : []),
+        // The built CLI, as the processor pods run it (`npm run bench` builds first).
+        join(repo, 'bin/eventrunner.js'),
         'process',
         '--config',
         join(dir, 'config.json'),
