@@ -1,16 +1,31 @@
 // Apache Cassandra 5.0, the CQL stand-in for ScyllaDB, started from the jars `npm run tools`
 // fetched from Maven Central, with a minimal single-node config on loopback and a small heap.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Besides the plaintext native port it serves CQL over TLS on a port of its own, with a
+// certificate signed by a CA made for this start.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { freePort } from './net.js';
 import { ServerProcess } from './process.js';
 import { cacheDir, MissingToolError, pinnedVersion } from './paths.js';
+import { makeServerTls, pkcs12Keystore, tlsHandshake } from './tls.js';
 
 export interface CassandraServer {
   /** host:port of the CQL native transport. */
   contactPoint: string;
+  /** host:port of the same native transport over TLS only (no plaintext on this port). */
+  tlsContactPoint: string;
+  /** PEM of the CA that signed the TLS certificate (for 127.0.0.1 and localhost). */
+  caFile: string;
   localDataCenter: string;
   version: string;
   process: ServerProcess;
@@ -53,7 +68,13 @@ const jvm17Flags = [
   '-Dio.netty.tryReflectionSetAccessible=true',
 ];
 
-function configYaml(dir: string, nativePort: number, storagePort: number): string {
+interface NativeTls {
+  port: number;
+  keystore: string;
+  password: string;
+}
+
+function configYaml(dir: string, nativePort: number, storagePort: number, tls: NativeTls): string {
   return `cluster_name: eventrunner-test
 num_tokens: 16
 allocate_tokens_for_local_replication_factor: 1
@@ -68,6 +89,17 @@ rpc_address: 127.0.0.1
 storage_port: ${storagePort}
 native_transport_port: ${nativePort}
 start_native_transport: true
+# A second, TLS-only listener: the plaintext port stays exactly as it was for every other client.
+# (Deprecated in favour of one port with optional: true, but a TLS-only port is what production
+# servers look like, and a plaintext client against it must fail.)
+native_transport_port_ssl: ${tls.port}
+client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: ${tls.keystore}
+  keystore_password: ${tls.password}
+  store_type: PKCS12
+  require_client_auth: false
 data_file_directories:
   - ${dir}/data
 commitlog_directory: ${dir}/commitlog
@@ -101,9 +133,23 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
     throw new MissingToolError('cassandra', libDir);
   const jamm = readdirSync(libDir).find((f) => /^jamm-.*\.jar$/.test(f));
   const dir = mkdtempSync(join(tmpdir(), 'eventrunner-cassandra-'));
-  const [nativePort, storagePort, jmxPort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(join(dir, 'cassandra.yaml'), configYaml(dir, nativePort, storagePort));
+  mkdirSync(join(dir, 'tls'));
+  const tls = makeServerTls(join(dir, 'tls'), 'cassandra');
+  const password = 'eventrunner-test';
+  const keystore = pkcs12Keystore(join(dir, 'tls'), tls, password);
+  const [nativePort, tlsPort, storagePort, jmxPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  writeFileSync(
+    join(dir, 'cassandra.yaml'),
+    configYaml(dir, nativePort, storagePort, { port: tlsPort, keystore, password }),
+  );
   const contactPoint = `127.0.0.1:${nativePort}`;
+  const tlsContactPoint = `127.0.0.1:${tlsPort}`;
+  const ca = readFileSync(tls.caFile);
   const heap = process.env.EVENTRUNNER_CASSANDRA_HEAP ?? '1G';
   const probe = async () => {
     const client = new cassandra.Client({
@@ -116,7 +162,8 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
       await client.connect();
       // The default superuser exists only once the role manager has set it up.
       const rs = await client.execute('SELECT release_version FROM system.local');
-      return rs.first() !== null;
+      // The TLS listener starts with the plaintext one; a broken TLS config fails the start here.
+      return rs.first() !== null && (await tlsHandshake('127.0.0.1', tlsPort, ca));
     } finally {
       await client.shutdown();
     }
@@ -152,6 +199,8 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
   await proc.start();
   return {
     contactPoint,
+    tlsContactPoint,
+    caFile: tls.caFile,
     localDataCenter: 'datacenter1',
     version,
     process: proc,

@@ -18,12 +18,20 @@ export interface NatsEnv {
 export interface CassandraEnv {
   /** host:port */
   contactPoint: string;
+  /** host:port of the same server's TLS-only native port. */
+  tlsContactPoint: string;
+  /** PEM of the CA that signed the TLS port's certificate (SANs 127.0.0.1 and localhost). */
+  caFile: string;
   localDataCenter: string;
   username: string;
   password: string;
 }
 export interface ClickHouseEnv {
   url: string;
+  /** https://127.0.0.1:PORT, the same server over TLS. */
+  httpsUrl: string;
+  /** PEM of the CA that signed the HTTPS certificate (SANs 127.0.0.1 and localhost). */
+  caFile: string;
   version: string;
 }
 export interface StackEnv {
@@ -44,7 +52,13 @@ export function toProcessEnv(env: StackEnv): Record<string, string> {
     out.CASSANDRA_LOCAL_DC = env.cassandra.localDataCenter;
     out.CASSANDRA_USERNAME = env.cassandra.username;
     out.CASSANDRA_PASSWORD = env.cassandra.password;
+    out.CASSANDRA_TLS_CONTACT_POINTS = env.cassandra.tlsContactPoint;
+    out.CASSANDRA_CA_FILE = env.cassandra.caFile;
   }
-  if (env.clickhouse) out.CLICKHOUSE_URL = env.clickhouse.url;
+  if (env.clickhouse) {
+    out.CLICKHOUSE_URL = env.clickhouse.url;
+    out.CLICKHOUSE_HTTPS_URL = env.clickhouse.httpsUrl;
+    out.CLICKHOUSE_CA_FILE = env.clickhouse.caFile;
+  }
   return out;
 }

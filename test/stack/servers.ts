@@ -31,13 +31,23 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
       const s = await startCassandra();
       return {
         kind,
-        env: { contactPoint: s.contactPoint, localDataCenter: s.localDataCenter, ...cassandraCredentials },
+        env: {
+          contactPoint: s.contactPoint,
+          tlsContactPoint: s.tlsContactPoint,
+          caFile: s.caFile,
+          localDataCenter: s.localDataCenter,
+          ...cassandraCredentials,
+        },
         stop: s.stop,
       };
     }
     case 'clickhouse': {
       const s = await startClickHouse();
-      return { kind, env: { url: s.url, version: s.version }, stop: s.stop };
+      return {
+        kind,
+        env: { url: s.url, httpsUrl: s.httpsUrl, caFile: s.caFile, version: s.version },
+        stop: s.stop,
+      };
     }
   }
 }

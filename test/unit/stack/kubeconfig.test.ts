@@ -20,7 +20,20 @@ describe('test stack helpers', () => {
     expect(
       toProcessEnv({
         nats: { url: 'nats://127.0.0.1:1', monitorUrl: 'http://127.0.0.1:2' },
-        cassandra: { contactPoint: '127.0.0.1:3', localDataCenter: 'dc', username: 'u', password: 'p' },
+        cassandra: {
+          contactPoint: '127.0.0.1:3',
+          tlsContactPoint: '127.0.0.1:4',
+          caFile: '/tmp/c/ca.crt',
+          localDataCenter: 'dc',
+          username: 'u',
+          password: 'p',
+        },
+        clickhouse: {
+          url: 'http://127.0.0.1:5',
+          httpsUrl: 'https://127.0.0.1:6',
+          caFile: '/tmp/h/ca.crt',
+          version: '18.16.1',
+        },
       }),
     ).toEqual({
       NATS_URL: 'nats://127.0.0.1:1',
@@ -28,6 +41,11 @@ describe('test stack helpers', () => {
       CASSANDRA_LOCAL_DC: 'dc',
       CASSANDRA_USERNAME: 'u',
       CASSANDRA_PASSWORD: 'p',
+      CASSANDRA_TLS_CONTACT_POINTS: '127.0.0.1:4',
+      CASSANDRA_CA_FILE: '/tmp/c/ca.crt',
+      CLICKHOUSE_URL: 'http://127.0.0.1:5',
+      CLICKHOUSE_HTTPS_URL: 'https://127.0.0.1:6',
+      CLICKHOUSE_CA_FILE: '/tmp/h/ca.crt',
     });
   });
 
