@@ -7,6 +7,7 @@ import {
   errorMessage,
   type SinkError,
 } from './errors.js';
+import { cassandraTlsOptions, tlsConfigError } from './tls.js';
 import type { ScyllaSpec, SinkCredentials } from './types.js';
 
 const { responseErrorCodes: rc } = cassandra.types;
@@ -31,6 +32,7 @@ export function cassandraClient(
   credentials: SinkCredentials | undefined,
   opts: CassandraClientOptions = {},
 ): cassandra.Client {
+  const sslOptions = cassandraTlsOptions(spec, credentials?.ca);
   return new cassandra.Client({
     contactPoints: spec.contactPoints,
     localDataCenter: spec.localDataCenter,
@@ -38,14 +40,7 @@ export function cassandraClient(
     ...(credentials
       ? { authProvider: new cassandra.auth.PlainTextAuthProvider(credentials.username, credentials.password) }
       : {}),
-    ...(spec.tls?.enabled
-      ? {
-          sslOptions: {
-            rejectUnauthorized: !spec.tls.insecureSkipVerify,
-            ...(credentials?.ca ? { ca: [credentials.ca] } : {}),
-          },
-        }
-      : {}),
+    ...(sslOptions ? { sslOptions } : {}),
     socketOptions: { connectTimeout: opts.connectTimeoutMs ?? 5000, readTimeout: 12_000 },
     // Reconnect quickly after an outage so the consumer's retries find the node back.
     policies: {
@@ -62,9 +57,12 @@ function isResponseError(err: unknown): err is Error & { code: number } {
 /**
  * One failed single-row upsert. Timeouts, unavailable replicas, overload and lost connections are
  * transient; a value the server calls invalid rejects the row; auth and schema faults are the
- * sink's configuration. Driver-side encoding errors (TypeError) are the row's fault too.
+ * sink's configuration, and so is a failed TLS handshake. Driver-side encoding errors (TypeError)
+ * are the row's fault too.
  */
 export function classifyCassandraError(err: unknown): SinkError {
+  const tls = tlsConfigError('scylla', err);
+  if (tls) return tls;
   const message = errorMessage(err);
   if (isResponseError(err)) {
     switch (err.code) {

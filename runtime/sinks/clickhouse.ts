@@ -1,6 +1,7 @@
 // The ClickHouse sink: one JSONEachRow INSERT per batch over HTTP. An INSERT of one block is
 // all-or-nothing, so when the server rejects a batch for a bad value the batch is split in halves
 // until the bad rows are isolated; they are rejected (dead-lettered) and the rest are written.
+import { Agent } from 'node:https';
 import { Readable } from 'node:stream';
 import { createClient, ClickHouseError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { compileColumns, type CompiledColumns } from './columns.js';
@@ -24,6 +25,7 @@ import {
   isRowRejectedError,
   type SinkError,
 } from './errors.js';
+import { clickhouseAgentOptions, tlsConfigError } from './tls.js';
 import type { ClickHouseSpec, ColumnSpec, RowResult, Sink, SinkCredentials, SinkEvent } from './types.js';
 
 // Server error codes (ErrorCodes.cpp) meaning "this data cannot be parsed or stored".
@@ -45,6 +47,8 @@ export function clickhouseErrorCode(err: unknown): number | undefined {
 }
 
 export function classifyClickHouseError(err: unknown): SinkError {
+  const tls = tlsConfigError('clickhouse', err);
+  if (tls) return tls;
   const message = errorMessage(err);
   const code = clickhouseErrorCode(err);
   if (code !== undefined) {
@@ -67,13 +71,17 @@ export function clickhouseClient(
   credentials: SinkCredentials | undefined,
   opts: ClickHouseSinkOptions = {},
 ): ClickHouseClient {
+  const maxOpenConnections = opts.maxOpenConnections ?? 4;
+  const agent = clickhouseAgentOptions(spec, credentials?.ca, maxOpenConnections);
   return createClient({
     url: spec.url,
     application: opts.applicationName ?? 'eventrunner',
     ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
-    ...(spec.tls?.enabled && credentials?.ca ? { tls: { ca_cert: Buffer.from(credentials.ca) } } : {}),
+    // https:// gets an agent with the Sink's TLS settings (CA bundle or system roots, skip-verify);
+    // the client then takes its connection limit from the agent.
+    ...(agent ? { http_agent: new Agent(agent) } : {}),
     request_timeout: opts.requestTimeoutMs ?? 30_000,
-    max_open_connections: opts.maxOpenConnections ?? 4,
+    max_open_connections: maxOpenConnections,
     compression: { request: false, response: false },
     // Failures reach the processor as classified errors and are logged there, once, as JSON.
     log: { level: ClickHouseLogLevel.OFF },

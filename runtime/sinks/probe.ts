@@ -17,6 +17,7 @@ import {
   type ClickHouseSinkOptions,
 } from './clickhouse.js';
 import { SinkConfigError, errorMessage, isSinkConfigError, type SinkError } from './errors.js';
+import { plaintextResetHint } from './tls.js';
 import type { Sink, SinkCredentials, SinkSpec } from './types.js';
 
 export type ProbeReason = 'Reachable' | 'Unreachable' | 'Misconfigured' | 'InvalidSpec';
@@ -44,13 +45,15 @@ export function sinkTarget(spec: SinkSpec): string {
     : `${spec.clickhouse?.database ?? 'default'}.${spec.clickhouse?.table ?? ''}`;
 }
 
-function failure(kind: ProbeResult['kind'], target: string, err: SinkError): ProbeResult {
+function failure(kind: ProbeResult['kind'], target: string, err: SinkError, spec: SinkSpec): ProbeResult {
+  const tlsOn = kind === 'scylla' ? !!spec.scylla?.tls?.enabled : /^https:/i.test(spec.clickhouse?.url ?? '');
+  const hint = isSinkConfigError(err) ? undefined : plaintextResetHint(kind, tlsOn, err);
   return {
     ok: false,
     kind,
     target,
     reason: isSinkConfigError(err) ? 'Misconfigured' : 'Unreachable',
-    message: err.message,
+    message: hint ? `${err.message} (${hint})` : err.message,
   };
 }
 
@@ -65,7 +68,13 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
   const target = sinkTarget(spec);
   const columns = spec.columns ?? [];
   if (kind === 'scylla') {
-    const client = cassandraClient(spec.scylla!, credentials, { applicationName: 'eventrunner-probe' });
+    let client: ReturnType<typeof cassandraClient>;
+    try {
+      client = cassandraClient(spec.scylla!, credentials, { applicationName: 'eventrunner-probe' });
+    } catch (err) {
+      // Options that cannot work (TLS settings that contradict each other) are the spec's fault.
+      return failure(kind, target, isSinkConfigError(err) ? err : classifyCassandraError(err), spec);
+    }
     try {
       await client.connect();
       const rs = await client.execute('SELECT release_version FROM system.local');
@@ -80,12 +89,17 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
         serverVersion: version,
       };
     } catch (err) {
-      return failure(kind, target, isSinkConfigError(err) ? err : classifyCassandraError(err));
+      return failure(kind, target, isSinkConfigError(err) ? err : classifyCassandraError(err), spec);
     } finally {
       await client.shutdown().catch(() => undefined);
     }
   }
-  const client = clickhouseClient(spec.clickhouse!, credentials, { applicationName: 'eventrunner-probe' });
+  let client: ReturnType<typeof clickhouseClient>;
+  try {
+    client = clickhouseClient(spec.clickhouse!, credentials, { applicationName: 'eventrunner-probe' });
+  } catch (err) {
+    return failure(kind, target, isSinkConfigError(err) ? err : classifyClickHouseError(err), spec);
+  }
   try {
     const version = await serverVersion(client);
     await checkClickHouseSchema(client, spec.clickhouse!, columns, version);
@@ -98,7 +112,7 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
       serverVersion: version.text,
     };
   } catch (err) {
-    return failure(kind, target, isSinkConfigError(err) ? err : classifyClickHouseError(err));
+    return failure(kind, target, isSinkConfigError(err) ? err : classifyClickHouseError(err), spec);
   } finally {
     await client.close().catch(() => undefined);
   }
