@@ -90,10 +90,12 @@ export const processConfigSchema = {
           name: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]*$', maxLength: 63 },
           /** A Sink's spec (scylla or clickhouse, columns). */
           sink: { type: 'object' },
+          /** Files of mounted Secrets: username and password together, a CA bundle with or without them. */
           credentials: {
             type: 'object',
             additionalProperties: false,
-            required: ['usernameFile', 'passwordFile'],
+            minProperties: 1,
+            dependencies: { usernameFile: ['passwordFile'], passwordFile: ['usernameFile'] },
             properties: { usernameFile: file, passwordFile: file, caFile: file },
           },
           /** Cassandra: upserts in flight at once. */

@@ -4,7 +4,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../common/logger.js';
 import type { CompiledRules } from '../rules/index.js';
-import { errorMessage, type Batcher, type SinkEvent } from '../sinks/index.js';
+import { errorMessage, type Batcher, type RowResult, type SinkEvent } from '../sinks/index.js';
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
 import { backoffFor, decide } from './decision.js';
@@ -16,7 +16,7 @@ export interface SourceLoopDeps {
   source: SourceConfig;
   consumer: Consumer;
   rules: CompiledRules;
-  outputs: ReadonlyMap<string, Batcher>;
+  outputs: ReadonlyMap<string, Batcher<unknown>>;
   deadLetter: DeadLetterPublisher;
   inFlight: InFlight;
   delivery: { maxDeliver: number; backoffMs: readonly number[] };
@@ -57,7 +57,7 @@ export class SourceLoop {
         try {
           for await (const m of messages) {
             // Taken from the buffer after shutdown began: hand it straight back for another replica.
-            if (signal.aborted || !(await inFlight.acquire(signal))) {
+            if (signal.aborted || (!inFlight.tryAcquire() && !(await inFlight.acquire(signal)))) {
               m.nak();
               continue;
             }
@@ -74,28 +74,45 @@ export class SourceLoop {
     }
   }
 
+  /**
+   * Decode and rules, synchronously: hands the event to its outputs' batchers (which keep only the
+   * rows they make of it) and returns the routes with their pending results, or settles the
+   * message itself. Nothing holds the parsed event once this returns.
+   */
+  private route(
+    m: JsMsg,
+  ): { routes: readonly string[]; results: Promise<RowResult[]> } | Promise<void> | undefined {
+    let event;
+    try {
+      event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
+    } catch (err) {
+      return this.deadLetter(m, `undecodable: ${errorMessage(err)}`, 'decode');
+    }
+    const outcome = this.d.rules.evaluate(event);
+    if (outcome.outcome === 'deadletter')
+      return this.deadLetter(m, outcome.reason ?? 'dead-lettered by the rules', 'rule', outcome.rule);
+    if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
+      m.ack();
+      this.d.metrics.acked.inc();
+      this.m.dropped.inc();
+      return undefined;
+    }
+    const { outputs } = this.d;
+    const routed = outcome.event as SinkEvent;
+    const routes = outcome.routes;
+    return { routes, results: Promise.all(routes.map((r) => outputs.get(r)!.add(routed))) };
+  }
+
   private async handle(m: JsMsg): Promise<void> {
-    const { metrics, rules, outputs } = this.d;
+    const { metrics } = this.d;
     this.m.eventsIn.inc();
     if (m.info.deliveryCount > 1) this.m.redeliveries.inc();
     try {
-      let event;
-      try {
-        event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
-      } catch (err) {
-        return await this.deadLetter(m, `undecodable: ${errorMessage(err)}`, 'decode');
-      }
-      const outcome = rules.evaluate(event);
-      if (outcome.outcome === 'deadletter')
-        return await this.deadLetter(m, outcome.reason ?? 'dead-lettered by the rules', 'rule', outcome.rule);
-      if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
-        m.ack();
-        metrics.acked.inc();
-        this.m.dropped.inc();
-        return;
-      }
-      const routes = outcome.routes;
-      const results = await Promise.all(routes.map((r) => outputs.get(r)!.add(outcome.event as SinkEvent)));
+      const routed = this.route(m);
+      if (routed === undefined) return;
+      if (routed instanceof Promise) return await routed;
+      const { routes } = routed;
+      const results = await routed.results;
       const decision = decide(routes, results, {
         count: m.info.deliveryCount,
         maxDeliver: this.d.delivery.maxDeliver,

@@ -21,6 +21,13 @@ export class InFlight {
     this.max = Math.max(1, max);
   }
 
+  /** Takes a free slot at once (no promise); false when none is free. */
+  tryAcquire(): boolean {
+    if (this.count >= this.max) return false;
+    this.count++;
+    return true;
+  }
+
   /** Takes a slot; false when the signal aborted while waiting. */
   async acquire(signal: AbortSignal): Promise<boolean> {
     while (this.count >= this.max) {

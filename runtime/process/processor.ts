@@ -18,7 +18,6 @@ import {
   readCredentials,
   type RowResult,
   type Sink,
-  type SinkEvent,
 } from '../sinks/index.js';
 import type { OutputConfig, ProcessConfig } from './config.js';
 import { SourceLoop } from './consume.js';
@@ -81,9 +80,9 @@ function instrumented(
   log: Logger,
   health: Map<string, string>,
 ) {
-  return async (events: SinkEvent[]): Promise<RowResult[]> => {
+  return async (rows: unknown[]): Promise<RowResult[]> => {
     const start = performance.now();
-    const results = await sink.write(events);
+    const results = await sink.writeRows(rows);
     let failed: RowResult;
     for (const r of results) {
       if (!r) continue;
@@ -95,7 +94,7 @@ function instrumented(
       { output: o.name, result: failed ? 'error' : 'ok' },
       (performance.now() - start) / 1000,
     );
-    m.sinkBatchRows.observe({ output: o.name }, events.length);
+    m.sinkBatchRows.observe({ output: o.name }, rows.length);
     const was = health.get(o.name);
     if (failed) {
       if (was !== failed.message)
@@ -143,7 +142,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
 
   const done = (async (): Promise<boolean> => {
     const sinks: Sink[] = [];
-    const batchers = new Map<string, Batcher>();
+    const batchers = new Map<string, Batcher<unknown>>();
     const flushAll = () => batchers.forEach((b) => b.flush());
     const inFlight = new InFlight(config.maxInFlight, flushAll);
     const loops: Promise<void>[] = [];
@@ -179,6 +178,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
         batchers.set(
           o.name,
           new Batcher(instrumented(o, sink, metrics, log, sinkHealth), {
+            prepare: (e) => sink.prepare(e),
             maxRows,
             maxDelayMs: durationMs(batch.maxDelay ?? (o.sink.scylla ? '50ms' : '1s')),
             // Cassandra rows run concurrently inside a batch already (writeConcurrency); ClickHouse

@@ -2,35 +2,44 @@
 // oldest event has waited maxDelay, or at once when the caller says no more events can come
 // (the processor's in-flight limit is reached, or it is draining). At most maxConcurrent writes
 // run at a time; events wait in `pending`, whose size the processor's in-flight limit bounds.
-import { TransientSinkError, errorMessage } from './errors.js';
+// Each event is turned into the sink's row (`prepare`) when it is added, so a batch holds compact
+// rows rather than parsed events: the events die young instead of being promoted and marked by
+// the garbage collector while a large batch fills.
+import { RowRejectedError, TransientSinkError, errorMessage } from './errors.js';
 import type { RowResult, SinkEvent } from './types.js';
 
-export interface BatcherOptions {
+export interface BatcherOptions<Row = SinkEvent> {
   maxRows: number;
   maxDelayMs: number;
   /** Writes of this sink running at once. */
   maxConcurrent: number;
+  /** Event → row; throws RowRejectedError for an event the sink cannot take. Default: the event. */
+  prepare?: (event: SinkEvent) => Row;
 }
 
-interface Entry {
-  event: SinkEvent;
+interface Entry<Row> {
+  row: Row;
   at: number;
   resolve: (r: RowResult) => void;
 }
 
-export type WriteFn = (events: SinkEvent[]) => Promise<RowResult[]>;
+export type WriteFn<Row = SinkEvent> = (rows: Row[]) => Promise<RowResult[]>;
 
-export class Batcher {
-  private pending: Entry[] = [];
+export class Batcher<Row = SinkEvent> {
+  private pending: Entry<Row>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private urgent = false;
   private running = 0;
   private idleWaiters: (() => void)[] = [];
 
+  private readonly prepare: (event: SinkEvent) => Row;
+
   constructor(
-    private readonly write: WriteFn,
-    private readonly opts: BatcherOptions,
-  ) {}
+    private readonly write: WriteFn<Row>,
+    private readonly opts: BatcherOptions<Row>,
+  ) {
+    this.prepare = opts.prepare ?? ((e) => e as Row);
+  }
 
   /** Events waiting for a batch plus those being written. */
   get queued(): number {
@@ -38,8 +47,15 @@ export class Batcher {
   }
 
   add(event: SinkEvent): Promise<RowResult> {
+    let row: Row;
+    try {
+      row = this.prepare(event);
+    } catch (err) {
+      if (err instanceof RowRejectedError) return Promise.resolve(err);
+      throw err;
+    }
     return new Promise<RowResult>((resolve) => {
-      this.pending.push({ event, at: performance.now(), resolve });
+      this.pending.push({ row, at: performance.now(), resolve });
       if (this.pending.length >= this.opts.maxRows) this.pump();
       else this.arm();
     });
@@ -88,11 +104,11 @@ export class Batcher {
     this.arm();
   }
 
-  private async run(batch: Entry[]): Promise<void> {
+  private async run(batch: Entry<Row>[]): Promise<void> {
     this.running++;
     let results: RowResult[];
     try {
-      results = await this.write(batch.map((e) => e.event));
+      results = await this.write(batch.map((e) => e.row));
     } catch (err) {
       // A write that throws (instead of reporting per row) failed as a whole: retry all of it.
       const e = new TransientSinkError(errorMessage(err), { cause: err });
@@ -107,4 +123,28 @@ export class Batcher {
       for (const w of waiters) w();
     }
   }
+}
+
+/** Writes events through a sink's prepare + writeRows: one result per event, rejections in place. */
+export async function writeEvents<Row>(
+  sink: { prepare(event: SinkEvent): Row; writeRows(rows: readonly Row[]): Promise<RowResult[]> },
+  events: readonly SinkEvent[],
+): Promise<RowResult[]> {
+  const out = new Array<RowResult>(events.length).fill(undefined);
+  const rows: Row[] = [];
+  const idx: number[] = [];
+  for (let i = 0; i < events.length; i++) {
+    try {
+      rows.push(sink.prepare(events[i]!));
+      idx.push(i);
+    } catch (err) {
+      if (!(err instanceof RowRejectedError)) throw err;
+      out[i] = err;
+    }
+  }
+  if (rows.length) {
+    const written = await sink.writeRows(rows);
+    for (let j = 0; j < idx.length; j++) out[idx[j]!] = written[j];
+  }
+  return out;
 }

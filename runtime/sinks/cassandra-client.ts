@@ -37,8 +37,14 @@ export function cassandraClient(
     contactPoints: spec.contactPoints,
     localDataCenter: spec.localDataCenter,
     applicationName: opts.applicationName ?? 'eventrunner',
-    ...(credentials
-      ? { authProvider: new cassandra.auth.PlainTextAuthProvider(credentials.username, credentials.password) }
+    // Credentials may carry only a CA: no username, no authentication.
+    ...(credentials?.username !== undefined
+      ? {
+          authProvider: new cassandra.auth.PlainTextAuthProvider(
+            credentials.username,
+            credentials.password ?? '',
+          ),
+        }
       : {}),
     ...(sslOptions ? { sslOptions } : {}),
     socketOptions: { connectTimeout: opts.connectTimeoutMs ?? 5000, readTimeout: 12_000 },

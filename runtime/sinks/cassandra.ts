@@ -13,7 +13,8 @@ import {
   createTableCql,
   insertCql,
 } from './cql.js';
-import { SinkConfigError, isRowRejectedError, type SinkError } from './errors.js';
+import { writeEvents } from './batcher.js';
+import { SinkConfigError } from './errors.js';
 import type {
   ColumnSpec,
   ColumnType,
@@ -137,7 +138,7 @@ export class CassandraSink implements Sink {
     this.concurrency = Math.max(1, opts.concurrency ?? 64);
   }
 
-  private params(event: SinkEvent): unknown[] {
+  prepare(event: SinkEvent): unknown[] {
     const r = this.columns.convert(event);
     const specs = this.columns.specs;
     return [
@@ -151,13 +152,17 @@ export class CassandraSink implements Sink {
     ];
   }
 
-  // The limit is per sink, not per call: concurrent batches share it.
-  private async acquire(): Promise<void> {
+  // The limit is per sink, not per call: concurrent batches share it. A free slot is taken
+  // synchronously: no promise per row unless it has to wait.
+  private tryAcquire(): boolean {
     if (this.active < this.concurrency) {
       this.active++;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    return false;
+  }
+  private waitForSlot(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
   private release(): void {
     const next = this.waiters.shift();
@@ -166,7 +171,7 @@ export class CassandraSink implements Sink {
   }
 
   private async upsert(params: unknown[]): Promise<RowResult> {
-    await this.acquire();
+    if (!this.tryAcquire()) await this.waitForSlot();
     try {
       await this.client.execute(this.query, params);
       return undefined;
@@ -177,19 +182,12 @@ export class CassandraSink implements Sink {
     }
   }
 
-  async write(events: readonly SinkEvent[]): Promise<RowResult[]> {
-    return Promise.all(
-      events.map((e): Promise<RowResult> | SinkError => {
-        let params: unknown[];
-        try {
-          params = this.params(e);
-        } catch (err) {
-          if (isRowRejectedError(err)) return err;
-          throw err;
-        }
-        return this.upsert(params);
-      }),
-    );
+  writeRows(rows: readonly unknown[][]): Promise<RowResult[]> {
+    return Promise.all(rows.map((params) => this.upsert(params)));
+  }
+
+  write(events: readonly SinkEvent[]): Promise<RowResult[]> {
+    return writeEvents(this, events);
   }
 
   async close(): Promise<void> {

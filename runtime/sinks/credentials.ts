@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../common/errors.js';
 import type { SinkCredentials } from './types.js';
 
+/** usernameFile and passwordFile come together or not at all; caFile may come alone. */
 export interface CredentialFiles {
-  usernameFile: string;
-  passwordFile: string;
+  usernameFile?: string;
+  passwordFile?: string;
   /** PEM CA bundle for TLS. */
   caFile?: string;
 }
@@ -27,13 +28,18 @@ async function readSecretFile(path: string, what: string): Promise<string> {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
+/** Whether the text holds at least one PEM certificate. */
+export function isPemBundle(pem: string): boolean {
+  return PEM_CERTIFICATE.test(pem);
+}
+
 /**
  * Checks that a CA file holds at least one PEM certificate: Node's TLS ignores text that is not
  * PEM, so a wrong key (a DER file, a private key) would otherwise surface only as "certificate
  * not trusted" at the first connection.
  */
 export function checkCaBundle(pem: string, path: string): string {
-  if (!PEM_CERTIFICATE.test(pem))
+  if (!isPemBundle(pem))
     throw new ConfigError(
       `the CA file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----): ` +
         'tls.caSecretRef must name a Secret key with the PEM CA bundle that signed the server certificate',
@@ -41,13 +47,19 @@ export function checkCaBundle(pem: string, path: string): string {
   return pem;
 }
 
+const readOptional = (path: string | undefined, what: string): Promise<string | undefined> =>
+  path ? readSecretFile(path, what) : Promise.resolve(undefined);
+
 export async function readCredentials(files: CredentialFiles): Promise<SinkCredentials> {
   const [username, password, ca] = await Promise.all([
-    readSecretFile(files.usernameFile, 'username'),
-    readSecretFile(files.passwordFile, 'password'),
-    files.caFile
-      ? readSecretFile(files.caFile, 'CA').then((pem) => checkCaBundle(pem, files.caFile!))
-      : Promise.resolve(undefined),
+    readOptional(files.usernameFile, 'username'),
+    readOptional(files.passwordFile, 'password'),
+    readOptional(files.caFile, 'CA').then((pem) =>
+      pem === undefined ? undefined : checkCaBundle(pem, files.caFile!),
+    ),
   ]);
-  return { username, password, ...(ca !== undefined ? { ca } : {}) };
+  return {
+    ...(username !== undefined ? { username, password: password ?? '' } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+  };
 }

@@ -52,10 +52,11 @@ export interface SinkSpec {
   columns?: ColumnSpec[];
 }
 
-/** Read from the files of a mounted Secret; never logged. */
+/** Read from the files of mounted Secrets; never logged. */
 export interface SinkCredentials {
-  username: string;
-  password: string;
+  /** With password, or neither when the server needs no authentication (a TLS Sink may carry only a CA). */
+  username?: string;
+  password?: string;
   /** PEM CA bundle for TLS, when the Sink names one. */
   ca?: string;
 }
@@ -75,11 +76,15 @@ export interface SinkEvent {
 /** Per-event outcome of a write: undefined when written, or the error that stopped it. */
 export type RowResult = SinkError | undefined;
 
-export interface Sink {
+export interface Sink<Row = unknown> {
   readonly kind: 'scylla' | 'clickhouse';
   /** keyspace.table or database.table, for logs and metrics. */
   readonly target: string;
-  /** Writes the events, one result per event in order. Never throws for a single event's fault. */
+  /** The row written for an event; throws RowRejectedError when a value does not convert. */
+  prepare(event: SinkEvent): Row;
+  /** Writes prepared rows, one result per row in order. Never throws for a single row's fault. */
+  writeRows(rows: readonly Row[]): Promise<RowResult[]>;
+  /** prepare + writeRows: one result per event in order. */
   write(events: readonly SinkEvent[]): Promise<RowResult[]>;
   close(): Promise<void>;
 }
