@@ -25,6 +25,7 @@ import {
   isRowRejectedError,
   type SinkError,
 } from './errors.js';
+import { writeEvents } from './batcher.js';
 import { clickhouseAgentOptions, tlsConfigError } from './tls.js';
 import type { ClickHouseSpec, ColumnSpec, RowResult, Sink, SinkCredentials, SinkEvent } from './types.js';
 
@@ -215,21 +216,23 @@ export class ClickHouseSink implements Sink {
     }
   }
 
-  async write(events: readonly SinkEvent[]): Promise<RowResult[]> {
-    const out: RowResult[] = new Array<RowResult>(events.length).fill(undefined);
-    const lines: string[] = [];
-    const idx: number[] = [];
-    for (let i = 0; i < events.length; i++) {
-      try {
-        lines.push(encodeRow(this.columns.convert(events[i]!), this.columnSpecs, this.names, this.millis));
-        idx.push(i);
-      } catch (err) {
-        if (!(err instanceof RowRejectedError)) throw err;
-        out[i] = err;
-      }
-    }
-    if (lines.length) await this.insertIsolating(lines, idx, out);
+  /** The event's JSONEachRow line. */
+  prepare(event: SinkEvent): string {
+    return encodeRow(this.columns.convert(event), this.columnSpecs, this.names, this.millis);
+  }
+
+  async writeRows(lines: readonly string[]): Promise<RowResult[]> {
+    const out: RowResult[] = new Array<RowResult>(lines.length).fill(undefined);
+    await this.insertIsolating(
+      lines,
+      lines.map((_, i) => i),
+      out,
+    );
     return out;
+  }
+
+  write(events: readonly SinkEvent[]): Promise<RowResult[]> {
+    return writeEvents(this, events);
   }
 
   async close(): Promise<void> {
