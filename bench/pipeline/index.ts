@@ -62,6 +62,15 @@ async function countCassandra(cql: cassandra.Client, table: string): Promise<num
   return total;
 }
 
+function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - (a[k] ?? 0)]));
+}
+
+/** CPU ms per 1,000 events, from CPU seconds. */
+function perThousand(cpu: Record<string, number>, events: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v * 1e6) / events)]));
+}
+
 function flags(args: string[]) {
   const get = (name: string, def: number) => {
     const i = args.indexOf(`--${name}`);
@@ -78,6 +87,9 @@ function flags(args: string[]) {
     rate: get('rate', 5000),
     latencySeconds: get('latency-seconds', 20),
     cassandraConcurrency: get('cassandra-concurrency', 256),
+    clickhouseRows: get('clickhouse-rows', 10000),
+    clickhouseDelayMs: get('clickhouse-delay-ms', 1000),
+    maxAckPending: get('max-ack-pending', 10000),
     semiSpaceMb: args.includes('--semi-space-mb') ? get('semi-space-mb', 16) : undefined,
   };
 }
@@ -123,7 +135,7 @@ export async function main(args: string[]): Promise<void> {
         database: 'bench',
         table: 'events',
         manageSchema: true,
-        batch: { maxRows: 10000, maxDelay: '1s' },
+        batch: { maxRows: f.clickhouseRows, maxDelay: `${f.clickhouseDelayMs}ms` },
       },
       columns: BENCH_COLUMNS,
     };
@@ -168,9 +180,19 @@ export async function main(args: string[]): Promise<void> {
     log(`warmed up with ${warm} events`);
 
     // (a) raw limits
+    // CPU of every process on the machine, to show where each run's cycles go (2 cores shared).
+    const cpuNow = (processor?: number): Record<string, number> => ({
+      nats: cpuSeconds(nats.process.pid!),
+      cassandra: cpuSeconds(cas.process.pid!),
+      clickhouse: cpuSeconds(chs.process.pid!),
+      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      ...(processor ? { processor: cpuSeconds(processor) } : {}),
+    });
     const raw = { nats: [] as number[], cassandra: [] as number[], clickhouse: [] as number[] };
+    const rawCassandraCpuSum: Record<string, number> = {};
     for (let r = 0; r < f.repeat; r++) {
       raw.nats.push(await rawConsume(nc, 'BENCH', f.rawEvents, `raw${r}`));
+      const c0 = cpuNow();
       raw.cassandra.push(
         await rawCassandra(
           cql,
@@ -181,6 +203,8 @@ export async function main(args: string[]): Promise<void> {
           `raw${r}-${run}`,
         ),
       );
+      for (const [k, v] of Object.entries(cpuDelta(c0, cpuNow())))
+        rawCassandraCpuSum[k] = (rawCassandraCpuSum[k] ?? 0) + v;
       raw.clickhouse.push(
         await rawClickHouse(ch, 'bench.events', BENCH_COLUMNS, f.rawEvents, 20000, `raw${r}-${run}`),
       );
@@ -188,6 +212,7 @@ export async function main(args: string[]): Promise<void> {
         `raw run ${r + 1}: nats ${Math.round(raw.nats[r]!)}/s, cassandra ${Math.round(raw.cassandra[r]!)}/s, clickhouse ${Math.round(raw.clickhouse[r]!)}/s`,
       );
     }
+    const rawCassandraCpu = perThousand(rawCassandraCpuSum, f.repeat * f.rawEvents);
     const rawLimits = {
       nats: Math.round(median(raw.nats)),
       cassandra: Math.round(median(raw.cassandra)),
@@ -200,7 +225,7 @@ export async function main(args: string[]): Promise<void> {
       durable_name: 'eventrunner',
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      max_ack_pending: 10000,
+      max_ack_pending: f.maxAckPending,
       max_deliver: 5,
       ack_wait: 60e9,
     });
@@ -222,7 +247,7 @@ export async function main(args: string[]): Promise<void> {
         },
         { name: 'analytics', sink: clickhouse, maxConcurrentBatches: 2 },
       ],
-      delivery: { maxDeliver: 5, backoff: ['1s'], maxAckPending: 10000 },
+      delivery: { maxDeliver: 5, backoff: ['1s'], maxAckPending: f.maxAckPending },
       deadLetter: { stream: 'BENCH_DLQ', subject: 'bench-dlq' },
       processing: { pullBatch: 1000, lagInterval: '1s' },
       ops: { port: 0, host: '127.0.0.1' },
@@ -254,9 +279,11 @@ export async function main(args: string[]): Promise<void> {
         processingAt = performance.now();
     });
     let cpu0 = 0;
+    let all0 = cpuNow(pid);
     while (processingAt === undefined) {
       if (child.exitCode !== null) throw new Error(`processor exited: ${out}`);
       cpu0 = cpuSeconds(pid);
+      all0 = cpuNow(pid);
       await new Promise((r) => setTimeout(r, 5));
     }
     const rss: number[] = [];
@@ -275,6 +302,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const drainMs = performance.now() - processingAt;
     const cpu = cpuSeconds(pid) - cpu0;
+    const drainCpu = perThousand(cpuDelta(all0, cpuNow(pid)), f.events);
     const eventsPerSec = rate(f.events, drainMs);
     log(
       `eventrunner drained ${f.events} events in ${(drainMs / 1000).toFixed(1)}s: ${eventsPerSec}/s, ${cpu.toFixed(1)} CPU s`,
@@ -318,6 +346,8 @@ export async function main(args: string[]): Promise<void> {
       latencySamples: lat.latenciesMs.length,
       latencyMissing: lat.missing,
       latencyPollMs: 50,
+      // CPU ms per 1,000 events of each process: during the raw Cassandra runs and the drain.
+      cpuMsPer1k: { rawCassandra: rawCassandraCpu, eventrunner: drainCpu },
       raw: rawLimits,
       slowestRaw: slowest,
       ratioToSlowestRaw: Math.round((eventsPerSec / slowest) * 100) / 100,
