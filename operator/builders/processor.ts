@@ -1,6 +1,6 @@
 // Pure builders for a Pipeline's processor workload: the config file the processor pods read, its
-// ConfigMap, and the Deployment (Sink credentials mounted from their Secrets). Unit-tested without
-// a server.
+// ConfigMap, and the Deployment (Sink credentials and TLS CA bundles mounted from their Secrets).
+// Unit-tested without a server.
 import type {
   V1ConfigMap,
   V1Deployment,
@@ -36,9 +36,25 @@ export function processorSelector(pl: Pipeline): Record<string, string> {
 }
 
 const sinkDir = (sink: string) => `${configMountPath}/sinks/${sink}`;
+// Apart from the credentials: each Secret volume needs a mount point of its own, and a directory
+// per Sink under tls/ cannot collide with another Sink's credentials directory.
+const caDir = (sink: string) => `${configMountPath}/tls/${sink}`;
+const caFileName = 'ca.crt';
 
 function credentialRef(sink: Sink) {
   return sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+}
+
+/** The Secret key with the PEM CA bundle the Sink's TLS connections trust, if it names one. */
+export function caSecretRef(sink: Sink): { name: string; key: string } | undefined {
+  const ref = sink.spec.scylla?.tls?.caSecretRef ?? sink.spec.clickhouse?.tls?.caSecretRef;
+  return ref && { name: ref.name, key: ref.key || caFileName };
+}
+
+/** A volume name (a DNS label) for a Sink's Secret; long Sink names keep a hash to stay distinct. */
+function volumeName(prefix: string, sink: string): string {
+  const full = `${prefix}-${sink}`;
+  return full.length <= 63 ? full : `${full.slice(0, 46).replace(/-+$/, '')}-${hashOf(sink)}`;
 }
 
 /** The processor config file (runtime/process/config-schema.ts) for this Pipeline. */
@@ -66,14 +82,20 @@ export function processorConfig(
     outputs: pl.spec.outputs.map((o) => {
       const sink = sinks.get(o.sink)!;
       const ref = credentialRef(sink);
+      const ca = caSecretRef(sink);
       return {
         name: o.name,
         sink: sink.spec,
-        ...(ref
+        ...(ref || ca
           ? {
               credentials: {
-                usernameFile: `${sinkDir(o.sink)}/username`,
-                passwordFile: `${sinkDir(o.sink)}/password`,
+                ...(ref
+                  ? {
+                      usernameFile: `${sinkDir(o.sink)}/username`,
+                      passwordFile: `${sinkDir(o.sink)}/password`,
+                    }
+                  : {}),
+                ...(ca ? { caFile: `${caDir(o.sink)}/${caFileName}` } : {}),
               },
             }
           : {}),
@@ -105,33 +127,52 @@ export function processorConfigMap(pl: Pipeline, config: Record<string, unknown>
   };
 }
 
+/**
+ * The processor Deployment. `caDigests` maps a Sink's name to a digest of the CA bundle its
+ * caSecretRef holds now (absent while the Secret or key is missing): the processors read the
+ * bundle once at start-up, so a rotated CA must roll them, and only a change of the bundle does.
+ */
 export function processorDeployment(
   pl: Pipeline,
   config: Record<string, unknown>,
   sinks: Map<string, Sink>,
   options: OperatorOptions,
+  caDigests: ReadonlyMap<string, string> = new Map(),
 ): V1Deployment {
   const names = processorNames(pl);
   const volumes: V1Volume[] = [{ name: 'config', configMap: { name: names.configMap } }];
   const mounts: V1VolumeMount[] = [{ name: 'config', mountPath: configMountPath, readOnly: true }];
   const secrets: string[] = [];
+  const cas: Record<string, string> = {};
   for (const s of [...new Set(pl.spec.outputs.map((o) => o.sink))].sort()) {
     const sink = sinks.get(s);
-    const ref = sink && credentialRef(sink);
-    if (!ref) continue;
-    const volume = `sink-${s}`.slice(0, 63);
-    secrets.push(ref.name);
-    volumes.push({
-      name: volume,
-      secret: {
-        secretName: ref.name,
-        items: [
-          { key: ref.usernameKey, path: 'username' },
-          { key: ref.passwordKey, path: 'password' },
-        ],
-      },
-    });
-    mounts.push({ name: volume, mountPath: sinkDir(s), readOnly: true });
+    if (!sink) continue;
+    const ref = credentialRef(sink);
+    if (ref) {
+      const volume = `sink-${s}`.slice(0, 63);
+      secrets.push(ref.name);
+      volumes.push({
+        name: volume,
+        secret: {
+          secretName: ref.name,
+          items: [
+            { key: ref.usernameKey, path: 'username' },
+            { key: ref.passwordKey, path: 'password' },
+          ],
+        },
+      });
+      mounts.push({ name: volume, mountPath: sinkDir(s), readOnly: true });
+    }
+    const ca = caSecretRef(sink);
+    if (ca) {
+      const volume = volumeName('ca', s);
+      cas[s] = `${ca.name}/${ca.key}@${caDigests.get(s) ?? 'missing'}`;
+      volumes.push({
+        name: volume,
+        secret: { secretName: ca.name, items: [{ key: ca.key, path: caFileName }] },
+      });
+      mounts.push({ name: volume, mountPath: caDir(s), readOnly: true });
+    }
   }
   const lbls = childLabels(pl as never, 'processor');
   return {
@@ -151,7 +192,14 @@ export function processorDeployment(
         metadata: {
           labels: lbls,
           // The processors roll when their effective config changes, and only then.
-          annotations: { 'eventrunner.io/config-hash': hashOf({ config, secrets }) },
+          // Without CA bundles the hash is what it was before they were hashed (undefined fields drop out).
+          annotations: {
+            'eventrunner.io/config-hash': hashOf({
+              config,
+              secrets,
+              cas: Object.keys(cas).length ? cas : undefined,
+            }),
+          },
         },
         spec: {
           securityContext: podSecurityContext,

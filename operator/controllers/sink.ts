@@ -1,45 +1,15 @@
-// Sink → a probe of the database with the referenced Secret's credentials (schema created first
-// when manageSchema says so); Ready says what is wrong: unreachable, authentication, no table.
-import type { V1Secret } from '@kubernetes/client-node';
-import type { Sink } from '../../api/generated/types.js';
+// Sink → a probe of the database with the referenced Secrets' credentials and TLS CA bundle
+// (schema created first when manageSchema says so); Ready says what is wrong: a missing Secret,
+// unreachable, a certificate problem, authentication, no table.
 import { ConditionReason, ConditionType, findCondition, type ConditionInput } from '../../api/conditions.js';
 import { sinkKind, sinkTarget } from '../../api/summary.js';
 import { formatPath, validateSink } from '../../api/validate.js';
 import type { Logger } from '../../runtime/common/logger.js';
 import { ensureSchema, probeSink, type ProbeResult } from '../../runtime/sinks/probe.js';
-import type { SinkCredentials } from '../../runtime/sinks/types.js';
-import { isNotFound } from '../apply.js';
 import type { ControllerContext } from '../manager.js';
 import type { ReconcileResult } from '../queue.js';
 import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
-
-class MissingSecret extends Error {}
-
-function secretValue(secret: V1Secret, key: string): string {
-  const b64 = secret.data?.[key];
-  if (b64 === undefined) throw new MissingSecret(`Secret ${secret.metadata?.name} has no key ${key}`);
-  return Buffer.from(b64, 'base64')
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
-
-/** Reads the Sink's credentials Secret; never logs the values. */
-export async function sinkCredentials(
-  ctx: ControllerContext,
-  sink: Sink,
-): Promise<SinkCredentials | undefined> {
-  const ref = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
-  if (!ref) return undefined;
-  let secret: V1Secret;
-  try {
-    secret = await ctx.core.readNamespacedSecret({ name: ref.name, namespace: sink.metadata.namespace! });
-  } catch (err) {
-    if (isNotFound(err))
-      throw new MissingSecret(`Secret ${ref.name} with the Sink's credentials does not exist`);
-    throw err;
-  }
-  return { username: secretValue(secret, ref.usernameKey), password: secretValue(secret, ref.passwordKey) };
-}
+import { isSinkSecretError, sinkCredentials } from './sink-secrets.js';
 
 export function probeCondition(result: ProbeResult): ConditionInput {
   if (result.ok) {
@@ -100,13 +70,8 @@ export async function reconcileSink(
         await ctx.events.record(sink, 'Normal', ConditionReason.SchemaCreated, created.join('; '));
       }
     } catch (err) {
-      if (!(err instanceof MissingSecret)) throw err;
-      condition = {
-        type: ConditionType.Ready,
-        status: 'False',
-        reason: ConditionReason.SecretNotFound,
-        message: err.message,
-      };
+      if (!isSinkSecretError(err)) throw err;
+      condition = { type: ConditionType.Ready, status: 'False', reason: err.reason, message: err.message };
     }
   }
   const conditions = computeConditions('Sink', sink.status?.conditions, [condition], generation);

@@ -1,0 +1,124 @@
+// The Secrets a Sink names: credentials (credentialsSecretRef) and the TLS CA bundle
+// (tls.caSecretRef). The Sink controller probes with their content; the Pipeline controller hashes
+// the CA bundles so a rotated one rolls the processors. Secrets are read by name, never listed or
+// watched; their values are never logged.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Sink } from '../../api/generated/types.js';
+import { ConditionReason } from '../../api/conditions.js';
+import { isPemBundle } from '../../runtime/sinks/credentials.js';
+import type { SinkCredentials } from '../../runtime/sinks/types.js';
+import { isNotFound } from '../apply.js';
+import { caSecretRef } from '../builders/processor.js';
+import { hashOf } from '../builders/common.js';
+import type { ControllerContext } from '../manager.js';
+
+/** A Secret the Sink names is missing or does not hold what the Sink needs; `reason` goes into Ready. */
+export class SinkSecretError extends Error {
+  override name = 'SinkSecretError';
+  constructor(
+    message: string,
+    readonly reason: ConditionReason,
+  ) {
+    super(message);
+  }
+}
+
+export const isSinkSecretError = (err: unknown): err is SinkSecretError => err instanceof SinkSecretError;
+
+async function readSecret(
+  ctx: ControllerContext,
+  namespace: string,
+  name: string,
+): Promise<V1Secret | undefined> {
+  try {
+    return await ctx.core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function secretValue(secret: V1Secret, key: string): string {
+  const b64 = secret.data?.[key];
+  if (b64 === undefined)
+    throw new SinkSecretError(
+      `Secret ${secret.metadata?.name} has no key ${key}`,
+      ConditionReason.SecretNotFound,
+    );
+  return Buffer.from(b64, 'base64')
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+const caField = (sink: Sink) => `spec.${sink.spec.scylla ? 'scylla' : 'clickhouse'}.tls.caSecretRef`;
+
+/** The PEM CA bundle of the Sink's tls.caSecretRef, checked to hold a certificate; undefined without one. */
+async function sinkCa(ctx: ControllerContext, sink: Sink): Promise<string | undefined> {
+  const ref = caSecretRef(sink);
+  if (!ref) return undefined;
+  const secret = await readSecret(ctx, sink.metadata.namespace!, ref.name);
+  if (!secret)
+    throw new SinkSecretError(
+      `Secret ${ref.name} with the CA bundle (key ${ref.key}) of ${caField(sink)} does not exist; create it ` +
+        `(kubectl create secret generic ${ref.name} --from-file=${ref.key}=<PEM file of the CA>)`,
+      ConditionReason.SecretNotFound,
+    );
+  if (secret.data?.[ref.key] === undefined)
+    throw new SinkSecretError(
+      `Secret ${ref.name} has no key ${ref.key}, the CA bundle ${caField(sink)} names`,
+      ConditionReason.SecretNotFound,
+    );
+  const pem = secretValue(secret, ref.key);
+  // Node's TLS ignores text that is not PEM: without this the user would read "certificate not
+  // trusted" and look for the fault on the server.
+  if (!isPemBundle(pem))
+    throw new SinkSecretError(
+      `key ${ref.key} of Secret ${ref.name} (${caField(sink)}) holds no PEM certificate ` +
+        '(-----BEGIN CERTIFICATE-----): put the PEM bundle of the CA that signed the server certificate there',
+      ConditionReason.ConnectionFailed,
+    );
+  return pem;
+}
+
+/** The Sink's credentials and CA bundle for a probe; undefined when it names neither. */
+export async function sinkCredentials(
+  ctx: ControllerContext,
+  sink: Sink,
+): Promise<SinkCredentials | undefined> {
+  const ref = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+  let login: Pick<SinkCredentials, 'username' | 'password'> = {};
+  if (ref) {
+    const secret = await readSecret(ctx, sink.metadata.namespace!, ref.name);
+    if (!secret)
+      throw new SinkSecretError(
+        `Secret ${ref.name} with the Sink's credentials does not exist`,
+        ConditionReason.SecretNotFound,
+      );
+    login = {
+      username: secretValue(secret, ref.usernameKey),
+      password: secretValue(secret, ref.passwordKey),
+    };
+  }
+  const ca = await sinkCa(ctx, sink);
+  if (!ref && ca === undefined) return undefined;
+  return { ...login, ...(ca !== undefined ? { ca } : {}) };
+}
+
+/**
+ * A digest of each Sink's CA bundle as its Secret holds it now, by Sink name; Sinks without a
+ * caSecretRef, or whose Secret or key is missing (their Ready condition says so), are left out.
+ */
+export async function sinkCaDigests(
+  ctx: ControllerContext,
+  namespace: string,
+  sinks: ReadonlyMap<string, Sink>,
+): Promise<Map<string, string>> {
+  const digests = new Map<string, string>();
+  for (const [name, sink] of sinks) {
+    const ref = caSecretRef(sink);
+    if (!ref) continue;
+    const b64 = (await readSecret(ctx, namespace, ref.name))?.data?.[ref.key];
+    if (b64 !== undefined) digests.set(name, hashOf(b64));
+  }
+  return digests;
+}
