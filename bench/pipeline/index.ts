@@ -62,6 +62,16 @@ async function countCassandra(cql: cassandra.Client, table: string): Promise<num
   return total;
 }
 
+/** Sums the pause times of --trace-gc lines. */
+function gcMs(trace: string): { scavenge: number; markCompact: number } {
+  const sum = { scavenge: 0, markCompact: 0 };
+  for (const m of trace.matchAll(
+    /: (Scavenge|Mark-Compact|Minor Mark-Sweep)\b[^\n]*?MB, ([\d.]+) \/ [\d.]+ ms/g,
+  ))
+    sum[m[1] === 'Mark-Compact' ? 'markCompact' : 'scavenge'] += Number(m[2]);
+  return sum;
+}
+
 function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - (a[k] ?? 0)]));
 }
@@ -262,6 +272,8 @@ export async function main(args: string[]): Promise<void> {
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.EVENTRUNNER_BENCH_PROFILE]
           : []),
         ...(f.semiSpaceMb ? [`--max-semi-space-size=${f.semiSpaceMb}`] : []),
+        // Its garbage-collection pauses, summed below (stdout carries them next to its logs).
+        '--trace-gc',
         // The built CLI, as the processor pods run it (`npm run bench` builds first).
         join(repo, 'bin/eventrunner.js'),
         'process',
@@ -302,6 +314,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const drainMs = performance.now() - processingAt;
     const cpu = cpuSeconds(pid) - cpu0;
+    const gc = gcMs(out.slice(out.indexOf('"msg":"Processing events"')));
     const drainCpu = perThousand(cpuDelta(all0, cpuNow(pid)), f.events);
     const eventsPerSec = rate(f.events, drainMs);
     log(
@@ -337,6 +350,11 @@ export async function main(args: string[]): Promise<void> {
       eventsPerSec,
       drainSeconds: Math.round(drainMs) / 1000,
       cpuMsPer1kEvents: Math.round((cpu * 1e8) / f.events) / 100,
+      // Garbage-collection pause time per 1,000 events while draining (--trace-gc).
+      gcMsPer1kEvents: {
+        scavenge: Math.round((gc.scavenge * 100) / (f.events / 1000)) / 100,
+        markCompact: Math.round((gc.markCompact * 100) / (f.events / 1000)) / 100,
+      },
       peakRssMb: Math.round(Math.max(...rss)),
       rssEarlyMb: Math.round(median(rss.slice(0, q))),
       rssLateMb: Math.round(median(rss.slice(-q))),

@@ -4,7 +4,13 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../common/logger.js';
 import type { CompiledRules } from '../rules/index.js';
-import { errorMessage, type Batcher, type RowResult, type SinkEvent } from '../sinks/index.js';
+import {
+  errorMessage,
+  type Batcher,
+  type RowResult,
+  type RowWaiter,
+  type SinkEvent,
+} from '../sinks/index.js';
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
 import { backoffFor, decide } from './decision.js';
@@ -61,7 +67,7 @@ export class SourceLoop {
               m.nak();
               continue;
             }
-            void this.handle(m).finally(() => inFlight.release());
+            this.handle(m);
           }
         } finally {
           signal.removeEventListener('abort', stop);
@@ -75,44 +81,49 @@ export class SourceLoop {
   }
 
   /**
-   * Decode and rules, synchronously: hands the event to its outputs' batchers (which keep only the
-   * rows they make of it) and returns the routes with their pending results, or settles the
-   * message itself. Nothing holds the parsed event once this returns.
+   * Decode and rules, synchronously; the event goes to its outputs' batchers, which keep only the
+   * rows they make of it, and a Delivery waits for their answers. The in-flight slot taken for the
+   * message is released exactly once, when its fate is settled.
    */
-  private route(
-    m: JsMsg,
-  ): { routes: readonly string[]; results: Promise<RowResult[]> } | Promise<void> | undefined {
-    let event;
-    try {
-      event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
-    } catch (err) {
-      return this.deadLetter(m, `undecodable: ${errorMessage(err)}`, 'decode');
-    }
-    const outcome = this.d.rules.evaluate(event);
-    if (outcome.outcome === 'deadletter')
-      return this.deadLetter(m, outcome.reason ?? 'dead-lettered by the rules', 'rule', outcome.rule);
-    if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
-      m.ack();
-      this.d.metrics.acked.inc();
-      this.m.dropped.inc();
-      return undefined;
-    }
-    const { outputs } = this.d;
-    const routed = outcome.event as SinkEvent;
-    const routes = outcome.routes;
-    return { routes, results: Promise.all(routes.map((r) => outputs.get(r)!.add(routed))) };
-  }
-
-  private async handle(m: JsMsg): Promise<void> {
-    const { metrics } = this.d;
+  private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
     if (m.info.deliveryCount > 1) this.m.redeliveries.inc();
+    let delivery: Delivery | undefined;
     try {
-      const routed = this.route(m);
-      if (routed === undefined) return;
-      if (routed instanceof Promise) return await routed;
-      const { routes } = routed;
-      const results = await routed.results;
+      let event;
+      try {
+        event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
+      } catch (err) {
+        return this.deadLetterThenRelease(m, `undecodable: ${errorMessage(err)}`, 'decode');
+      }
+      const outcome = this.d.rules.evaluate(event);
+      if (outcome.outcome === 'deadletter')
+        return this.deadLetterThenRelease(
+          m,
+          outcome.reason ?? 'dead-lettered by the rules',
+          'rule',
+          outcome.rule,
+        );
+      if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
+        m.ack();
+        this.d.metrics.acked.inc();
+        this.m.dropped.inc();
+        return this.d.inFlight.release();
+      }
+      const routed = outcome.event as SinkEvent;
+      const routes = outcome.routes;
+      delivery = new Delivery(this, m, routes);
+      for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
+    } catch (err) {
+      // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
+      if (delivery) delivery.abandon();
+      this.retryUnexpected(m, err);
+    }
+  }
+
+  /** Every output answered for the message: ack, nak or dead-letter it, then free its slot. */
+  settle(m: JsMsg, routes: readonly string[], results: readonly RowResult[]): void {
+    try {
       const decision = decide(routes, results, {
         count: m.info.deliveryCount,
         maxDeliver: this.d.delivery.maxDeliver,
@@ -121,15 +132,15 @@ export class SourceLoop {
       switch (decision.action) {
         case 'ack':
           m.ack();
-          metrics.acked.inc();
+          this.d.metrics.acked.inc();
           for (const r of routes) this.m.routed.get(r)!.inc();
-          return;
+          return this.d.inFlight.release();
         case 'nak':
           m.nak(decision.delayMs);
-          metrics.naked.inc();
-          return;
+          this.d.metrics.naked.inc();
+          return this.d.inFlight.release();
         case 'deadletter':
-          return await this.deadLetter(
+          return this.deadLetterThenRelease(
             m,
             decision.reason,
             decision.output ? 'sink' : 'max_deliver',
@@ -138,14 +149,28 @@ export class SourceLoop {
           );
       }
     } catch (err) {
-      // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
-      this.d.log.error(
-        { err, seq: m.info.streamSequence },
-        'Handling an event failed; it will be redelivered',
-      );
-      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
-      metrics.naked.inc();
+      this.retryUnexpected(m, err);
     }
+  }
+
+  private retryUnexpected(m: JsMsg, err: unknown): void {
+    this.d.log.error({ err, seq: m.info.streamSequence }, 'Handling an event failed; it will be redelivered');
+    try {
+      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
+      this.d.metrics.naked.inc();
+    } finally {
+      this.d.inFlight.release();
+    }
+  }
+
+  private deadLetterThenRelease(
+    m: JsMsg,
+    reason: string,
+    cause: DeadLetterCause,
+    rule?: string,
+    output?: string,
+  ): void {
+    void this.deadLetter(m, reason, cause, rule, output).finally(() => this.d.inFlight.release());
   }
 
   private async deadLetter(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string, output?: string) {
@@ -174,5 +199,31 @@ export class SourceLoop {
     }
     m.term(reason.slice(0, 256));
     if (fresh) this.d.metrics.deadLettered.inc({ cause });
+  }
+}
+
+/** A message waiting for the outputs it was routed to; one small object instead of promises. */
+class Delivery implements RowWaiter {
+  private readonly results: RowResult[];
+  private remaining: number;
+  private abandoned = false;
+
+  constructor(
+    private readonly loop: SourceLoop,
+    private readonly m: JsMsg,
+    private readonly routes: readonly string[],
+  ) {
+    this.results = new Array<RowResult>(routes.length);
+    this.remaining = routes.length;
+  }
+
+  rowDone(index: number, result: RowResult): void {
+    this.results[index] = result;
+    if (--this.remaining === 0 && !this.abandoned) this.loop.settle(this.m, this.routes, this.results);
+  }
+
+  /** The message was settled another way (an unexpected error); late answers are ignored. */
+  abandon(): void {
+    this.abandoned = true;
   }
 }

@@ -17,10 +17,16 @@ export interface BatcherOptions<Row = SinkEvent> {
   prepare?: (event: SinkEvent) => Row;
 }
 
+/** Told each row's result; `index` is what the caller passed with the event. */
+export interface RowWaiter {
+  rowDone(index: number, result: RowResult): void;
+}
+
 interface Entry<Row> {
   row: Row;
   at: number;
-  resolve: (r: RowResult) => void;
+  waiter: RowWaiter;
+  index: number;
 }
 
 export type WriteFn<Row = SinkEvent> = (rows: Row[]) => Promise<RowResult[]>;
@@ -47,18 +53,24 @@ export class Batcher<Row = SinkEvent> {
   }
 
   add(event: SinkEvent): Promise<RowResult> {
+    return new Promise<RowResult>((resolve) => this.push(event, { rowDone: (_, r) => resolve(r) }, 0));
+  }
+
+  /**
+   * Adds an event; `waiter` gets its result once its batch is written (at once, before push
+   * returns, for an event the sink rejects). No promise or closure per event: the hot path.
+   */
+  push(event: SinkEvent, waiter: RowWaiter, index: number): void {
     let row: Row;
     try {
       row = this.prepare(event);
     } catch (err) {
-      if (err instanceof RowRejectedError) return Promise.resolve(err);
+      if (err instanceof RowRejectedError) return waiter.rowDone(index, err);
       throw err;
     }
-    return new Promise<RowResult>((resolve) => {
-      this.pending.push({ row, at: performance.now(), resolve });
-      if (this.pending.length >= this.opts.maxRows) this.pump();
-      else this.arm();
-    });
+    this.pending.push({ row, at: performance.now(), waiter, index });
+    if (this.pending.length >= this.opts.maxRows) this.pump();
+    else this.arm();
   }
 
   /** Writes whatever is pending without waiting for maxRows or maxDelay. */
@@ -115,7 +127,10 @@ export class Batcher<Row = SinkEvent> {
       results = batch.map(() => e);
     }
     this.running--;
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]);
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      e.waiter.rowDone(e.index, results[i]);
+    }
     this.pump();
     if (this.pending.length === 0 && this.running === 0) {
       const waiters = this.idleWaiters;
