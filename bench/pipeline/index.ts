@@ -228,20 +228,20 @@ export async function main(args: string[]): Promise<void> {
       ...(processor ? { processor: cpuSeconds(processor) } : {}),
     });
     const raw = { nats: [] as number[], cassandra: [] as number[], clickhouse: [] as number[] };
+    const cassandraRate = (events: number, label: string) =>
+      rawCassandra(
+        cql,
+        { keyspace: 'bench', table: 'events' },
+        BENCH_COLUMNS,
+        events,
+        f.cassandraConcurrency,
+        `${label}-${run}`,
+      );
     const rawCassandraCpuSum: Record<string, number> = {};
     for (let r = 0; r < f.repeat; r++) {
       raw.nats.push(await rawConsume(nc, 'BENCH', f.rawEvents, `raw${r}`));
       const c0 = cpuNow();
-      raw.cassandra.push(
-        await rawCassandra(
-          cql,
-          { keyspace: 'bench', table: 'events' },
-          BENCH_COLUMNS,
-          f.rawEvents,
-          f.cassandraConcurrency,
-          `raw${r}-${run}`,
-        ),
-      );
+      raw.cassandra.push(await cassandraRate(f.rawEvents, `raw${r}`));
       for (const [k, v] of Object.entries(cpuDelta(c0, cpuNow())))
         rawCassandraCpuSum[k] = (rawCassandraCpuSum[k] ?? 0) + v;
       raw.clickhouse.push(
@@ -370,16 +370,7 @@ export async function main(args: string[]): Promise<void> {
     // (the processor idle) and take the median of all runs.
     const cassandraBefore = [...raw.cassandra];
     for (let r = 0; r < f.repeat; r++) {
-      raw.cassandra.push(
-        await rawCassandra(
-          cql,
-          { keyspace: 'bench', table: 'events' },
-          BENCH_COLUMNS,
-          f.rawEvents,
-          f.cassandraConcurrency,
-          `post${r}-${run}`,
-        ),
-      );
+      raw.cassandra.push(await cassandraRate(f.rawEvents, `post${r}`));
       log(`raw cassandra after the drain, run ${r + 1}: ${Math.round(raw.cassandra.at(-1)!)}/s`);
     }
     const rawLimits = {

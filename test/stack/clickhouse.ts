@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpGet } from './net.js';
 import { ServerProcess } from './process.js';
-import { httpsGet, makeServerTls, type ServerTls } from './tls.js';
+import { makeServerTls, type ServerTls } from './tls.js';
 
 export interface ClickHouseServer {
   url: string;
@@ -125,7 +125,10 @@ export async function startClickHouse(
     cwd: dir,
     ready: async () => {
       // Both listeners: a broken TLS config fails the start, not the first TLS test.
-      const [plain, secure] = await Promise.all([httpGet(`${url}/ping`), httpsGet(`${httpsUrl}/ping`, ca)]);
+      const [plain, secure] = await Promise.all([
+        httpGet(`${url}/ping`),
+        httpGet(`${httpsUrl}/ping`, 2000, ca),
+      ]);
       return [plain, secure].every((res) => res.status === 200 && res.body.startsWith('Ok'));
     },
   });

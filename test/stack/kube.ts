@@ -1,12 +1,12 @@
 // kube-apiserver in the style of controller-runtime's envtest: etcd on loopback, certificates made
 // for this run (a CA, a serving cert for 127.0.0.1, an admin client cert in system:masters, a
 // service-account signing key), RBAC authorization, and an admin kubeconfig. No kubelet.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type Etcd } from './etcd.js';
+import { openssl } from './tls.js';
 import { freePort } from './net.js';
 import { ServerProcess } from './process.js';
 import { toolPath } from './paths.js';
@@ -22,15 +22,6 @@ export interface KubeApiServer {
   etcd: Etcd;
   process: ServerProcess;
   stop(): Promise<void>;
-}
-
-function openssl(args: string[], cwd: string): void {
-  try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr}; is openssl installed?`, { cause: err });
-  }
 }
 
 /** Signs a certificate for `subject` with the run's CA; `ext` holds x509v3 extensions. */

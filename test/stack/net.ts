@@ -1,6 +1,7 @@
 // Loopback ports and small probes shared by the server starters.
 import { createServer } from 'node:net';
 import http from 'node:http';
+import https from 'node:https';
 
 /** A port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
@@ -16,15 +17,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** GET a loopback URL; resolves status and body, rejects on connection errors. */
-export async function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+/**
+ * GET a loopback URL; resolves status and body, rejects on connection (and, for https, TLS)
+ * errors. An https URL trusts only `ca`.
+ */
+export async function httpGet(
+  url: string,
+  timeoutMs = 2000,
+  ca?: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    };
+    const req = url.startsWith('https:')
+      ? https.get(url, { ca, timeout: timeoutMs }, onResponse)
+      : http.get(url, { timeout: timeoutMs }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', reject);
   });

@@ -3,7 +3,6 @@
 // the servers do not trust make one more with `makeCa`.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 
@@ -18,7 +17,8 @@ export interface ServerTls {
 // understood by Node, Java's JSSE and the OpenSSL ClickHouse links.
 const EC_CURVE = 'ec_paramgen_curve:prime256v1';
 
-function openssl(args: string[], cwd: string): void {
+/** Runs openssl in `dir`; its stderr becomes the error. */
+export function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
@@ -109,24 +109,6 @@ export function pkcs12Keystore(dir: string, tls: ServerTls, password: string): s
     dir,
   );
   return join(dir, 'server.p12');
-}
-
-/** GET an https loopback URL trusting only `ca`; resolves status and body, rejects on TLS errors. */
-export async function httpsGet(
-  url: string,
-  ca: Buffer,
-  timeoutMs = 2000,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
 }
 
 /** Completes a TLS handshake with host:port trusting only `ca`; rejects on any TLS or socket error. */
