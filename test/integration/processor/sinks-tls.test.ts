@@ -52,6 +52,16 @@ function events(n: number, prefix: string): SinkEvent[] {
   }));
 }
 
+/** Opens the sink, writes `n` events through it and checks every one was accepted. */
+async function writeAll(spec: SinkSpec, credentials: SinkCredentials | undefined, n: number, prefix: string) {
+  const sink = await openSink(spec, credentials);
+  try {
+    expect(await sink.write(events(n, prefix))).toEqual(new Array(n).fill(undefined));
+  } finally {
+    await sink.close();
+  }
+}
+
 const untrusted = (field: string) =>
   new RegExp(
     `TLS certificate problem: the server's certificate is not signed by a CA the Sink trusts: set ${field}`,
@@ -88,12 +98,7 @@ describe('Cassandra sink over TLS', () => {
     const probe = await probeSink(s, creds(stackCa()));
     expect(probe).toMatchObject({ ok: true, reason: 'Reachable', target: `${stack.keyspace}.verified` });
     expect(probe.serverVersion).toMatch(/^5\./);
-    const sink = await openSink(s, creds(stackCa()));
-    try {
-      expect(await sink.write(events(25, 'verified'))).toEqual(new Array(25).fill(undefined));
-    } finally {
-      await sink.close();
-    }
+    await writeAll(s, creds(stackCa()), 25, 'verified');
     const ids = await cassandraIds(stack.cql, stack.keyspace, 'verified');
     expect([...ids].sort()).toEqual(
       events(25, 'verified')
@@ -117,12 +122,7 @@ describe('Cassandra sink over TLS', () => {
 
   it('connects without a CA when insecureSkipVerify says so', async () => {
     const s = spec('skipverify', { enabled: true, insecureSkipVerify: true });
-    const sink = await openSink(s, creds());
-    try {
-      expect(await sink.write(events(5, 'skip'))).toEqual(new Array(5).fill(undefined));
-    } finally {
-      await sink.close();
-    }
+    await writeAll(s, creds(), 5, 'skip');
     expect((await cassandraIds(stack.cql, stack.keyspace, 'skipverify')).size).toBe(5);
     expect(await probeSink(s, creds())).toMatchObject({ ok: true, reason: 'Reachable' });
   });
@@ -169,12 +169,7 @@ describe('ClickHouse sink over TLS', () => {
     expect(await ensureSchema(s, creds(stackCa()))).toEqual([`created table ${stack.database}.verified`]);
     const probe = await probeSink(s, creds(stackCa()));
     expect(probe).toMatchObject({ ok: true, reason: 'Reachable', serverVersion: env().version });
-    const sink = await openSink(s, creds(stackCa()));
-    try {
-      expect(await sink.write(events(25, 'verified'))).toEqual(new Array(25).fill(undefined));
-    } finally {
-      await sink.close();
-    }
+    await writeAll(s, creds(stackCa()), 25, 'verified');
     const { ids } = await clickhouseIds(stack.ch, stack.database, 'verified');
     expect([...ids].sort()).toEqual(
       events(25, 'verified')
@@ -202,12 +197,7 @@ describe('ClickHouse sink over TLS', () => {
 
   it('connects without a CA when insecureSkipVerify says so', async () => {
     const s = spec('skipverify', { enabled: true, insecureSkipVerify: true });
-    const sink = await openSink(s);
-    try {
-      expect(await sink.write(events(5, 'skip'))).toEqual(new Array(5).fill(undefined));
-    } finally {
-      await sink.close();
-    }
+    await writeAll(s, undefined, 5, 'skip');
     expect((await clickhouseIds(stack.ch, stack.database, 'skipverify')).finalCount).toBe(5);
     expect(await probeSink(s)).toMatchObject({ ok: true, reason: 'Reachable' });
   });
