@@ -27,32 +27,19 @@ export function openssl(args: string[], cwd: string): void {
   }
 }
 
+/** openssl req arguments for a new P-256 key `keyFile` and a request (or certificate) for `subject`. */
+const newEcKey = (keyFile: string, subject: string) =>
+  `req -newkey ec -pkeyopt ${EC_CURVE} -nodes -keyout ${keyFile} -subj ${subject}`.split(' ');
+
 /** A self-signed CA `<name>.crt`/`<name>.key` in `dir`; returns the certificate's path. */
 export function makeCa(dir: string, name: string, subject = `/CN=eventrunner-test-${name}`): string {
   openssl(
     [
-      'req',
+      ...newEcKey(`${name}.key`, subject),
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      EC_CURVE,
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-subj',
-      subject,
-    ].concat([
-      '-days',
-      '30',
-      '-sha256',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-      '-out',
-      `${name}.crt`,
-    ]),
+      ...'-days 30 -sha256 -addext basicConstraints=critical,CA:TRUE'.split(' '),
+      ...['-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', `${name}.crt`],
+    ],
     dir,
   );
   return join(dir, `${name}.crt`);
@@ -61,37 +48,16 @@ export function makeCa(dir: string, name: string, subject = `/CN=eventrunner-tes
 /** A CA and a serving certificate for 127.0.0.1 and localhost signed by it, in `dir`. */
 export function makeServerTls(dir: string, server: string): ServerTls {
   const caFile = makeCa(dir, 'ca', `/CN=eventrunner-test-${server}-ca`);
-  openssl(
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      EC_CURVE,
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-subj',
-      `/CN=${server}`,
-    ].concat(['-out', 'server.csr']),
-    dir,
-  );
+  openssl([...newEcKey('server.key', `/CN=${server}`), '-new', '-out', 'server.csr'], dir);
   writeFileSync(
     join(dir, 'server.ext'),
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' +
       'subjectAltName=IP:127.0.0.1,DNS:localhost\n',
   );
   openssl(
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial'].concat([
-      '-out',
-      'server.crt',
-      '-days',
-      '30',
-      '-sha256',
-      '-extfile',
-      'server.ext',
-    ]),
+    'x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 -sha256 -extfile server.ext'.split(
+      ' ',
+    ),
     dir,
   );
   return { caFile, certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') };
@@ -100,12 +66,10 @@ export function makeServerTls(dir: string, server: string): ServerTls {
 /** The key and certificate as a PKCS#12 keystore (what Cassandra's JSSE reads); returns its path. */
 export function pkcs12Keystore(dir: string, tls: ServerTls, password: string): string {
   openssl(
-    ['pkcs12', '-export', '-in', tls.certFile, '-inkey', tls.keyFile, '-name', 'server'].concat([
-      '-passout',
-      `pass:${password}`,
-      '-out',
-      'server.p12',
-    ]),
+    [
+      ...['pkcs12', '-export', '-in', tls.certFile, '-inkey', tls.keyFile, '-name', 'server'],
+      ...['-passout', `pass:${password}`, '-out', 'server.p12'],
+    ],
     dir,
   );
   return join(dir, 'server.p12');
