@@ -224,7 +224,7 @@ export async function main(args: string[]): Promise<void> {
       nats: cpuSeconds(nats.process.pid!),
       cassandra: cpuSeconds(cas.process.pid!),
       clickhouse: cpuSeconds(chs.process.pid!),
-      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      bench: ((u) => (u.user + u.system) / 1e6)(process.cpuUsage()),
       ...(processor ? { processor: cpuSeconds(processor) } : {}),
     });
     const raw = { nats: [] as number[], cassandra: [] as number[], clickhouse: [] as number[] };
