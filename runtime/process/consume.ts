@@ -1,7 +1,7 @@
 // The pull loop of one source (a durable consumer on one EventSource's stream) and the handling of
 // each message: decode → rules → the routed outputs' batchers → ack / nak / dead-letter. Every
 // replica runs the same loop on the same durable; JetStream hands each message to one of them.
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JsMsg, StoredMsg } from '@nats-io/jetstream';
 import type { Logger } from '../common/logger.js';
 import type { CompiledRules } from '../rules/index.js';
 import {
@@ -14,9 +14,10 @@ import {
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
 import { backoffFor, decide } from './decision.js';
-import type { DeadLetterPublisher } from './deadletter.js';
+import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
 import type { ProcessorMetrics } from './metrics.js';
+import type { Replies } from './replies.js';
 
 export interface SourceLoopDeps {
   source: SourceConfig;
@@ -24,6 +25,10 @@ export interface SourceLoopDeps {
   rules: CompiledRules;
   outputs: ReadonlyMap<string, Batcher<unknown>>;
   deadLetter: DeadLetterPublisher;
+  /** Acks, naks and terms by reply subject, for messages settled after their sinks answered. */
+  replies: Replies;
+  /** Reads a message back from the source's stream (null when it is gone), to dead-letter it. */
+  readBack: (sequence: number) => Promise<StoredMsg | null>;
   inFlight: InFlight;
   delivery: { maxDeliver: number; backoffMs: readonly number[] };
   pullBatch: number;
@@ -32,6 +37,16 @@ export interface SourceLoopDeps {
 }
 
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
+
+/**
+ * The subject acks go to. The library's message object has it (JsMsg.ack publishes to it); its
+ * JsMsg type does not declare it.
+ */
+function replyOf(m: JsMsg): string {
+  const reply = (m as JsMsg & { reply?: unknown }).reply;
+  if (typeof reply !== 'string' || reply === '') throw new Error('JetStream message without a reply subject');
+  return reply;
+}
 
 export class SourceLoop {
   // Label-bound metric children, resolved once rather than hashed per event.
@@ -87,7 +102,8 @@ export class SourceLoop {
    */
   private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
-    if (m.info.deliveryCount > 1) this.m.redeliveries.inc();
+    const info = m.info;
+    if (info.deliveryCount > 1) this.m.redeliveries.inc();
     let delivery: Delivery | undefined;
     try {
       let event;
@@ -112,7 +128,8 @@ export class SourceLoop {
       }
       const routed = outcome.event as SinkEvent;
       const routes = outcome.routes;
-      delivery = new Delivery(this, m, routes);
+      // From here on only the reply subject and the delivery numbers are kept, not the message.
+      delivery = new Delivery(this, replyOf(m), info.deliveryCount, info.streamSequence, routes);
       for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
     } catch (err) {
       // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
@@ -122,34 +139,37 @@ export class SourceLoop {
   }
 
   /** Every output answered for the message: ack, nak or dead-letter it, then free its slot. */
-  settle(m: JsMsg, routes: readonly string[], results: readonly RowResult[]): void {
+  settle(d: Delivery, results: readonly RowResult[]): void {
     try {
-      const decision = decide(routes, results, {
-        count: m.info.deliveryCount,
+      const decision = decide(d.routes, results, {
+        count: d.deliveryCount,
         maxDeliver: this.d.delivery.maxDeliver,
         backoffMs: this.d.delivery.backoffMs,
       });
       switch (decision.action) {
         case 'ack':
-          m.ack();
+          this.d.replies.ack(d.reply);
           this.d.metrics.acked.inc();
-          for (const r of routes) this.m.routed.get(r)!.inc();
+          for (const r of d.routes) this.m.routed.get(r)!.inc();
           return this.d.inFlight.release();
         case 'nak':
-          m.nak(decision.delayMs);
+          this.d.replies.nak(d.reply, decision.delayMs);
           this.d.metrics.naked.inc();
           return this.d.inFlight.release();
         case 'deadletter':
-          return this.deadLetterThenRelease(
-            m,
-            decision.reason,
-            decision.output ? 'sink' : 'max_deliver',
-            undefined,
-            decision.output,
+          void this.deadLetterSettled(d, decision.reason, decision.output).finally(() =>
+            this.d.inFlight.release(),
           );
+          return;
       }
     } catch (err) {
-      this.retryUnexpected(m, err);
+      this.d.log.error({ err, seq: d.sequence }, 'Settling an event failed; it will be redelivered');
+      try {
+        this.d.replies.nak(d.reply, backoffFor(d.deliveryCount, this.d.delivery.backoffMs));
+        this.d.metrics.naked.inc();
+      } finally {
+        this.d.inFlight.release();
+      }
     }
   }
 
@@ -163,41 +183,74 @@ export class SourceLoop {
     }
   }
 
-  private deadLetterThenRelease(
-    m: JsMsg,
-    reason: string,
-    cause: DeadLetterCause,
-    rule?: string,
-    output?: string,
-  ): void {
-    void this.deadLetter(m, reason, cause, rule, output).finally(() => this.d.inFlight.release());
+  /** Dead-letters a message still at hand (undecodable, or dead-lettered by the rules). */
+  private deadLetterThenRelease(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string): void {
+    const info = m.info;
+    const at = { reply: replyOf(m), deliveryCount: info.deliveryCount, sequence: info.streamSequence };
+    void this.deadLetter(at, cause, reason, async () => ({
+      reason,
+      ...(rule ? { rule } : {}),
+      subject: m.subject,
+      stream: info.stream,
+      sequence: info.streamSequence,
+      deliveries: info.deliveryCount,
+      data: m.data,
+      ...(m.headers ? { headers: m.headers } : {}),
+    })).finally(() => this.d.inFlight.release());
   }
 
-  private async deadLetter(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string, output?: string) {
+  /**
+   * Dead-letters a settled message. It was not kept while its sinks wrote, so it is read back from
+   * the stream (it is still there: it is not acked) with its original subject, headers and bytes.
+   */
+  private deadLetterSettled(d: Delivery, reason: string, output?: string): Promise<void> {
+    return this.deadLetter(d, output ? 'sink' : 'max_deliver', reason, async () => {
+      const stored = await this.d.readBack(d.sequence);
+      if (!stored) return null;
+      return {
+        reason,
+        ...(output ? { output } : {}),
+        subject: stored.subject,
+        stream: this.d.source.stream,
+        sequence: d.sequence,
+        deliveries: d.deliveryCount,
+        data: stored.data,
+        ...(stored.header ? { headers: stored.header } : {}),
+      };
+    });
+  }
+
+  /** Publishes the dead letter `load` builds, then terms the original; naks it when that fails. */
+  private async deadLetter(
+    at: { reply: string; deliveryCount: number; sequence: number },
+    cause: DeadLetterCause,
+    reason: string,
+    load: () => Promise<DeadLetter | null>,
+  ): Promise<void> {
     let fresh: boolean;
     try {
-      fresh = await this.d.deadLetter.publish({
-        reason,
-        ...(rule ? { rule } : {}),
-        ...(output ? { output } : {}),
-        subject: m.subject,
-        stream: m.info.stream,
-        sequence: m.info.streamSequence,
-        deliveries: m.info.deliveryCount,
-        data: m.data,
-        ...(m.headers ? { headers: m.headers } : {}),
-      });
+      const dl = await load();
+      if (!dl) {
+        // Removed by the stream's own limits while its sinks were written: nothing left to keep.
+        this.d.log.error(
+          { seq: at.sequence, reason },
+          'Event to dead-letter is no longer in its stream; terminating it',
+        );
+        this.d.replies.term(at.reply, reason.slice(0, 256));
+        return;
+      }
+      fresh = await this.d.deadLetter.publish(dl);
     } catch (err) {
       // Never term what the dead-letter stream did not take; it comes back and is tried again.
       this.d.log.error(
-        { err: errorMessage(err), seq: m.info.streamSequence },
+        { err: errorMessage(err), seq: at.sequence },
         'Dead-letter publish failed; will retry',
       );
-      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
+      this.d.replies.nak(at.reply, backoffFor(at.deliveryCount, this.d.delivery.backoffMs));
       this.d.metrics.naked.inc();
       return;
     }
-    m.term(reason.slice(0, 256));
+    this.d.replies.term(at.reply, reason.slice(0, 256));
     if (fresh) this.d.metrics.deadLettered.inc({ cause });
   }
 }
@@ -210,8 +263,10 @@ class Delivery implements RowWaiter {
 
   constructor(
     private readonly loop: SourceLoop,
-    private readonly m: JsMsg,
-    private readonly routes: readonly string[],
+    readonly reply: string,
+    readonly deliveryCount: number,
+    readonly sequence: number,
+    readonly routes: readonly string[],
   ) {
     this.results = new Array<RowResult>(routes.length);
     this.remaining = routes.length;
@@ -219,7 +274,7 @@ class Delivery implements RowWaiter {
 
   rowDone(index: number, result: RowResult): void {
     this.results[index] = result;
-    if (--this.remaining === 0 && !this.abandoned) this.loop.settle(this.m, this.routes, this.results);
+    if (--this.remaining === 0 && !this.abandoned) this.loop.settle(this, this.results);
   }
 
   /** The message was settled another way (an unexpected error); late answers are ignored. */

@@ -23,6 +23,7 @@ import type { OutputConfig, ProcessConfig } from './config.js';
 import { SourceLoop } from './consume.js';
 import { DeadLetterPublisher } from './deadletter.js';
 import { InFlight } from './inflight.js';
+import { Replies } from './replies.js';
 import { processorMetrics, type ProcessorMetrics } from './metrics.js';
 import { watchMaxDeliveries } from './max-deliveries.js';
 
@@ -161,6 +162,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
       if (!nc) return;
       log.info({ url: config.nats.url }, 'Connected to NATS');
       const js = jetstream(nc);
+      const replies = new Replies(nc);
       const jsm: JetStreamManager = await jetstreamManager(nc);
 
       for (const o of config.outputs) {
@@ -240,6 +242,8 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
             config.deadLetter.stream,
             pipeline,
           ),
+          replies,
+          readBack: (seq) => jsm.streams.getMessage(source.stream, { seq }),
           inFlight,
           delivery: { maxDeliver: config.delivery.maxDeliver, backoffMs: config.backoffMs },
           pullBatch: Math.min(config.processing.pullBatch, inFlight.limit),

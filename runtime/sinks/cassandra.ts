@@ -117,6 +117,15 @@ export interface CassandraSinkOptions {
   applicationName?: string;
 }
 
+/** One writeRows call: its rows, their results so far, and where the next write starts. */
+interface WriteJob {
+  rows: readonly unknown[][];
+  results: RowResult[];
+  next: number;
+  done: number;
+  resolve: (results: RowResult[]) => void;
+}
+
 export class CassandraSink implements Sink {
   readonly kind = 'scylla' as const;
   readonly target: string;
@@ -124,7 +133,7 @@ export class CassandraSink implements Sink {
   private readonly query: string;
   private readonly concurrency: number;
   private active = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly queue: WriteJob[] = [];
 
   constructor(
     private readonly client: cassandra.Client,
@@ -141,49 +150,42 @@ export class CassandraSink implements Sink {
   prepare(event: SinkEvent): unknown[] {
     const r = this.columns.convert(event);
     const specs = this.columns.specs;
-    return [
-      r.id,
-      r.type,
-      r.source,
-      r.subject,
-      r.time,
-      r.data,
-      ...r.typed.map((v, i) => encode(specs[i]!.type, v)),
-    ];
+    const params: unknown[] = [r.id, r.type, r.source, r.subject, r.time, r.data];
+    for (let i = 0; i < specs.length; i++) params.push(encode(specs[i]!.type, r.typed[i]!));
+    return params;
   }
 
-  // The limit is per sink, not per call: concurrent batches share it. A free slot is taken
-  // synchronously: no promise per row unless it has to wait.
-  private tryAcquire(): boolean {
-    if (this.active < this.concurrency) {
-      this.active++;
-      return true;
-    }
-    return false;
-  }
-  private waitForSlot(): Promise<void> {
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.active--;
-  }
-
-  private async upsert(params: unknown[]): Promise<RowResult> {
-    if (!this.tryAcquire()) await this.waitForSlot();
-    try {
-      await this.client.execute(this.query, params);
-      return undefined;
-    } catch (err) {
-      return classifyCassandraError(err);
-    } finally {
-      this.release();
-    }
-  }
-
+  /**
+   * Writes run from one queue of batches, at most `concurrency` at a time for the whole sink (not
+   * per batch): a row costs one driver call and its two callbacks, no promise of its own while it
+   * waits for a slot.
+   */
   writeRows(rows: readonly unknown[][]): Promise<RowResult[]> {
-    return Promise.all(rows.map((params) => this.upsert(params)));
+    if (rows.length === 0) return Promise.resolve([]);
+    return new Promise<RowResult[]>((resolve) => {
+      this.queue.push({ rows, results: new Array<RowResult>(rows.length), next: 0, done: 0, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.queue.length > 0) {
+      const job = this.queue[0]!;
+      const i = job.next++;
+      if (job.next === job.rows.length) this.queue.shift();
+      this.active++;
+      this.client.execute(this.query, job.rows[i]).then(
+        () => this.finish(job, i, undefined),
+        (err: unknown) => this.finish(job, i, classifyCassandraError(err)),
+      );
+    }
+  }
+
+  private finish(job: WriteJob, i: number, result: RowResult): void {
+    this.active--;
+    job.results[i] = result;
+    if (++job.done === job.rows.length) job.resolve(job.results);
+    this.pump();
   }
 
   write(events: readonly SinkEvent[]): Promise<RowResult[]> {

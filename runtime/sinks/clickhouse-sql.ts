@@ -114,6 +114,9 @@ const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** 'YYYY-MM-DD hh:mm:ss[.sss]' in UTC, which every version parses for DateTime/DateTime64. */
 export function chDateTime(d: Date, millis: boolean): string {
+  // toISOString is 'YYYY-MM-DDThh:mm:ss.sssZ' for years 0 to 9999 (the native path, once per row).
+  const iso = d.toISOString();
+  if (iso.length === 24) return `${iso.slice(0, 10)} ${iso.slice(11, millis ? 23 : 19)}`;
   const base =
     `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
@@ -154,8 +157,8 @@ export function encodeRow(
   let time = row.time ?? MIN_TIME;
   if (time < MIN_TIME) time = MIN_TIME;
   if (time > MAX_TIME) time = MAX_TIME;
-  // Joined, not concatenated: the line waits in a batch for up to maxDelay, and one flat string is
-  // far cheaper for the garbage collector to keep than a rope of a dozen concatenations.
+  // Joined, not concatenated: one flat string is encoded to bytes as it is, where a rope of a dozen
+  // concatenations would first be flattened into another copy.
   const parts = [
     '{"id":',
     JSON.stringify(row.id),

@@ -126,16 +126,43 @@ export function convertValue(column: string, type: ColumnType, v: unknown): Colu
   }
 }
 
-// Events are final once the rules ran; the processor hands the same object to every output.
-const dataJson = new WeakMap<object, string>();
+// Events are final once the rules ran, and the processor hands the same object to each output in
+// turn: an event routed to several sinks is serialised and converted once, the second sink taking
+// what the first left in these one-event caches.
+let lastDataEvent: SinkEvent | undefined;
+let lastData: string | null = null;
+
+function dataJson(event: SinkEvent): string | null {
+  if (event === lastDataEvent) return lastData;
+  let data: string | null = null;
+  if (event.data !== undefined) data = JSON.stringify(event.data);
+  else if (typeof event.data_base64 === 'string') data = JSON.stringify(event.data_base64);
+  lastDataEvent = event;
+  lastData = data;
+  return data;
+}
 
 /** Pre-parses the Sink's typed columns once, so the hot path only walks tokens. */
 export interface CompiledColumns {
   specs: readonly ColumnSpec[];
+  /** The event's row; the same (read-only) object for the same event, as long as no other comes between. */
   convert(event: SinkEvent): ConvertedRow;
 }
 
+// Sinks declaring the same columns share one compiled set, and with it the converted row.
+const compiled = new Map<string, CompiledColumns>();
+
 export function compileColumns(specs: readonly ColumnSpec[] = []): CompiledColumns {
+  const key = JSON.stringify(specs.map((c) => [c.name, c.type, c.from]));
+  let c = compiled.get(key);
+  if (!c) {
+    c = compile(specs);
+    compiled.set(key, c);
+  }
+  return c;
+}
+
+function compile(specs: readonly ColumnSpec[]): CompiledColumns {
   const reserved = new Set<string>(STANDARD_COLUMNS);
   const seen = new Set<string>();
   for (const c of specs) {
@@ -146,29 +173,29 @@ export function compileColumns(specs: readonly ColumnSpec[] = []): CompiledColum
     seen.add(lower);
   }
   const pointers = specs.map((c) => parsePointer(c.from));
+  let lastEvent: SinkEvent | undefined;
+  let lastRow: ConvertedRow | undefined;
   return {
     specs,
     convert(event) {
+      if (event === lastEvent) return lastRow!;
       if (typeof event.id !== 'string' || event.id === '')
         throw new RowRejectedError('event has no id; rows are keyed by the CloudEvent id');
       const timeText = typeof event.time === 'string' ? event.time : '';
       const ms = timeText ? Date.parse(timeText) : NaN;
-      let data: string | null = null;
-      if (event.data !== undefined) {
-        // An event routed to several outputs is serialised once, not once per sink.
-        data = dataJson.get(event) ?? JSON.stringify(event.data);
-        dataJson.set(event, data);
-      } else if (typeof event.data_base64 === 'string') data = JSON.stringify(event.data_base64);
-      return {
+      const row: ConvertedRow = {
         id: event.id,
         type: String(event.type ?? ''),
         source: String(event.source ?? ''),
         subject: typeof event.subject === 'string' ? event.subject : null,
         time: Number.isFinite(ms) ? new Date(ms) : null,
         timeText,
-        data,
+        data: dataJson(event),
         typed: specs.map((c, i) => convertValue(c.name, c.type, readPointer(event, pointers[i]!))),
       };
+      lastEvent = event;
+      lastRow = row;
+      return row;
     },
   };
 }

@@ -7,6 +7,7 @@ import type cassandra from 'cassandra-driver';
 import { type ClickHouseClient } from '@clickhouse/client';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
+import { STRUCTURED_CONTENT_TYPE, toNatsMessage } from '../../../runtime/events/index.js';
 import { natsEnv } from '../../stack/context.js';
 import { useStackTargets } from './stack-targets.js';
 import { assertInvariant, consumerState, readOutcome, settled } from './checks.js';
@@ -93,6 +94,9 @@ describe('eventrunner process', () => {
         expect(byId.get(e.event.id)).toMatchObject({ reason: 'poison payload', rule: 'Poison' });
       if (e.fate === 'sink-deadletter') {
         expect(byId.get(e.event.id)?.output).toBe('store');
+        // Read back from the stream after the sinks answered: the original headers come along.
+        expect(byId.get(e.event.id)?.contentType).toBe(STRUCTURED_CONTENT_TYPE);
+        expect(byId.get(e.event.id)?.subject).toBe(toNatsMessage(e.event, n.prefix).subject);
         expect(byId.get(e.event.id)?.reason).toMatch(/^output store rejected the event: column qty \(int\)/);
       }
     }

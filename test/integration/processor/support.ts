@@ -84,6 +84,8 @@ export interface DeadLetterRecord {
   output?: string;
   subject: string;
   sequence: number;
+  /** The original message's Content-Type header, carried into the dead letter. */
+  contentType?: string;
 }
 
 /** Every message of the dead-letter stream, with its reason headers. */
@@ -107,6 +109,7 @@ export async function readDeadLetters(nc: NatsConnection, stream: string): Promi
       output: m.header.get('eventrunner-output') || undefined,
       subject: m.header.get('eventrunner-original-subject'),
       sequence: Number(m.header.get('eventrunner-original-sequence')),
+      contentType: m.header.get('Content-Type') || undefined,
     });
   }
   return out;

@@ -77,5 +77,8 @@ describe('ClickHouse SQL', () => {
     expect(line).toContain('"time":"1970-01-01 00:00:00","time_text":"1960-01-01T00:00:00Z"');
     expect(JSON.parse(line)).toMatchObject({ id: 'a"b', order: 3, subject: null });
     expect(chDateTime(new Date('2024-05-06T07:08:09.010Z'), true)).toBe('2024-05-06 07:08:09.010');
+    expect(chDateTime(new Date('2024-05-06T07:08:09.010Z'), false)).toBe('2024-05-06 07:08:09');
+    // Beyond the four-digit years of toISOString: still the server's layout.
+    expect(chDateTime(new Date(Date.UTC(10000, 0, 2, 3, 4, 5)), false)).toBe('10000-01-02 03:04:05');
   });
 });
