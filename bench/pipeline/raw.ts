@@ -40,7 +40,10 @@ export async function rawConsume(
   return (count / ms) * 1000;
 }
 
-/** Events/s of prepared single-row upserts into the same table, `concurrency` in flight. */
+/**
+ * Events/s of prepared single-row upserts into the same table, `concurrency` in flight.
+ * `started` is called once the rows are built, right before the timed writes begin.
+ */
 export async function rawCassandra(
   client: cassandra.Client,
   spec: { keyspace: string; table: string },
@@ -48,6 +51,7 @@ export async function rawCassandra(
   count: number,
   concurrency: number,
   run: string,
+  started?: () => void,
 ): Promise<number> {
   const query = insertCql(spec, columns);
   const conv = compileColumns(columns);
@@ -56,6 +60,7 @@ export async function rawCassandra(
     return [r.id, r.type, r.source, r.subject, r.time, r.data, ...r.typed];
   });
   let next = 0;
+  started?.();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
