@@ -243,13 +243,16 @@ export async function main(args: string[]): Promise<void> {
 
     // Warm the servers (JIT, caches, connection pools) so the first measured run is not the cold one.
     // Cassandra's JIT keeps speeding writes up for several hundred thousand of them: warm it in
-    // rounds of 100,000 writes until a round is no more than 5% faster than the best before it (at
-    // most 10 rounds), so the raw limit is a warm server's.
+    // rounds of 100,000 writes (each on an emptied, quiet table) until two rounds in a row are no
+    // more than 5% faster than the best before them (at most 12 rounds), so the raw limit is a
+    // warm server's.
     const warm = Math.min(f.rawEvents, 20_000);
     await rawConsume(nc, 'BENCH', warm, 'warmup');
     let warmCassandraRows = 0;
     let bestWarm = 0;
-    for (let round = 0; round < 10; round++) {
+    let flat = 0;
+    for (let round = 0; round < 12 && flat < 2; round++) {
+      await resetCassandra(cql, 'bench.events');
       const n = 100_000;
       const r = await rawCassandra(
         cql,
@@ -261,7 +264,7 @@ export async function main(args: string[]): Promise<void> {
       );
       warmCassandraRows += n;
       log(`cassandra warm-up round ${round + 1}: ${Math.round(r)}/s`);
-      if (bestWarm && r < bestWarm * 1.05) break;
+      flat = r > bestWarm * 1.05 ? 0 : flat + 1;
       bestWarm = Math.max(bestWarm, r);
     }
     await rawClickHouse(ch, 'bench.events', BENCH_COLUMNS, warm, 20000, `warm-${run}`);

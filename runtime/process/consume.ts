@@ -16,7 +16,7 @@ import { decodeMessage } from './decode.js';
 import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
-import type { ProcessorMetrics } from './metrics.js';
+import type { HotCounter, ProcessorMetrics } from './metrics.js';
 import type { Replies } from './replies.js';
 
 export interface SourceLoopDeps {
@@ -49,21 +49,23 @@ function replyOf(m: JsMsg): string {
 }
 
 export class SourceLoop {
-  // Label-bound metric children, resolved once rather than hashed per event.
+  // Per-event counters: plain numbers, added to the Prometheus counters when they are scraped.
   private readonly m: {
-    eventsIn: { inc(): void };
-    redeliveries: { inc(): void };
-    dropped: { inc(): void };
-    routed: Map<string, { inc(): void }>;
+    eventsIn: HotCounter;
+    redeliveries: HotCounter;
+    dropped: HotCounter;
+    acked: HotCounter;
+    routed: Map<string, HotCounter>;
   };
 
   constructor(private readonly d: SourceLoopDeps) {
     const label = { source: d.source.eventSource ?? d.source.stream };
     this.m = {
-      eventsIn: d.metrics.eventsIn.labels(label),
-      redeliveries: d.metrics.redeliveries.labels(label),
-      dropped: d.metrics.dropped.labels(label),
-      routed: new Map([...d.outputs.keys()].map((o) => [o, d.metrics.routed.labels({ output: o })])),
+      eventsIn: d.metrics.eventsIn.hot(label),
+      redeliveries: d.metrics.redeliveries.hot(label),
+      dropped: d.metrics.dropped.hot(label),
+      acked: d.metrics.acked.hot(),
+      routed: new Map([...d.outputs.keys()].map((o) => [o, d.metrics.routed.hot({ output: o })])),
     };
   }
 
@@ -122,7 +124,7 @@ export class SourceLoop {
         );
       if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
         m.ack();
-        this.d.metrics.acked.inc();
+        this.m.acked.inc();
         this.m.dropped.inc();
         return this.d.inFlight.release();
       }
@@ -149,7 +151,7 @@ export class SourceLoop {
       switch (decision.action) {
         case 'ack':
           this.d.replies.ack(d.reply);
-          this.d.metrics.acked.inc();
+          this.m.acked.inc();
           for (const r of d.routes) this.m.routed.get(r)!.inc();
           return this.d.inFlight.release();
         case 'nak':

@@ -1,14 +1,55 @@
 // The processor's Prometheus metrics, registered on the ops server's registry.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type CounterConfiguration, type Registry } from 'prom-client';
+
+/** One label set of a counter, counted on the per-event path. */
+export interface HotCounter {
+  inc(): void;
+}
+
+/**
+ * A counter whose per-event children count in a plain number, added to the Prometheus counter
+ * when it is collected: prom-client hashes the label values on every inc, several times per event.
+ */
+export type CounterWithHot<T extends string> = Counter<T> & {
+  hot(labels?: Partial<Record<T, string>>): HotCounter;
+};
+
+class Hot implements HotCounter {
+  n = 0;
+  inc(): void {
+    this.n++;
+  }
+}
+
+function counterWithHot<T extends string>(cfg: CounterConfiguration<T>): CounterWithHot<T> {
+  const children: [Partial<Record<T, string>>, Hot][] = [];
+  const counter = new Counter<T>({
+    ...cfg,
+    collect() {
+      for (const [labels, h] of children) {
+        if (h.n === 0) continue;
+        this.inc(labels, h.n);
+        h.n = 0;
+      }
+    },
+  });
+  return Object.assign(counter, {
+    hot(labels: Partial<Record<T, string>> = {}): HotCounter {
+      const h = new Hot();
+      children.push([labels, h]);
+      return h;
+    },
+  });
+}
 
 export interface ProcessorMetrics {
-  eventsIn: Counter<'source'>;
-  routed: Counter<'output'>;
-  dropped: Counter<'source'>;
+  eventsIn: CounterWithHot<'source'>;
+  routed: CounterWithHot<'output'>;
+  dropped: CounterWithHot<'source'>;
   deadLettered: Counter<'cause'>;
-  acked: Counter;
+  acked: CounterWithHot<never>;
   naked: Counter;
-  redeliveries: Counter<'source'>;
+  redeliveries: CounterWithHot<'source'>;
   inFlight: Gauge;
   consumerPending: Gauge<'source'>;
   consumerAckPending: Gauge<'source'>;
@@ -20,19 +61,19 @@ export interface ProcessorMetrics {
 export function processorMetrics(registry: Registry): ProcessorMetrics {
   const registers = [registry];
   return {
-    eventsIn: new Counter({
+    eventsIn: counterWithHot({
       name: 'eventrunner_processor_events_in_total',
       help: 'Messages taken from the stream (deliveries, including redeliveries).',
       labelNames: ['source'],
       registers,
     }),
-    routed: new Counter({
+    routed: counterWithHot({
       name: 'eventrunner_processor_events_routed_total',
       help: 'Events written and acknowledged, per output.',
       labelNames: ['output'],
       registers,
     }),
-    dropped: new Counter({
+    dropped: counterWithHot({
       name: 'eventrunner_processor_events_dropped_total',
       help: 'Events dropped by the rules (acknowledged, not written).',
       labelNames: ['source'],
@@ -44,7 +85,7 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
       labelNames: ['cause'],
       registers,
     }),
-    acked: new Counter({
+    acked: counterWithHot({
       name: 'eventrunner_processor_acks_total',
       help: 'Messages acknowledged.',
       registers,
@@ -54,7 +95,7 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
       help: 'Messages negatively acknowledged for a retry after a transient failure.',
       registers,
     }),
-    redeliveries: new Counter({
+    redeliveries: counterWithHot({
       name: 'eventrunner_processor_redeliveries_total',
       help: 'Messages delivered more than once.',
       labelNames: ['source'],

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { processorMetrics } from '../../../runtime/process/metrics.js';
+
+async function values(registry: Registry, name: string) {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (await metric.get()).values.map((v) => ({ labels: v.labels, value: v.value }));
+}
+
+describe('per-event counters', () => {
+  it('reach the Prometheus counter when scraped, each count once', async () => {
+    const registry = new Registry();
+    const m = processorMetrics(registry);
+    const a = m.eventsIn.hot({ source: 'orders' });
+    const b = m.eventsIn.hot({ source: 'clicks' });
+    a.inc();
+    a.inc();
+    a.inc();
+    b.inc();
+    const name = 'eventrunner_processor_events_in_total';
+    expect(await values(registry, name)).toEqual([
+      { labels: { source: 'orders' }, value: 3 },
+      { labels: { source: 'clicks' }, value: 1 },
+    ]);
+    // A second scrape adds nothing; later counts add to what was there.
+    expect(await values(registry, name)).toEqual([
+      { labels: { source: 'orders' }, value: 3 },
+      { labels: { source: 'clicks' }, value: 1 },
+    ]);
+    a.inc();
+    m.eventsIn.inc({ source: 'orders' }, 10);
+    expect((await values(registry, name))[0]).toEqual({ labels: { source: 'orders' }, value: 14 });
+    expect(await registry.metrics()).toContain('eventrunner_processor_events_in_total{source="orders"} 14');
+  });
+
+  it('count without labels too', async () => {
+    const registry = new Registry();
+    const m = processorMetrics(registry);
+    const acked = m.acked.hot();
+    for (let i = 0; i < 5; i++) acked.inc();
+    expect(await values(registry, 'eventrunner_processor_acks_total')).toEqual([{ labels: {}, value: 5 }]);
+  });
+});
