@@ -51,10 +51,14 @@ export function caSecretRef(sink: Sink): { name: string; key: string } | undefin
   return ref && { name: ref.name, key: ref.key || caFileName };
 }
 
-/** A volume name (a DNS label) for a Sink's Secret; long Sink names keep a hash to stay distinct. */
-function volumeName(prefix: string, sink: string): string {
+/**
+ * A volume name (a DNS label) for a Sink's Secret. Sink names are DNS subdomains: one too long for
+ * a label, or with dots, is cut and gets a hash of the whole name so that it stays distinct.
+ */
+export function volumeName(prefix: string, sink: string): string {
   const full = `${prefix}-${sink}`;
-  return full.length <= 63 ? full : `${full.slice(0, 46).replace(/-+$/, '')}-${hashOf(sink)}`;
+  if (full.length <= 63 && !full.includes('.')) return full;
+  return `${full.slice(0, 46).replace(/\./g, '-').replace(/-+$/, '')}-${hashOf(sink)}`;
 }
 
 /** The processor config file (runtime/process/config-schema.ts) for this Pipeline. */
@@ -128,29 +132,35 @@ export function processorConfigMap(pl: Pipeline, config: Record<string, unknown>
 }
 
 /**
- * The processor Deployment. `caDigests` maps a Sink's name to a digest of the CA bundle its
- * caSecretRef holds now (absent while the Secret or key is missing): the processors read the
- * bundle once at start-up, so a rotated CA must roll them, and only a change of the bundle does.
+ * The processor Deployment. `digests` map a Sink's name to a digest of the CA bundle its
+ * caSecretRef holds now and of the username and password its credentialsSecretRef holds now
+ * (absent while the Secret or key is missing): the processors read them once at start-up, so a
+ * rotation must roll them, and only a change of those values does.
  */
 export function processorDeployment(
   pl: Pipeline,
   config: Record<string, unknown>,
   sinks: Map<string, Sink>,
   options: OperatorOptions,
-  caDigests: ReadonlyMap<string, string> = new Map(),
+  digests: {
+    ca?: ReadonlyMap<string, string>;
+    credentials?: ReadonlyMap<string, string>;
+  } = {},
 ): V1Deployment {
   const names = processorNames(pl);
   const volumes: V1Volume[] = [{ name: 'config', configMap: { name: names.configMap } }];
   const mounts: V1VolumeMount[] = [{ name: 'config', mountPath: configMountPath, readOnly: true }];
   const secrets: string[] = [];
   const cas: Record<string, string> = {};
+  const logins: Record<string, string> = {};
   for (const s of [...new Set(pl.spec.outputs.map((o) => o.sink))].sort()) {
     const sink = sinks.get(s);
     if (!sink) continue;
     const ref = credentialRef(sink);
     if (ref) {
-      const volume = `sink-${s}`.slice(0, 63);
+      const volume = volumeName('sink', s);
       secrets.push(ref.name);
+      logins[s] = `${ref.name}@${digests.credentials?.get(s) ?? 'missing'}`;
       volumes.push({
         name: volume,
         secret: {
@@ -166,7 +176,7 @@ export function processorDeployment(
     const ca = caSecretRef(sink);
     if (ca) {
       const volume = volumeName('ca', s);
-      cas[s] = `${ca.name}/${ca.key}@${caDigests.get(s) ?? 'missing'}`;
+      cas[s] = `${ca.name}/${ca.key}@${digests.ca?.get(s) ?? 'missing'}`;
       volumes.push({
         name: volume,
         secret: { secretName: ca.name, items: [{ key: ca.key, path: caFileName }] },
@@ -191,13 +201,15 @@ export function processorDeployment(
       template: {
         metadata: {
           labels: lbls,
-          // The processors roll when their effective config changes, and only then.
-          // Without CA bundles the hash is what it was before they were hashed (undefined fields drop out).
+          // The processors roll when their effective config changes, and only then. Without CA
+          // bundles or credentials the hash is what it was before they were hashed (undefined
+          // fields drop out).
           annotations: {
             'eventrunner.io/config-hash': hashOf({
               config,
               secrets,
               cas: Object.keys(cas).length ? cas : undefined,
+              logins: Object.keys(logins).length ? logins : undefined,
             }),
           },
         },

@@ -41,7 +41,7 @@ import {
   setFinalizer,
   writeStatus,
 } from '../status.js';
-import { sinkCaDigests } from './sink-secrets.js';
+import { sinkSecretDigests } from './sink-secrets.js';
 import { workloadCondition } from './workload.js';
 
 async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
@@ -252,7 +252,7 @@ export async function reconcilePipeline(
       ctx.caches.configMaps.get(names.configMap, namespace),
     );
     await ctx.children.ensure(
-      processorDeployment(pl, config, sinks, ctx.options, await sinkCaDigests(ctx, namespace, sinks)),
+      processorDeployment(pl, config, sinks, ctx.options, await sinkSecretDigests(ctx, namespace, sinks)),
       ctx.caches.deployments.get(names.deployment, namespace),
     );
   }

@@ -1,6 +1,6 @@
 // The Secrets a Sink names: credentials (credentialsSecretRef) and the TLS CA bundle
 // (tls.caSecretRef). The Sink controller probes with their content; the Pipeline controller hashes
-// the CA bundles so a rotated one rolls the processors. Secrets are read by name, never listed or
+// both so that rotated credentials or a rotated CA roll the processors. Secrets are read by name, never listed or
 // watched; their values are never logged.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Sink } from '../../api/generated/types.js';
@@ -104,21 +104,43 @@ export async function sinkCredentials(
   return { ...login, ...(ca !== undefined ? { ca } : {}) };
 }
 
+/** Digests of what the processors read from Secrets at start-up, by Sink name. */
+export interface SinkSecretDigests {
+  ca: Map<string, string>;
+  credentials: Map<string, string>;
+}
+
 /**
- * A digest of each Sink's CA bundle as its Secret holds it now, by Sink name; Sinks without a
- * caSecretRef, or whose Secret or key is missing (their Ready condition says so), are left out.
+ * A digest of each Sink's CA bundle and of its username and password as their Secrets hold them
+ * now, by Sink name. The processors read both once at start-up, so a change must roll them. Sinks
+ * without the reference, or whose Secret or key is missing (their Ready condition says so), are
+ * left out. Each Secret is read once however many Sinks name it.
  */
-export async function sinkCaDigests(
+export async function sinkSecretDigests(
   ctx: ControllerContext,
   namespace: string,
   sinks: ReadonlyMap<string, Sink>,
-): Promise<Map<string, string>> {
-  const digests = new Map<string, string>();
+): Promise<SinkSecretDigests> {
+  const read = new Map<string, Promise<V1Secret | undefined>>();
+  const secret = (name: string) => {
+    let p = read.get(name);
+    if (!p) read.set(name, (p = readSecret(ctx, namespace, name)));
+    return p;
+  };
+  const digests: SinkSecretDigests = { ca: new Map(), credentials: new Map() };
   for (const [name, sink] of sinks) {
-    const ref = caSecretRef(sink);
-    if (!ref) continue;
-    const b64 = (await readSecret(ctx, namespace, ref.name))?.data?.[ref.key];
-    if (b64 !== undefined) digests.set(name, hashOf(b64));
+    const ca = caSecretRef(sink);
+    if (ca) {
+      const b64 = (await secret(ca.name))?.data?.[ca.key];
+      if (b64 !== undefined) digests.ca.set(name, hashOf(b64));
+    }
+    const login = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+    if (login) {
+      const data = (await secret(login.name))?.data;
+      const user = data?.[login.usernameKey];
+      const pass = data?.[login.passwordKey];
+      if (user !== undefined && pass !== undefined) digests.credentials.set(name, hashOf([user, pass]));
+    }
   }
   return digests;
 }

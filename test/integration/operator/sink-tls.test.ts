@@ -1,7 +1,7 @@
 // A Sink's tls.caSecretRef through the operator, against the real kube-apiserver and the stack's
 // TLS endpoints (ClickHouse's https_port, Cassandra's TLS-only native port): the probe trusts the
 // CA from the Secret, says which Secret or certificate is wrong, and the processor Deployment
-// mounts the CA key, points its config at it and rolls when the CA is rotated.
+// mounts the CA key, points its config at it and rolls when the CA or the credentials are rotated.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,7 +177,7 @@ describe('operator with TLS Sinks', () => {
     expect(await ready('late-ca', (c) => c.status === 'True')).toMatchObject({ reason: 'ProbeSucceeded' });
   });
 
-  it('mounts the CA into the processors, points caFile at it and rolls them when the CA rotates', async () => {
+  it('mounts the CA into the processors, points caFile at it and rolls them when the CA or credentials rotate', async () => {
     await create('eventsources', 'EventSource', 'events', { ingest: { auth: { enabled: false } } });
     await create('pipelines', 'Pipeline', 'events', {
       sources: [{ eventSource: 'events' }],
@@ -244,5 +244,24 @@ describe('operator with TLS Sinks', () => {
     });
     expect(rolled.spec?.template.spec?.volumes).toEqual(pod.volumes);
     expect(await ready('events-ch', (c) => c.status === 'True')).toMatchObject({ reason: 'ProbeSucceeded' });
+
+    // Rotated credentials roll the processors too: the password written again as a file would be
+    // (with a final newline, which readers strip), so the probe keeps passing.
+    await core.patchNamespacedSecret({
+      name: 'cql',
+      namespace: ns,
+      body: [
+        {
+          op: 'replace',
+          path: '/data/password',
+          value: Buffer.from(`${cassandraEnv().password}\n`).toString('base64'),
+        },
+      ],
+    });
+    await eventually('rollout after credentials rotation', async () => {
+      const now = await processor();
+      return hash(now) !== hash(rolled) ? now : undefined;
+    });
+    expect(await ready('events-cql', (c) => c.status === 'True')).toMatchObject({ reason: 'ProbeSucceeded' });
   });
 });

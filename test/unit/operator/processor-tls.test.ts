@@ -81,11 +81,14 @@ const caOnly = clickhouseSink('orders-ch', { enabled: true, caSecretRef: { name:
 const both = scyllaSink('orders-cql', { enabled: true, caSecretRef: { name: 'cql-ca', key: 'bundle.pem' } });
 const plain = scyllaSink('orders-plain');
 
-function render(sinkList: Sink[], caDigests?: Map<string, string>) {
+function render(sinkList: Sink[], caDigests?: Map<string, string>, credentialDigests?: Map<string, string>) {
   const sinks = new Map(sinkList.map((s) => [s.metadata.name!, s]));
   const pl = pipeline(sinkList.map((s, i) => ({ name: `out${i}`, sink: s.metadata.name! })));
   const config = processorConfig(pl, sources, sinks, options);
-  const deployment = processorDeployment(pl, config, sinks, options, caDigests);
+  const deployment = processorDeployment(pl, config, sinks, options, {
+    ca: caDigests,
+    credentials: credentialDigests,
+  });
   const pod = deployment.spec!.template.spec!;
   return {
     config,
@@ -167,6 +170,22 @@ describe('processor workload with a TLS CA', () => {
     ]);
   });
 
+  it('keeps credential volume names DNS labels for long and dotted Sink names, distinct per Sink', () => {
+    const names = render([
+      scyllaSink(`${'a'.repeat(60)}b`),
+      scyllaSink(`${'a'.repeat(60)}c`),
+      scyllaSink('orders.eu-west'),
+      scyllaSink('orders-eu-west'),
+    ])
+      .volumes.map((v) => v.name)
+      .filter((n) => n.startsWith('sink-'));
+    expect(names).toHaveLength(4);
+    expect(new Set(names).size).toBe(4);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    // Short names without dots keep the name they always had.
+    expect(names).toContain('sink-orders-eu-west');
+  });
+
   it('keeps volume names DNS labels for long Sink names, distinct per Sink', () => {
     const long = (c: string) =>
       clickhouseSink(`${'a'.repeat(60)}${c}`, { enabled: true, caSecretRef: { name: 'ca' } });
@@ -189,9 +208,19 @@ describe('rollout hash with a TLS CA', () => {
     expect(render([caOnly]).hash).not.toBe(a);
   });
 
-  it('stays what it was for Pipelines whose Sinks name no CA', () => {
-    const { config, hash } = render([plain]);
-    expect(hash).toBe(hashOf({ config, secrets: ['cql'] }));
+  it('stays what it was for Pipelines whose Sinks name no Secret', () => {
+    const { config, hash } = render([clickhouseSink('orders-open')]);
+    expect(hash).toBe(hashOf({ config, secrets: [] }));
+  });
+});
+
+describe('rollout hash with credentials', () => {
+  it('follows the username and password: rotated credentials roll the processors, the same ones do not', () => {
+    const digest = (s: string) => new Map([['orders-plain', hashOf(s)]]);
+    const a = render([plain], undefined, digest('user:pass-1')).hash;
+    expect(render([plain], undefined, digest('user:pass-1')).hash).toBe(a);
+    expect(render([plain], undefined, digest('user:pass-2')).hash).not.toBe(a);
+    expect(render([plain]).hash).not.toBe(a);
   });
 });
 
