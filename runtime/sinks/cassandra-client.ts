@@ -60,6 +60,18 @@ function isResponseError(err: unknown): err is Error & { code: number } {
   return err instanceof cassandra.errors.ResponseError;
 }
 
+const firstLine = (s: string) => s.split('\n', 1)[0]!.trim();
+
+/**
+ * What every host answered, one line each: the driver's own message formats the first host's
+ * error with its stack trace, which has no place in a Sink's status or a log line.
+ */
+function noHostMessage(err: InstanceType<typeof cassandra.errors.NoHostAvailableError>): string {
+  const inner = Object.entries((err.innerErrors ?? {}) as Record<string, unknown>);
+  if (inner.length === 0) return firstLine(err.message);
+  return `no host could be reached (${inner.map(([host, e]) => `${host}: ${firstLine(errorMessage(e))}`).join('; ')})`;
+}
+
 /**
  * One failed single-row upsert. Timeouts, unavailable replicas, overload and lost connections are
  * transient; a value the server calls invalid rejects the row; auth and schema faults are the
@@ -90,9 +102,10 @@ export function classifyCassandraError(err: unknown): SinkError {
   }
   if (err instanceof cassandra.errors.NoHostAvailableError) {
     const inner = Object.values(err.innerErrors ?? {}) as unknown[];
+    const hosts = noHostMessage(err);
     if (inner.length && inner.every((e) => errorMessage(e).match(/[Aa]uthentication|credentials|password/)))
-      return new SinkConfigError(`cassandra: ${message}`, { cause: err });
-    return new TransientSinkError(`cassandra unreachable: ${message}`, { cause: err });
+      return new SinkConfigError(`cassandra: ${hosts}`, { cause: err });
+    return new TransientSinkError(`cassandra unreachable: ${hosts}`, { cause: err });
   }
   if (err instanceof TypeError || err instanceof RangeError)
     return new RowRejectedError(`cassandra cannot encode the row: ${message}`, { cause: err });

@@ -110,6 +110,9 @@ describe('Cassandra sink', () => {
       creds(),
     );
     expect(down).toMatchObject({ ok: false, reason: 'Unreachable' });
+    // What each host answered, on one line: no stack trace in a Sink's status.
+    expect(down.message).toMatch(/127\.0\.0\.1:1: .*ECONNREFUSED/);
+    expect(down.message).not.toContain('\n');
   });
 
   it('upserts typed rows idempotently and rejects only invalid ones', async () => {
@@ -193,6 +196,9 @@ describe('ClickHouse sink', () => {
       clickhouse: { ...spec('orders').clickhouse!, url: 'http://127.0.0.1:1' },
     });
     expect(down).toMatchObject({ ok: false, reason: 'Unreachable' });
+    // One line, no stack trace: it goes into the Sink's status.
+    expect(down.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
+    expect(down.message).not.toContain('\n');
   });
 
   it('writes typed rows, collapses a rewritten batch by id, and isolates rows the server rejects', async () => {
