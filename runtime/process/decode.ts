@@ -18,6 +18,24 @@ import {
   type ConversionSettings,
 } from '../events/index.js';
 
+// What ingest writes, as a line of the raw header block.
+const STRUCTURED_LINE = Buffer.from(`\r\n${CONTENT_TYPE_HEADER}: ${STRUCTURED_CONTENT_TYPE}\r\n`);
+
+/**
+ * Whether the message's raw header block carries ingest's structured Content-Type line, read
+ * without decoding the headers: the library keeps them as bytes until `headers` is first read and
+ * then builds a Map of arrays of strings for every message. Undefined when the raw block is not
+ * where this version of the library keeps it; the caller then decodes the headers.
+ */
+export function rawHeadersSayStructured(m: JsMsg): boolean | undefined {
+  const inner = (m as unknown as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const raw = inner?._rdata;
+  const hdr = inner?._msg?.hdr;
+  if (!(raw instanceof Uint8Array) || typeof hdr !== 'number' || hdr > raw.length) return undefined;
+  if (hdr <= 0) return false;
+  return Buffer.from(raw.buffer, raw.byteOffset, hdr).indexOf(STRUCTURED_LINE) >= 0;
+}
+
 function isCloudEventMessage(m: JsMsg): boolean {
   const h = m.headers;
   if (!h) return false;
@@ -30,8 +48,10 @@ function isCloudEventMessage(m: JsMsg): boolean {
 
 /** Throws the codec's EventError for a message that is no valid event. */
 export function decodeMessage(m: JsMsg, stream: string, conversion: ConversionSettings): CloudEvent {
-  // What ingest publishes: one header lookup instead of scanning them all.
-  if (m.headers?.get(CONTENT_TYPE_HEADER) === STRUCTURED_CONTENT_TYPE) return parseStructured(m.data);
+  // What ingest publishes: found in the raw header bytes, or by one header lookup.
+  const structured = rawHeadersSayStructured(m);
+  if (structured ?? m.headers?.get(CONTENT_TYPE_HEADER) === STRUCTURED_CONTENT_TYPE)
+    return parseStructured(m.data);
   if (isCloudEventMessage(m)) return fromNatsMessage(m.subject, m.headers, m.data, conversion);
   const value = parseJsonBody(m.data, 'message body');
   if (looksStructured(value)) return validateEvent(value);

@@ -147,6 +147,32 @@ function encodeValue(type: ColumnType, v: ColumnValue, millis: boolean): string 
   }
 }
 
+// `,"name":` of each typed column, built once per Sink rather than per row.
+const columnKeys = new WeakMap<readonly string[], string[]>();
+
+function keysOf(names: readonly string[]): string[] {
+  let keys = columnKeys.get(names);
+  if (!keys) {
+    keys = names.map((n) => `,${JSON.stringify(n)}:`);
+    columnKeys.set(names, keys);
+  }
+  return keys;
+}
+
+/**
+ * The row's time for the server. An event time already in toISOString's form within the range the
+ * column holds is cut into shape; anything else goes through the clamped Date.
+ */
+function rowTime(row: ConvertedRow, millis: boolean): string {
+  const t = row.timeText;
+  if (t.length === 24 && t[10] === 'T' && t[23] === 'Z' && row.time !== null && t >= '1970' && t < '2105')
+    return `${t.slice(0, 10)} ${t.slice(11, millis ? 23 : 19)}`;
+  let time = row.time ?? MIN_TIME;
+  if (time < MIN_TIME) time = MIN_TIME;
+  if (time > MAX_TIME) time = MAX_TIME;
+  return chDateTime(time, millis);
+}
+
 /** One JSONEachRow line (with trailing newline) for a converted row. */
 export function encodeRow(
   row: ConvertedRow,
@@ -154,9 +180,6 @@ export function encodeRow(
   names: readonly string[],
   millis: boolean,
 ): string {
-  let time = row.time ?? MIN_TIME;
-  if (time < MIN_TIME) time = MIN_TIME;
-  if (time > MAX_TIME) time = MAX_TIME;
   // Joined, not concatenated: one flat string is encoded to bytes as it is, where a rope of a dozen
   // concatenations would first be flattened into another copy.
   const parts = [
@@ -168,15 +191,17 @@ export function encodeRow(
     JSON.stringify(row.source),
     ',"subject":',
     row.subject === null ? 'null' : JSON.stringify(row.subject),
-    ',"time":',
-    JSON.stringify(chDateTime(time, millis)),
-    ',"time_text":',
+    // The time text has no character JSON would escape.
+    ',"time":"',
+    rowTime(row, millis),
+    '","time_text":',
     JSON.stringify(row.timeText),
     ',"data":',
     row.data === null ? 'null' : JSON.stringify(row.data),
   ];
+  const keys = keysOf(names);
   for (let i = 0; i < columns.length; i++) {
-    parts.push(',', JSON.stringify(names[i]), ':', encodeValue(columns[i]!.type, row.typed[i]!, millis));
+    parts.push(keys[i]!, encodeValue(columns[i]!.type, row.typed[i]!, millis));
   }
   parts.push('}\n');
   return parts.join('');

@@ -6,6 +6,7 @@ import {
   compareColumns,
   cqlColumns,
 } from '../../../runtime/sinks/cql.js';
+import fc from 'fast-check';
 import {
   chDateTime,
   createTableSql,
@@ -80,5 +81,22 @@ describe('ClickHouse SQL', () => {
     expect(chDateTime(new Date('2024-05-06T07:08:09.010Z'), false)).toBe('2024-05-06 07:08:09');
     // Beyond the four-digit years of toISOString: still the server's layout.
     expect(chDateTime(new Date(Date.UTC(10000, 0, 2, 3, 4, 5)), false)).toBe('10000-01-02 03:04:05');
+  });
+
+  it('writes the same time whether it cuts the event’s time text or formats the clamped Date', () => {
+    const min = Date.UTC(1969, 0, 1);
+    const max = Date.UTC(2107, 0, 1);
+    const convert = compileColumns([]).convert;
+    fc.assert(
+      fc.property(fc.integer({ min, max }), fc.boolean(), fc.boolean(), (ms, millis, canonical) => {
+        const d = new Date(ms);
+        // toISOString's form takes the cut; an offset form of the same instant takes the Date.
+        const text = canonical ? d.toISOString() : d.toISOString().replace('Z', '+00:00');
+        const line = encodeRow(convert({ id: 'x', type: 't', source: 's', time: text }), [], [], millis);
+        const clamped = new Date(Math.min(Math.max(ms, 0), Date.UTC(2105, 11, 31)));
+        expect((JSON.parse(line) as { time: string }).time).toBe(chDateTime(clamped, millis));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
