@@ -14,6 +14,7 @@ import {
   insertCql,
 } from './cql.js';
 import { writeEvents } from './batcher.js';
+import { useFastMurmur3 } from './murmur3.js';
 import { SinkConfigError } from './errors.js';
 import type {
   ColumnSpec,
@@ -210,6 +211,7 @@ export async function openCassandraSink(
   const client = cassandraClient(spec, credentials, opts);
   try {
     await client.connect();
+    useFastMurmur3(client);
     if (spec.manageSchema) await ensureCassandraSchema(client, spec, columns);
     else await checkCassandraSchema(client, spec, columns);
     return new CassandraSink(client, spec, columns, opts);

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cassandra from 'cassandra-driver';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { murmur3String, useFastMurmur3 } from '../../../runtime/sinks/murmur3.js';
 import { cassandraEnv, clickhouseEnv } from '../../stack/context.js';
 import {
   ensureSchema,
@@ -99,6 +100,33 @@ describe('Cassandra sink', () => {
       columns: [...columns, { name: 'note', type: 'text' as const, from: '/data/note' }],
     };
     expect(await ensureSchema(more, creds())).toEqual(['added column note text']);
+  });
+
+  it('routes by the token the server computes for the id', async () => {
+    const sink = await openSink(spec('tokens'), creds(), { concurrency: 8 });
+    try {
+      expect(await sink.write(events(40, 't'))).toEqual(new Array(40).fill(undefined));
+    } finally {
+      await sink.close();
+    }
+    const rs = await cql.execute(`SELECT id, token(id) AS t FROM ${keyspace}.tokens`);
+    expect(rs.rowLength).toBe(40);
+    for (const row of rs.rows)
+      expect(murmur3String(Buffer.from(row.get('id') as string))).toBe(row.get('t').toString());
+    // And the sink's client hashes with it: the driver's tokenizer is the one replaced.
+    const client = new cassandra.Client({
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      credentials: creds(),
+    });
+    try {
+      await client.connect();
+      expect(useFastMurmur3(client)).toBe(true);
+      const id = Buffer.from('t-1');
+      expect(client.getReplicas(keyspace, id)).toHaveLength(1);
+    } finally {
+      await client.shutdown();
+    }
   });
 
   it('rejects wrong credentials and an unreachable server in the probe', async () => {
