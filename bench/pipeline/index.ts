@@ -23,7 +23,7 @@ import { toNatsMessage } from '../../runtime/events/index.js';
 import { ensureSchema, type SinkSpec } from '../../runtime/sinks/index.js';
 import { BENCH_COLUMNS, BENCH_RULES, shopEvent } from './events.js';
 import { measureLatency } from './latency.js';
-import { cpuSeconds, log, median, percentile, rate, rssMb } from './measure.js';
+import { coreBusy, coreTicks, cpuSeconds, log, median, percentile, rate, rssMb } from './measure.js';
 import { rawCassandra, rawClickHouse, rawConsume } from './raw.js';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -377,10 +377,12 @@ export async function main(args: string[]): Promise<void> {
     });
     let cpu0 = 0;
     let all0 = cpuNow(pid);
+    let cores0 = coreTicks();
     while (processingAt === undefined) {
       if (child.exitCode !== null) throw new Error(`processor exited: ${out}`);
       cpu0 = cpuSeconds(pid);
       all0 = cpuNow(pid);
+      cores0 = coreTicks();
       await new Promise((r) => setTimeout(r, 5));
     }
     const rss: number[] = [];
@@ -398,6 +400,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
     const drainMs = performance.now() - processingAt;
+    const drainCoreBusy = coreBusy(cores0, coreTicks());
     const cpu = cpuSeconds(pid) - cpu0;
     const gc = gcMs(out.slice(out.indexOf('"msg":"Processing events"')));
     writeFileSync(join(dir, 'processor.log'), out);
@@ -469,6 +472,8 @@ export async function main(args: string[]): Promise<void> {
       latencyPollMs: 50,
       // CPU ms per 1,000 events of each process: during the raw Cassandra runs and the drain.
       cpuMsPer1k: { rawCassandra: rawCassandraCpu, eventrunner: drainCpu },
+      // How busy each core was during the drain (/proc/stat), in percent.
+      coreBusyPercentDuringDrain: drainCoreBusy,
       raw: rawLimits,
       rawCassandraRuns: {
         before: cassandraBefore.map(Math.round),

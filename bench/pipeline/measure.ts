@@ -32,3 +32,21 @@ export const log = (s: string) => process.stderr.write(`[bench pipeline] ${s}\n`
 export function rate(n: number, ms: number): number {
   return Math.round((n / ms) * 1000);
 }
+
+/** Per core: [busy, total] ticks so far, from /proc/stat (busy = all but idle and iowait). */
+export function coreTicks(): [number, number][] {
+  const out: [number, number][] = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const t = m[2]!.trim().split(/\s+/).map(Number);
+    const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+    out[Number(m[1])] = [total - t[3]! - t[4]!, total];
+  }
+  return out;
+}
+
+/** Busy share of each core between two coreTicks() readings, in percent. */
+export function coreBusy(a: [number, number][], b: [number, number][]): number[] {
+  return b.map(([busy, total], i) => Math.round(((busy - a[i]![0]) / Math.max(1, total - a[i]![1])) * 100));
+}

@@ -38,6 +38,10 @@ export interface SourceLoopDeps {
 
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
 
+/** Messages handled in a row before pending I/O callbacks get their turn. */
+const YIELD_EVERY = 64;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * The subject acks go to. The library's message object has it (JsMsg.ack publishes to it); its
  * JsMsg type does not declare it.
@@ -78,6 +82,7 @@ export class SourceLoop {
         const stop = () => void messages.stop();
         signal.addEventListener('abort', stop, { once: true });
         try {
+          let run = 0;
           for await (const m of messages) {
             // Taken from the buffer after shutdown began: hand it straight back for another replica.
             if (signal.aborted || (!inFlight.tryAcquire() && !(await inFlight.acquire(signal)))) {
@@ -85,6 +90,12 @@ export class SourceLoop {
               continue;
             }
             this.handle(m);
+            // The client hands over a buffered pull batch without touching the event loop; let
+            // sink responses in between, so the databases get their next writes while it lasts.
+            if (++run === YIELD_EVERY) {
+              run = 0;
+              await yieldToIo();
+            }
           }
         } finally {
           signal.removeEventListener('abort', stop);

@@ -8,6 +8,10 @@
 import { RowRejectedError, TransientSinkError, errorMessage } from './errors.js';
 import type { RowResult, SinkEvent } from './types.js';
 
+/** Rows settled in a row before pending I/O callbacks get their turn. */
+const SETTLE_SLICE = 512;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface BatcherOptions<Row = SinkEvent> {
   maxRows: number;
   maxDelayMs: number;
@@ -36,6 +40,8 @@ export class Batcher<Row = SinkEvent> {
   private timer: NodeJS.Timeout | undefined;
   private urgent = false;
   private running = 0;
+  /** Written batches whose rows are still being handed their results. */
+  private settling = 0;
   private idleWaiters: (() => void)[] = [];
 
   private readonly prepare: (event: SinkEvent) => Row;
@@ -83,7 +89,7 @@ export class Batcher<Row = SinkEvent> {
   /** Flushes and resolves once nothing is pending or being written. */
   async drain(): Promise<void> {
     this.flush();
-    while (this.pending.length || this.running) {
+    while (this.pending.length || this.running || this.settling) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       this.flush();
     }
@@ -127,12 +133,19 @@ export class Batcher<Row = SinkEvent> {
       results = batch.map(() => e);
     }
     this.running--;
+    this.settling++;
+    // The next write starts before this one's rows are settled; a large batch settles in slices,
+    // with pending I/O (other sinks' responses, new messages) let in between rather than held up
+    // for its whole length.
+    this.pump();
     for (let i = 0; i < batch.length; i++) {
       const e = batch[i]!;
       e.waiter.rowDone(e.index, results[i]);
+      if (i % SETTLE_SLICE === SETTLE_SLICE - 1 && i < batch.length - 1) await yieldToIo();
     }
+    this.settling--;
     this.pump();
-    if (this.pending.length === 0 && this.running === 0) {
+    if (this.pending.length === 0 && this.running === 0 && this.settling === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();

@@ -56,6 +56,23 @@ describe('Batcher', () => {
     ]);
   });
 
+  it('settles a large batch in slices with I/O between them, and drain waits for the last row', async () => {
+    const b = new Batcher(async (events) => events.map((): RowResult => undefined), {
+      maxRows: 2000,
+      maxDelayMs: 60_000,
+      maxConcurrent: 1,
+    });
+    const settled: number[] = [];
+    let ioRanAt: number | undefined;
+    for (let i = 0; i < 2000; i++) b.push(ev(i), { rowDone: (index) => settled.push(index) }, i);
+    // An I/O-phase callback queued now runs before the whole batch is settled.
+    setImmediate(() => (ioRanAt = settled.length));
+    await b.drain();
+    expect(settled).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(ioRanAt).toBeGreaterThan(0);
+    expect(ioRanAt).toBeLessThan(2000);
+  });
+
   it('turns a thrown write into a transient error for every row, and drains', async () => {
     const b = new Batcher(
       async () => {
