@@ -83,6 +83,37 @@ function signedShifted(byte: number, shift: number): void {
   rl = vl;
 }
 
+/** k scrambled (k * a, rotated left by r, * b) into (rh, rl). */
+function scramble(kh: number, kl: number, ah: number, al: number, r: number, bh: number, bl: number): void {
+  mul(kh, kl, ah, al);
+  rotl(rh, rl, r);
+  mul(rh, rl, bh, bl);
+}
+
+/** h rotated left by r, plus o, times 5, plus c, into (rh, rl). */
+function mix(hh: number, hl: number, r: number, oh: number, ol: number, c: number): void {
+  rotl(hh, hl, r);
+  add(rh, rl, oh, ol);
+  mul(rh, rl, 0, 5);
+  add(rh, rl, 0, c);
+}
+
+/**
+ * Tail bytes from..to-1 as one 64-bit lane into (rh, rl): Cassandra reads them as signed Java
+ * bytes, sign-extended to 64 bits before they are shifted into place.
+ */
+function tailLane(data: Uint8Array, from: number, to: number): void {
+  let kh = 0;
+  let kl = 0;
+  for (let j = to - 1; j >= from; j--) {
+    signedShifted(data[j]!, (j - from) * 8);
+    kh = (kh ^ rh) >>> 0;
+    kl = (kl ^ rl) >>> 0;
+  }
+  rh = kh;
+  rl = kl;
+}
+
 /** The token of `data` into (rh, rl). */
 function hashInto(data: Uint8Array): void {
   const length = data.length;
@@ -93,58 +124,26 @@ function hashInto(data: Uint8Array): void {
   let h2l = 0;
   for (let i = 0; i < nblocks; i++) {
     const o = i * 16;
-    mul(u32(data, o + 4), u32(data, o), C1H, C1L);
-    rotl(rh, rl, 31);
-    mul(rh, rl, C2H, C2L);
-    h1h = (h1h ^ rh) >>> 0;
-    h1l = (h1l ^ rl) >>> 0;
-    rotl(h1h, h1l, 27);
-    add(rh, rl, h2h, h2l);
-    mul(rh, rl, 0, 5);
-    add(rh, rl, 0, 0x52dce729);
+    scramble(u32(data, o + 4), u32(data, o), C1H, C1L, 31, C2H, C2L);
+    mix((h1h ^ rh) >>> 0, (h1l ^ rl) >>> 0, 27, h2h, h2l, 0x52dce729);
     h1h = rh;
     h1l = rl;
-
-    mul(u32(data, o + 12), u32(data, o + 8), C2H, C2L);
-    rotl(rh, rl, 33);
-    mul(rh, rl, C1H, C1L);
-    h2h = (h2h ^ rh) >>> 0;
-    h2l = (h2l ^ rl) >>> 0;
-    rotl(h2h, h2l, 31);
-    add(rh, rl, h1h, h1l);
-    mul(rh, rl, 0, 5);
-    add(rh, rl, 0, 0x38495ab5);
+    scramble(u32(data, o + 12), u32(data, o + 8), C2H, C2L, 33, C1H, C1L);
+    mix((h2h ^ rh) >>> 0, (h2l ^ rl) >>> 0, 31, h1h, h1l, 0x38495ab5);
     h2h = rh;
     h2l = rl;
   }
-  // The tail: Cassandra reads these bytes as signed Java bytes, sign-extended to 64 bits.
   const tail = nblocks * 16;
   const rest = length & 15;
   if (rest > 8) {
-    let kh = 0;
-    let kl = 0;
-    for (let j = rest - 1; j >= 8; j--) {
-      signedShifted(data[tail + j]!, (j - 8) * 8);
-      kh = (kh ^ rh) >>> 0;
-      kl = (kl ^ rl) >>> 0;
-    }
-    mul(kh, kl, C2H, C2L);
-    rotl(rh, rl, 33);
-    mul(rh, rl, C1H, C1L);
+    tailLane(data, tail + 8, tail + rest);
+    scramble(rh, rl, C2H, C2L, 33, C1H, C1L);
     h2h = (h2h ^ rh) >>> 0;
     h2l = (h2l ^ rl) >>> 0;
   }
   if (rest > 0) {
-    let kh = 0;
-    let kl = 0;
-    for (let j = Math.min(rest, 8) - 1; j >= 0; j--) {
-      signedShifted(data[tail + j]!, j * 8);
-      kh = (kh ^ rh) >>> 0;
-      kl = (kl ^ rl) >>> 0;
-    }
-    mul(kh, kl, C1H, C1L);
-    rotl(rh, rl, 31);
-    mul(rh, rl, C2H, C2L);
+    tailLane(data, tail, tail + Math.min(rest, 8));
+    scramble(rh, rl, C1H, C1L, 31, C2H, C2L);
     h1h = (h1h ^ rh) >>> 0;
     h1l = (h1l ^ rl) >>> 0;
   }
