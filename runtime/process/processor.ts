@@ -144,6 +144,8 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
   const done = (async (): Promise<boolean> => {
     const sinks: Sink[] = [];
     const batchers = new Map<string, Batcher<unknown>>();
+    /** Each output's batch.maxRows, checked against the in-flight limit once the consumers are bound. */
+    const batchRows = new Map<string, number>();
     const flushAll = () => batchers.forEach((b) => b.flush());
     const inFlight = new InFlight(config.maxInFlight, flushAll);
     const loops: Promise<void>[] = [];
@@ -177,6 +179,7 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
         sinks.push(sink);
         const batch = o.sink.scylla?.batch ?? o.sink.clickhouse?.batch ?? {};
         const maxRows = batch.maxRows ?? (o.sink.scylla ? 100 : 10000);
+        batchRows.set(o.name, maxRows);
         batchers.set(
           o.name,
           new Batcher(instrumented(o, sink, metrics, log, sinkHealth), {
@@ -273,6 +276,17 @@ export function startProcessor(opts: ProcessorOptions, signal: AbortSignal): Run
       lagTimer = setInterval(() => void pollLag(), config.lagIntervalMs);
       void pollLag();
 
+      // A batch larger than what this processor may hold never fills: it is written when the
+      // in-flight limit is reached, at that size, and the pipeline waits for it each time.
+      for (const [output, maxRows] of batchRows) {
+        if (maxRows > inFlight.limit)
+          log.warn(
+            { output, maxRows, maxInFlight: inFlight.limit },
+            `Output ${output}: batch.maxRows (${maxRows}) is above the ${inFlight.limit} events this ` +
+              `processor may hold (delivery.maxAckPending), so its batches are written at ${inFlight.limit} ` +
+              "rows; raise the Pipeline's delivery.maxAckPending above the Sink's batch.maxRows, or lower it",
+          );
+      }
       for (const c of consumers) loops.push(c.loop.run(signal));
       started = true;
       log.info({ sources: consumers.map((c) => c.name), maxInFlight: inFlight.limit }, 'Processing events');

@@ -74,6 +74,8 @@ describe('eventrunner process', () => {
         'all acked',
       );
       expect(await metric(proc, 'eventrunner_processor_events_dropped_total')).toBe(want.dropped.size);
+      // Batches of 500 and 100 fit in 1,000 events in flight: no batch-size warning.
+      expect(proc.logs.filter((l) => l.output !== undefined && l.maxRows !== undefined)).toEqual([]);
       expect(await metric(proc, 'eventrunner_processor_events_routed_total')).toBe(
         want.store.size + want.analytics.size,
       );

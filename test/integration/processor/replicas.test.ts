@@ -64,6 +64,11 @@ describe('replicas', () => {
         30_000,
         'all acked',
       );
+      // 400 in flight cannot fill ClickHouse batches of 500: said once at start-up, naming what to change.
+      const batchWarnings = a.logs.filter((l) => l.level === 'warn' && l.output === 'analytics');
+      expect(batchWarnings).toHaveLength(1);
+      expect(batchWarnings[0]).toMatchObject({ maxRows: 500, maxInFlight: 400 });
+      expect(String(batchWarnings[0]!.msg)).toMatch(/raise the Pipeline's delivery\.maxAckPending/);
       const inA = await metric(a, 'eventrunner_processor_events_in_total');
       const inB = await metric(b, 'eventrunner_processor_events_in_total');
       expect(inA).toBeGreaterThan(0);
