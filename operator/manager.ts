@@ -28,6 +28,7 @@ import {
   type PrimaryKind,
 } from './cache.js';
 import { ChildApplier } from './children.js';
+import { DependentsIndex } from './dependents.js';
 import { EventRecorder } from './events.js';
 import { startInformer, type ManagedInformer } from './informer.js';
 import { startLeaderElection, type LeaderElector } from './leader.js';
@@ -116,6 +117,7 @@ export async function startOperator(opts: {
   const enqueue = (kind: PrimaryKind, namespace: string, name: string) =>
     queue.add(queueKey(kind, namespace, name));
   const informers: ManagedInformer<KubernetesObject>[] = [];
+  const dependents = new DependentsIndex();
 
   const customInformer = <T extends KubernetesObject>(kind: PrimaryKind) => {
     const plural = primaryPlural[kind];
@@ -130,7 +132,8 @@ export async function startOperator(opts: {
         (ns
           ? await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural })
           : await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<T>,
-      onChange: (obj) => {
+      onChange: (obj, verb) => {
+        if (kind === 'Pipeline') dependents.update(obj as unknown as Pipeline, verb);
         enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
         if (kind !== 'Pipeline') enqueueDependents(kind, obj);
       },
@@ -200,16 +203,10 @@ export async function startOperator(opts: {
 
   // A Pipeline depends on its EventSources and Sinks: when one of them changes, its Pipelines
   // reconcile too (their conditions roll those up).
-  function enqueueDependents(kind: PrimaryKind, obj: KubernetesObject): void {
+  function enqueueDependents(kind: 'EventSource' | 'Sink', obj: KubernetesObject): void {
     const namespace = obj.metadata!.namespace!;
-    const name = obj.metadata!.name!;
-    for (const pl of caches.pipelines.list(namespace)) {
-      const uses =
-        kind === 'EventSource'
-          ? pl.spec.sources.some((s) => s.eventSource === name)
-          : pl.spec.outputs.some((o) => o.sink === name);
-      if (uses) enqueue('Pipeline', namespace, pl.metadata.name!);
-    }
+    for (const name of dependents.pipelinesUsing(kind, namespace, obj.metadata!.name!))
+      enqueue('Pipeline', namespace, name);
   }
 
   const ctx: ControllerContext = { kc, caches, applier, children, events, jsm, options, log, core, enqueue };
