@@ -241,6 +241,17 @@ export async function main(args: string[]): Promise<void> {
       `pre-filled ${f.events} events (${Math.round(bytes / f.events)} bytes each) in ${((performance.now() - fillStart) / 1000).toFixed(1)}s`,
     );
 
+    /** Events/s of `events` raw upserts into the bench table (rawCassandra). */
+    const cassandraRate = (events: number, label: string, started?: () => void) =>
+      rawCassandra(
+        cql,
+        { keyspace: 'bench', table: 'events' },
+        BENCH_COLUMNS,
+        events,
+        f.cassandraConcurrency,
+        `${label}-${run}`,
+        started,
+      );
     // Warm the servers (JIT, caches, connection pools) so the first measured run is not the cold one.
     // Cassandra's JIT keeps speeding writes up for several hundred thousand of them: warm it in
     // rounds of 100,000 writes (each on an emptied, quiet table) until two rounds in a row are no
@@ -254,14 +265,7 @@ export async function main(args: string[]): Promise<void> {
     for (let round = 0; round < 12 && flat < 2; round++) {
       await resetCassandra(cql, 'bench.events');
       const n = 100_000;
-      const r = await rawCassandra(
-        cql,
-        { keyspace: 'bench', table: 'events' },
-        BENCH_COLUMNS,
-        n,
-        f.cassandraConcurrency,
-        `warm${round}-${run}`,
-      );
+      const r = await cassandraRate(n, `warm${round}`);
       warmCassandraRows += n;
       log(`cassandra warm-up round ${round + 1}: ${Math.round(r)}/s`);
       flat = r > bestWarm * 1.05 ? 0 : flat + 1;
@@ -280,16 +284,6 @@ export async function main(args: string[]): Promise<void> {
       ...(processor ? { processor: cpuSeconds(processor) } : {}),
     });
     const raw = { nats: [] as number[], cassandra: [] as number[], clickhouse: [] as number[] };
-    const cassandraRate = (events: number, label: string, started?: () => void) =>
-      rawCassandra(
-        cql,
-        { keyspace: 'bench', table: 'events' },
-        BENCH_COLUMNS,
-        events,
-        f.cassandraConcurrency,
-        `${label}-${run}`,
-        started,
-      );
     const rawCassandraCpuSum: Record<string, number> = {};
     /** One raw Cassandra run: its rate, and every process's CPU added to the sum. */
     const timedCassandraRun = async (label: string) => {

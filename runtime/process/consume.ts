@@ -10,6 +10,7 @@ import {
   type RowResult,
   type RowWaiter,
   type SinkEvent,
+  yieldToIo,
 } from '../sinks/index.js';
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
@@ -40,7 +41,6 @@ type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
 
 /** Messages handled in a row before pending I/O callbacks get their turn. */
 const YIELD_EVERY = 64;
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The subject acks go to. The library's message object has it (JsMsg.ack publishes to it); its
@@ -147,7 +147,9 @@ export class SourceLoop {
     } catch (err) {
       // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
       if (delivery) delivery.abandon();
-      this.retryUnexpected(m, err);
+      this.retryUnexpected(m.info.streamSequence, err, 'Handling', () =>
+        m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs)),
+      );
     }
   }
 
@@ -176,20 +178,17 @@ export class SourceLoop {
           return;
       }
     } catch (err) {
-      this.d.log.error({ err, seq: d.sequence }, 'Settling an event failed; it will be redelivered');
-      try {
-        this.d.replies.nak(d.reply, backoffFor(d.deliveryCount, this.d.delivery.backoffMs));
-        this.d.metrics.naked.inc();
-      } finally {
-        this.d.inFlight.release();
-      }
+      this.retryUnexpected(d.sequence, err, 'Settling', () =>
+        this.d.replies.nak(d.reply, backoffFor(d.deliveryCount, this.d.delivery.backoffMs)),
+      );
     }
   }
 
-  private retryUnexpected(m: JsMsg, err: unknown): void {
-    this.d.log.error({ err, seq: m.info.streamSequence }, 'Handling an event failed; it will be redelivered');
+  /** An unexpected error while handling or settling: nak (`nak` sends it) rather than lose the event. */
+  private retryUnexpected(seq: number, err: unknown, what: string, nak: () => void): void {
+    this.d.log.error({ err, seq }, `${what} an event failed; it will be redelivered`);
     try {
-      m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs));
+      nak();
       this.d.metrics.naked.inc();
     } finally {
       this.d.inFlight.release();

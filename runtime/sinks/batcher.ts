@@ -10,7 +10,8 @@ import type { RowResult, SinkEvent } from './types.js';
 
 /** Rows settled in a row before pending I/O callbacks get their turn. */
 const SETTLE_SLICE = 512;
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Resolves after the I/O callbacks pending now have run (a turn of the event loop). */
+export const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface BatcherOptions<Row = SinkEvent> {
   maxRows: number;

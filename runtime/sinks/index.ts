@@ -34,5 +34,5 @@ export {
   type OpenSinkOptions,
 } from './probe.js';
 export { readCredentials, type CredentialFiles } from './credentials.js';
-export { Batcher, type BatcherOptions, type RowWaiter, type WriteFn } from './batcher.js';
+export { Batcher, yieldToIo, type BatcherOptions, type RowWaiter, type WriteFn } from './batcher.js';
 export { compileColumns, STANDARD_COLUMNS } from './columns.js';
