@@ -1,7 +1,6 @@
 // The ClickHouse sink: one JSONEachRow INSERT per batch over HTTP. An INSERT of one block is
 // all-or-nothing, so when the server rejects a batch for a bad value the batch is split in halves
 // until the bad rows are isolated; they are rejected (dead-lettered) and the rest are written.
-import { Agent } from 'node:https';
 import { Readable } from 'node:stream';
 import { createClient, ClickHouseError, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { compileColumns, type CompiledColumns } from './columns.js';
@@ -26,7 +25,7 @@ import {
   type SinkError,
 } from './errors.js';
 import { writeEvents } from './batcher.js';
-import { clickhouseAgentOptions, tlsConfigError } from './tls.js';
+import { HandshakeTimeoutAgent, clickhouseAgentOptions, tlsConfigError } from './tls.js';
 import type { ClickHouseSpec, ColumnSpec, RowResult, Sink, SinkCredentials, SinkEvent } from './types.js';
 
 // Server error codes (ErrorCodes.cpp) meaning "this data cannot be parsed or stored".
@@ -63,6 +62,8 @@ export function classifyClickHouseError(err: unknown): SinkError {
 export interface ClickHouseSinkOptions {
   applicationName?: string;
   requestTimeoutMs?: number;
+  /** How long an https connection may take from TCP connect to a finished TLS handshake. */
+  handshakeTimeoutMs?: number;
   /** HTTP connections kept open to the server. */
   maxOpenConnections?: number;
 }
@@ -80,7 +81,7 @@ export function clickhouseClient(
     ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
     // https:// gets an agent with the Sink's TLS settings (CA bundle or system roots, skip-verify);
     // the client then takes its connection limit from the agent.
-    ...(agent ? { http_agent: new Agent(agent) } : {}),
+    ...(agent ? { http_agent: new HandshakeTimeoutAgent(agent, opts.handshakeTimeoutMs ?? 10_000) } : {}),
     request_timeout: opts.requestTimeoutMs ?? 30_000,
     max_open_connections: maxOpenConnections,
     compression: { request: false, response: false },

@@ -6,7 +6,8 @@
 // and `tls.enabled` must agree with it. Either way the server certificate is verified against
 // `tls.caSecretRef` when given, else against the system roots, and `tls.insecureSkipVerify` turns
 // verification (chain and host name) off.
-import type { AgentOptions } from 'node:https';
+import { Agent, type AgentOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { SinkConfigError, errorMessage } from './errors.js';
 import type { ClickHouseSpec, ScyllaSpec } from './types.js';
@@ -60,6 +61,41 @@ export function clickhouseAgentOptions(
     rejectUnauthorized: !tls.insecureSkipVerify,
     ...(ca !== undefined ? { ca } : {}),
   };
+}
+
+/** Node's code for a TLS handshake that did not finish in time (its server side uses it too). */
+export const HANDSHAKE_TIMEOUT = 'ERR_TLS_HANDSHAKE_TIMEOUT';
+
+/**
+ * An https.Agent whose connections fail when the TLS handshake has not finished `handshakeMs`
+ * after the TCP connection opened. A plaintext HTTP port can take a ClientHello for the start of
+ * a request line and wait for the rest (ClickHouse does so for some ClientHellos, until its
+ * receive timeout): without this the request would only end at the client's request timeout, as
+ * a timeout that names no cause.
+ */
+export class HandshakeTimeoutAgent extends Agent {
+  constructor(
+    options: AgentOptions,
+    private readonly handshakeMs: number,
+  ) {
+    super(options);
+  }
+
+  override createConnection(...args: Parameters<Agent['createConnection']>): Duplex {
+    const socket = super.createConnection(...args) as Duplex;
+    let timer: NodeJS.Timeout | undefined;
+    socket.once('connect', () => {
+      timer = setTimeout(() => {
+        const err = new Error(`the TLS handshake did not finish within ${this.handshakeMs / 1000}s`);
+        socket.destroy(Object.assign(err, { code: HANDSHAKE_TIMEOUT }));
+      }, this.handshakeMs);
+      timer.unref();
+    });
+    const stop = () => clearTimeout(timer);
+    socket.once('secureConnect', stop);
+    socket.once('close', stop);
+    return socket;
+  }
 }
 
 // OpenSSL verification results Node reports as `code` when the chain is not trusted.
@@ -118,7 +154,7 @@ function advice(backend: Backend, code: string): string | undefined {
     return "the server's certificate is outside its validity period: renew it on the server";
   if (HOSTNAME.has(code))
     return `the server's certificate does not name the host in ${where(backend)}: connect by a name or IP address the certificate lists`;
-  if (code.startsWith('ERR_SSL_') || code === 'EPROTO')
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code === HANDSHAKE_TIMEOUT)
     return backend === 'scylla'
       ? `the server did not answer with TLS: point ${where(backend)} at its TLS port, or set ${tls}.enabled: false`
       : `the server did not answer with TLS: point ${where(backend)} at its https_port, or use http://`;
@@ -134,7 +170,10 @@ export function tlsConfigError(backend: Backend, err: unknown): SinkConfigError 
     const code = codeOf(e);
     const what = code && advice(backend, code);
     if (!what) continue;
-    const kind = code.startsWith('ERR_SSL_') || code === 'EPROTO' ? 'TLS handshake' : 'TLS certificate';
+    const kind =
+      code.startsWith('ERR_SSL_') || code === 'EPROTO' || code === HANDSHAKE_TIMEOUT
+        ? 'TLS handshake'
+        : 'TLS certificate';
     const detail = readableReason(e);
     return new SinkConfigError(
       `${backend === 'scylla' ? 'cassandra' : 'clickhouse'}: ${kind} problem: ${what} (${detail}; ${code})`,

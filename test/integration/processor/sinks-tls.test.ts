@@ -3,6 +3,7 @@
 // written over TLS and read back over the plaintext endpoints; a CA that did not sign the server
 // certificate, system roots, skip-verify and plaintext/TLS mix-ups each end as the user would expect.
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
   type SinkSpec,
 } from '../../../runtime/sinks/index.js';
 import { cassandraEnv, clickhouseEnv, natsEnv } from '../../stack/context.js';
+import { HandshakeTimeoutAgent } from '../../../runtime/sinks/tls.js';
 import { makeCa } from '../../stack/tls.js';
 import { cassandraIds, clickhouseIds } from './checks.js';
 import { processConfig, shopEvents, expected } from './fixtures.js';
@@ -200,6 +202,28 @@ describe('ClickHouse sink over TLS', () => {
     await writeAll(s, undefined, 5, 'skip');
     expect((await clickhouseIds(stack.ch, stack.database, 'skipverify')).finalCount).toBe(5);
     expect(await probeSink(s)).toMatchObject({ ok: true, reason: 'Reachable' });
+  });
+
+  it('keeps a verified keep-alive connection open past the handshake limit', async () => {
+    const agent = new HandshakeTimeoutAgent({ keepAlive: true, maxSockets: 1, ca: stackCa() }, 200);
+    const ping = () =>
+      new Promise<{ body: string; reused: boolean }>((resolve, reject) => {
+        const req = get(`${env().httpsUrl}/ping`, { agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ body, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      expect(await ping()).toEqual({ body: 'Ok.\n', reused: false });
+      // Past the limit (the server keeps connections for 10 s): the timer stopped at the handshake.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await ping()).toEqual({ body: 'Ok.\n', reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('keeps http and https apart: each fails on the other port, TLS settings on http:// are refused', async () => {
