@@ -2,7 +2,7 @@
 // every other offline check reject what the API server rejects. Keyed by the rule's `$id`; a unit
 // test fails when a CEL rule has no twin here (rules on `oldSelf` cannot run offline and are exempt).
 import { MAX_WORKLOAD_NAME } from './schema/common.js';
-import { STANDARD_COLUMNS } from './schema/sink.js';
+import { CLICKHOUSE_TLS_NEEDS_HTTPS, STANDARD_COLUMNS } from './schema/sink.js';
 import { parseDuration } from './units.js';
 
 export type Path = (string | number)[];
@@ -162,6 +162,16 @@ export const checks: Record<string, Check> = {
     const n =
       Number(at(o, 'spec', 'scylla') !== undefined) + Number(at(o, 'spec', 'clickhouse') !== undefined);
     return n === 1 ? [] : [{ path: ['spec'], message: 'exactly one of scylla or clickhouse must be set' }];
+  },
+  'sk-clickhouse-tls-https': (o) => {
+    const url = at(o, 'spec', 'clickhouse', 'url');
+    if (typeof url !== 'string' || url.toLowerCase().startsWith('https://')) return [];
+    const tls = at(o, 'spec', 'clickhouse', 'tls');
+    const asks =
+      at(tls, 'enabled') === true ||
+      at(tls, 'caSecretRef') !== undefined ||
+      at(tls, 'insecureSkipVerify') === true;
+    return asks ? [{ path: ['spec', 'clickhouse', 'url'], message: CLICKHOUSE_TLS_NEEDS_HTTPS }] : [];
   },
   'sk-columns-unique': (o) =>
     duplicates(list(at(o, 'spec', 'columns')), (c) => String(at(c, 'name')).toLowerCase()).map((i) => ({

@@ -28,6 +28,10 @@ export const COLUMN_TYPES = [
   'json',
 ] as const;
 
+/** Message of the CEL rule (and its offline twin) that TLS settings need an https:// ClickHouse URL. */
+export const CLICKHOUSE_TLS_NEEDS_HTTPS =
+  "tls settings ask for TLS, but url is http://: use https:// and the server's https_port (usually 8443)";
+
 function identifier(description: string): Schema {
   return str(description, {
     minLength: 1,
@@ -125,7 +129,21 @@ const clickhouse = obj(
     batch: batch('SinkClickHouseBatch', 10000, '1s'),
     tls: tls('SinkClickHouseTls'),
   },
-  { required: ['url', 'table'] },
+  {
+    required: ['url', 'table'],
+    'x-kubernetes-validations': [
+      {
+        // The URL's scheme decides TLS for ClickHouse; TLS settings on http:// would be ignored.
+        $id: 'sk-clickhouse-tls-https',
+        rule:
+          "self.url.lowerAscii().startsWith('https://') || !has(self.tls) || " +
+          '!((has(self.tls.enabled) && self.tls.enabled) || has(self.tls.caSecretRef) || ' +
+          '(has(self.tls.insecureSkipVerify) && self.tls.insecureSkipVerify))',
+        message: CLICKHOUSE_TLS_NEEDS_HTTPS,
+        fieldPath: '.url',
+      },
+    ],
+  },
 );
 
 const column = obj(

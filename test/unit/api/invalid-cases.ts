@@ -444,6 +444,21 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.columns[0].from', message: 'must be a JSON pointer' },
   },
   {
+    name: 'ClickHouse tls.enabled on an http:// URL',
+    manifest: edit(clickhouseSink(), (m) => (s(m).clickhouse!.tls = { enabled: true })),
+    server: { field: 'spec.clickhouse.url', message: 'tls settings ask for TLS, but url is http://' },
+    offline: { field: 'spec.clickhouse.url', message: 'use https:// and the server' },
+  },
+  {
+    name: 'ClickHouse CA Secret on an http:// URL',
+    manifest: edit(
+      clickhouseSink(),
+      (m) => (s(m).clickhouse!.tls = { caSecretRef: { name: 'clickhouse-ca' } }),
+    ),
+    server: { field: 'spec.clickhouse.url', message: 'tls settings ask for TLS, but url is http://' },
+    offline: { field: 'spec.clickhouse.url', message: 'tls settings ask for TLS, but url is http://' },
+  },
+  {
     name: 'Sink switched from scylla to clickhouse on update',
     manifest: scyllaSink('switching'),
     update: (m) => {
