@@ -18,7 +18,7 @@ import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
 import type { HotCounter, ProcessorMetrics } from './metrics.js';
-import type { Replies } from './replies.js';
+import { deliveryNumbers, type DeliveryNumbers, type Replies } from './replies.js';
 
 export interface SourceLoopDeps {
   source: SourceConfig;
@@ -50,6 +50,12 @@ function replyOf(m: JsMsg): string {
   const reply = (m as JsMsg & { reply?: unknown }).reply;
   if (typeof reply !== 'string' || reply === '') throw new Error('JetStream message without a reply subject');
   return reply;
+}
+
+/** Delivery count and stream sequence, read from the reply subject (the library's info as fallback). */
+function deliveryOf(m: JsMsg): DeliveryNumbers {
+  const reply = (m as JsMsg & { reply?: unknown }).reply;
+  return (typeof reply === 'string' && deliveryNumbers(reply)) || m.info;
 }
 
 export class SourceLoop {
@@ -115,7 +121,7 @@ export class SourceLoop {
    */
   private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
-    const info = m.info;
+    const info = deliveryOf(m);
     if (info.deliveryCount > 1) this.m.redeliveries.inc();
     let delivery: Delivery | undefined;
     try {

@@ -5,6 +5,55 @@
 // parsed headers and delivery info, keeps a few hundred bytes per in-flight event out of the
 // garbage collector's survivors.
 
+/** What handling a message needs from its delivery info. */
+export interface DeliveryNumbers {
+  deliveryCount: number;
+  streamSequence: number;
+}
+
+const DOT = 0x2e;
+// Token start offsets of the subject being read (reused: reading is synchronous).
+const starts = new Int32Array(16);
+
+/** The decimal number of `s` from `start` to `end`, or NaN when it is not one. */
+function digits(s: string, start: number, end: number): number {
+  if (end <= start) return NaN;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The delivery count and stream sequence in a JetStream reply subject, or undefined when it is
+ * not one. The library's `JsMsg.info` splits the subject into a dozen strings and parses five
+ * numbers for every message; handling needs two. The subject is
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>` (9 tokens) or, from
+ * servers with domains, `$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>...`
+ * (11 or more). Stream and consumer names cannot contain dots, so tokens are found by counting.
+ */
+export function deliveryNumbers(reply: string): DeliveryNumbers | undefined {
+  if (!reply.startsWith('$JS.ACK.')) return undefined;
+  // where each token starts; token 0 is $JS, 1 is ACK, 2 starts at 8
+  let count = 2;
+  starts[2] = 8;
+  for (let i = 8; i < reply.length; i++) {
+    if (reply.charCodeAt(i) !== DOT) continue;
+    if (++count >= starts.length) return undefined;
+    starts[count] = i + 1;
+  }
+  count++;
+  const delivered = count === 9 ? 4 : count >= 11 ? 6 : -1;
+  if (delivered < 0) return undefined;
+  const deliveryCount = digits(reply, starts[delivered]!, starts[delivered + 1]! - 1);
+  const streamSequence = digits(reply, starts[delivered + 1]!, starts[delivered + 2]! - 1);
+  if (Number.isNaN(deliveryCount) || Number.isNaN(streamSequence)) return undefined;
+  return { deliveryCount, streamSequence };
+}
+
 export interface ReplyPublisher {
   publish(subject: string, payload?: Uint8Array): void;
 }
