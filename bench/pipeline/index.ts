@@ -153,6 +153,7 @@ function flags(args: string[]) {
     clickhouseRows: get('clickhouse-rows', 10000),
     clickhouseDelayMs: get('clickhouse-delay-ms', 1000),
     maxAckPending: get('max-ack-pending', 10000),
+    warmupRounds: get('warmup-rounds', 12),
     semiSpaceMb: args.includes('--semi-space-mb') ? get('semi-space-mb', 16) : undefined,
     // By default Cassandra gets a core of its own and everything else shares the other, as a
     // database runs on its own nodes; --shared-cpu lets every process use both cores.
@@ -255,14 +256,14 @@ export async function main(args: string[]): Promise<void> {
     // Warm the servers (JIT, caches, connection pools) so the first measured run is not the cold one.
     // Cassandra's JIT keeps speeding writes up for several hundred thousand of them: warm it in
     // rounds of 100,000 writes (each on an emptied, quiet table) until two rounds in a row are no
-    // more than 5% faster than the best before them (at most 12 rounds), so the raw limit is a
+    // more than 5% faster than the best before them (at most --warmup-rounds, default 12), so the raw limit is a
     // warm server's.
     const warm = Math.min(f.rawEvents, 20_000);
     await rawConsume(nc, 'BENCH', warm, 'warmup');
     let warmCassandraRows = 0;
     let bestWarm = 0;
     let flat = 0;
-    for (let round = 0; round < 12 && flat < 2; round++) {
+    for (let round = 0; round < f.warmupRounds && flat < 2; round++) {
       await resetCassandra(cql, 'bench.events');
       const n = 100_000;
       const r = await cassandraRate(n, `warm${round}`);

@@ -35,18 +35,29 @@ export async function measureLatency(
       await new Promise((r) => setTimeout(r, o.pollMs));
       const ids = [...outstanding.keys()].slice(0, 500);
       if (!ids.length) continue;
+      // Each sink is asked only for the rows it has not shown yet: Cassandra's rows land long before
+      // ClickHouse's batch, and asking again for them would load Cassandra with reads of our own.
+      const forCassandra = ids.filter((id) => !outstanding.get(id)!.inCassandra);
+      const forClickHouse = ids.filter((id) => !outstanding.get(id)!.inClickHouse);
       const [rs, chRows] = await Promise.all([
-        cql.execute(`SELECT id FROM ${o.cassandraTable} WHERE id IN ?`, [ids], { prepare: true }),
-        ch
-          .query({
-            query: `SELECT id FROM ${o.clickhouseTable} WHERE id IN (${ids.map((i) => `'${i}'`).join(',')})`,
-            format: 'JSONEachRow',
-          })
-          .then((r) => r.json<{ id: string }>()),
+        forCassandra.length
+          ? cql
+              .execute(`SELECT id FROM ${o.cassandraTable} WHERE id IN ?`, [forCassandra], { prepare: true })
+              .then((r) => r.rows.map((row) => row.get('id') as string))
+          : [],
+        forClickHouse.length
+          ? ch
+              .query({
+                query: `SELECT id FROM ${o.clickhouseTable} WHERE id IN (${forClickHouse.map((i) => `'${i}'`).join(',')})`,
+                format: 'JSONEachRow',
+              })
+              .then((r) => r.json<{ id: string }>())
+              .then((rows) => rows.map((row) => row.id))
+          : [],
       ]);
       const now = Date.now();
-      for (const r of rs.rows) outstanding.get(r.get('id') as string)!.inCassandra = true;
-      for (const r of chRows) outstanding.get(r.id)!.inClickHouse = true;
+      for (const id of rs) outstanding.get(id)!.inCassandra = true;
+      for (const id of chRows) outstanding.get(id)!.inClickHouse = true;
       for (const id of ids) {
         const s = outstanding.get(id)!;
         if (s.inCassandra && s.inClickHouse) {
