@@ -61,6 +61,8 @@ export const ConditionReason = {
   // Sink
   ProbeSucceeded: 'ProbeSucceeded',
   ConnectionFailed: 'ConnectionFailed',
+  /** The TLS handshake failed: the certificate, its CA bundle, or TLS on one side only. */
+  TLSFailed: 'TLSFailed',
   AuthenticationFailed: 'AuthenticationFailed',
   SchemaCreated: 'SchemaCreated',
   SchemaMismatch: 'SchemaMismatch',

@@ -2,7 +2,7 @@
 // every other offline check reject what the API server rejects. Keyed by the rule's `$id`; a unit
 // test fails when a CEL rule has no twin here (rules on `oldSelf` cannot run offline and are exempt).
 import { MAX_WORKLOAD_NAME } from './schema/common.js';
-import { CLICKHOUSE_TLS_NEEDS_HTTPS, STANDARD_COLUMNS } from './schema/sink.js';
+import { CLICKHOUSE_TLS_NEEDS_HTTPS, SCYLLA_TLS_NEEDS_ENABLED, STANDARD_COLUMNS } from './schema/sink.js';
 import { parseDuration } from './units.js';
 
 export type Path = (string | number)[];
@@ -162,6 +162,12 @@ export const checks: Record<string, Check> = {
     const n =
       Number(at(o, 'spec', 'scylla') !== undefined) + Number(at(o, 'spec', 'clickhouse') !== undefined);
     return n === 1 ? [] : [{ path: ['spec'], message: 'exactly one of scylla or clickhouse must be set' }];
+  },
+  'sk-scylla-tls-enabled': (o) => {
+    const tls = at(o, 'spec', 'scylla', 'tls');
+    if (tls === undefined || at(tls, 'enabled') === true) return [];
+    const asks = at(tls, 'caSecretRef') !== undefined || at(tls, 'insecureSkipVerify') === true;
+    return asks ? [{ path: ['spec', 'scylla', 'tls', 'enabled'], message: SCYLLA_TLS_NEEDS_ENABLED }] : [];
   },
   'sk-clickhouse-tls-https': (o) => {
     const url = at(o, 'spec', 'clickhouse', 'url');

@@ -28,6 +28,10 @@ export const COLUMN_TYPES = [
   'json',
 ] as const;
 
+/** Message of the CEL rule (and its offline twin) that a CA or skip-verify needs tls.enabled. */
+export const SCYLLA_TLS_NEEDS_ENABLED =
+  'tls.caSecretRef or tls.insecureSkipVerify is set, but tls.enabled is false: set it to true to connect with TLS, or remove the TLS settings';
+
 /** Message of the CEL rule (and its offline twin) that TLS settings need an https:// ClickHouse URL. */
 export const CLICKHOUSE_TLS_NEEDS_HTTPS =
   "tls settings ask for TLS, but url is http://: use https:// and the server's https_port (usually 8443)";
@@ -107,7 +111,20 @@ const scylla = obj(
     batch: batch('SinkScyllaBatch', 100, '50ms'),
     tls: tls('SinkScyllaTls'),
   },
-  { required: ['contactPoints', 'localDataCenter', 'keyspace', 'table'] },
+  {
+    required: ['contactPoints', 'localDataCenter', 'keyspace', 'table'],
+    'x-kubernetes-validations': [
+      {
+        // Without enabled the driver would connect in plaintext and ignore the CA or skip-verify.
+        $id: 'sk-scylla-tls-enabled',
+        rule:
+          '!has(self.tls) || (has(self.tls.enabled) && self.tls.enabled) || ' +
+          '!(has(self.tls.caSecretRef) || (has(self.tls.insecureSkipVerify) && self.tls.insecureSkipVerify))',
+        message: SCYLLA_TLS_NEEDS_ENABLED,
+        fieldPath: '.tls.enabled',
+      },
+    ],
+  },
 );
 
 const clickhouse = obj(

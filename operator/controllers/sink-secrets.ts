@@ -75,7 +75,7 @@ async function sinkCa(ctx: ControllerContext, sink: Sink): Promise<string | unde
     throw new SinkSecretError(
       `key ${ref.key} of Secret ${ref.name} (${caField(sink)}) holds no PEM certificate ` +
         '(-----BEGIN CERTIFICATE-----): put the PEM bundle of the CA that signed the server certificate there',
-      ConditionReason.ConnectionFailed,
+      ConditionReason.TLSFailed,
     );
   return pem;
 }

@@ -11,6 +11,9 @@ import type { ReconcileResult } from '../queue.js';
 import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
 import { isSinkSecretError, sinkCredentials } from './sink-secrets.js';
 
+// What the sinks' TLS error mapping (runtime/sinks/tls.ts) says of a failed handshake.
+const TLS_PROBLEM = /\bTLS (certificate|handshake) problem: /;
+
 export function probeCondition(result: ProbeResult): ConditionInput {
   if (result.ok) {
     return {
@@ -21,15 +24,17 @@ export function probeCondition(result: ProbeResult): ConditionInput {
     };
   }
   const m = result.message;
-  const reason = /authenticat|credential|password|username|not authorized|Unauthorized/i.test(m)
-    ? ConditionReason.AuthenticationFailed
-    : /does not exist|unknown table|no table|table .* not found|keyspace/i.test(m)
-      ? ConditionReason.TableNotFound
-      : /column/i.test(m)
-        ? ConditionReason.SchemaMismatch
-        : result.reason === 'InvalidSpec'
-          ? ConditionReason.InvalidSpec
-          : ConditionReason.ConnectionFailed;
+  const reason = TLS_PROBLEM.test(m)
+    ? ConditionReason.TLSFailed
+    : /authenticat|credential|password|username|not authorized|Unauthorized/i.test(m)
+      ? ConditionReason.AuthenticationFailed
+      : /does not exist|unknown table|no table|table .* not found|keyspace/i.test(m)
+        ? ConditionReason.TableNotFound
+        : /column/i.test(m)
+          ? ConditionReason.SchemaMismatch
+          : result.reason === 'InvalidSpec'
+            ? ConditionReason.InvalidSpec
+            : ConditionReason.ConnectionFailed;
   return { type: ConditionType.Ready, status: 'False', reason, message: m };
 }
 

@@ -133,7 +133,7 @@ describe('operator with TLS Sinks', () => {
     await secret('other-ca', { 'ca.crt': otherCa });
     await clickhouseSink('wrong-ca', { name: 'other-ca' });
     const c = await ready('wrong-ca', (c) => c.status !== 'Unknown');
-    expect(c).toMatchObject({ status: 'False', reason: 'ConnectionFailed' });
+    expect(c).toMatchObject({ status: 'False', reason: 'TLSFailed' });
     expect(c.message).toMatch(
       /TLS certificate problem: the server's certificate is not signed by a CA the Sink trusts: set spec\.clickhouse\.tls\.caSecretRef/,
     );
@@ -160,7 +160,7 @@ describe('operator with TLS Sinks', () => {
       ],
     });
     const notPem = await ready('late-ca', (c) => c.message !== noKey.message);
-    expect(notPem).toMatchObject({ status: 'False', reason: 'ConnectionFailed' });
+    expect(notPem).toMatchObject({ status: 'False', reason: 'TLSFailed' });
     expect(notPem.message).toMatch(/key chain\.pem of Secret late-ca .* holds no PEM certificate/);
 
     await core.patchNamespacedSecret({

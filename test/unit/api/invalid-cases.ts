@@ -444,6 +444,18 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.columns[0].from', message: 'must be a JSON pointer' },
   },
   {
+    name: 'Scylla CA Secret without tls.enabled',
+    manifest: edit(scyllaSink(), (m) => (s(m).scylla!.tls = { caSecretRef: { name: 'cql-ca' } })),
+    server: { field: 'spec.scylla.tls.enabled', message: 'but tls.enabled is false' },
+    offline: { field: 'spec.scylla.tls.enabled', message: 'but tls.enabled is false' },
+  },
+  {
+    name: 'Scylla insecureSkipVerify with tls.enabled false',
+    manifest: edit(scyllaSink(), (m) => (s(m).scylla!.tls = { enabled: false, insecureSkipVerify: true })),
+    server: { field: 'spec.scylla.tls.enabled', message: 'set it to true to connect with TLS' },
+    offline: { field: 'spec.scylla.tls.enabled', message: 'set it to true to connect with TLS' },
+  },
+  {
     name: 'ClickHouse tls.enabled on an http:// URL',
     manifest: edit(clickhouseSink(), (m) => (s(m).clickhouse!.tls = { enabled: true })),
     server: { field: 'spec.clickhouse.url', message: 'tls settings ask for TLS, but url is http://' },
