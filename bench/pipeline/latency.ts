@@ -30,8 +30,11 @@ export async function measureLatency(
   const outstanding = new Map<string, { sent: number; inCassandra?: boolean; inClickHouse?: boolean }>();
   const latencies: number[] = [];
   let publishing = true;
+  // Set when publishing failed: the poller stops, so the error that ended the run is the one
+  // reported (and not a query on a client the caller has shut down since).
+  let failed = false;
   const poller = (async () => {
-    while (publishing || outstanding.size) {
+    while (!failed && (publishing || outstanding.size)) {
       await new Promise((r) => setTimeout(r, o.pollMs));
       const ids = [...outstanding.keys()].slice(0, 500);
       if (!ids.length) continue;
@@ -75,23 +78,33 @@ export async function measureLatency(
   const start = Date.now();
   let sent = 0;
   const pending: Promise<unknown>[] = [];
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - start) / tickMs + 1) * perTick));
-    for (; sent < due; sent++) {
-      const now = Date.now();
-      const e = shopEvent(o.run, sent, now);
-      const m = toNatsMessage(e, o.prefix);
-      const h = natsHeaders();
-      for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-      pending.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
-      if (sent % o.sampleEvery === 0) outstanding.set(e.id, { sent: now });
-    }
-    if (pending.length > 2000) await Promise.all(pending.splice(0));
-    await new Promise((r) => setTimeout(r, tickMs));
+  try {
+    await publishAll();
+  } catch (err) {
+    failed = true;
+    await poller.catch(() => undefined);
+    throw err;
   }
-  await Promise.all(pending);
   publishing = false;
   const expectedSamples = Math.ceil(total / o.sampleEvery);
   await poller;
   return { latenciesMs: latencies, published: total, missing: expectedSamples - latencies.length };
+
+  async function publishAll(): Promise<void> {
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - start) / tickMs + 1) * perTick));
+      for (; sent < due; sent++) {
+        const now = Date.now();
+        const e = shopEvent(o.run, sent, now);
+        const m = toNatsMessage(e, o.prefix);
+        const h = natsHeaders();
+        for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+        pending.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
+        if (sent % o.sampleEvery === 0) outstanding.set(e.id, { sent: now });
+      }
+      if (pending.length > 2000) await Promise.all(pending.splice(0));
+      await new Promise((r) => setTimeout(r, tickMs));
+    }
+    await Promise.all(pending);
+  }
 }
