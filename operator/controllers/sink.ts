@@ -11,9 +11,6 @@ import type { ReconcileResult } from '../queue.js';
 import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
 import { isSinkSecretError, sinkCredentials } from './sink-secrets.js';
 
-// What the sinks' TLS error mapping (runtime/sinks/tls.ts) says of a failed handshake.
-const TLS_PROBLEM = /\bTLS (certificate|handshake) problem: /;
-
 export function probeCondition(result: ProbeResult): ConditionInput {
   if (result.ok) {
     return {
@@ -24,7 +21,7 @@ export function probeCondition(result: ProbeResult): ConditionInput {
     };
   }
   const m = result.message;
-  const reason = TLS_PROBLEM.test(m)
+  const reason = result.tlsFailed
     ? ConditionReason.TLSFailed
     : /authenticat|credential|password|username|not authorized|Unauthorized/i.test(m)
       ? ConditionReason.AuthenticationFailed

@@ -18,7 +18,7 @@ import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
 import type { HotCounter, ProcessorMetrics } from './metrics.js';
-import { deliveryNumbers, type DeliveryNumbers, type Replies } from './replies.js';
+import { deliveryNumbers, type Replies } from './replies.js';
 
 export interface SourceLoopDeps {
   source: SourceConfig;
@@ -50,12 +50,6 @@ function replyOf(m: JsMsg): string {
   const reply = (m as JsMsg & { reply?: unknown }).reply;
   if (typeof reply !== 'string' || reply === '') throw new Error('JetStream message without a reply subject');
   return reply;
-}
-
-/** Delivery count and stream sequence, read from the reply subject (the library's info as fallback). */
-function deliveryOf(m: JsMsg): DeliveryNumbers {
-  const reply = (m as JsMsg & { reply?: unknown }).reply;
-  return (typeof reply === 'string' && deliveryNumbers(reply)) || m.info;
 }
 
 export class SourceLoop {
@@ -121,7 +115,9 @@ export class SourceLoop {
    */
   private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
-    const info = deliveryOf(m);
+    const reply = replyOf(m);
+    // Two numbers from the reply subject; the library's full delivery info only as a fallback.
+    const info = deliveryNumbers(reply) ?? m.info;
     if (info.deliveryCount > 1) this.m.redeliveries.inc();
     let delivery: Delivery | undefined;
     try {
@@ -148,7 +144,7 @@ export class SourceLoop {
       const routed = outcome.event as SinkEvent;
       const routes = outcome.routes;
       // From here on only the reply subject and the delivery numbers are kept, not the message.
-      delivery = new Delivery(this, replyOf(m), info.deliveryCount, info.streamSequence, routes);
+      delivery = new Delivery(this, reply, info.deliveryCount, info.streamSequence, routes);
       for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
     } catch (err) {
       // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.

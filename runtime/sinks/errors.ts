@@ -42,6 +42,18 @@ export class SinkConfigError extends SinkError {
   }
 }
 
+/** A failed TLS handshake: the server certificate, the CA bundle, or TLS on one side only. */
+export class SinkTlsError extends SinkConfigError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SinkTlsError';
+  }
+}
+
+export function isSinkTlsError(err: unknown): err is SinkTlsError {
+  return err instanceof SinkTlsError;
+}
+
 export function isTransientSinkError(err: unknown): err is TransientSinkError {
   return err instanceof SinkError && err.code === SinkErrorCode.Transient;
 }

@@ -16,7 +16,13 @@ import {
   serverVersion,
   type ClickHouseSinkOptions,
 } from './clickhouse.js';
-import { SinkConfigError, errorMessage, isSinkConfigError, type SinkError } from './errors.js';
+import {
+  SinkConfigError,
+  errorMessage,
+  isSinkConfigError,
+  isSinkTlsError,
+  type SinkError,
+} from './errors.js';
 import { plaintextResetHint } from './tls.js';
 import type { Sink, SinkCredentials, SinkSpec } from './types.js';
 
@@ -30,6 +36,8 @@ export interface ProbeResult {
   /** CamelCase, for a condition's reason. */
   reason: ProbeReason;
   message: string;
+  /** The failure was the TLS handshake (certificate, CA bundle, TLS on one side only). */
+  tlsFailed?: boolean;
   serverVersion?: string;
 }
 
@@ -54,6 +62,7 @@ function failure(kind: ProbeResult['kind'], target: string, err: SinkError, spec
     target,
     reason: isSinkConfigError(err) ? 'Misconfigured' : 'Unreachable',
     message: hint ? `${err.message} (${hint})` : err.message,
+    ...(isSinkTlsError(err) ? { tlsFailed: true } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { SinkConfigError, errorMessage } from './errors.js';
+import { SinkConfigError, SinkTlsError, errorMessage } from './errors.js';
 import type { ClickHouseSpec, ScyllaSpec } from './types.js';
 
 /** TLS options for cassandra-driver's `sslOptions`, or undefined for a plaintext connection. */
@@ -165,7 +165,7 @@ function advice(backend: Backend, code: string): string | undefined {
  * A SinkConfigError naming the certificate problem and the Sink field that fixes it when `err`
  * (or one of its causes) is a failed TLS handshake; undefined for any other error.
  */
-export function tlsConfigError(backend: Backend, err: unknown): SinkConfigError | undefined {
+export function tlsConfigError(backend: Backend, err: unknown): SinkTlsError | undefined {
   for (const e of errorTree(err)) {
     const code = codeOf(e);
     const what = code && advice(backend, code);
@@ -175,7 +175,7 @@ export function tlsConfigError(backend: Backend, err: unknown): SinkConfigError 
         ? 'TLS handshake'
         : 'TLS certificate';
     const detail = readableReason(e);
-    return new SinkConfigError(
+    return new SinkTlsError(
       `${backend === 'scylla' ? 'cassandra' : 'clickhouse'}: ${kind} problem: ${what} (${detail}; ${code})`,
       { cause: err },
     );

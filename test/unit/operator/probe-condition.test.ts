@@ -20,7 +20,7 @@ describe('probeCondition', () => {
       'cassandra: TLS handshake problem: the server did not answer with TLS: point spec.scylla.contactPoints at ' +
       'its TLS port, or set spec.scylla.tls.enabled: false (wrong version number; ERR_SSL_WRONG_VERSION_NUMBER)';
     for (const m of [cert, handshake])
-      expect(probeCondition(failed(m))).toEqual({
+      expect(probeCondition({ ...failed(m), tlsFailed: true })).toEqual({
         type: 'Ready',
         status: 'False',
         reason: 'TLSFailed',
