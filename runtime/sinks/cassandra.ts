@@ -14,6 +14,7 @@ import {
   insertCql,
 } from './cql.js';
 import { writeEvents } from './batcher.js';
+import { preparedExecutor, type PreparedExecutor } from './cassandra-execute.js';
 import { useFastMurmur3 } from './murmur3.js';
 import { SinkConfigError } from './errors.js';
 import type {
@@ -132,6 +133,8 @@ export class CassandraSink implements Sink {
   readonly target: string;
   private readonly columns: CompiledColumns;
   private readonly query: string;
+  /** The upsert, prepared once and then sent without Client.execute's per-call layers. */
+  readonly execute: PreparedExecutor;
   private readonly concurrency: number;
   private active = 0;
   private readonly queue: WriteJob[] = [];
@@ -146,6 +149,7 @@ export class CassandraSink implements Sink {
     this.columns = compileColumns(columns);
     this.query = insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000);
     this.concurrency = Math.max(1, opts.concurrency ?? 64);
+    this.execute = preparedExecutor(client, this.query);
   }
 
   prepare(event: SinkEvent): unknown[] {
@@ -175,7 +179,7 @@ export class CassandraSink implements Sink {
       const i = job.next++;
       if (job.next === job.rows.length) this.queue.shift();
       this.active++;
-      this.client.execute(this.query, job.rows[i]).then(
+      this.execute(job.rows[i]!).then(
         () => this.finish(job, i, undefined),
         (err: unknown) => this.finish(job, i, classifyCassandraError(err)),
       );

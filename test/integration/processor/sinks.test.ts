@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cassandra from 'cassandra-driver';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { murmur3String, useFastMurmur3 } from '../../../runtime/sinks/murmur3.js';
+import { directPathAvailable, preparedExecutor } from '../../../runtime/sinks/cassandra-execute.js';
+import { classifyCassandraError } from '../../../runtime/sinks/cassandra-client.js';
+import type { CassandraSink } from '../../../runtime/sinks/cassandra.js';
 import { cassandraEnv, clickhouseEnv } from '../../stack/context.js';
 import {
   ensureSchema,
@@ -189,6 +192,96 @@ describe('Cassandra sink', () => {
     const err = await openSink(wider, creds()).catch((e: unknown) => e);
     expect(isSinkConfigError(err)).toBe(true);
     expect((err as Error).message).toMatch(/column extra int is missing/);
+  });
+
+  it('sends prepared upserts on the direct path with the options, routing and errors of Client.execute', async () => {
+    expect(directPathAvailable()).toBe(true);
+    const sink = (await openSink(spec('direct', { ttl: '1h' }), creds(), {
+      concurrency: 8,
+    })) as CassandraSink;
+    try {
+      expect(await sink.write(events(30, 'd'))).toEqual(new Array(30).fill(undefined));
+      // The first writes prepared the statement through Client.execute; the rest went direct.
+      expect(sink.execute.direct).toBeGreaterThanOrEqual(30 - 8);
+    } finally {
+      await sink.close();
+    }
+    const rows = await cql.execute(
+      `SELECT id, token(id) AS t, TTL(data) AS ttl, qty FROM ${keyspace}.direct`,
+    );
+    expect(rows.rowLength).toBe(30);
+    for (const row of rows.rows) {
+      expect(murmur3String(Buffer.from(row.get('id') as string))).toBe(row.get('t').toString());
+      expect(row.get('ttl')).toBeGreaterThan(3500);
+      expect(row.get('qty')).toBe(Number((row.get('id') as string).slice(2)));
+    }
+
+    const insert = `INSERT INTO ${keyspace}.direct (id, qty) VALUES (?, ?)`;
+    const client = new cassandra.Client({
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      credentials: creds(),
+      queryOptions: { prepare: true, isIdempotent: true },
+    });
+    try {
+      await client.connect();
+      const exec = preparedExecutor(client, insert);
+      await exec(['x-1', 1]);
+      await exec(['x-2', 2]);
+      expect(exec.direct).toBe(1);
+      // A value the column's type cannot take fails that write only, as a rejected row.
+      const bad = await exec(['x-3', 'three']).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(exec.direct).toBe(2);
+      expect(isRowRejectedError(classifyCassandraError(bad))).toBe(true);
+      const got = await client.execute(
+        `SELECT id, qty FROM ${keyspace}.direct WHERE id IN ('x-1', 'x-2', 'x-3')`,
+      );
+      expect(got.rows.map((r) => [r.get('id'), r.get('qty')]).sort()).toEqual([
+        ['x-1', 1],
+        ['x-2', 2],
+      ]);
+    } finally {
+      await client.shutdown();
+    }
+    // Shut down: the call fails as Client.execute fails, it does not hang.
+    await expect(preparedExecutor(client, insert)(['x-4', 4])).rejects.toThrow();
+
+    // The client's default consistency is the direct path's too: TWO cannot be met with one
+    // replica, and the server says so for the direct call as for the first, prepared one.
+    const strict = new cassandra.Client({
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      credentials: creds(),
+      queryOptions: { prepare: true, consistency: cassandra.types.consistencies.two },
+    });
+    try {
+      await strict.connect();
+      const exec = preparedExecutor(strict, insert);
+      const errs: unknown[] = [];
+      for (const id of ['y-1', 'y-2'])
+        errs.push(
+          await exec([id, 1]).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
+      expect(exec.direct).toBe(1);
+      // The retry policy tries the next host on Unavailable; with one host, that ends the plan.
+      for (const e of errs) {
+        expect(e).toBeInstanceOf(cassandra.errors.NoHostAvailableError);
+        const inner = Object.values((e as { innerErrors: Record<string, unknown> }).innerErrors);
+        expect(inner).toHaveLength(1);
+        expect(inner[0]).toBeInstanceOf(cassandra.errors.ResponseError);
+        expect((inner[0] as { code: number }).code).toBe(
+          cassandra.types.responseErrorCodes.unavailableException,
+        );
+      }
+    } finally {
+      await strict.shutdown();
+    }
   });
 });
 
