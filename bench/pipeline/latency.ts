@@ -78,6 +78,9 @@ export async function measureLatency(
   const start = Date.now();
   let sent = 0;
   const pending: Promise<unknown>[] = [];
+  // The first failed publish. Each publish is caught as it is made, so one that fails while the
+  // loop waits for its next tick is not an unhandled rejection that ends the process.
+  let publishError: { err: unknown } | undefined;
   try {
     await publishAll();
   } catch (err) {
@@ -99,12 +102,18 @@ export async function measureLatency(
         const m = toNatsMessage(e, o.prefix);
         const h = natsHeaders();
         for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-        pending.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
+        pending.push(
+          js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }).catch((err: unknown) => {
+            publishError ??= { err };
+          }),
+        );
         if (sent % o.sampleEvery === 0) outstanding.set(e.id, { sent: now });
       }
       if (pending.length > 2000) await Promise.all(pending.splice(0));
+      if (publishError) throw publishError.err;
       await new Promise((r) => setTimeout(r, tickMs));
     }
     await Promise.all(pending);
+    if (publishError) throw publishError.err;
   }
 }
