@@ -1,7 +1,7 @@
 // One prepared statement executed many times, without the driver's general-purpose entry point.
 // `Client.execute` runs every call through four async functions (option parsing, the prepared
 // cache, routing-key setup, the request) that each await work already done, which at tens of
-// thousands of writes a second is a tenth of the processor's allocations. Once the statement is
+// thousands of writes a second is about a seventh of the processor's allocations. Once the statement is
 // prepared, this builds the same request synchronously — the same execution options, routing key,
 // and ExecuteRequest — and hands it to the driver's own RequestHandler, which keeps load balancing,
 // retries, speculative executions, re-preparation and timeouts. Anything unusual (not connected,

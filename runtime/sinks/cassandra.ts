@@ -132,7 +132,6 @@ export class CassandraSink implements Sink {
   readonly kind = 'scylla' as const;
   readonly target: string;
   private readonly columns: CompiledColumns;
-  private readonly query: string;
   /** The upsert, prepared once and then sent without Client.execute's per-call layers. */
   readonly execute: PreparedExecutor;
   private readonly concurrency: number;
@@ -147,9 +146,8 @@ export class CassandraSink implements Sink {
   ) {
     this.target = `${spec.keyspace}.${spec.table}`;
     this.columns = compileColumns(columns);
-    this.query = insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000);
     this.concurrency = Math.max(1, opts.concurrency ?? 64);
-    this.execute = preparedExecutor(client, this.query);
+    this.execute = preparedExecutor(client, insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000));
   }
 
   prepare(event: SinkEvent): unknown[] {
