@@ -10,7 +10,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import cassandra from 'cassandra-driver';
-import { installCrds } from '../api/install.js';
+import { installCrds } from '../operator/install-crds.js';
 import type { StackEnv } from '../test/stack/env.js';
 import { logsDir, repoRoot, toolPath } from '../test/stack/paths.js';
 import { adminConfig } from '../test/support/kube.js';

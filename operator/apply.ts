@@ -1,6 +1,6 @@
 // Server-side apply with the operator's single field manager: the desired object is the whole
 // truth about the fields eventrunner owns, and the API server merges it with everyone else's.
-import { rawRequest } from '../runtime/common/kube-request.js';
+import { rawRequest } from './kube-request.js';
 import {
   KubernetesObjectApi,
   PatchStrategy,
@@ -8,7 +8,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 
-export { ApiError, rawRequest } from '../runtime/common/kube-request.js';
+export { ApiError, rawRequest } from './kube-request.js';
 
 export const fieldManager = 'eventrunner-operator';
 

@@ -1,5 +1,6 @@
 // Builds a CustomResourceDefinition object from a kind's definition.
 import { API_VERSION, CATEGORY, GROUP, VERSION, type KindDefinition } from '../schema/common.js';
+import { kinds } from '../schema/index.js';
 import { materializeDefaults, stripInternal, type Schema } from '../schema/dsl.js';
 
 /** The whole object's schema: the shape the API server validates and prunes against. */
@@ -53,4 +54,9 @@ export function crdFor(def: KindDefinition): Record<string, unknown> {
       versions: [version],
     },
   };
+}
+
+/** Every eventrunner CRD, as `kubectl apply` and the operator's installer apply them. */
+export function crdManifests(): Record<string, unknown>[] {
+  return kinds.map((k) => crdFor(k));
 }

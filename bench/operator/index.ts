@@ -11,7 +11,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { installCrds } from '../../api/install.js';
+import { installCrds } from '../../operator/install-crds.js';
 import { startStack } from '../../test/stack/cli.js';
 import { logsDir, repoRoot } from '../../test/stack/paths.js';
 import { adminConfig, auditEvents, certificateKubeconfig, writeVerbs } from '../../test/support/kube.js';

@@ -6,7 +6,9 @@ import type { BinaryOp, Expr } from './ast.js';
 import { fail } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { lookupMethod } from './methods.js';
+import type { Compiled, EventObject } from './compiled.js';
 import type { ConditionCache } from './expr-cache.js';
+import { staticPath } from './static-path.js';
 import { compileRegex } from './safe-regex.js';
 import {
   add,
@@ -26,8 +28,8 @@ import {
   type Value,
 } from './values.js';
 
-export type EventObject = Record<string, unknown>;
-export type Compiled = (e: EventObject) => Value;
+export type { Compiled, EventObject } from './compiled.js';
+export { staticPath } from './static-path.js';
 
 type Step = (o: Value) => Value;
 
@@ -40,27 +42,6 @@ function step(segment: string | number): Step {
   if (isInheritedName(segment)) return (o) => getField(o, segment);
   // No built-in prototype has this name, so a plain read of any object (array, Date) is safe.
   return (o) => (typeof o === 'object' && o !== null ? (o as Record<string, Value>)[segment] : undefined);
-}
-
-function literalKey(index: Expr): string | number | undefined {
-  if (index.type !== 'literal') return undefined;
-  const lit = index.literal;
-  return lit.kind === 'string' || lit.kind === 'int' ? lit.value : undefined;
-}
-
-/** Static segments from `event`, when the whole path is fixed at compile time. */
-export function staticPath(expr: Expr): (string | number)[] | undefined {
-  if (expr.type === 'var') return [];
-  if (expr.type === 'member') {
-    const base = staticPath(expr.object);
-    return base && [...base, expr.name];
-  }
-  if (expr.type === 'index') {
-    const base = staticPath(expr.object);
-    const key = literalKey(expr.index);
-    return base && key !== undefined ? [...base, key] : undefined;
-  }
-  return undefined;
 }
 
 export function compilePath(segments: (string | number)[]): Compiled {

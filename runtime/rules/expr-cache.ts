@@ -5,7 +5,8 @@
 // an event close to the number of distinct tests instead of the number of rules, and keeps the
 // number of (polymorphic) property reads per event small.
 import type { Expr } from './ast.js';
-import { staticPath, type Compiled } from './compile-expr.js';
+import type { Compiled } from './compiled.js';
+import { staticPath } from './static-path.js';
 import { isVolatile, readsOf, ReadIndex, type Path } from './paths.js';
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);

@@ -7,7 +7,7 @@ import type { OperatorOptions } from '../../operator/options.js';
 import { runOperator } from '../../operator/run.js';
 
 /** The CRDs as the API module installs them (server-side apply, waits for Established). */
-export { installCrds } from '../../api/install.js';
+export { installCrds } from '../../operator/install-crds.js';
 
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });

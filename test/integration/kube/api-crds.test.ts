@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crdManifests } from '../../../api/install.js';
+import { crdManifests } from '../../../api/gen/crd.js';
 import { parseManifests } from '../../../api/manifests.js';
 import { validateResource } from '../../../api/validate.js';
 import { repoRoot } from '../../../hack/gen-api.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { installCrds } from '../../../api/install.js';
+import { installCrds } from '../../../operator/install-crds.js';
 import { validateFiles } from '../../../cli/commands/validate.js';
 import { kubeEnv } from '../../stack/context.js';
 import {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { crdManifests } from '../../../api/install.js';
+import { crdManifests } from '../../../api/gen/crd.js';
 import { GROUP } from '../../../api/schema/index.js';
 import { generateFiles, repoRoot } from '../../../hack/gen-api.js';
 

@@ -1,13 +1,9 @@
 // Installs or updates the eventrunner CRDs from the same definitions that crds/*.yaml is generated
 // from, with server-side apply, and waits until the API server serves them.
 import { ApiextensionsV1Api, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
-import { rawRequest } from '../runtime/common/kube-request.js';
-import { crdFor } from './gen/crd.js';
-import { GROUP, kinds } from './schema/index.js';
-
-export function crdManifests(): Record<string, unknown>[] {
-  return kinds.map((k) => crdFor(k));
-}
+import { crdManifests } from '../api/gen/crd.js';
+import { GROUP } from '../api/schema/index.js';
+import { rawRequest } from './kube-request.js';
 
 export interface InstallOptions {
   fieldManager?: string;
