@@ -1,0 +1,79 @@
+// Deterministic identities. A result's id is the first 128 bits of SHA-256 over the canonical
+// JSON array of what identifies the row, as 32 lower-case hex digits:
+//
+//   windows (TUMBLING, HOPPING, SESSION): [namespace, pipeline, query, "window", start ms, end ms, key]
+//   COUNT windows:                        [namespace, pipeline, query, "count", key, window ordinal]
+//   a row per event (no window, SLIDING): [namespace, pipeline, query, "event", event id]
+//
+// `key` is the partition key text (canonical JSON of the GROUP BY values, '' without GROUP BY).
+// The namespace and pipeline are part of every id so that two pipelines writing to one table never
+// collide. A partition is FNV-1a (32-bit) of the key's UTF-8 bytes, modulo the partition count.
+import { hash } from 'node:crypto';
+
+export function resultId(parts: readonly (string | number)[]): string {
+  return hash('sha256', JSON.stringify(parts), 'hex').slice(0, 32);
+}
+
+/**
+ * Ids of one query: `idPrefix` is the JSON text of [namespace, pipeline, query] without its `]`,
+ * so the hashed text is exactly JSON.stringify([namespace, pipeline, query, ...rest]).
+ */
+export function idPrefixOf(namespace: string, pipeline: string, query: string): string {
+  return `${JSON.stringify([namespace, pipeline, query]).slice(0, -1)},`;
+}
+
+export function queryResultId(idPrefix: string, rest: readonly (string | number)[]): string {
+  return idOfText(idPrefix + JSON.stringify(rest).slice(1));
+}
+
+/** The id of an already built JSON array text. */
+export function idOfText(text: string): string {
+  return hash('sha256', text, 'hex').slice(0, 32);
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a, 32 bits, over the UTF-8 encoding of `s` (lone surrogates as U+FFFD, as TextEncoder). */
+export function fnv1a32(s: string): number {
+  let h = FNV_OFFSET;
+  const byte = (b: number): void => {
+    h = Math.imul(h ^ b, FNV_PRIME);
+  };
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      byte(c);
+      continue;
+    }
+    if (c < 0x800) {
+      byte(0xc0 | (c >> 6));
+      byte(0x80 | (c & 0x3f));
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        byte(0xf0 | (c >> 18));
+        byte(0x80 | ((c >> 12) & 0x3f));
+        byte(0x80 | ((c >> 6) & 0x3f));
+        byte(0x80 | (c & 0x3f));
+        continue;
+      }
+      c = 0xfffd;
+    }
+    byte(0xe0 | (c >> 12));
+    byte(0x80 | ((c >> 6) & 0x3f));
+    byte(0x80 | (c & 0x3f));
+  }
+  return h >>> 0;
+}
+
+export function partitionOf(key: string, partitions: number): number {
+  if (!Number.isSafeInteger(partitions) || partitions < 1) {
+    throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+  }
+  return partitions === 1 ? 0 : fnv1a32(key) % partitions;
+}
