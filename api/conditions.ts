@@ -10,6 +10,7 @@ export const ConditionType = {
   StreamReady: 'StreamReady',
   IngestReady: 'IngestReady',
   RulesValid: 'RulesValid',
+  QueriesValid: 'QueriesValid',
   ConsumerReady: 'ConsumerReady',
   WorkloadReady: 'WorkloadReady',
   SinksReady: 'SinksReady',
@@ -22,6 +23,7 @@ export const conditionTypesByKind = {
   Pipeline: [
     ConditionType.Ready,
     ConditionType.RulesValid,
+    ConditionType.QueriesValid,
     ConditionType.ConsumerReady,
     ConditionType.WorkloadReady,
     ConditionType.SinksReady,
@@ -41,6 +43,8 @@ export const ConditionReason = {
   StreamCreated: 'StreamCreated',
   StreamUpdated: 'StreamUpdated',
   StreamError: 'StreamError',
+  /** The stream's storage type changed; JetStream cannot change it in place. */
+  StorageImmutable: 'StorageImmutable',
   NatsUnavailable: 'NatsUnavailable',
   IngestAvailable: 'IngestAvailable',
   IngestProgressing: 'IngestProgressing',
@@ -48,6 +52,9 @@ export const ConditionReason = {
   // Pipeline
   RulesCompiled: 'RulesCompiled',
   RulesInvalid: 'RulesInvalid',
+  QueriesCompiled: 'QueriesCompiled',
+  /** A query does not compile; status.queries.errors has each problem with its line and column. */
+  QueriesInvalid: 'QueriesInvalid',
   ConsumerCreated: 'ConsumerCreated',
   ConsumerError: 'ConsumerError',
   EventSourceNotFound: 'EventSourceNotFound',
@@ -58,14 +65,19 @@ export const ConditionReason = {
   SinksReady: 'SinksReady',
   SinkNotFound: 'SinkNotFound',
   SinkNotReady: 'SinkNotReady',
-  // Sink
+  // Sink: a failed probe's reason follows from its error code (reasonByProbeCode in the Sink controller).
   ProbeSucceeded: 'ProbeSucceeded',
+  /** The server could not be reached or could not answer (refused, timed out, reset, unavailable). */
   ConnectionFailed: 'ConnectionFailed',
   /** The TLS handshake failed: the certificate, its CA bundle, or TLS on one side only. */
   TLSFailed: 'TLSFailed',
+  /** The server refused the credentials: unknown user, wrong or missing password, no permission. */
   AuthenticationFailed: 'AuthenticationFailed',
+  /** An Event: manageSchema created the keyspace/database, the table or columns. */
   SchemaCreated: 'SchemaCreated',
+  /** The table exists, but a column the Sink writes is missing or has another type. */
   SchemaMismatch: 'SchemaMismatch',
+  /** The table, or its keyspace/database, does not exist and manageSchema is off. */
   TableNotFound: 'TableNotFound',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];

@@ -144,6 +144,30 @@ export const checks: Record<string, Check> = {
       path: ['spec', 'sources', i, 'eventSource'],
       message: 'each eventSource may appear once; list all its types in one entry',
     })),
+  'pl-queries-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'queries')), (x) => at(x, 'name')).map((i) => ({
+      path: ['spec', 'queries', i, 'name'],
+      message: `query names must be unique; ${JSON.stringify(at(o, 'spec', 'queries', i, 'name'))} is declared more than once`,
+    })),
+  'pl-query-outputs-declared': (o) => {
+    const declared = new Set(list(at(o, 'spec', 'outputs')).map((x) => at(x, 'name')));
+    return list(at(o, 'spec', 'queries')).flatMap((q, i) =>
+      list(at(q, 'outputs')).flatMap((n, j) =>
+        declared.has(n)
+          ? []
+          : [
+              {
+                path: ['spec', 'queries', i, 'outputs', j],
+                message: `query outputs must name outputs declared in spec.outputs; ${JSON.stringify(n)} is not declared`,
+              },
+            ],
+      ),
+    );
+  },
+  'pl-idle-timeout-positive': (o) =>
+    list(at(o, 'spec', 'queries')).flatMap((q, i) =>
+      positiveDuration(['spec', 'queries', i, 'idleTimeout'], at(q, 'idleTimeout')),
+    ),
   'pl-default-outputs-declared': (o) => {
     const declared = new Set(list(at(o, 'spec', 'outputs')).map((x) => at(x, 'name')));
     return list(at(o, 'spec', 'defaultOutputs')).flatMap((d, i) =>

@@ -6,6 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { crossFieldIssues, type Issue, type Path } from './crossfield.js';
 import { objectSchema } from './gen/crd.js';
 import type { EventSource, Pipeline, Sink } from './generated/types.js';
+import { podConfigs } from './schema/config/index.js';
 import { API_VERSION, kinds, type KindDefinition } from './schema/index.js';
 import { hints, materializeDefaults, stripInternal, walk, type Schema } from './schema/dsl.js';
 
@@ -23,7 +24,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 /** The OpenAPI schema as ajv reads it: no Kubernetes extensions, unknown fields forbidden. */
-function ajvSchema(schema: unknown): unknown {
+export function ajvSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(ajvSchema);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
@@ -67,29 +68,47 @@ function ruleIds(def: KindDefinition): string[] {
   return ids;
 }
 
+/** The offline-checkable CEL rule ids on the kind's schema at `path` (e.g. ['spec', 'delivery']) and below. */
+export function ruleIdsUnder(def: KindDefinition, path: readonly string[]): string[] {
+  let node: Schema | undefined =
+    path[0] === 'spec' ? def.spec : path[0] === 'status' ? def.status : undefined;
+  for (const key of path.slice(1)) node = node?.properties?.[key];
+  if (!node) throw new Error(`${def.kind} has no schema at ${path.join('.')}`);
+  const ids: string[] = [];
+  walk(node, (s) => {
+    for (const r of s['x-kubernetes-validations'] ?? []) if (!r.$transition) ids.push(r.$id);
+  });
+  return ids;
+}
+
 let hintsByPattern: Map<string, string> | undefined;
 
 /** What each pattern accepts, in words: the schema's `$hint`, else the shared wording in dsl.ts. */
 function patternHints(): Map<string, string> {
   if (hintsByPattern) return hintsByPattern;
   hintsByPattern = new Map(Object.entries(hints));
-  for (const def of kinds) {
-    for (const part of [def.spec, def.status]) {
-      walk(part, (s) => {
-        if (s.pattern && s.$hint) hintsByPattern!.set(s.pattern, s.$hint);
-      });
-    }
+  const parts = [...kinds.flatMap((def) => [def.spec, def.status]), ...podConfigs.map((c) => c.schema)];
+  for (const part of parts) {
+    walk(part, (s) => {
+      if (s.pattern && s.$hint) hintsByPattern!.set(s.pattern, s.$hint);
+    });
   }
   return hintsByPattern;
 }
 
 let compiled: Map<string, { fn: ValidateFunction; ruleIds: string[] }> | undefined;
 
-function validators(): Map<string, { fn: ValidateFunction; ruleIds: string[] }> {
-  if (compiled) return compiled;
+/** The ajv every validator uses: defaults applied, every error reported, formats checked. */
+export function newAjv(): Ajv {
   // verbose: errors carry their schema, so a type error can still say what format was expected.
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
   addFormats(ajv);
+  return ajv;
+}
+
+function validators(): Map<string, { fn: ValidateFunction; ruleIds: string[] }> {
+  if (compiled) return compiled;
+  const ajv = newAjv();
   compiled = new Map(
     kinds.map((def) => [def.kind, { fn: ajv.compile(kindSchema(def) as object), ruleIds: ruleIds(def) }]),
   );
@@ -144,6 +163,26 @@ function describe(e: ErrorObject): { path: Path; message: string } {
   }
 }
 
+/** Runs a compiled schema on `value` (filling in defaults) and returns what it found wrong. */
+export function schemaCheck(fn: ValidateFunction, value: unknown): Issue[] {
+  fn(value);
+  const errors = fn.errors ?? [];
+  // An int-or-string failure also reports each anyOf branch; the anyOf error says it once.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  return errors
+    .filter((e) => !(anyOfPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')))
+    .map(describe);
+}
+
+/** Issues once each (a path and message can be found by both the schema and a CEL twin). */
+export function distinctIssues(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${formatPath(i.path)}\0${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
 /** Human form of a path: spec.outputs[1].name */
 export function formatPath(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
@@ -159,25 +198,14 @@ export function validateResource(input: unknown): ValidationResult<Resource> {
       issues: [{ path: ['kind'], message: `must be one of ${kinds.map((k) => k.kind).join(', ')}` }],
     };
   }
-  entry.fn(value);
-  const errors = entry.fn.errors ?? [];
-  // An int-or-string failure also reports each anyOf branch; the anyOf error says it once.
-  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  const schemaIssues = errors
-    .filter((e) => !(anyOfPaths.has(e.instancePath) && e.schemaPath.includes('/anyOf/')))
-    .map(describe);
+  const schemaIssues = schemaCheck(entry.fn, value);
   const meta = value.metadata as Record<string, unknown> | undefined;
   if (meta && typeof meta === 'object' && meta.name === undefined && meta.generateName === undefined) {
     schemaIssues.push({ path: ['metadata', 'name'], message: 'required field is missing' });
   }
-  const issues = [...schemaIssues, ...crossFieldIssues(value, entry.ruleIds)];
-  const seen = new Set<string>();
   return {
     value: value as unknown as Resource,
-    issues: issues.filter((i) => {
-      const key = `${formatPath(i.path)}\0${i.message}`;
-      return seen.has(key) ? false : (seen.add(key), true);
-    }),
+    issues: distinctIssues([...schemaIssues, ...crossFieldIssues(value, entry.ruleIds)]),
   };
 }
 

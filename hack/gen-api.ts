@@ -1,5 +1,5 @@
 // Generates everything derived from the API schema in api/schema/: crds/*.yaml,
-// api/generated/types.ts and docs/api.md. `npm run gen` writes them; test/unit/api/drift.test.ts
+// api/generated/types.ts (the kinds and the pod configs) and docs/api.md. `npm run gen` writes them; test/unit/api/drift.test.ts
 // calls generateFiles() and fails when the committed files differ from a fresh run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { crdFor } from '../api/gen/crd.js';
 import { renderDocs } from '../api/gen/docs.js';
 import { renderTypes } from '../api/gen/types.js';
+import { podConfigs } from '../api/schema/config/index.js';
 import { GROUP, kinds } from '../api/schema/index.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,7 +23,7 @@ export async function generateFiles(): Promise<Map<string, string>> {
     const body = YAML.stringify(crdFor(def), { lineWidth: 110, minContentWidth: 40 });
     files.set(`crds/${GROUP}_${def.plural}.yaml`, `# ${notice}\n---\n${body}`);
   }
-  const types = renderTypes(kinds, `// ${notice}\n`);
+  const types = renderTypes(kinds, podConfigs, `// ${notice}\n`);
   const options = (await prettier.resolveConfig(join(repoRoot, 'api/generated/types.ts'))) ?? {};
   files.set('api/generated/types.ts', await prettier.format(types, { ...options, parser: 'typescript' }));
   files.set('docs/api.md', renderDocs(kinds, `<!-- ${notice} -->\n`));

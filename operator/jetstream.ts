@@ -13,6 +13,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
+import { ConditionReason } from '../api/conditions.js';
 import type { EventSource, Pipeline } from '../api/generated/types.js';
 import { parseBytes, parseDuration } from '../api/units.js';
 import { TerminalError } from '../runtime/common/errors.js';
@@ -149,7 +150,7 @@ export async function ensureStream(
   if (drifted.length === 0) return { action: 'unchanged', info: current, drifted };
   if (drifted.includes('storage')) {
     throw new TerminalError(
-      'StorageImmutable',
+      ConditionReason.StorageImmutable,
       `stream ${desired.name} uses ${current.config.storage} storage; JetStream cannot change a stream's storage in place — delete and recreate the EventSource to move it`,
     );
   }

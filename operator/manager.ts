@@ -15,7 +15,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
 import { isTerminalError } from '../runtime/common/errors.js';
-import { shareConnections } from '../runtime/common/kube-connections.js';
+import { FastPaths } from '../runtime/internals/fast-paths.js';
+import { shareConnections } from '../runtime/internals/kube-connections.js';
 import type { Logger } from '../runtime/common/logger.js';
 import { createRegistry, startOpsServer, type OpsServer } from '../runtime/common/ops-server.js';
 import { Applier } from './apply.js';
@@ -82,8 +83,8 @@ export async function startOperator(opts: {
   onLostLeadership?: () => void;
 }): Promise<Operator> {
   const { options, log } = opts;
-  const kc = shareConnections(opts.kc);
   const registry = createRegistry('operator');
+  const kc = shareConnections(opts.kc, new FastPaths({ enabled: opts.options.fastPaths, log, registry }));
   const metrics = operatorMetrics(registry);
   const applier = new Applier(kc, (kind) => metrics.apiWrites.inc({ kind }));
   const children = new ChildApplier(applier);

@@ -2,7 +2,9 @@
 // only when it differs from what the object already shows; transitions of conditions become
 // Kubernetes Events.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { EventSourceStatus, PipelineStatus, SinkStatus } from '../api/generated/types.js';
 import {
+  ConditionReason,
   conditionTypesByKind,
   findCondition,
   readyFrom,
@@ -39,15 +41,17 @@ export function computeConditions(
 
 // Reasons that mean the user has something to fix: worth an Event the first time they appear.
 const userErrorReasons = new Set<string>([
-  'InvalidSpec',
-  'RulesInvalid',
-  'SecretNotFound',
-  'SinkNotFound',
-  'EventSourceNotFound',
-  'AuthenticationFailed',
-  'TableNotFound',
-  'SchemaMismatch',
-  'StreamError',
+  ConditionReason.InvalidSpec,
+  ConditionReason.RulesInvalid,
+  ConditionReason.QueriesInvalid,
+  ConditionReason.SecretNotFound,
+  ConditionReason.SinkNotFound,
+  ConditionReason.EventSourceNotFound,
+  ConditionReason.AuthenticationFailed,
+  ConditionReason.TLSFailed,
+  ConditionReason.TableNotFound,
+  ConditionReason.SchemaMismatch,
+  ConditionReason.StreamError,
 ]);
 
 /**
@@ -67,7 +71,7 @@ export async function writeStatus(
   ctx: ControllerContext,
   kind: PrimaryKind,
   obj: Primary,
-  status: Record<string, unknown> & { conditions: Condition[] },
+  status: (EventSourceStatus | PipelineStatus | SinkStatus) & { conditions: Condition[] },
 ): Promise<boolean> {
   const live = (obj.status ?? {}) as { conditions?: Condition[] };
   if (canonicalJson(live) === canonicalJson(status)) return false;

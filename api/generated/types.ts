@@ -223,6 +223,8 @@ export interface PipelineSpec {
   ruleEngine: PipelineRuleEngine;
   /** Destinations events can be routed to; names must be unique. */
   outputs: PipelineOutput[];
+  /** Streaming-SQL queries over the events the rules kept; their results go to outputs like events. */
+  queries?: PipelineQuery[];
   /** Outputs receiving events that no rule routed or dropped. Omitted: all outputs. Empty list: such events are dropped. */
   defaultOutputs?: string[];
   /** Redelivery of events whose writes failed transiently (JetStream consumer settings).
@@ -247,6 +249,8 @@ export interface PipelineSource {
   eventSource: string;
   /** CloudEvents types to consume, e.g. com.shop.order.* ; `*` matches one dot-separated segment and `>` all remaining ones. Empty or omitted: every event. */
   types?: string[];
+  /** The source's name in queries (FROM orders); unique among the sources. Default: the EventSource's name, which then must be an SQL identifier (letters, digits and _). */
+  as?: string;
 }
 
 /** How rules execute for each event. */
@@ -265,6 +269,27 @@ export interface PipelineOutput {
   name: string;
   /** Name of a Sink in the same namespace that receives the events routed here. */
   sink: string;
+}
+
+/** A streaming-SQL query over the events the rules kept: windows and aggregations; see docs/queries.md. */
+export interface PipelineQuery {
+  /** Name of the query, unique within the Pipeline; part of result ids and sources. */
+  name: string;
+  /** The query, e.g. SELECT … FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY … */
+  sql: string;
+  /** Outputs (spec.outputs names) each result row goes to, as a CloudEvent. */
+  outputs: string[];
+  /** Partitions of the query’s key space, each with one owner at a time. Fixed once created: changing it is a deliberate re-partition (a new query).
+   * @default 1 */
+  partitions: number;
+  /** CloudEvents type of the results. Default: <pipeline>.<query>. */
+  type?: string;
+  /** A partition that receives nothing this long advances its watermark with the wall clock, so windows close on idle input.
+   * @default "10s" */
+  idleTimeout: string;
+  /** Most keys (groups with open windows) a partition holds; beyond it new keys are refused and reported in status, never an out-of-memory kill.
+   * @default 1000000 */
+  maxStateKeys: number;
 }
 
 /** Redelivery of events whose writes failed transiently (JetStream consumer settings). */
@@ -322,6 +347,8 @@ export interface PipelineStatus {
   consumer?: PipelineConsumerStatus;
   /** Result of compiling spec.rules. */
   rules?: PipelineRulesStatus;
+  /** Result of compiling spec.queries. */
+  queries?: PipelineQueriesStatus;
   /** One-line summaries shown by kubectl get -o wide. */
   summary?: PipelineSummary;
 }
@@ -352,6 +379,26 @@ export interface RuleError {
   message?: string;
   /** Name of the rule the error is in, when known. */
   rule?: string;
+}
+
+/** Result of compiling spec.queries. */
+export interface PipelineQueriesStatus {
+  /** Queries compiled from the running version. */
+  count?: number;
+  /** Compile errors of the current spec.queries; empty when they compile. */
+  errors?: QueryError[];
+}
+
+/** A query compile error, positioned in the query’s sql. */
+export interface QueryError {
+  /** Name of the query. */
+  query?: string;
+  /** Line in the query’s sql, starting at 1. */
+  line?: number;
+  /** Column, starting at 1. */
+  column?: number;
+  /** What is wrong and how to fix it. */
+  message?: string;
 }
 
 /** One-line summaries shown by kubectl get -o wide. */
@@ -542,4 +589,765 @@ export interface SinkStatus {
   target?: string;
   /** When the connection and table were last checked (RFC 3339). */
   lastProbeTime?: string;
+}
+
+/** Configuration of an EventSource’s ingest pods. */
+export interface IngestConfig {
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnection;
+  /** The JetStream stream events are published to. */
+  stream: IngestStream;
+  /** HTTP listener.
+   * @default {} */
+  http: IngestHttpListener;
+  /** gRPC listener.
+   * @default {} */
+  grpc: IngestGrpcListener;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops: OpsListener;
+  /** Bearer-token authentication of producers.
+   * @default {} */
+  auth: IngestAuth;
+  /** What one request and one client may send.
+   * @default {} */
+  limits: IngestLimits;
+  /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
+   * @default {} */
+  conversion: EventSourceConversion;
+  /** Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.
+   * @default {} */
+  schemas: Record<string, unknown>;
+  /** Asynchronous publishing to JetStream.
+   * @default {} */
+  publish: IngestPublish;
+  /** Shutdown on SIGTERM.
+   * @default {} */
+  drain: IngestDrain;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+export interface NatsConnection {
+  /** Server URL(s), comma-separated: nats://host:4222 or tls://host:4222. */
+  url: string;
+  /** Connection name the server shows in its monitoring. */
+  name?: string;
+  /** A NATS .creds file (user JWT and nkey seed) for decentralized JWT auth. */
+  credentialsFile?: string;
+  /** A file holding an nkey seed (SU...), for nkey authentication. */
+  nkeySeedFile?: string;
+  /** A file holding an authentication token. */
+  tokenFile?: string;
+  /** A file holding the user name; needs passwordFile. */
+  userFile?: string;
+  /** A file holding the password; needs userFile. */
+  passwordFile?: string;
+  /** PEM CA bundle that signs the server certificate (tls:// URLs); default: the system roots. */
+  caFile?: string;
+}
+
+/** The JetStream stream events are published to. */
+export interface IngestStream {
+  /** JetStream stream name. */
+  name: string;
+  /** Events go to <subjectPrefix>.<type>. */
+  subjectPrefix: string;
+}
+
+/** HTTP listener. */
+export interface IngestHttpListener {
+  /** Serve HTTP.
+   * @default true */
+  enabled: boolean;
+  /** Address to bind.
+   * @default "0.0.0.0" */
+  host: string;
+  /** Port; 0 picks a free one.
+   * @default 8080 */
+  port: number;
+}
+
+/** gRPC listener. */
+export interface IngestGrpcListener {
+  /** Serve gRPC.
+   * @default true */
+  enabled: boolean;
+  /** Address to bind.
+   * @default "0.0.0.0" */
+  host: string;
+  /** Port; 0 picks a free one.
+   * @default 9090 */
+  port: number;
+}
+
+/** The operations listener: /healthz, /readyz and /metrics. */
+export interface OpsListener {
+  /** Address to bind; default: every interface. */
+  host?: string;
+  /** Port of the listener; 0 picks a free one.
+   * @default 8081 */
+  port: number;
+}
+
+/** Bearer-token authentication of producers. */
+export interface IngestAuth {
+  /** Require a token; false accepts anyone (client "anonymous").
+   * @default true */
+  enabled: boolean;
+  /** File of accepted tokens, one per line (`<token>` or `<client>: <token>`). */
+  tokensFile?: string;
+  /** How often the tokens file is re-read, in ms.
+   * @default 10000 */
+  reloadIntervalMs: number;
+}
+
+/** What one request and one client may send. */
+export interface IngestLimits {
+  /** Largest accepted request body, e.g. 1Mi.
+   * @default "1Mi" */
+  maxBodyBytes: number | string;
+  /** Most events in one request.
+   * @default 1000 */
+  maxBatchEvents: number;
+  /** Events per second per client; 0: unlimited.
+   * @default 0 */
+  ratePerSecond: number;
+  /** Events a client may send at once; default: max(maxBatchEvents, ratePerSecond). */
+  burst?: number;
+}
+
+/** Asynchronous publishing to JetStream. */
+export interface IngestPublish {
+  /** Publishes awaiting their ack at once.
+   * @default 1024 */
+  maxInFlight: number;
+  /** How long a publish may wait for its ack, in ms.
+   * @default 5000 */
+  timeoutMs: number;
+  /** Events queued behind maxInFlight before requests are refused.
+   * @default 16384 */
+  maxQueued: number;
+}
+
+/** Shutdown on SIGTERM. */
+export interface IngestDrain {
+  /** Longest the drain may take, in ms.
+   * @default 25000 */
+  timeoutMs: number;
+}
+
+/** Configuration of an EventSource’s ingest pods.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestConfigInput {
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnectionInput;
+  /** The JetStream stream events are published to. */
+  stream: IngestStreamInput;
+  /** HTTP listener.
+   * @default {} */
+  http?: IngestHttpListenerInput;
+  /** gRPC listener.
+   * @default {} */
+  grpc?: IngestGrpcListenerInput;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops?: OpsListenerInput;
+  /** Bearer-token authentication of producers.
+   * @default {} */
+  auth?: IngestAuthInput;
+  /** What one request and one client may send.
+   * @default {} */
+  limits?: IngestLimitsInput;
+  /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
+   * @default {} */
+  conversion?: EventSourceConversionInput;
+  /** Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.
+   * @default {} */
+  schemas?: Record<string, unknown>;
+  /** Asynchronous publishing to JetStream.
+   * @default {} */
+  publish?: IngestPublishInput;
+  /** Shutdown on SIGTERM.
+   * @default {} */
+  drain?: IngestDrainInput;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile.
+ * (As written: fields with defaults may be omitted.) */
+export interface NatsConnectionInput {
+  /** Server URL(s), comma-separated: nats://host:4222 or tls://host:4222. */
+  url: string;
+  /** Connection name the server shows in its monitoring. */
+  name?: string;
+  /** A NATS .creds file (user JWT and nkey seed) for decentralized JWT auth. */
+  credentialsFile?: string;
+  /** A file holding an nkey seed (SU...), for nkey authentication. */
+  nkeySeedFile?: string;
+  /** A file holding an authentication token. */
+  tokenFile?: string;
+  /** A file holding the user name; needs passwordFile. */
+  userFile?: string;
+  /** A file holding the password; needs userFile. */
+  passwordFile?: string;
+  /** PEM CA bundle that signs the server certificate (tls:// URLs); default: the system roots. */
+  caFile?: string;
+}
+
+/** The JetStream stream events are published to.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestStreamInput {
+  /** JetStream stream name. */
+  name: string;
+  /** Events go to <subjectPrefix>.<type>. */
+  subjectPrefix: string;
+}
+
+/** HTTP listener.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestHttpListenerInput {
+  /** Serve HTTP.
+   * @default true */
+  enabled?: boolean;
+  /** Address to bind.
+   * @default "0.0.0.0" */
+  host?: string;
+  /** Port; 0 picks a free one.
+   * @default 8080 */
+  port?: number;
+}
+
+/** gRPC listener.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestGrpcListenerInput {
+  /** Serve gRPC.
+   * @default true */
+  enabled?: boolean;
+  /** Address to bind.
+   * @default "0.0.0.0" */
+  host?: string;
+  /** Port; 0 picks a free one.
+   * @default 9090 */
+  port?: number;
+}
+
+/** The operations listener: /healthz, /readyz and /metrics.
+ * (As written: fields with defaults may be omitted.) */
+export interface OpsListenerInput {
+  /** Address to bind; default: every interface. */
+  host?: string;
+  /** Port of the listener; 0 picks a free one.
+   * @default 8081 */
+  port?: number;
+}
+
+/** Bearer-token authentication of producers.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestAuthInput {
+  /** Require a token; false accepts anyone (client "anonymous").
+   * @default true */
+  enabled?: boolean;
+  /** File of accepted tokens, one per line (`<token>` or `<client>: <token>`). */
+  tokensFile?: string;
+  /** How often the tokens file is re-read, in ms.
+   * @default 10000 */
+  reloadIntervalMs?: number;
+}
+
+/** What one request and one client may send.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestLimitsInput {
+  /** Largest accepted request body, e.g. 1Mi.
+   * @default "1Mi" */
+  maxBodyBytes?: number | string;
+  /** Most events in one request.
+   * @default 1000 */
+  maxBatchEvents?: number;
+  /** Events per second per client; 0: unlimited.
+   * @default 0 */
+  ratePerSecond?: number;
+  /** Events a client may send at once; default: max(maxBatchEvents, ratePerSecond). */
+  burst?: number;
+}
+
+/** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
+ * (As written: fields with defaults may be omitted.) */
+export interface EventSourceConversionInput {
+  /** CloudEvents `type` when typeFrom is unset or finds nothing.
+   * @default "io.eventrunner.raw" */
+  defaultType?: string;
+  /** JSON pointer into the body whose string value becomes the CloudEvents `type`. */
+  typeFrom?: string;
+  /** CloudEvents `source` when sourceFrom is unset or finds nothing. Defaults to /eventsources/<namespace>/<name>. */
+  defaultSource?: string;
+  /** JSON pointer into the body whose string value becomes the CloudEvents `source`. */
+  sourceFrom?: string;
+  /** JSON pointer to a producer-assigned id. Retries carrying the same id are deduplicated within stream.duplicateWindow; without it every request gets a fresh UUID. */
+  idFrom?: string;
+  /** JSON pointer whose value becomes the CloudEvents `subject`. */
+  subjectFrom?: string;
+  /** JSON pointer to an RFC 3339 timestamp that becomes the CloudEvents `time`; default: arrival time. */
+  timeFrom?: string;
+}
+
+/** Asynchronous publishing to JetStream.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestPublishInput {
+  /** Publishes awaiting their ack at once.
+   * @default 1024 */
+  maxInFlight?: number;
+  /** How long a publish may wait for its ack, in ms.
+   * @default 5000 */
+  timeoutMs?: number;
+  /** Events queued behind maxInFlight before requests are refused.
+   * @default 16384 */
+  maxQueued?: number;
+}
+
+/** Shutdown on SIGTERM.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestDrainInput {
+  /** Longest the drain may take, in ms.
+   * @default 25000 */
+  timeoutMs?: number;
+}
+
+/** Configuration of a Pipeline’s processor pods. */
+export interface ProcessorConfig {
+  /** Identity of the Pipeline, for logs and metrics.
+   * @default {} */
+  pipeline: ProcessorPipeline;
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnection;
+  /** Streams consumed. */
+  sources: ProcessorSource[];
+  /** The Pipeline’s GRL rules: the text inline, or a file holding it.
+   * @default {} */
+  rules: ProcessorRules;
+  /** Outputs events can be routed to. */
+  outputs: ProcessorOutput[];
+  /** Outputs of events no rule routed or dropped. Omitted: every output; empty: such events are dropped. */
+  defaultOutputs?: string[];
+  /** Redelivery of events whose writes failed transiently (JetStream consumer settings).
+   * @default {} */
+  delivery: PipelineDelivery;
+  /** Where events that cannot be processed go, with the reason in headers. */
+  deadLetter: ProcessorDeadLetter;
+  /** How the processor pulls and bounds its work.
+   * @default {} */
+  processing: ProcessorProcessing;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops: OpsListener;
+  /** Use the measured fast paths into library internals (runtime/internals); false uses only public APIs.
+   * @default true */
+  fastPaths: boolean;
+  /** Longest a SIGTERM drain may take before the process exits anyway (unacked events are redelivered).
+   * @default "25s" */
+  shutdownGracePeriod: string;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** Identity of the Pipeline, for logs and metrics. */
+export interface ProcessorPipeline {
+  /** Namespace of the Pipeline.
+   * @default "default" */
+  namespace: string;
+  /** Name of the Pipeline.
+   * @default "pipeline" */
+  name: string;
+}
+
+/** One stream the processor consumes through the Pipeline’s durable consumer. */
+export interface ProcessorSource {
+  /** Name of the EventSource, for logs and metrics. */
+  eventSource?: string;
+  /** JetStream stream of the EventSource. */
+  stream: string;
+  /** Durable consumer of the Pipeline on that stream. */
+  consumer: string;
+  /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
+   * @default {} */
+  conversion: EventSourceConversion;
+}
+
+/** The Pipeline’s GRL rules: the text inline, or a file holding it. */
+export interface ProcessorRules {
+  /** GRL text. */
+  source?: string;
+  /** Path of a file holding the GRL text. */
+  file?: string;
+  /** once: a rule fires at most once per event (predictable, the default). refire: Grule semantics, a rule whose condition still holds fires again in the next cycle until Retract() or maxCycles.
+   * @default "once" */
+  mode: 'once' | 'refire';
+  /** Most rule firings per event; an event that reaches it is dead-lettered (Grule: MaxCycle).
+   * @default 5000 */
+  maxCycles: number;
+}
+
+/** A named output and the Sink it writes to. */
+export interface ProcessorOutput {
+  /** Name used by Route() and defaultOutputs. */
+  name: string;
+  /** Desired state of the Sink: exactly one of scylla or clickhouse. */
+  sink: SinkSpec;
+  /** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+  credentials?: ProcessorOutputCredentials;
+  /** Cassandra: upserts in flight at once.
+   * @default 64 */
+  writeConcurrency: number;
+  /** Writes of one batch each running at once. */
+  maxConcurrentBatches?: number;
+}
+
+/** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+export interface ProcessorOutputCredentials {
+  /** File holding the user name. */
+  usernameFile?: string;
+  /** File holding the password. */
+  passwordFile?: string;
+  /** File holding the PEM CA bundle the Sink’s TLS connections trust. */
+  caFile?: string;
+}
+
+/** Where events that cannot be processed go, with the reason in headers. */
+export interface ProcessorDeadLetter {
+  /** Dead-letter stream of the Pipeline. */
+  stream: string;
+  /** Subject dead letters are published to. */
+  subject: string;
+}
+
+/** How the processor pulls and bounds its work. */
+export interface ProcessorProcessing {
+  /** Messages requested per pull from JetStream.
+   * @default 256 */
+  pullBatch: number;
+  /** Events taken but not yet acked by this replica; at most delivery.maxAckPending (its default). */
+  maxInFlight?: number;
+  /** How often consumer lag is read from JetStream.
+   * @default "5s" */
+  lagInterval: string;
+}
+
+/** Configuration of a Pipeline’s processor pods.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorConfigInput {
+  /** Identity of the Pipeline, for logs and metrics.
+   * @default {} */
+  pipeline?: ProcessorPipelineInput;
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnectionInput;
+  /** Streams consumed. */
+  sources: ProcessorSourceInput[];
+  /** The Pipeline’s GRL rules: the text inline, or a file holding it.
+   * @default {} */
+  rules?: ProcessorRulesInput;
+  /** Outputs events can be routed to. */
+  outputs: ProcessorOutputInput[];
+  /** Outputs of events no rule routed or dropped. Omitted: every output; empty: such events are dropped. */
+  defaultOutputs?: string[];
+  /** Redelivery of events whose writes failed transiently (JetStream consumer settings).
+   * @default {} */
+  delivery?: PipelineDeliveryInput;
+  /** Where events that cannot be processed go, with the reason in headers. */
+  deadLetter: ProcessorDeadLetterInput;
+  /** How the processor pulls and bounds its work.
+   * @default {} */
+  processing?: ProcessorProcessingInput;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops?: OpsListenerInput;
+  /** Use the measured fast paths into library internals (runtime/internals); false uses only public APIs.
+   * @default true */
+  fastPaths?: boolean;
+  /** Longest a SIGTERM drain may take before the process exits anyway (unacked events are redelivered).
+   * @default "25s" */
+  shutdownGracePeriod?: string;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** Identity of the Pipeline, for logs and metrics.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorPipelineInput {
+  /** Namespace of the Pipeline.
+   * @default "default" */
+  namespace?: string;
+  /** Name of the Pipeline.
+   * @default "pipeline" */
+  name?: string;
+}
+
+/** One stream the processor consumes through the Pipeline’s durable consumer.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorSourceInput {
+  /** Name of the EventSource, for logs and metrics. */
+  eventSource?: string;
+  /** JetStream stream of the EventSource. */
+  stream: string;
+  /** Durable consumer of the Pipeline on that stream. */
+  consumer: string;
+  /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
+   * @default {} */
+  conversion?: EventSourceConversionInput;
+}
+
+/** The Pipeline’s GRL rules: the text inline, or a file holding it.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorRulesInput {
+  /** GRL text. */
+  source?: string;
+  /** Path of a file holding the GRL text. */
+  file?: string;
+  /** once: a rule fires at most once per event (predictable, the default). refire: Grule semantics, a rule whose condition still holds fires again in the next cycle until Retract() or maxCycles.
+   * @default "once" */
+  mode?: 'once' | 'refire';
+  /** Most rule firings per event; an event that reaches it is dead-lettered (Grule: MaxCycle).
+   * @default 5000 */
+  maxCycles?: number;
+}
+
+/** A named output and the Sink it writes to.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorOutputInput {
+  /** Name used by Route() and defaultOutputs. */
+  name: string;
+  /** Desired state of the Sink: exactly one of scylla or clickhouse. */
+  sink: SinkSpecInput;
+  /** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+  credentials?: ProcessorOutputCredentialsInput;
+  /** Cassandra: upserts in flight at once.
+   * @default 64 */
+  writeConcurrency?: number;
+  /** Writes of one batch each running at once. */
+  maxConcurrentBatches?: number;
+}
+
+/** Desired state of the Sink: exactly one of scylla or clickhouse.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkSpecInput {
+  /** Write to a ScyllaDB or Apache Cassandra table over CQL; each event is an upsert keyed by its id. */
+  scylla?: SinkScyllaInput;
+  /** Write to a ClickHouse table over HTTP; the table is a ReplacingMergeTree on the event id, so redeliveries collapse. */
+  clickhouse?: SinkClickHouseInput;
+  /** Typed columns in addition to the standard ones (id, type, source, subject, time, data; data holds the payload as JSON text). */
+  columns?: SinkColumnInput[];
+}
+
+/** Write to a ScyllaDB or Apache Cassandra table over CQL; each event is an upsert keyed by its id.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkScyllaInput {
+  /** Initial nodes to contact, as host or host:port (default port 9042); the driver discovers the rest. */
+  contactPoints: string[];
+  /** Data center the driver prefers (load-balancing policy), e.g. dc1. */
+  localDataCenter: string;
+  /** Keyspace of the table. */
+  keyspace: string;
+  /** Table to write to. */
+  table: string;
+  /** Consistency level of writes.
+   * @default "LOCAL_QUORUM" */
+  consistency?:
+    'ANY' | 'ONE' | 'TWO' | 'THREE' | 'QUORUM' | 'ALL' | 'LOCAL_ONE' | 'LOCAL_QUORUM' | 'EACH_QUORUM';
+  /** Secret in the same namespace holding the CQL credentials. Omit it when the server needs no authentication. */
+  credentialsSecretRef?: ScyllaCredentialsRefInput;
+  /** Create the keyspace (NetworkTopologyStrategy in localDataCenter) and table when missing. When false, they must exist with the expected columns; the Sink reports a mismatch.
+   * @default false */
+  manageSchema?: boolean;
+  /** Replicas per data center when manageSchema creates the keyspace.
+   * @default 3 */
+  replicationFactor?: number;
+  /** Rows expire after this long (CQL USING TTL), e.g. 720h; 0 keeps them forever.
+   * @default "0s" */
+  ttl?: string;
+  /** How writes are grouped: a batch is written when it holds maxRows events or its oldest event waited maxDelay.
+   * @default {} */
+  batch?: SinkScyllaBatchInput;
+  /** TLS towards the database. */
+  tls?: SinkScyllaTlsInput;
+}
+
+/** Secret in the same namespace holding the CQL credentials. Omit it when the server needs no authentication.
+ * (As written: fields with defaults may be omitted.) */
+export interface ScyllaCredentialsRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key of the Secret that holds the user name.
+   * @default "username" */
+  usernameKey?: string;
+  /** Key of the Secret that holds the password.
+   * @default "password" */
+  passwordKey?: string;
+}
+
+/** How writes are grouped: a batch is written when it holds maxRows events or its oldest event waited maxDelay.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkScyllaBatchInput {
+  /** Most events per write.
+   * @default 100 */
+  maxRows?: number;
+  /** Longest an event waits for its batch to fill, e.g. 1s.
+   * @default "50ms" */
+  maxDelay?: string;
+}
+
+/** TLS towards the database.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkScyllaTlsInput {
+  /** Connect with TLS.
+   * @default false */
+  enabled?: boolean;
+  /** Secret with the CA certificate(s) that sign the server certificate; default: the system roots. */
+  caSecretRef?: SinkScyllaTlsCaSecretRefInput;
+  /** Accept any server certificate. For tests only.
+   * @default false */
+  insecureSkipVerify?: boolean;
+}
+
+/** Secret with the CA certificate(s) that sign the server certificate; default: the system roots.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkScyllaTlsCaSecretRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key?: string;
+}
+
+/** Write to a ClickHouse table over HTTP; the table is a ReplacingMergeTree on the event id, so redeliveries collapse.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkClickHouseInput {
+  /** HTTP(S) endpoint of ClickHouse, e.g. http://clickhouse:8123. */
+  url: string;
+  /** Database of the table.
+   * @default "default" */
+  database?: string;
+  /** Table to write to. */
+  table: string;
+  /** Secret in the same namespace holding the ClickHouse credentials. Omit it when the server needs no authentication. */
+  credentialsSecretRef?: ClickHouseCredentialsRefInput;
+  /** Create the database and table when missing. When false, they must exist with the expected columns; the Sink reports a mismatch.
+   * @default false */
+  manageSchema?: boolean;
+  /** How writes are grouped: a batch is written when it holds maxRows events or its oldest event waited maxDelay.
+   * @default {} */
+  batch?: SinkClickHouseBatchInput;
+  /** TLS towards the database. */
+  tls?: SinkClickHouseTlsInput;
+}
+
+/** Secret in the same namespace holding the ClickHouse credentials. Omit it when the server needs no authentication.
+ * (As written: fields with defaults may be omitted.) */
+export interface ClickHouseCredentialsRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key of the Secret that holds the user name.
+   * @default "username" */
+  usernameKey?: string;
+  /** Key of the Secret that holds the password.
+   * @default "password" */
+  passwordKey?: string;
+}
+
+/** How writes are grouped: a batch is written when it holds maxRows events or its oldest event waited maxDelay.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkClickHouseBatchInput {
+  /** Most events per write.
+   * @default 10000 */
+  maxRows?: number;
+  /** Longest an event waits for its batch to fill, e.g. 1s.
+   * @default "1s" */
+  maxDelay?: string;
+}
+
+/** TLS towards the database.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkClickHouseTlsInput {
+  /** Connect with TLS.
+   * @default false */
+  enabled?: boolean;
+  /** Secret with the CA certificate(s) that sign the server certificate; default: the system roots. */
+  caSecretRef?: SinkClickHouseTlsCaSecretRefInput;
+  /** Accept any server certificate. For tests only.
+   * @default false */
+  insecureSkipVerify?: boolean;
+}
+
+/** Secret with the CA certificate(s) that sign the server certificate; default: the system roots.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkClickHouseTlsCaSecretRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key?: string;
+}
+
+/** A typed column filled from the event by JSON pointer.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkColumnInput {
+  /** Column name; must not be one of the standard columns (id, type, source, subject, time, data). */
+  name: string;
+  /** Portable column type, mapped to the CQL or ClickHouse type of the same meaning (json: the value as JSON text). */
+  type: 'text' | 'int' | 'bigint' | 'double' | 'decimal' | 'boolean' | 'timestamp' | 'date' | 'uuid' | 'json';
+  /** JSON pointer into the CloudEvent, e.g. /data/amount or /subject; a missing value writes null. */
+  from: string;
+}
+
+/** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorOutputCredentialsInput {
+  /** File holding the user name. */
+  usernameFile?: string;
+  /** File holding the password. */
+  passwordFile?: string;
+  /** File holding the PEM CA bundle the Sink’s TLS connections trust. */
+  caFile?: string;
+}
+
+/** Redelivery of events whose writes failed transiently (JetStream consumer settings).
+ * (As written: fields with defaults may be omitted.) */
+export interface PipelineDeliveryInput {
+  /** Deliveries of one event before it is dead-lettered.
+   * @default 5 */
+  maxDeliver?: number;
+  /** How long a delivery may stay unacknowledged before JetStream redelivers it.
+   * @default "30s" */
+  ackWait?: string;
+  /** Delays before each redelivery after a failure, e.g. [1s, 10s, 60s]; the last repeats. Fewer entries than maxDeliver. */
+  backoff?: string[];
+  /** Events delivered but not yet acknowledged, across all replicas; bounds memory and applies backpressure.
+   * @default 1000 */
+  maxAckPending?: number;
+}
+
+/** Where events that cannot be processed go, with the reason in headers.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorDeadLetterInput {
+  /** Dead-letter stream of the Pipeline. */
+  stream: string;
+  /** Subject dead letters are published to. */
+  subject: string;
+}
+
+/** How the processor pulls and bounds its work.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorProcessingInput {
+  /** Messages requested per pull from JetStream.
+   * @default 256 */
+  pullBatch?: number;
+  /** Events taken but not yet acked by this replica; at most delivery.maxAckPending (its default). */
+  maxInFlight?: number;
+  /** How often consumer lag is read from JetStream.
+   * @default "5s" */
+  lagInterval?: string;
 }

@@ -93,6 +93,10 @@ export function int(
   return { type: 'integer', description, ...opts };
 }
 
+export function num(description: string, opts: Common & Pick<Schema, 'minimum' | 'maximum'> = {}): Schema {
+  return { type: 'number', description, ...opts };
+}
+
 export function bool(description: string, opts: Common = {}): Schema {
   return { type: 'boolean', description, ...opts };
 }
@@ -139,8 +143,13 @@ export function arr(
   return { type: 'array', description, items, ...opts };
 }
 
-export function map(description: string, values: Schema): Schema {
-  return { type: 'object', description, additionalProperties: values };
+export function map(description: string, values: Schema, opts: Common = {}): Schema {
+  return { type: 'object', description, additionalProperties: values, ...opts };
+}
+
+/** A value of any of the given shapes (pod configs only: the API server needs structural schemas). */
+export function anyOf(description: string, shapes: Schema[]): Schema {
+  return { description, anyOf: shapes };
 }
 
 /** Deep copy without our `$` keys: what the API server and ajv see. */

@@ -128,7 +128,7 @@ const ingest = obj(
   },
 );
 
-const conversion = obj(
+export const conversion = obj(
   'EventSourceConversion',
   'How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.',
   {

@@ -11,10 +11,15 @@ import {
   type KindDefinition,
 } from './common.js';
 import { arr, bool, bytes, celIsDuration, duration, enumOf, int, obj, str } from './dsl.js';
+import { EVENT_TYPE_PATTERN } from './eventsource.js';
 
 /** Output names are what rules pass to Route("..."): identifiers, so GRL strings stay simple. */
 export const OUTPUT_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_-]*$';
 /** CloudEvents type filters: literal types, `*` for one dot-separated segment, `>` for the rest. */
+/** Names queries use for sources: plain SQL identifiers. */
+export const SQL_NAME_PATTERN = '^[a-zA-Z][a-zA-Z0-9_]*$';
+/** Query names: lowercase DNS labels, because they name JetStream subjects and result sources. */
+export const QUERY_NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 export const TYPE_FILTER_PATTERN = '^((\\*|[^\\s.*>]+)(\\.(\\*|[^\\s.*>]+))*(\\.>)?|>)$';
 
 const positiveDuration = (what: string) => ({
@@ -39,6 +44,15 @@ const source = obj(
       }),
       { maxItems: 32, 'x-kubernetes-list-type': 'set' },
     ),
+    as: str(
+      "The source's name in queries (FROM orders); unique among the sources. Default: the EventSource's name, which then must be an SQL identifier (letters, digits and _).",
+      {
+        minLength: 1,
+        maxLength: 63,
+        pattern: SQL_NAME_PATTERN,
+        $hint: 'an SQL identifier (letters, digits and _, starting with a letter)',
+      },
+    ),
   },
   { required: ['eventSource'] },
 );
@@ -58,6 +72,100 @@ const output = obj(
   { required: ['name', 'sink'] },
 );
 
+const query = obj(
+  'PipelineQuery',
+  'A streaming-SQL query over the events the rules kept: windows and aggregations; see docs/queries.md.',
+  {
+    name: str('Name of the query, unique within the Pipeline; part of result ids and sources.', {
+      minLength: 1,
+      maxLength: 63,
+      pattern: QUERY_NAME_PATTERN,
+      $hint: 'a lowercase name of a-z, 0-9 and -, starting with a letter',
+    }),
+    sql: str('The query, e.g. SELECT … FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY …', {
+      minLength: 1,
+      maxLength: 65536,
+    }),
+    outputs: arr(
+      'Outputs (spec.outputs names) each result row goes to, as a CloudEvent.',
+      str('Name of a declared output.', { maxLength: 63 }),
+      { minItems: 1, maxItems: 8, 'x-kubernetes-list-type': 'set' },
+    ),
+    partitions: int(
+      'Partitions of the query’s key space, each with one owner at a time. Fixed once created: changing it is a deliberate re-partition (a new query).',
+      { minimum: 1, maximum: 1024, default: 1 },
+    ),
+    type: str('CloudEvents type of the results. Default: <pipeline>.<query>.', {
+      minLength: 1,
+      maxLength: 256,
+      pattern: EVENT_TYPE_PATTERN,
+      $hint: 'a CloudEvents type usable as NATS subject tokens: dot-separated, no spaces, * or >',
+    }),
+    idleTimeout: duration(
+      'A partition that receives nothing this long advances its watermark with the wall clock, so windows close on idle input.',
+      { default: '10s', 'x-kubernetes-validations': [positiveDuration('idle-timeout')] },
+    ),
+    maxStateKeys: int(
+      'Most keys (groups with open windows) a partition holds; beyond it new keys are refused and reported in status, never an out-of-memory kill.',
+      { minimum: 1, maximum: 100000000, default: 1000000 },
+    ),
+  },
+  { required: ['name', 'sql', 'outputs'] },
+);
+
+export const ruleEngine = obj(
+  'PipelineRuleEngine',
+  'How rules execute for each event.',
+  {
+    mode: enumOf(
+      'once: a rule fires at most once per event (predictable, the default). refire: Grule semantics, a rule whose condition still holds fires again in the next cycle until Retract() or maxCycles.',
+      ['once', 'refire'],
+      { default: 'once' },
+    ),
+    maxCycles: int(
+      'Most rule firings per event; an event that reaches it is dead-lettered (Grule: MaxCycle).',
+      { minimum: 1, maximum: 1000000, default: 5000 },
+    ),
+  },
+  { default: {} },
+);
+
+export const delivery = obj(
+  'PipelineDelivery',
+  'Redelivery of events whose writes failed transiently (JetStream consumer settings).',
+  {
+    maxDeliver: int('Deliveries of one event before it is dead-lettered.', {
+      minimum: 1,
+      maximum: 1000,
+      default: 5,
+    }),
+    ackWait: duration('How long a delivery may stay unacknowledged before JetStream redelivers it.', {
+      default: '30s',
+      'x-kubernetes-validations': [positiveDuration('ack-wait')],
+    }),
+    backoff: arr(
+      'Delays before each redelivery after a failure, e.g. [1s, 10s, 60s]; the last repeats. Fewer entries than maxDeliver.',
+      duration('A redelivery delay.', { 'x-kubernetes-validations': [positiveDuration('backoff')] }),
+      { maxItems: 20 },
+    ),
+    maxAckPending: int(
+      'Events delivered but not yet acknowledged, across all replicas; bounds memory and applies backpressure.',
+      { minimum: 1, maximum: 100000, default: 1000 },
+    ),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        $id: 'pl-backoff-max-deliver',
+        rule: '!has(self.backoff) || self.backoff.size() < self.maxDeliver',
+        message: 'backoff must list fewer delays than maxDeliver',
+        fieldPath: '.backoff',
+      },
+    ],
+  },
+);
+
 const spec = obj(
   'PipelineSpec',
   'Desired state of the Pipeline.',
@@ -70,66 +178,22 @@ const spec = obj(
       'Rules in GRL (the Grule Rule Language) evaluated on every event; see docs/rules.md. Empty: every event goes to defaultOutputs.',
       { maxLength: 262144, default: '' },
     ),
-    ruleEngine: obj(
-      'PipelineRuleEngine',
-      'How rules execute for each event.',
-      {
-        mode: enumOf(
-          'once: a rule fires at most once per event (predictable, the default). refire: Grule semantics, a rule whose condition still holds fires again in the next cycle until Retract() or maxCycles.',
-          ['once', 'refire'],
-          { default: 'once' },
-        ),
-        maxCycles: int(
-          'Most rule firings per event; an event that reaches it is dead-lettered (Grule: MaxCycle).',
-          { minimum: 1, maximum: 1000000, default: 5000 },
-        ),
-      },
-      { default: {} },
-    ),
+    ruleEngine: ruleEngine,
     outputs: arr('Destinations events can be routed to; names must be unique.', output, {
       minItems: 1,
       maxItems: 32,
     }),
+    queries: arr(
+      'Streaming-SQL queries over the events the rules kept; their results go to outputs like events.',
+      query,
+      { maxItems: 16 },
+    ),
     defaultOutputs: arr(
       'Outputs receiving events that no rule routed or dropped. Omitted: all outputs. Empty list: such events are dropped.',
       str('Name of a declared output.', { maxLength: 63 }),
       { maxItems: 32, 'x-kubernetes-list-type': 'set' },
     ),
-    delivery: obj(
-      'PipelineDelivery',
-      'Redelivery of events whose writes failed transiently (JetStream consumer settings).',
-      {
-        maxDeliver: int('Deliveries of one event before it is dead-lettered.', {
-          minimum: 1,
-          maximum: 1000,
-          default: 5,
-        }),
-        ackWait: duration('How long a delivery may stay unacknowledged before JetStream redelivers it.', {
-          default: '30s',
-          'x-kubernetes-validations': [positiveDuration('ack-wait')],
-        }),
-        backoff: arr(
-          'Delays before each redelivery after a failure, e.g. [1s, 10s, 60s]; the last repeats. Fewer entries than maxDeliver.',
-          duration('A redelivery delay.', { 'x-kubernetes-validations': [positiveDuration('backoff')] }),
-          { maxItems: 20 },
-        ),
-        maxAckPending: int(
-          'Events delivered but not yet acknowledged, across all replicas; bounds memory and applies backpressure.',
-          { minimum: 1, maximum: 100000, default: 1000 },
-        ),
-      },
-      {
-        default: {},
-        'x-kubernetes-validations': [
-          {
-            $id: 'pl-backoff-max-deliver',
-            rule: '!has(self.backoff) || self.backoff.size() < self.maxDeliver',
-            message: 'backoff must list fewer delays than maxDeliver',
-            fieldPath: '.backoff',
-          },
-        ],
-      },
-    ),
+    delivery: delivery,
     deadLetter: obj(
       'PipelineDeadLetter',
       'The dead-letter stream of this Pipeline, holding events that could not be processed with the reason in headers.',
@@ -172,6 +236,25 @@ const spec = obj(
         fieldPath: '.sources',
       },
       {
+        $id: 'pl-queries-unique',
+        rule: '!has(self.queries) || self.queries.all(q, self.queries.exists_one(r, r.name == q.name))',
+        message: 'query names must be unique',
+        fieldPath: '.queries',
+      },
+      {
+        $id: 'pl-query-outputs-declared',
+        rule: '!has(self.queries) || self.queries.all(q, q.outputs.all(n, self.outputs.exists(o, o.name == n)))',
+        message: 'query outputs must name outputs declared in spec.outputs',
+        fieldPath: '.queries',
+      },
+      {
+        $id: 'pl-query-partitions-immutable',
+        rule: '!has(self.queries) || !has(oldSelf.queries) || self.queries.all(q, oldSelf.queries.all(o, o.name != q.name || o.partitions == q.partitions))',
+        message: 'a query’s partitions are fixed once created; give the query a new name to re-partition it',
+        fieldPath: '.queries',
+        $transition: true,
+      },
+      {
         $id: 'pl-default-outputs-declared',
         rule: '!has(self.defaultOutputs) || self.defaultOutputs.all(d, self.outputs.exists(o, o.name == d))',
         message: 'defaultOutputs must name outputs declared in spec.outputs',
@@ -186,6 +269,13 @@ const ruleError = obj('RuleError', 'A rule compile error, positioned in spec.rul
   column: int('Column, starting at 1.', { minimum: 0 }),
   message: str('What is wrong and how to fix it.'),
   rule: str('Name of the rule the error is in, when known.'),
+});
+
+const queryError = obj('QueryError', 'A query compile error, positioned in the query’s sql.', {
+  query: str('Name of the query.'),
+  line: int('Line in the query’s sql, starting at 1.', { minimum: 0 }),
+  column: int('Column, starting at 1.', { minimum: 0 }),
+  message: str('What is wrong and how to fix it.'),
 });
 
 const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by the operator.', {
@@ -214,6 +304,12 @@ const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by
   rules: obj('PipelineRulesStatus', 'Result of compiling spec.rules.', {
     count: int('Rules compiled from the running version.', { minimum: 0 }),
     errors: arr('Compile errors of the current spec.rules; empty when it compiles.', ruleError, {
+      maxItems: 100,
+    }),
+  }),
+  queries: obj('PipelineQueriesStatus', 'Result of compiling spec.queries.', {
+    count: int('Queries compiled from the running version.', { minimum: 0 }),
+    errors: arr('Compile errors of the current spec.queries; empty when they compile.', queryError, {
       maxItems: 100,
     }),
   }),

@@ -195,7 +195,7 @@ const column = obj(
   },
 );
 
-const spec = obj(
+export const sinkSpec = obj(
   'SinkSpec',
   'Desired state of the Sink: exactly one of scylla or clickhouse.',
   {
@@ -245,7 +245,7 @@ export const sink: KindDefinition = {
   shortNames: ['sk'],
   description:
     'Sink is a checked connection to a ScyllaDB/Cassandra or ClickHouse table that Pipelines write events to.',
-  spec,
+  spec: sinkSpec,
   status,
   printerColumns: [
     readyColumn(),

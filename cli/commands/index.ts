@@ -1,29 +1,44 @@
-// The subcommand table: one registerCommand() per subcommand; each module loads only when it runs.
-import { registerCommand } from '../main.js';
+// The subcommand table. Each command's module loads only when that command runs; this module
+// imports none of them, nor the CLI entry, so the entry depends on the table and not the reverse.
 
-export { registerCommand };
+/** What every cli/commands/<name>.ts exports: run with the arguments after the command name. */
+export interface CommandModule {
+  /** Resolves to the process exit status; throws UsageError for bad flags (status 2). */
+  run(argv: string[]): Promise<number>;
+}
 
-registerCommand('validate', {
-  summary: 'check EventSource, Pipeline and Sink manifests offline (schema and rules)',
-  load: () => import('./validate.js'),
-});
+export interface CommandEntry {
+  name: string;
+  /** One line for the top-level help. */
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
 
-registerCommand('test', {
-  summary: "run a Pipeline's rules offline on events and compare with expectations",
-  load: () => import('./test.js'),
-});
-
-registerCommand('operator', {
-  summary: 'reconcile EventSources, Pipelines and Sinks into streams, consumers and workloads',
-  load: () => import('./operator.js'),
-});
-
-registerCommand('ingest', {
-  summary: 'accept events over HTTP and gRPC and publish them as CloudEvents to JetStream',
-  load: () => import('./ingest.js'),
-});
-
-registerCommand('process', {
-  summary: "run a Pipeline's processor: JetStream → rules → sinks, acking after every write",
-  load: () => import('./process.js'),
-});
+/** In the order the top-level help lists them. */
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    summary: 'check EventSource, Pipeline and Sink manifests offline (schema and rules)',
+    load: () => import('./validate.js'),
+  },
+  {
+    name: 'test',
+    summary: "run a Pipeline's rules offline on events and compare with expectations",
+    load: () => import('./test.js'),
+  },
+  {
+    name: 'operator',
+    summary: 'reconcile EventSources, Pipelines and Sinks into streams, consumers and workloads',
+    load: () => import('./operator.js'),
+  },
+  {
+    name: 'ingest',
+    summary: 'accept events over HTTP and gRPC and publish them as CloudEvents to JetStream',
+    load: () => import('./ingest.js'),
+  },
+  {
+    name: 'process',
+    summary: "run a Pipeline's processor: JetStream → rules → sinks, acking after every write",
+    load: () => import('./process.js'),
+  },
+];

@@ -1,13 +1,24 @@
 // `eventrunner operator [flags]`: reconciles EventSources, Pipelines and Sinks in the cluster of
 // $KUBECONFIG (or the pod's ServiceAccount).
-import { closeConnections } from '../../runtime/common/kube-connections.js';
-import { createLogger } from '../../runtime/common/logger.js';
-import { shutdownSignal } from '../../runtime/common/signals.js';
-import { parseOperatorOptions } from '../../operator/options.js';
-import { loadKubeConfig, runOperator } from '../../operator/run.js';
+import { operatorCommand, operatorOptions } from '../../operator/options.js';
+import { helpText, parseFlags } from '../../runtime/common/flags.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const options = parseOperatorOptions(argv, process.env);
+  const parsed = parseFlags(operatorCommand, argv, process.env);
+  if (parsed.help) {
+    process.stdout.write(helpText(operatorCommand));
+    return 0;
+  }
+  const options = operatorOptions(parsed.values, process.env);
+  // The Kubernetes client and the controllers load only once the flags are good, so --help and
+  // usage errors answer at once.
+  const [{ closeConnections }, { createLogger }, { shutdownSignal }, { loadKubeConfig, runOperator }] =
+    await Promise.all([
+      import('../../runtime/internals/kube-connections.js'),
+      import('../../runtime/common/logger.js'),
+      import('../../runtime/common/signals.js'),
+      import('../../operator/run.js'),
+    ]);
   const log = createLogger({ name: 'eventrunner-operator', level: options.logLevel });
   const signal = shutdownSignal();
   let lost = false;

@@ -3,16 +3,14 @@
 // --expect it also compares the results with expectations and exits 1 on any mismatch, which is
 // what a GitOps CI job runs. Exit 0: ran (and matched); 1: the manifest, rules, events or
 // expectations are wrong; 2: bad usage (flags, unreadable files, an ambiguous Pipeline).
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseManifests, type ManifestDocument } from '../../api/manifests.js';
-import { ConfigError, isConfigError, UsageError } from '../../runtime/common/errors.js';
-import {
-  compileRules,
-  isRuleCompileError,
-  type CompiledRules,
-  type RuleMode,
-} from '../../runtime/rules/index.js';
+import type { Pipeline } from '../../api/generated/types.js';
+import { isConfigError, UsageError } from '../../runtime/common/errors.js';
+import { helpText, parseFlags, type CommandSpec } from '../../runtime/common/flags.js';
+import { QueryInputs, runQueries } from '../../runtime/queries/offline-pipeline.js';
+import { sourceName, type PipelineQueries } from '../../runtime/queries/pipeline.js';
+import type { CompiledRules } from '../../runtime/rules/index.js';
 import {
   compareExpectation,
   DEFAULT_RAW_SOURCE,
@@ -22,253 +20,255 @@ import {
   InputLineError,
   testResult,
 } from '../../runtime/rules/offline.js';
+import {
+  compilePipeline,
+  compileQueries,
+  findPipeline,
+  loadExpectations,
+  type Expectations,
+} from './test-inputs.js';
 
-const usage = `Usage: eventrunner test -f <pipeline.yaml> --events <events.jsonl|-> [options]
-
-Runs a Pipeline's rules on events without a cluster and prints one JSON object per event, in
+export const testCommand = {
+  command: 'eventrunner test',
+  about: `Runs a Pipeline's rules on events without a cluster and prints one JSON object per event, in
 input order: {"id", "outcome", "routes", "reason" (deadletter only), "event"}.
 
 Input lines with "specversion" are structured CloudEvents and are used as they are. Any other
 JSON line is raw data and is wrapped as a CloudEvent: id "line-N" (N = line number), type from
---type, source from --source, datacontenttype application/json, data = the line.
+--type, source from --raw-source, datacontenttype application/json, data = the line.
 
-Options:
-  -f, --filename <file>   manifest file holding the Pipeline (may hold several documents)
-  --events <file|->       events, one JSON value per line (- reads stdin)
-  --expect <file>         expected results, one JSON object per line, matched by "id"; exit 1
-                          on a mismatch. "outcome", "routes", "reason" must be equal when given;
-                          "event" matches when every field it lists matches (a subset)
-  --pipeline <name>       which Pipeline, when the file has several
-  --type <type>           type of wrapped raw events (default ${DEFAULT_RAW_TYPE})
-  --source <source>       source of wrapped raw events (default ${DEFAULT_RAW_SOURCE})
-  -q, --quiet             with --expect, print only the report, not the results
-  -h, --help              show this help
-`;
+Then the Pipeline's queries run over the events the rules kept, and one line per result follows:
+{"query", "id", "time", "data", "routes"}, and one per late event: {"query", "outcome": "late",
+"id"}. End of input closes every window. See docs/queries.md.
+
+Exit status: 0 ran (and every expectation matched); 1 the manifest, rules, events or expectations
+are wrong, or an expectation did not match; 2 bad usage (flags, unreadable files, an ambiguous
+Pipeline).`,
+  flags: {
+    filename: {
+      type: 'string',
+      short: 'f',
+      value: 'pipeline.yaml',
+      required: true,
+      description: 'manifest file holding the Pipeline (may hold several documents; - reads stdin)',
+    },
+    events: {
+      type: 'string',
+      value: 'events.jsonl|-',
+      description:
+        'events, one JSON value per line (- reads stdin); each goes to every source whose types match it',
+    },
+    source: {
+      type: 'string',
+      value: 'NAME=FILE',
+      multiple: true,
+      description: "a whole file of events for one source (its name in queries), after --events' events",
+    },
+    'crash-at': {
+      type: 'string',
+      value: 'N',
+      description:
+        'also run the queries with a checkpoint after event N, the engine thrown away, restored and replayed; exit 1 if the results differ',
+    },
+    expect: {
+      type: 'string',
+      value: 'file',
+      description:
+        'expected results, one JSON object per line, matched by "id"; exit 1 on a mismatch. "outcome", "routes", "reason" must be equal when given; "event" matches when every field it lists matches (a subset)',
+    },
+    pipeline: { type: 'string', value: 'name', description: 'which Pipeline, when the file has several' },
+    type: {
+      type: 'string',
+      value: 'type',
+      default: DEFAULT_RAW_TYPE,
+      description: 'type of wrapped raw events',
+    },
+    'raw-source': {
+      type: 'string',
+      value: 'source',
+      default: DEFAULT_RAW_SOURCE,
+      description: 'source attribute of wrapped raw events',
+    },
+    quiet: {
+      type: 'boolean',
+      short: 'q',
+      description: 'with --expect, print only the report, not the results',
+    },
+  },
+} as const satisfies CommandSpec;
 
 interface Options {
   manifest: string;
-  events: string;
-  expect?: string;
-  pipeline?: string;
+  events: string | undefined;
+  sources: { name: string; file: string }[];
+  crashAt: number | undefined;
+  expect: string | undefined;
+  pipeline: string | undefined;
   type: string;
-  source: string;
+  rawSource: string;
   quiet: boolean;
 }
 
-function parseArgs(argv: string[]): Options | undefined {
-  const opts: Partial<Options> = { type: DEFAULT_RAW_TYPE, source: DEFAULT_RAW_SOURCE, quiet: false };
-  const valueFlags: Record<string, keyof Options> = {
-    '-f': 'manifest',
-    '--filename': 'manifest',
-    '--events': 'events',
-    '--expect': 'expect',
-    '--pipeline': 'pipeline',
-    '--type': 'type',
-    '--source': 'source',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let inline: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    if (arg === '-h' || arg === '--help') return undefined;
-    if (arg === '-q' || arg === '--quiet') {
-      opts.quiet = true;
-      continue;
-    }
-    const key = valueFlags[arg];
-    if (!key)
-      throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}; see eventrunner test --help`);
-    const value = inline ?? argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`${arg} needs a value`);
-    (opts as Record<string, unknown>)[key] = value;
-  }
-  if (!opts.manifest) throw new UsageError('no manifest given; use -f <pipeline.yaml>');
-  if (!opts.events) throw new UsageError('no events given; use --events <events.jsonl|->');
-  if (opts.manifest === '-' && opts.events === '-')
-    throw new UsageError('only one of -f and --events can be -');
-  if (opts.quiet && !opts.expect) throw new UsageError('--quiet only makes sense with --expect');
-  return opts as Options;
-}
-
-interface PipelineSpec {
-  rules?: unknown;
-  outputs?: unknown;
-  defaultOutputs?: unknown;
-  ruleEngine?: { mode?: unknown; maxCycles?: unknown };
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
-function findPipeline(path: string, wanted: string | undefined): ManifestDocument {
-  const { documents, errors } = parseManifests(readText(path));
-  if (errors.length > 0) {
-    const e = errors[0]!;
-    throw new ConfigError(`${path}:${e.line}:${e.column}: ${e.message}`);
-  }
-  const pipelines = documents.filter((d) => {
-    const o = d.object as { kind?: unknown; apiVersion?: unknown };
-    return (
-      o.kind === 'Pipeline' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('eventrunner.io/')
-    );
+/** The flags, checked against each other; undefined when --help was asked for. */
+function parseOptions(argv: string[]): Options | undefined {
+  const parsed = parseFlags(testCommand, argv);
+  if (parsed.help) return undefined;
+  const v = parsed.values;
+  const sources = (v.source ?? []).map((text) => {
+    const eq = text.indexOf('=');
+    if (eq <= 0 || eq === text.length - 1) throw new UsageError(`--source ${text}: use NAME=FILE`);
+    return { name: text.slice(0, eq), file: text.slice(eq + 1) };
   });
-  const name = (d: ManifestDocument): string =>
-    String((d.object as { metadata?: { name?: unknown } }).metadata?.name);
-  if (wanted !== undefined) {
-    const found = pipelines.find((d) => name(d) === wanted);
-    if (!found)
-      throw new UsageError(
-        `${path} has no Pipeline named ${wanted} (found: ${pipelines.map(name).join(', ') || 'none'})`,
-      );
-    return found;
-  }
-  if (pipelines.length === 0) throw new ConfigError(`${path} holds no eventrunner.io Pipeline`);
-  if (pipelines.length > 1) {
-    throw new UsageError(
-      `${path} holds ${pipelines.length} Pipelines (${pipelines.map(name).join(', ')}); choose one with --pipeline`,
-    );
-  }
-  return pipelines[0]!;
+  const crashAt = v['crash-at'] === undefined ? undefined : Number(v['crash-at']);
+  if (crashAt !== undefined && !(Number.isSafeInteger(crashAt) && crashAt >= 0))
+    throw new UsageError(`--crash-at ${v['crash-at']}: use a number of events, 0 or more`);
+  const opts: Options = {
+    manifest: v.filename,
+    events: v.events,
+    sources,
+    crashAt,
+    expect: v.expect,
+    pipeline: v.pipeline,
+    type: v.type,
+    rawSource: v['raw-source'],
+    quiet: v.quiet,
+  };
+  if (opts.events === undefined && sources.length === 0)
+    throw new UsageError('--events or --source is required: where do the events come from?');
+  const stdin = [opts.manifest, opts.events, ...sources.map((x) => x.file)].filter((f) => f === '-');
+  if (stdin.length > 1) throw new UsageError('only one of -f, --events and --source files can be -');
+  if (opts.quiet && !opts.expect) throw new UsageError('--quiet only makes sense with --expect');
+  return opts;
 }
 
-/** Compiles the Pipeline's rules; on errors prints `file:line:column: message` and returns undefined. */
-function compilePipeline(path: string, doc: ManifestDocument): CompiledRules | undefined {
-  const spec = ((doc.object as { spec?: PipelineSpec }).spec ?? {}) as PipelineSpec;
-  const outputs = Array.isArray(spec.outputs)
-    ? spec.outputs.map((o: unknown) => String((o as { name?: unknown }).name))
-    : [];
-  if (outputs.length === 0) throw new ConfigError(`${path}: the Pipeline declares no spec.outputs`);
-  const defaultOutputs = Array.isArray(spec.defaultOutputs) ? spec.defaultOutputs.map(String) : undefined;
-  const mode = (spec.ruleEngine?.mode ?? 'once') as RuleMode;
-  if (mode !== 'once' && mode !== 'refire')
-    throw new ConfigError(`${path}: spec.ruleEngine.mode must be once or refire`);
-  const maxCycles = spec.ruleEngine?.maxCycles === undefined ? undefined : Number(spec.ruleEngine.maxCycles);
-  if (maxCycles !== undefined && !(Number.isInteger(maxCycles) && maxCycles >= 1)) {
-    throw new ConfigError(`${path}: spec.ruleEngine.maxCycles must be a positive integer`);
-  }
-  const unknown = defaultOutputs?.filter((d) => !outputs.includes(d)) ?? [];
-  if (unknown.length > 0) {
-    throw new ConfigError(`${path}: spec.defaultOutputs names ${unknown.join(', ')}, not in spec.outputs`);
-  }
-  const rules = typeof spec.rules === 'string' ? spec.rules : '';
-  try {
-    return compileRules(rules, {
-      outputs,
-      mode,
-      maxCycles,
-      defaultOutputs,
-      log: (rule, message) => process.stderr.write(`log: rule ${rule}: ${message}\n`),
-    });
-  } catch (err) {
-    if (!isRuleCompileError(err)) throw err;
-    for (const d of err.diagnostics) {
-      const at = doc.positionInString(['spec', 'rules'], d.line, d.column);
-      process.stderr.write(`${path}:${at.line}:${at.column}: ${d.message}\n`);
-    }
-    return undefined;
-  }
-}
-
-function loadExpectations(path: string): Map<string, { line: number; expected: Record<string, unknown> }> {
-  const out = new Map<string, { line: number; expected: Record<string, unknown> }>();
-  readText(path)
-    .split('\n')
-    .forEach((text, i) => {
-      if (text.trim() === '') return;
-      let expected: unknown;
-      try {
-        expected = JSON.parse(text);
-      } catch (err) {
-        throw new ConfigError(`${path}:${i + 1}: not valid JSON: ${(err as Error).message}`);
-      }
-      const id = (expected as { id?: unknown } | null)?.id;
-      if (typeof expected !== 'object' || expected === null || typeof id !== 'string') {
-        throw new ConfigError(`${path}:${i + 1}: an expectation is a JSON object with a string "id"`);
-      }
-      if (out.has(id)) throw new ConfigError(`${path}:${i + 1}: a second expectation for id ${id}`);
-      out.set(id, { line: i + 1, expected: expected as Record<string, unknown> });
-    });
-  return out;
+/** The key an expectation is found by: an event's id, or a query's result or late event. */
+function expectationKey(line: { id: string; query?: unknown; outcome?: unknown }): string {
+  if (typeof line.query !== 'string') return line.id;
+  return `${line.query}\0${line.outcome === 'late' ? 'late' : 'result'}\0${line.id}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
+  const opts = parseOptions(argv);
   if (!opts) {
-    process.stdout.write(usage);
+    process.stdout.write(helpText(testCommand));
     return 0;
   }
   let rules: CompiledRules | undefined;
-  let expectations: ReturnType<typeof loadExpectations> | undefined;
+  let queries: PipelineQueries | undefined;
+  let pipeline: Pipeline | undefined;
+  let expectations: Expectations | undefined;
   try {
-    rules = compilePipeline(opts.manifest, findPipeline(opts.manifest, opts.pipeline));
-    expectations = opts.expect ? loadExpectations(opts.expect) : undefined;
+    const doc = findPipeline(opts.manifest, opts.pipeline);
+    pipeline = doc.object as Pipeline;
+    rules = compilePipeline(opts.manifest, doc);
+    queries = compileQueries(opts.manifest, doc);
+    expectations = opts.expect ? loadExpectations(opts.expect, expectationKey) : undefined;
   } catch (err) {
     if (!isConfigError(err)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 1;
   }
-  if (!rules) return 1;
-  const seen = new Set<string>();
+  if (!rules || !queries) return 1;
+  // Without queries the manifest is not validated: read what is there.
+  const sources = Array.isArray(pipeline.spec?.sources) ? pipeline.spec.sources : [];
+  const known = new Set(sources.map(sourceName));
+  for (const s of opts.sources)
+    if (!known.has(s.name))
+      throw new UsageError(
+        `--source ${s.name}: the Pipeline has no source named ${s.name} (${[...known].join(', ')})`,
+      );
+  const inputs = new QueryInputs(sources);
   const failures: string[] = [];
+  const seen = new Set<string>();
+  const check = (key: string, actual: object, where: string) => {
+    const exp = expectations?.get(key);
+    if (!exp) return;
+    seen.add(key);
+    const mismatches = compareExpectation(exp.expected, actual);
+    if (mismatches.length > 0)
+      failures.push(
+        [
+          `${where}, expected at ${opts.expect}:${exp.line}):`,
+          ...mismatches.map((m) => `  ${formatMismatch(m)}`),
+        ].join('\n'),
+      );
+  };
   let count = 0;
-  const input = createInterface({
-    input: opts.events === '-' ? process.stdin : createReadStream(opts.events),
-    crlfDelay: Infinity,
-  });
-  let line = 0;
-  try {
-    for await (const text of input) {
-      line++;
-      const event = eventFromLine(text, line, { type: opts.type, source: opts.source });
-      if (!event) continue;
-      count++;
-      const result = testResult(rules.evaluate(event));
-      if (!opts.quiet) process.stdout.write(`${JSON.stringify(result)}\n`);
-      const exp = expectations?.get(result.id);
-      if (!exp) continue;
-      seen.add(result.id);
-      const mismatches = compareExpectation(exp.expected, result);
-      if (mismatches.length > 0) {
-        failures.push(
-          [
-            `${opts.events}:${line} (id ${result.id}, expected at ${opts.expect}:${exp.line}):`,
-            ...mismatches.map((m) => `  ${formatMismatch(m)}`),
-          ].join('\n'),
-        );
+  const files = [
+    ...(opts.events !== undefined ? [{ file: opts.events, only: undefined }] : []),
+    ...opts.sources.map((s) => ({ file: s.file, only: s.name })),
+  ];
+  for (const { file, only } of files) {
+    let line = 0;
+    const input = createInterface({
+      input: file === '-' ? process.stdin : createReadStream(file),
+      crlfDelay: Infinity,
+    });
+    try {
+      for await (const text of input) {
+        line++;
+        const event = eventFromLine(text, line, { type: opts.type, source: opts.rawSource });
+        if (!event) continue;
+        count++;
+        const result = testResult(rules.evaluate(event));
+        if (result.outcome === 'routed') inputs.add(result.event as Record<string, unknown>, only);
+        else inputs.skip();
+        if (!opts.quiet) process.stdout.write(`${JSON.stringify(result)}\n`);
+        check(result.id, result, `${file}:${line} (id ${result.id}`);
       }
+    } catch (err) {
+      if (err instanceof InputLineError) {
+        process.stderr.write(`${file}:${err.line}: ${err.message}\n`);
+        return 1;
+      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new UsageError(`cannot read ${file}: no such file`);
+      throw err;
     }
-  } catch (err) {
-    if (err instanceof InputLineError) {
-      process.stderr.write(`${opts.events}:${err.line}: ${err.message}\n`);
-      return 1;
-    }
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UsageError(`cannot read ${opts.events}: no such file`);
-    throw err;
   }
-  if (!expectations) return 0;
-  for (const [id, exp] of expectations) {
-    if (!seen.has(id)) failures.push(`${opts.expect}:${exp.line}: no event with id ${id} in ${opts.events}`);
+  const outputsOf = new Map((pipeline.spec?.queries ?? []).map((q) => [q.name, q.outputs]));
+  const run = runQueries(queries.compiled, outputsOf, inputs, opts.crashAt);
+  // EMIT CHANGES repeats an id: its last line is the final value, which the expectation is about.
+  const finalLines = new Map(run.lines.map((l) => [expectationKey(l), l]));
+  for (const l of run.lines) if (!opts.quiet) process.stdout.write(`${JSON.stringify(l)}\n`);
+  for (const [key, l] of finalLines) check(key, l, `query ${l.query} (id ${l.id}`);
+  failures.push(...run.crashDiffs);
+  if (!expectations) {
+    for (const d of run.crashDiffs) process.stderr.write(`${d}\n`);
+    return run.crashDiffs.length > 0 ? 1 : 0;
   }
+  const eventFiles = files.map((f) => f.file).join(', ');
+  for (const [key, exp] of expectations) {
+    if (seen.has(key)) continue;
+    const { id, query } = exp.expected;
+    failures.push(
+      typeof query === 'string'
+        ? `${opts.expect}:${exp.line}: query ${query} has no ${exp.expected.outcome === 'late' ? 'late event' : 'result'} with id ${String(id)}`
+        : `${opts.expect}:${exp.line}: no event with id ${String(id)} in ${eventFiles}`,
+    );
+  }
+
+  // Queries compared by their results: a result of a query with expectations must be expected too.
+  const expectedQueries = new Set(
+    [...expectations.values()].map((e) => e.expected.query).filter((q) => q !== undefined),
+  );
+  for (const [key, l] of finalLines)
+    if (expectedQueries.has(l.query) && !expectations.has(key))
+      failures.push(
+        `query ${l.query}: unexpected ${'outcome' in l ? 'late event' : 'result'} ${JSON.stringify(l)}`,
+      );
   for (const f of failures) process.stderr.write(`${f}\n`);
   const checked = seen.size;
+  const eventsChecked = [...seen].filter((k) => !k.includes('\0')).length;
   if (failures.length > 0) {
-    process.stderr.write(
-      `FAIL: ${failures.length} of ${expectations.size} expectations not met (${count} events)\n`,
-    );
+    process.stderr
+      .write(`FAIL: ${failures.length} of ${expectations.size} expectations not met (${count} events)
+`);
     return 1;
   }
   process.stderr.write(
-    `ok: ${checked} expectations met (${count} events, ${count - checked} without expectation)\n`,
+    `ok: ${checked} expectations met (${count} events, ${count - eventsChecked} without expectation` +
+      `${run.lines.length ? `, ${run.lines.length} query lines` : ''})\n`,
   );
   return 0;
 }

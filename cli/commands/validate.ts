@@ -9,44 +9,31 @@ import { parseManifests, type ManifestDocument, type Position } from '../../api/
 import { GROUP } from '../../api/schema/index.js';
 import { formatPath, validateResource } from '../../api/validate.js';
 import { checkRules } from '../../runtime/rules/index.js';
-import { UsageError } from '../../runtime/common/errors.js';
+import { helpText, parseFlags, type CommandSpec } from '../../runtime/common/flags.js';
 
-const usage = `Usage: eventrunner validate -f <file|directory|-> [-f ...] [-R]
+export const validateCommand = {
+  command: 'eventrunner validate',
+  about: `Validates EventSource, Pipeline and Sink manifests (schema, defaults, cross-field rules and
+Pipeline rules) without a cluster and prints file:line:column: message for every problem.
+Directories are read for *.yaml, *.yml and *.json files; documents of other API groups are skipped.
 
-Validates EventSource, Pipeline and Sink manifests (schema, defaults, cross-field rules and
-Pipeline rules) without a cluster. Directories are read for *.yaml, *.yml and *.json files.
-
-Options:
-  -f, --filename   file, directory or - (stdin); repeatable
-  -R, --recursive  descend into subdirectories of directories given with -f
-  -h, --help       show this help
-`;
-
-interface Options {
-  paths: string[];
-  recursive: boolean;
-}
-
-function parseArgs(argv: string[]): Options | undefined {
-  const opts: Options = { paths: [], recursive: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') return undefined;
-    if (arg === '-R' || arg === '--recursive') {
-      opts.recursive = true;
-    } else if (arg === '-f' || arg === '--filename') {
-      const value = argv[++i];
-      if (value === undefined || value === '') throw new UsageError(`${arg} needs a file, directory or -`);
-      opts.paths.push(value);
-    } else if (arg.startsWith('--filename=')) {
-      opts.paths.push(arg.slice('--filename='.length));
-    } else {
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; see eventrunner validate --help`);
-    }
-  }
-  if (opts.paths.length === 0) throw new UsageError('no manifests given; use -f <file|directory|->');
-  return opts;
-}
+Exit status: 0 valid; 1 problems found; 2 bad usage.`,
+  flags: {
+    filename: {
+      type: 'string',
+      short: 'f',
+      value: 'file|directory|-',
+      required: true,
+      multiple: true,
+      description: 'file, directory or - (stdin)',
+    },
+    recursive: {
+      type: 'boolean',
+      short: 'R',
+      description: 'descend into subdirectories of directories given with -f',
+    },
+  },
+} as const satisfies CommandSpec;
 
 const manifestFile = /\.(ya?ml|json)$/i;
 
@@ -169,12 +156,13 @@ function plural(n: number, word: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
-  if (!opts) {
-    process.stdout.write(usage);
+  const parsed = parseFlags(validateCommand, argv);
+  if (parsed.help) {
+    process.stdout.write(helpText(validateCommand));
     return 0;
   }
-  const { files, checked, problems } = validateFiles(opts.paths, opts.recursive);
+  const { filename, recursive } = parsed.values;
+  const { files, checked, problems } = validateFiles(filename, recursive);
   for (const p of problems) process.stdout.write(`${p.file}:${p.line}:${p.column}: ${p.message}\n`);
   const summary = `${plural(checked, 'eventrunner resource')} in ${plural(files.length, 'file')}`;
   if (problems.length) {

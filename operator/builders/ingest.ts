@@ -2,7 +2,7 @@
 // ConfigMap carrying it, the Deployment and the Service. Unit-tested without a server.
 import type { V1ConfigMap, V1Deployment, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { EventSource } from '../../api/generated/types.js';
+import type { EventSource, IngestConfigInput } from '../../api/generated/types.js';
 import { childName, streamName, subjectPrefix } from '../names.js';
 import type { OperatorOptions } from '../options.js';
 import {
@@ -40,7 +40,7 @@ export function tokensKey(es: EventSource): string {
 }
 
 /** The ingest config file (see runtime/ingest/README.md) for this EventSource. */
-export function ingestConfig(es: EventSource, options: OperatorOptions): Record<string, unknown> {
+export function ingestConfig(es: EventSource, options: OperatorOptions): IngestConfigInput {
   const ns = es.metadata.namespace!;
   const name = es.metadata.name!;
   const { ingest, conversion } = es.spec;
@@ -74,8 +74,8 @@ export function ingestConfigMap(es: EventSource, options: OperatorOptions): V1Co
     metadata: {
       name: ingestNames(es).configMap,
       namespace: es.metadata.namespace,
-      labels: childLabels(es as never, 'ingest'),
-      ownerReferences: [ownerReference(es as never)],
+      labels: childLabels(es, 'ingest'),
+      ownerReferences: [ownerReference(es)],
     },
     data: { 'config.yaml': stringify(ingestConfig(es, options)) },
   };
@@ -83,7 +83,7 @@ export function ingestConfigMap(es: EventSource, options: OperatorOptions): V1Co
 
 export function ingestDeployment(es: EventSource, options: OperatorOptions): V1Deployment {
   const names = ingestNames(es);
-  const lbls = childLabels(es as never, 'ingest');
+  const lbls = childLabels(es, 'ingest');
   const selector = {
     'app.kubernetes.io/instance': lbls['app.kubernetes.io/instance']!,
     'app.kubernetes.io/component': 'ingest',
@@ -103,7 +103,7 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
       name: names.deployment,
       namespace: es.metadata.namespace,
       labels: lbls,
-      ownerReferences: [ownerReference(es as never)],
+      ownerReferences: [ownerReference(es)],
     },
     spec: {
       replicas: ingest.replicas,
@@ -159,7 +159,7 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
 }
 
 export function ingestService(es: EventSource): V1Service {
-  const lbls = childLabels(es as never, 'ingest');
+  const lbls = childLabels(es, 'ingest');
   const { ingest } = es.spec;
   return {
     apiVersion: 'v1',
@@ -168,7 +168,7 @@ export function ingestService(es: EventSource): V1Service {
       name: ingestNames(es).service,
       namespace: es.metadata.namespace,
       labels: lbls,
-      ownerReferences: [ownerReference(es as never)],
+      ownerReferences: [ownerReference(es)],
     },
     spec: {
       selector: {
@@ -177,13 +177,11 @@ export function ingestService(es: EventSource): V1Service {
         'eventrunner.io/eventsource': es.metadata.name!,
       },
       ports: [
-        ...(ingest.http.enabled
-          ? [{ name: 'http', port: ingest.http.port, targetPort: 'http' as never }]
-          : []),
+        ...(ingest.http.enabled ? [{ name: 'http', port: ingest.http.port, targetPort: 'http' }] : []),
         ...(ingest.grpc.enabled
-          ? [{ name: 'grpc', port: ingest.grpc.port, targetPort: 'grpc' as never, appProtocol: 'grpc' }]
+          ? [{ name: 'grpc', port: ingest.grpc.port, targetPort: 'grpc', appProtocol: 'grpc' }]
           : []),
-        { name: 'ops', port: ingestOpsPort(es), targetPort: 'ops' as never },
+        { name: 'ops', port: ingestOpsPort(es), targetPort: 'ops' },
       ],
     },
   };

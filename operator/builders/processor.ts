@@ -9,7 +9,13 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
+import type {
+  EventSource,
+  Pipeline,
+  ProcessorConfigInput,
+  ProcessorOutputInput,
+  Sink,
+} from '../../api/generated/types.js';
 import { childName, consumerName, deadLetterStreamName, deadLetterSubject, streamName } from '../names.js';
 import type { OperatorOptions } from '../options.js';
 import {
@@ -61,13 +67,13 @@ export function volumeName(prefix: string, sink: string): string {
   return `${full.slice(0, 46).replace(/\./g, '-').replace(/-+$/, '')}-${hashOf(sink)}`;
 }
 
-/** The processor config file (runtime/process/config-schema.ts) for this Pipeline. */
+/** The processor config file (api/schema/config/processor.ts) for this Pipeline. */
 export function processorConfig(
   pl: Pipeline,
   eventSources: Map<string, EventSource>,
   sinks: Map<string, Sink>,
   options: OperatorOptions,
-): Record<string, unknown> {
+): ProcessorConfigInput {
   const ns = pl.metadata.namespace!;
   const name = pl.metadata.name!;
   const { delivery } = pl.spec;
@@ -83,7 +89,7 @@ export function processorConfig(
         : {}),
     })),
     rules: { source: pl.spec.rules, mode: pl.spec.ruleEngine.mode, maxCycles: pl.spec.ruleEngine.maxCycles },
-    outputs: pl.spec.outputs.map((o) => {
+    outputs: pl.spec.outputs.map((o): ProcessorOutputInput => {
       const sink = sinks.get(o.sink)!;
       const ref = credentialRef(sink);
       const ca = caSecretRef(sink);
@@ -113,19 +119,21 @@ export function processorConfig(
     },
     deadLetter: { stream: deadLetterStreamName(ns, name), subject: deadLetterSubject(ns, name) },
     ops: { port: opsPort },
+    // Rendered only when off, so that configs (and their hash) stay as they were by default.
+    ...(options.fastPaths ? {} : { fastPaths: false }),
     logLevel: options.logLevel,
   };
 }
 
-export function processorConfigMap(pl: Pipeline, config: Record<string, unknown>): V1ConfigMap {
+export function processorConfigMap(pl: Pipeline, config: ProcessorConfigInput): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name: processorNames(pl).configMap,
       namespace: pl.metadata.namespace,
-      labels: childLabels(pl as never, 'processor'),
-      ownerReferences: [ownerReference(pl as never)],
+      labels: childLabels(pl, 'processor'),
+      ownerReferences: [ownerReference(pl)],
     },
     data: { 'config.yaml': stringify(config) },
   };
@@ -139,7 +147,7 @@ export function processorConfigMap(pl: Pipeline, config: Record<string, unknown>
  */
 export function processorDeployment(
   pl: Pipeline,
-  config: Record<string, unknown>,
+  config: ProcessorConfigInput,
   sinks: Map<string, Sink>,
   options: OperatorOptions,
   digests: {
@@ -184,7 +192,7 @@ export function processorDeployment(
       mounts.push({ name: volume, mountPath: caDir(s), readOnly: true });
     }
   }
-  const lbls = childLabels(pl as never, 'processor');
+  const lbls = childLabels(pl, 'processor');
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -192,7 +200,7 @@ export function processorDeployment(
       name: names.deployment,
       namespace: pl.metadata.namespace,
       labels: lbls,
-      ownerReferences: [ownerReference(pl as never)],
+      ownerReferences: [ownerReference(pl)],
     },
     spec: {
       // suspend scales to zero and keeps the consumer (and its position) in JetStream.

@@ -2,7 +2,8 @@
 // running), a durable consumer on each source stream, a dead-letter stream, and a processor
 // Deployment rolled only when its effective config changes; status rolls up sources, sinks and
 // workload, with lag (consumer pending) and dead-letter depth.
-import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
+import { compilePipelineQueries, formatQueryProblem } from '../../runtime/queries/pipeline.js';
+import type { EventSource, Pipeline, PipelineStatus, Sink } from '../../api/generated/types.js';
 import {
   ConditionReason,
   ConditionType,
@@ -76,7 +77,7 @@ export async function reconcilePipeline(
   const inputs: ConditionInput[] = [];
   const outputs = pl.spec.outputs.map((o) => o.name);
   const names = processorNames(pl);
-  const status: Record<string, unknown> = {
+  const status: PipelineStatus = {
     observedGeneration: generation,
     summary: pipelineSummary(pl.spec),
     selector: Object.entries(processorSelector(pl))
@@ -122,6 +123,34 @@ export async function reconcilePipeline(
           message: issues.length
             ? specMessage
             : diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`).join('; '),
+        },
+  );
+
+  // 1b. Queries, compiled like the rules: invalid ones leave the running workload untouched too.
+  const queries = compilePipelineQueries({ namespace, name }, pl.spec);
+  const queriesOk = queries.problems.length === 0;
+  status.queries = {
+    count: queriesOk ? queries.compiled.length : (pl.status?.queries?.count ?? 0),
+    errors: queries.problems.slice(0, 100).map((p) => ({
+      query: p.query,
+      line: p.line,
+      column: p.column,
+      message: p.message,
+    })),
+  };
+  inputs.push(
+    queriesOk
+      ? {
+          type: ConditionType.QueriesValid,
+          status: 'True',
+          reason: ConditionReason.QueriesCompiled,
+          message: `${queries.compiled.length} queries compiled`,
+        }
+      : {
+          type: ConditionType.QueriesValid,
+          status: 'False',
+          reason: ConditionReason.QueriesInvalid,
+          message: queries.problems.map(formatQueryProblem).join('; '),
         },
   );
 
@@ -243,6 +272,7 @@ export async function reconcilePipeline(
   // rendered before all of them are known, it would change again moments later and roll the pods.
   const canRoll =
     rulesOk &&
+    queriesOk &&
     sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size &&
     eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
   if (canRoll) {
@@ -266,7 +296,7 @@ export async function reconcilePipeline(
           status: 'False',
           reason: ConditionReason.WorkloadUnavailable,
           message:
-            'no processor is running yet: it starts once the rules compile and every source EventSource and Sink exists',
+            'no processor is running yet: it starts once the rules and queries compile and every source EventSource and Sink exists',
         },
   );
   status.replicas = deployment?.status?.replicas ?? 0;

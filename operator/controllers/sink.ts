@@ -5,11 +5,22 @@ import { ConditionReason, ConditionType, findCondition, type ConditionInput } fr
 import { sinkKind, sinkTarget } from '../../api/summary.js';
 import { formatPath, validateSink } from '../../api/validate.js';
 import type { Logger } from '../../runtime/common/logger.js';
+import { SinkProbeErrorCode } from '../../runtime/sinks/errors.js';
 import { ensureSchema, probeSink, type ProbeResult } from '../../runtime/sinks/probe.js';
 import type { ControllerContext } from '../manager.js';
 import type { ReconcileResult } from '../queue.js';
 import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
 import { isSinkSecretError, sinkCredentials } from './sink-secrets.js';
+
+/** The Sink's Ready reason for each way a probe fails: the one place a probe code becomes a reason. */
+export const reasonByProbeCode = {
+  [SinkProbeErrorCode.InvalidSpec]: ConditionReason.InvalidSpec,
+  [SinkProbeErrorCode.ConnectionFailed]: ConditionReason.ConnectionFailed,
+  [SinkProbeErrorCode.TlsFailed]: ConditionReason.TLSFailed,
+  [SinkProbeErrorCode.AuthenticationFailed]: ConditionReason.AuthenticationFailed,
+  [SinkProbeErrorCode.TableNotFound]: ConditionReason.TableNotFound,
+  [SinkProbeErrorCode.SchemaMismatch]: ConditionReason.SchemaMismatch,
+} as const satisfies Record<SinkProbeErrorCode, ConditionReason>;
 
 export function probeCondition(result: ProbeResult): ConditionInput {
   if (result.ok) {
@@ -20,19 +31,12 @@ export function probeCondition(result: ProbeResult): ConditionInput {
       message: `${result.target} on ${result.message}`,
     };
   }
-  const m = result.message;
-  const reason = result.tlsFailed
-    ? ConditionReason.TLSFailed
-    : /authenticat|credential|password|username|not authorized|Unauthorized/i.test(m)
-      ? ConditionReason.AuthenticationFailed
-      : /does not exist|unknown table|no table|table .* not found|keyspace/i.test(m)
-        ? ConditionReason.TableNotFound
-        : /column/i.test(m)
-          ? ConditionReason.SchemaMismatch
-          : result.reason === 'InvalidSpec'
-            ? ConditionReason.InvalidSpec
-            : ConditionReason.ConnectionFailed;
-  return { type: ConditionType.Ready, status: 'False', reason, message: m };
+  return {
+    type: ConditionType.Ready,
+    status: 'False',
+    reason: reasonByProbeCode[result.code ?? SinkProbeErrorCode.ConnectionFailed],
+    message: result.message,
+  };
 }
 
 export async function reconcileSink(

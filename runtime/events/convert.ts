@@ -1,25 +1,26 @@
 // Raw JSON → CloudEvent, per an EventSource's conversion settings. Pointers are compiled once per
 // settings object (cached), so converting an event is a few property reads.
+import type { EventSourceConversion } from '../../api/generated/types.js';
 import { randomUUID } from 'node:crypto';
 import { isRfc3339 } from './attributes.js';
 import { EventError, EventErrorCode } from './errors.js';
 import { compilePointer, resolvePointer, type CompiledPointer } from './pointer.js';
-import { FALLBACK_SOURCE, type CloudEvent, type ConversionSettings } from './types.js';
+import { FALLBACK_SOURCE, type CloudEvent } from './types.js';
 
 export interface Converter {
-  readonly settings: ConversionSettings;
+  readonly settings: EventSourceConversion;
   /** Converts one raw JSON value (the whole body) to a CloudEvent; `now` is the arrival time. */
   convert(value: unknown, now?: Date): CloudEvent;
 }
 
-const cache = new WeakMap<ConversionSettings, Converter>();
+const cache = new WeakMap<EventSourceConversion, Converter>();
 
 function pointerOrUndefined(p: string | undefined): CompiledPointer | undefined {
   return p === undefined ? undefined : compilePointer(p);
 }
 
 /** Compiles the settings (throws PointerSyntaxError on a bad pointer). */
-export function compileConversion(settings: ConversionSettings): Converter {
+export function compileConversion(settings: EventSourceConversion): Converter {
   const typeFrom = pointerOrUndefined(settings.typeFrom);
   const sourceFrom = pointerOrUndefined(settings.sourceFrom);
   const idFrom = pointerOrUndefined(settings.idFrom);
@@ -72,7 +73,7 @@ export function compileConversion(settings: ConversionSettings): Converter {
 }
 
 /** The cached converter for a settings object. */
-export function converterFor(settings: ConversionSettings): Converter {
+export function converterFor(settings: EventSourceConversion): Converter {
   let c = cache.get(settings);
   if (c === undefined) {
     c = compileConversion(settings);

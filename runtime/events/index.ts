@@ -1,5 +1,5 @@
 // The CloudEvents codec shared by ingest and the processor.
-export type { CloudEvent, ConversionSettings, HeaderReader } from './types.js';
+export type { CloudEvent, HeaderReader } from './types.js';
 export { FALLBACK_SOURCE } from './types.js';
 export { EventError, EventErrorCode, isEventError } from './errors.js';
 export { validateEvent, isJsonMediaType, isRfc3339 } from './attributes.js';

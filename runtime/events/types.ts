@@ -20,24 +20,6 @@ export interface CloudEvent {
   [extension: string]: unknown;
 }
 
-/** How raw JSON (a body that is not a CloudEvent) becomes one; mirrors EventSource spec.conversion. */
-export interface ConversionSettings {
-  /** `type` when typeFrom is unset or finds no non-empty string. */
-  defaultType: string;
-  /** JSON pointer (RFC 6901) whose string value becomes `type`. */
-  typeFrom?: string;
-  /** `source` when sourceFrom is unset or finds nothing. */
-  defaultSource?: string;
-  /** JSON pointer whose string value becomes `source`. */
-  sourceFrom?: string;
-  /** JSON pointer to a producer-assigned id (string or number); absent: a random UUID. */
-  idFrom?: string;
-  /** JSON pointer whose string value becomes `subject`. */
-  subjectFrom?: string;
-  /** JSON pointer to an RFC 3339 timestamp that becomes `time`; absent: arrival time. */
-  timeFrom?: string;
-}
-
 /** Where `source` points when neither the body nor the settings name one. */
 export const FALLBACK_SOURCE = '/eventrunner/ingest';
 

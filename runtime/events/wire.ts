@@ -4,13 +4,14 @@
 //   body     the structured-mode CloudEvent JSON
 // The processor also accepts what other publishers send on the stream: binary mode (ce-* headers,
 // body = data) and raw JSON (converted with the EventSource's conversion settings).
+import type { EventSourceConversion } from '../../api/generated/types.js';
 import { validateEvent } from './attributes.js';
 import { fromBinary, natsBinaryAttributes } from './binary.js';
 import { converterFor, looksStructured } from './convert.js';
 import { EventError, EventErrorCode } from './errors.js';
 import { parseJsonBody, parseStructured } from './structured.js';
 import { subjectFor } from './subject.js';
-import type { CloudEvent, ConversionSettings, HeaderReader } from './types.js';
+import type { CloudEvent, HeaderReader } from './types.js';
 
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 export const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -65,7 +66,7 @@ export function fromNatsMessage(
   _subject: string,
   headers: HeaderReader | undefined,
   body: Uint8Array,
-  conversion: ConversionSettings,
+  conversion: EventSourceConversion,
 ): CloudEvent {
   if (headers !== undefined) {
     const ct = contentTypeOf(headers);

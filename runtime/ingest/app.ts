@@ -1,12 +1,12 @@
 // The ingest process: connects to NATS, serves HTTP and gRPC ingest plus the operations endpoint,
 // and drains on shutdown (stop accepting, finish requests in progress, wait for every outstanding
 // JetStream acknowledgement, then drain the NATS connection).
-import { readFile } from 'node:fs/promises';
-import { connect } from '@nats-io/transport-node';
-import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { sleep } from '../common/backoff.js';
 import type { Logger } from '../common/logger.js';
-import { createRegistry, startOpsServer, type OpsServer } from '../common/ops-server.js';
+import { connectNats } from '../common/nats.js';
+import { serveOps, type Service } from '../common/service.js';
 import { openAuthenticator, tokenAuthenticator, type Authenticator } from './auth.js';
 import type { IngestConfig } from './config.js';
 import { startGrpcIngest, type GrpcIngestServer } from './grpc-server.js';
@@ -17,65 +17,25 @@ import { Publisher } from './publisher.js';
 import { RateLimiter } from './rate-limit.js';
 import { SchemaRegistry } from './schemas.js';
 
-export interface Ingest {
-  /** Bound ports (useful when the config asked for port 0). */
-  ports: { http?: number; grpc?: number; ops: number };
-  /** Stops accepting and finishes what is in progress; resolves when everything is closed. */
-  drain(): Promise<void>;
-}
-
 const STREAM_CHECK_CACHE_MS = 1000;
 
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Resolves when the signal aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
-// The first connection is retried here rather than by the client (waitOnFirstConnect), so that a
-// SIGTERM while NATS is still unreachable stops the attempts and the process can exit. Once
-// connected, the client reconnects by itself for as long as it takes.
-async function connectNats(
-  config: IngestConfig,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<NatsConnection> {
-  const creds = config.nats.credentialsFile ? await readFile(config.nats.credentialsFile) : undefined;
-  for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
-    try {
-      return await connect({
-        servers: config.nats.url.split(',').map((s) => s.trim()),
-        name: config.nats.name,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        // Otherwise the client builds an Error (with a stack) per request just in case it fails.
-        noAsyncTraces: true,
-        ...(creds ? { authenticator: credsAuthenticator(new Uint8Array(creds)) } : {}),
-      });
-    } catch (err) {
-      const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
-      // Log the first failure and then every tenth, not every retry.
-      if (attempt % 10 === 0)
-        logger.warn({ err, attempt: attempt + 1 }, 'Failed to connect to NATS; retrying');
-      await abortableDelay(delay, signal);
-    }
-  }
-}
-
-/** Starts ingest. `signal` aborts a start still waiting for NATS. */
+/**
+ * Starts ingest: the operations endpoint at once, HTTP and gRPC once NATS is connected. When the
+ * signal aborts it drains: stops accepting, finishes requests in progress, waits for every
+ * outstanding JetStream acknowledgement (up to drain.timeoutMs), then drains the NATS connection.
+ */
 export async function startIngest(
   config: IngestConfig,
   logger: Logger,
-  signal?: AbortSignal,
-): Promise<Ingest> {
-  const registry = createRegistry('ingest');
+  signal: AbortSignal,
+): Promise<Service> {
   const auth: Authenticator =
     config.auth.enabled && config.auth.tokensFile
       ? await tokenAuthenticator(config.auth.tokensFile, config.auth.reloadIntervalMs, logger)
@@ -85,16 +45,14 @@ export async function startIngest(
   const limiter = new RateLimiter(config.limits.ratePerSecond, config.limits.burst);
 
   // Assigned once NATS is connected; the readiness checks read them before that.
-  const state: { jsm?: JetStreamManager; publisher?: Publisher } = {};
-  let nc: NatsConnection;
+  const state: { jsm?: JetStreamManager; publisher?: Publisher; metrics?: IngestMetrics } = {};
   let draining = false;
   let streamCheck: { at: number; problem: string | undefined } | undefined;
 
-  const ops: OpsServer = await startOpsServer({
-    port: config.ops.port,
-    host: config.ops.host,
-    registry,
-    readiness: [
+  const { registry, server: ops } = await serveOps(
+    'ingest',
+    config.ops,
+    [
       { name: 'shutdown', check: () => (draining ? 'draining' : undefined) },
       {
         name: 'nats',
@@ -123,19 +81,37 @@ export async function startIngest(
         },
       },
     ],
-  });
-  logger.info({ port: ops.port }, 'Serving operations endpoint');
+    logger,
+  );
 
+  let connected: NatsConnection | undefined;
   try {
-    // URLs may carry user:password; log hosts only.
-    const servers = config.nats.url.replace(/\/\/[^@/,]*@/g, '//[redacted]@');
-    logger.info({ servers }, 'Connecting to NATS');
-    nc = await connectNats(config, logger, signal);
-  } catch (err) {
-    await ops.close();
-    auth.close();
-    throw err;
+    connected = await connectNats(config.nats, {
+      name: 'eventrunner-ingest',
+      log: logger,
+      signal,
+      status: {
+        disconnected: () => {
+          state.publisher?.setConnected(false);
+          state.metrics?.natsConnected.set(0);
+          logger.warn('Refusing events until NATS is back');
+        },
+        reconnected: () => {
+          state.publisher?.setConnected(true);
+          state.metrics?.natsConnected.set(1);
+          streamCheck = undefined;
+        },
+      },
+    });
+  } finally {
+    if (!connected) {
+      await ops.close();
+      auth.close();
+    }
   }
+  // Stopped before NATS was ever reached: nothing was accepted, nothing to drain.
+  if (!connected) return { ports: { ops: ops.port }, done: Promise.resolve(true) };
+  const nc = connected;
   state.jsm = await jetstreamManager(nc, { checkAPI: false });
   const latency: { observe?: (s: number) => void } = {};
   const pub = new Publisher(nc, {
@@ -149,26 +125,8 @@ export async function startIngest(
   state.publisher = pub;
   const metrics = new IngestMetrics(registry, { inFlight: () => pub.inFlight(), queued: () => pub.queued() });
   latency.observe = (s) => metrics.publishSeconds.observe(s);
+  state.metrics = metrics;
   metrics.natsConnected.set(1);
-  logger.info({ server: nc.getServer(), stream: config.stream.name }, 'Connected to NATS');
-
-  const conn = nc;
-  void (async () => {
-    for await (const s of conn.status()) {
-      if (s.type === 'disconnect') {
-        pub.setConnected(false);
-        metrics.natsConnected.set(0);
-        logger.warn({ server: s.server }, 'Disconnected from NATS; refusing events until it is back');
-      } else if (s.type === 'reconnect') {
-        pub.setConnected(true);
-        streamCheck = undefined;
-        metrics.natsConnected.set(1);
-        logger.info({ server: s.server }, 'Reconnected to NATS');
-      } else if (s.type === 'error') {
-        logger.warn({ err: s.error }, 'NATS connection error');
-      }
-    }
-  })();
 
   const ingestor = new Ingestor(pub, schemas, limiter, metrics);
   let httpServer: HttpIngestServer | undefined;
@@ -200,25 +158,25 @@ export async function startIngest(
     logger.info({ port: grpcServer.port }, 'Serving gRPC ingest');
   }
 
-  let drained: Promise<void> | undefined;
-  return {
-    ports: { http: httpServer?.port, grpc: grpcServer?.port, ops: ops.port },
-    drain() {
-      drained ??= (async () => {
-        draining = true;
-        const deadline = config.drain.timeoutMs;
-        logger.info({ timeoutMs: deadline }, 'Draining ingest');
-        await Promise.all([httpServer?.drain(deadline), grpcServer?.drain(deadline)]);
-        await Promise.race([pub.idle(), new Promise((r) => setTimeout(r, deadline).unref())]);
-        pub.close();
-        auth.close();
-        await conn
-          .drain()
-          .catch((err: unknown) => logger.warn({ err }, 'Failed to drain the NATS connection'));
-        await ops.close();
-        logger.info('Drained ingest');
-      })();
-      return drained;
-    },
-  };
+  const done = (async (): Promise<boolean> => {
+    await aborted(signal);
+    draining = true;
+    const deadline = config.drain.timeoutMs;
+    logger.info({ timeoutMs: deadline }, 'Draining ingest');
+    await Promise.all([httpServer?.drain(deadline), grpcServer?.drain(deadline)]);
+    const timer = new AbortController();
+    const inTime = await Promise.race([
+      pub.idle().then(() => true),
+      sleep(deadline, timer.signal).then(() => false),
+    ]);
+    timer.abort();
+    if (!inTime) logger.warn('Drain timed out before every publish was acknowledged');
+    pub.close();
+    auth.close();
+    await nc.drain().catch((err: unknown) => logger.warn({ err }, 'Failed to drain the NATS connection'));
+    await ops.close();
+    logger.info('Drained ingest');
+    return inTime;
+  })();
+  return { ports: { http: httpServer?.port, grpc: grpcServer?.port, ops: ops.port }, done };
 }

@@ -1,50 +1,20 @@
-// Loads and checks the processor's config once at start-up: the file's own schema (ajv, with
-// defaults), each output's Sink spec through the API's Sink validator, the rules compiled, and the
-// cross-field facts no schema expresses. Every error names the file and the field.
+// Loads and checks the processor's config once at start-up: the schema of api/schema/config (ajv,
+// with defaults, the embedded Sink specs and delivery checked by their CRD rules), the rules
+// compiled, and the cross-field facts no schema expresses. Every error names the file and the field.
 import { readFile } from 'node:fs/promises';
-import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { validateSink, formatPath } from '../../api/validate.js';
+import type { ProcessorConfig, ProcessorOutput, ProcessorSource } from '../../api/generated/types.js';
+import { validateProcessorConfig } from '../../api/validate-config.js';
+import { formatPath } from '../../api/validate.js';
 import { ConfigError } from '../common/errors.js';
 import { parseDuration as durationMs } from '../../api/units.js';
-import type { ConversionSettings } from '../events/index.js';
 import { compileRules, isRuleCompileError, type CompiledRules } from '../rules/index.js';
-import type { CredentialFiles, SinkSpec } from '../sinks/index.js';
-import { processConfigSchema } from './config-schema.js';
 
-export interface SourceConfig {
-  eventSource?: string;
-  stream: string;
-  consumer: string;
-  conversion: ConversionSettings;
-}
+export type SourceConfig = ProcessorSource;
+export type OutputConfig = ProcessorOutput;
 
-export interface OutputConfig {
-  name: string;
-  sink: SinkSpec;
-  credentials?: CredentialFiles;
-  writeConcurrency: number;
-  maxConcurrentBatches?: number;
-}
-
-/** The config as written, after defaults. */
-export interface ProcessConfigFile {
-  pipeline: { namespace: string; name: string };
-  nats: { url: string; tokenFile?: string; userFile?: string; passwordFile?: string };
-  sources: SourceConfig[];
-  rules: { source?: string; file?: string; mode: 'once' | 'refire'; maxCycles: number };
-  outputs: OutputConfig[];
-  defaultOutputs?: string[];
-  delivery: { maxDeliver: number; backoff: string[]; maxAckPending: number };
-  deadLetter: { stream: string; subject: string };
-  processing: { pullBatch: number; maxInFlight?: number; lagInterval: string };
-  ops: { port: number; host?: string };
-  shutdownGracePeriod: string;
-  logLevel: string;
-}
-
-/** What the processor runs with: durations in ms, rules compiled. */
-export interface ProcessConfig extends ProcessConfigFile {
+/** What the processor runs with: the config after defaults, durations in ms, rules compiled. */
+export interface ProcessConfig extends ProcessorConfig {
   rulesCompiled: CompiledRules;
   backoffMs: number[];
   maxInFlight: number;
@@ -52,33 +22,25 @@ export interface ProcessConfig extends ProcessConfigFile {
   gracePeriodMs: number;
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validateFile = ajv.compile(processConfigSchema);
-
-function describe(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
-  if (e.keyword === 'additionalProperties')
-    return `${where}: unknown field ${String((e.params as { additionalProperty: string }).additionalProperty)}`;
-  return `${where}: ${e.message ?? 'is invalid'}`;
-}
-
 /** Checks a parsed config object; `file` names it in errors. Does not read rule files. */
 export function checkConfig(input: unknown, file: string, rulesText?: string): ProcessConfig {
-  const value = structuredClone(input) as ProcessConfigFile;
-  if (!validateFile(value)) {
-    throw new ConfigError(`${file}: ${(validateFile.errors ?? []).map(describe).join('; ')}`);
+  const { value, issues } = validateProcessorConfig(input);
+  if (issues.length) {
+    throw new ConfigError(
+      `${file}: ${issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   const problems: string[] = [];
-  value.outputs.forEach((o, i) => {
-    const res = validateSink({
-      apiVersion: 'eventrunner.io/v1alpha1',
-      kind: 'Sink',
-      metadata: { name: 'output' },
-      spec: o.sink,
-    });
-    for (const issue of res.issues)
-      problems.push(`outputs[${i}].sink${formatPath(issue.path).replace(/^spec/, '')}: ${issue.message}`);
-    if (res.issues.length === 0) o.sink = res.value.spec as SinkSpec;
+  value.outputs.forEach(({ credentials: c }, i) => {
+    if (!c) return;
+    if (!c.usernameFile !== !c.passwordFile)
+      problems.push(
+        `outputs[${i}].credentials: usernameFile and passwordFile go together; set both or neither`,
+      );
+    else if (!c.usernameFile && !c.caFile)
+      problems.push(
+        `outputs[${i}].credentials: name usernameFile and passwordFile, or caFile, or leave it out`,
+      );
   });
   const names = value.outputs.map((o) => o.name);
   names.forEach(
@@ -87,8 +49,6 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
   for (const d of value.defaultOutputs ?? [])
     if (!names.includes(d))
       problems.push(`defaultOutputs: ${d} is not one of the outputs (${names.join(', ')})`);
-  if (value.delivery.backoff.length >= value.delivery.maxDeliver)
-    problems.push('delivery.backoff: must list fewer delays than maxDeliver');
   if (value.rules.source !== undefined && value.rules.file !== undefined)
     problems.push('rules: set source or file, not both');
   const maxInFlight = value.processing.maxInFlight ?? value.delivery.maxAckPending;
@@ -117,7 +77,7 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
   return {
     ...value,
     rulesCompiled,
-    backoffMs: value.delivery.backoff.map(durationMs),
+    backoffMs: (value.delivery.backoff ?? []).map(durationMs),
     maxInFlight,
     lagIntervalMs: durationMs(value.processing.lagInterval),
     gracePeriodMs: durationMs(value.shutdownGracePeriod),

@@ -12,8 +12,12 @@ import {
   type SinkEvent,
   yieldToIo,
 } from '../sinks/index.js';
+import { defaultFastPaths, type FastPaths } from '../internals/fast-paths.js';
+import { rawHeaderSearch, type RawHeaderSearch } from '../internals/nats-raw-headers.js';
+import { replyReader, type ReplyReader } from '../internals/nats-reply.js';
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
+import { sleep } from '../common/backoff.js';
 import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
@@ -35,6 +39,8 @@ export interface SourceLoopDeps {
   pullBatch: number;
   metrics: ProcessorMetrics;
   log: Logger;
+  /** The library fast paths the loop may use (runtime/internals); the default FastPaths when unset. */
+  fastPaths?: FastPaths;
 }
 
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
@@ -43,14 +49,10 @@ type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
 const YIELD_EVERY = 64;
 
 /**
- * The subject acks go to. The library's message object has it (JsMsg.ack publishes to it); its
- * JsMsg type does not declare it.
+ * Where a message's ack, nak or term goes: its reply subject (runtime/internals/nats-reply.ts), or
+ * the message itself, settled with its own methods, when the subject cannot be read.
  */
-function replyOf(m: JsMsg): string {
-  const reply = (m as JsMsg & { reply?: unknown }).reply;
-  if (typeof reply !== 'string' || reply === '') throw new Error('JetStream message without a reply subject');
-  return reply;
-}
+type SettleTarget = string | JsMsg;
 
 export class SourceLoop {
   // Per-event counters: plain numbers, added to the Prometheus counters when they are scraped.
@@ -61,8 +63,13 @@ export class SourceLoop {
     acked: HotCounter;
     routed: Map<string, HotCounter>;
   };
+  private readonly replyOf: ReplyReader;
+  private readonly rawHeaders: RawHeaderSearch;
 
   constructor(private readonly d: SourceLoopDeps) {
+    const fastPaths = d.fastPaths ?? defaultFastPaths();
+    this.replyOf = replyReader(fastPaths);
+    this.rawHeaders = rawHeaderSearch(fastPaths);
     const label = { source: d.source.eventSource ?? d.source.stream };
     this.m = {
       eventsIn: d.metrics.eventsIn.hot(label),
@@ -103,7 +110,7 @@ export class SourceLoop {
       } catch (err) {
         if (signal.aborted) break;
         log.warn({ err: errorMessage(err) }, 'Pull from JetStream failed; retrying');
-        await new Promise((r) => setTimeout(r, 1000));
+        await sleep(1000, signal);
       }
     }
   }
@@ -115,22 +122,24 @@ export class SourceLoop {
    */
   private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
-    const reply = replyOf(m);
-    // Two numbers from the reply subject; the library's full delivery info only as a fallback.
-    const info = deliveryNumbers(reply) ?? m.info;
-    if (info.deliveryCount > 1) this.m.redeliveries.inc();
     let delivery: Delivery | undefined;
     try {
+      const reply = this.replyOf(m);
+      const target = reply ?? m;
+      // Two numbers from the reply subject; the library's full delivery info only as a fallback.
+      const info = (reply !== undefined && deliveryNumbers(reply)) || m.info;
+      if (info.deliveryCount > 1) this.m.redeliveries.inc();
       let event;
       try {
-        event = decodeMessage(m, this.d.source.stream, this.d.source.conversion);
+        event = decodeMessage(m, this.d.source.stream, this.d.source.conversion, this.rawHeaders);
       } catch (err) {
-        return this.deadLetterThenRelease(m, `undecodable: ${errorMessage(err)}`, 'decode');
+        return this.deadLetterThenRelease(m, target, `undecodable: ${errorMessage(err)}`, 'decode');
       }
       const outcome = this.d.rules.evaluate(event);
       if (outcome.outcome === 'deadletter')
         return this.deadLetterThenRelease(
           m,
+          target,
           outcome.reason ?? 'dead-lettered by the rules',
           'rule',
           outcome.rule,
@@ -143,8 +152,9 @@ export class SourceLoop {
       }
       const routed = outcome.event as SinkEvent;
       const routes = outcome.routes;
-      // From here on only the reply subject and the delivery numbers are kept, not the message.
-      delivery = new Delivery(this, reply, info.deliveryCount, info.streamSequence, routes);
+      // From here on only the reply subject and the delivery numbers are kept, not the message
+      // (kept only when its reply subject cannot be read).
+      delivery = new Delivery(this, target, info.deliveryCount, info.streamSequence, routes);
       for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
     } catch (err) {
       // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
@@ -165,12 +175,12 @@ export class SourceLoop {
       });
       switch (decision.action) {
         case 'ack':
-          this.d.replies.ack(d.reply);
+          this.ack(d.target);
           this.m.acked.inc();
           for (const r of d.routes) this.m.routed.get(r)!.inc();
           return this.d.inFlight.release();
         case 'nak':
-          this.d.replies.nak(d.reply, decision.delayMs);
+          this.nak(d.target, decision.delayMs);
           this.d.metrics.naked.inc();
           return this.d.inFlight.release();
         case 'deadletter':
@@ -181,9 +191,24 @@ export class SourceLoop {
       }
     } catch (err) {
       this.retryUnexpected(d.sequence, err, 'Settling', () =>
-        this.d.replies.nak(d.reply, backoffFor(d.deliveryCount, this.d.delivery.backoffMs)),
+        this.nak(d.target, backoffFor(d.deliveryCount, this.d.delivery.backoffMs)),
       );
     }
+  }
+
+  private ack(t: SettleTarget): void {
+    if (typeof t === 'string') this.d.replies.ack(t);
+    else t.ack();
+  }
+
+  private nak(t: SettleTarget, delayMs: number): void {
+    if (typeof t === 'string') this.d.replies.nak(t, delayMs);
+    else t.nak(delayMs);
+  }
+
+  private term(t: SettleTarget, reason: string): void {
+    if (typeof t === 'string') this.d.replies.term(t, reason);
+    else t.term(reason);
   }
 
   /** An unexpected error while handling or settling: nak (`nak` sends it) rather than lose the event. */
@@ -198,9 +223,15 @@ export class SourceLoop {
   }
 
   /** Dead-letters a message still at hand (undecodable, or dead-lettered by the rules). */
-  private deadLetterThenRelease(m: JsMsg, reason: string, cause: DeadLetterCause, rule?: string): void {
+  private deadLetterThenRelease(
+    m: JsMsg,
+    target: SettleTarget,
+    reason: string,
+    cause: DeadLetterCause,
+    rule?: string,
+  ): void {
     const info = m.info;
-    const at = { reply: replyOf(m), deliveryCount: info.deliveryCount, sequence: info.streamSequence };
+    const at = { target, deliveryCount: info.deliveryCount, sequence: info.streamSequence };
     void this.deadLetter(at, cause, reason, async () => ({
       reason,
       ...(rule ? { rule } : {}),
@@ -236,7 +267,7 @@ export class SourceLoop {
 
   /** Publishes the dead letter `load` builds, then terms the original; naks it when that fails. */
   private async deadLetter(
-    at: { reply: string; deliveryCount: number; sequence: number },
+    at: { target: SettleTarget; deliveryCount: number; sequence: number },
     cause: DeadLetterCause,
     reason: string,
     load: () => Promise<DeadLetter | null>,
@@ -250,7 +281,7 @@ export class SourceLoop {
           { seq: at.sequence, reason },
           'Event to dead-letter is no longer in its stream; terminating it',
         );
-        this.d.replies.term(at.reply, reason.slice(0, 256));
+        this.term(at.target, reason.slice(0, 256));
         return;
       }
       fresh = await this.d.deadLetter.publish(dl);
@@ -260,11 +291,11 @@ export class SourceLoop {
         { err: errorMessage(err), seq: at.sequence },
         'Dead-letter publish failed; will retry',
       );
-      this.d.replies.nak(at.reply, backoffFor(at.deliveryCount, this.d.delivery.backoffMs));
+      this.nak(at.target, backoffFor(at.deliveryCount, this.d.delivery.backoffMs));
       this.d.metrics.naked.inc();
       return;
     }
-    this.d.replies.term(at.reply, reason.slice(0, 256));
+    this.term(at.target, reason.slice(0, 256));
     if (fresh) this.d.metrics.deadLettered.inc({ cause });
   }
 }
@@ -277,7 +308,7 @@ class Delivery implements RowWaiter {
 
   constructor(
     private readonly loop: SourceLoop,
-    readonly reply: string,
+    readonly target: SettleTarget,
     readonly deliveryCount: number,
     readonly sequence: number,
     readonly routes: readonly string[],

@@ -5,6 +5,7 @@
 //   a sink failed transiently            → nak after the delivery's backoff, so the event is retried;
 //     on the last delivery JetStream allows (maxDeliver) → dead-letter instead, so nothing ends
 //     silently at the max-deliveries limit.
+import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
 import { isRowRejectedError, type RowResult } from '../sinks/index.js';
 
 export type Decision =
@@ -13,11 +14,12 @@ export type Decision =
   | { action: 'deadletter'; reason: string; output?: string };
 
 /** Delay before redelivery after the n-th delivery failed (n from 1); the last entry repeats. */
+const redeliveryBackoff: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, jitter: 0.2 };
+
 export function backoffFor(deliveryCount: number, backoffMs: readonly number[]): number {
   if (backoffMs.length === 0) {
     // No backoff configured: 1s doubling to 60s, with jitter so that replicas do not retry in step.
-    const base = Math.min(60_000, 1000 * 2 ** Math.min(deliveryCount - 1, 6));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
+    return backoffDelay(deliveryCount - 1, redeliveryBackoff);
   }
   return backoffMs[Math.min(deliveryCount, backoffMs.length) - 1]!;
 }

@@ -3,6 +3,7 @@
 // not name them, the codec would invent a fresh UUID and the arrival time on every delivery, which
 // would write a redelivered event twice. Here they come from the message itself instead: its
 // Nats-Msg-Id (or stream and sequence) and its stream timestamp, identical on every delivery.
+import type { EventSourceConversion } from '../../api/generated/types.js';
 import type { JsMsg } from '@nats-io/jetstream';
 import {
   CONTENT_TYPE_HEADER,
@@ -15,25 +16,22 @@ import {
   parseStructured,
   validateEvent,
   type CloudEvent,
-  type ConversionSettings,
 } from '../events/index.js';
+import { rawHeaderSearch, type RawHeaderSearch } from '../internals/nats-raw-headers.js';
 
 // What ingest writes, as a line of the raw header block.
 const STRUCTURED_LINE = Buffer.from(`\r\n${CONTENT_TYPE_HEADER}: ${STRUCTURED_CONTENT_TYPE}\r\n`);
 
 /**
  * Whether the message's raw header block carries ingest's structured Content-Type line, read
- * without decoding the headers: the library keeps them as bytes until `headers` is first read and
- * then builds a Map of arrays of strings for every message. Undefined when the raw block is not
- * where this version of the library keeps it; the caller then decodes the headers.
+ * without decoding the headers (runtime/internals/nats-raw-headers.ts). Undefined when the fast
+ * path is off or the raw block is not where it was; the caller then decodes the headers.
  */
-export function rawHeadersSayStructured(m: JsMsg): boolean | undefined {
-  const inner = (m as unknown as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
-  const raw = inner?._rdata;
-  const hdr = inner?._msg?.hdr;
-  if (!(raw instanceof Uint8Array) || typeof hdr !== 'number' || hdr > raw.length) return undefined;
-  if (hdr <= 0) return false;
-  return Buffer.from(raw.buffer, raw.byteOffset, hdr).indexOf(STRUCTURED_LINE) >= 0;
+export function rawHeadersSayStructured(
+  m: JsMsg,
+  search: RawHeaderSearch = rawHeaderSearch(),
+): boolean | undefined {
+  return search(m, STRUCTURED_LINE);
 }
 
 function isCloudEventMessage(m: JsMsg): boolean {
@@ -46,10 +44,18 @@ function isCloudEventMessage(m: JsMsg): boolean {
   return natsBinaryAttributes(h) !== undefined;
 }
 
-/** Throws the codec's EventError for a message that is no valid event. */
-export function decodeMessage(m: JsMsg, stream: string, conversion: ConversionSettings): CloudEvent {
+/**
+ * Throws the codec's EventError for a message that is no valid event. `search` reads the raw
+ * header bytes (from `rawHeaderSearch(fastPaths)`; the default FastPaths when not given).
+ */
+export function decodeMessage(
+  m: JsMsg,
+  stream: string,
+  conversion: EventSourceConversion,
+  search: RawHeaderSearch = rawHeaderSearch(),
+): CloudEvent {
   // What ingest publishes: found in the raw header bytes, or by one header lookup.
-  const structured = rawHeadersSayStructured(m);
+  const structured = search(m, STRUCTURED_LINE);
   if (structured ?? m.headers?.get(CONTENT_TYPE_HEADER) === STRUCTURED_CONTENT_TYPE)
     return parseStructured(m.data);
   if (isCloudEventMessage(m)) return fromNatsMessage(m.subject, m.headers, m.data, conversion);

@@ -5,6 +5,7 @@
 // so one of them reads the message back from the stream and dead-letters it. Its message id (the
 // original stream and sequence) makes a repeat of an already dead-lettered event a no-op.
 // Advisories are core NATS messages: one sent while no replica is connected is not seen.
+import { backoffDelay, sleep } from '../common/backoff.js';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from '../common/logger.js';
@@ -66,7 +67,7 @@ export function watchMaxDeliveries(opts: {
           { err: errorMessage(err), seq: a.stream_seq, attempt },
           'Dead-lettering an abandoned event failed; retrying',
         );
-        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+        await sleep(backoffDelay(attempt));
       }
     }
     log.error({ seq: a.stream_seq }, 'Could not dead-letter an event abandoned at maxDeliver');

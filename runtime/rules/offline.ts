@@ -111,20 +111,27 @@ function subsetDiff(expected: unknown, actual: unknown, path: string, out: Misma
     }
     return;
   }
+  if (typeof expected === 'number' && typeof actual === 'number' && closeEnough(expected, actual)) return;
   if (!deepEqual(expected, actual)) out.push({ path, expected, actual });
+}
+
+/** Floating results (avg, stddev) are equal when they agree to 1e-9 relative. */
+function closeEnough(a: number, b: number): boolean {
+  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
 /**
  * Compares an expectation line with a result. `outcome`, `routes` and `reason` must be equal when
  * given; `event` matches as a subset (only the fields written in the expectation are compared), so
  * an expectation can assert `{"event": {"data": {"tier": "gold"}}}` without repeating the event.
+ * A query result's `data` matches the same way, numbers to 1e-9 relative.
  */
-export function compareExpectation(expected: Record<string, unknown>, result: TestResult): Mismatch[] {
+export function compareExpectation(expected: Record<string, unknown>, result: object): Mismatch[] {
   const out: Mismatch[] = [];
-  const actual = result as unknown as Record<string, unknown>;
+  const actual = result as Record<string, unknown>;
   for (const key of Object.keys(expected)) {
     if (key === 'id') continue;
-    if (key === 'event') subsetDiff(expected.event, result.event, 'event', out);
+    if (key === 'event' || key === 'data') subsetDiff(expected[key], actual[key], key, out);
     else if (!deepEqual(expected[key], actual[key]))
       out.push({ path: key, expected: expected[key], actual: actual[key] });
   }

@@ -103,7 +103,12 @@ export function classifyCassandraError(err: unknown): SinkError {
   if (err instanceof cassandra.errors.NoHostAvailableError) {
     const inner = Object.values(err.innerErrors ?? {}) as unknown[];
     const hosts = noHostMessage(err);
-    if (inner.length && inner.every((e) => errorMessage(e).match(/[Aa]uthentication|credentials|password/)))
+    // Every host refused the login: the driver's AuthenticationError, or the server's bad-credentials code.
+    const refused = (e: unknown) =>
+      e instanceof cassandra.errors.AuthenticationError ||
+      (e instanceof cassandra.errors.ResponseError &&
+        e.code === cassandra.types.responseErrorCodes.badCredentials);
+    if (inner.length && inner.every(refused))
       return new SinkConfigError(`cassandra: ${hosts}`, { cause: err });
     return new TransientSinkError(`cassandra unreachable: ${hosts}`, { cause: err });
   }

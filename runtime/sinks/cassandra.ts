@@ -14,8 +14,9 @@ import {
   insertCql,
 } from './cql.js';
 import { writeEvents } from './batcher.js';
-import { preparedExecutor, type PreparedExecutor } from './cassandra-execute.js';
-import { useFastMurmur3 } from './murmur3.js';
+import { preparedExecutor, type PreparedExecutor } from '../internals/cassandra-execute.js';
+import type { FastPaths } from '../internals/fast-paths.js';
+import { useFastMurmur3 } from '../internals/murmur3.js';
 import { SinkConfigError } from './errors.js';
 import type {
   ColumnSpec,
@@ -117,6 +118,8 @@ export interface CassandraSinkOptions {
   /** Upserts in flight at once for this sink. */
   concurrency?: number;
   applicationName?: string;
+  /** The library fast paths this sink may use (runtime/internals); the default FastPaths when unset. */
+  fastPaths?: FastPaths;
 }
 
 /** One writeRows call: its rows, their results so far, and where the next write starts. */
@@ -147,7 +150,11 @@ export class CassandraSink implements Sink {
     this.target = `${spec.keyspace}.${spec.table}`;
     this.columns = compileColumns(columns);
     this.concurrency = Math.max(1, opts.concurrency ?? 64);
-    this.execute = preparedExecutor(client, insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000));
+    this.execute = preparedExecutor(
+      client,
+      insertCql(spec, columns, durationMs(spec.ttl ?? '0s') / 1000),
+      opts.fastPaths,
+    );
   }
 
   prepare(event: SinkEvent): unknown[] {
@@ -213,7 +220,7 @@ export async function openCassandraSink(
   const client = cassandraClient(spec, credentials, opts);
   try {
     await client.connect();
-    useFastMurmur3(client);
+    useFastMurmur3(client, opts.fastPaths);
     if (spec.manageSchema) await ensureCassandraSchema(client, spec, columns);
     else await checkCassandraSchema(client, spec, columns);
     return new CassandraSink(client, spec, columns, opts);

@@ -5,6 +5,8 @@
 //     a value the server refuses): dead-letter the event, keep the others flowing.
 //   SinkConfigError    — the sink itself is wrong (table missing, bad credentials, schema mismatch):
 //     every event would fail, so the processor retries like a transient error and reports not ready.
+// A probe of a Sink (what the operator runs) fails with a SinkProbeError instead, whose code says
+// which part of the Sink is wrong.
 import { EventrunnerError } from '../common/errors.js';
 
 export const SinkErrorCode = {
@@ -52,6 +54,44 @@ export class SinkTlsError extends SinkConfigError {
 
 export function isSinkTlsError(err: unknown): err is SinkTlsError {
   return err instanceof SinkTlsError;
+}
+
+/**
+ * Why a probe of a Sink failed, one code per thing the user has to look at. The operator maps each
+ * code to the Sink's Ready reason; the codes are stable because users alert on those reasons.
+ */
+export const SinkProbeErrorCode = {
+  /** The spec cannot work as written (one backend, TLS settings that contradict each other). */
+  InvalidSpec: 'SINK_INVALID_SPEC',
+  /** No connection to the server: refused, timed out, reset, name not resolved, server unavailable. */
+  ConnectionFailed: 'SINK_CONNECTION_FAILED',
+  /** The TLS handshake failed: the server certificate, the CA bundle, or TLS on one side only. */
+  TlsFailed: 'SINK_TLS_FAILED',
+  /** The server refused the credentials (unknown user, wrong or missing password, no permission). */
+  AuthenticationFailed: 'SINK_AUTHENTICATION_FAILED',
+  /** The table (or its keyspace/database) does not exist and manageSchema does not create it. */
+  TableNotFound: 'SINK_TABLE_NOT_FOUND',
+  /** The table exists, but a column the Sink writes is missing or has another type. */
+  SchemaMismatch: 'SINK_SCHEMA_MISMATCH',
+} as const;
+export type SinkProbeErrorCode = (typeof SinkProbeErrorCode)[keyof typeof SinkProbeErrorCode];
+
+/** A failed probe of a Sink; `cause` is the driver's (or the classified sink) error. */
+export class SinkProbeError extends EventrunnerError {
+  declare readonly code: SinkProbeErrorCode;
+  constructor(code: SinkProbeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'SinkProbeError';
+  }
+}
+
+const probeCodes = new Set<string>(Object.values(SinkProbeErrorCode));
+
+/** True for a SinkProbeError, and when `code` is given, for one with that code. */
+export function isSinkProbeError(err: unknown, code?: SinkProbeErrorCode): err is SinkProbeError {
+  return (
+    err instanceof EventrunnerError && probeCodes.has(err.code) && (code === undefined || err.code === code)
+  );
 }
 
 export function isTransientSinkError(err: unknown): err is TransientSinkError {

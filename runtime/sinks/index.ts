@@ -23,11 +23,15 @@ export {
   isRowRejectedError,
   isSinkConfigError,
   errorMessage,
+  SinkProbeError,
+  SinkProbeErrorCode,
+  isSinkProbeError,
 } from './errors.js';
 export {
   probeSink,
   ensureSchema,
   openSink,
+  probeError,
   sinkTarget,
   type ProbeResult,
   type ProbeReason,

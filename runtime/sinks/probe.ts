@@ -1,9 +1,12 @@
 // What the operator calls for a Sink: `probeSink` checks connection, credentials and table;
 // `ensureSchema` creates what `manageSchema` asks for. Both open and close their own connection.
+import cassandra from 'cassandra-driver';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { cassandraClient, classifyCassandraError } from './cassandra-client.js';
 import {
   checkCassandraSchema,
   ensureCassandraSchema,
+  liveCqlColumns,
   openCassandraSink,
   type CassandraSinkOptions,
 } from './cassandra.js';
@@ -11,21 +14,26 @@ import {
   checkClickHouseSchema,
   classifyClickHouseError,
   clickhouseClient,
+  clickhouseErrorCode,
   ensureClickHouseSchema,
+  liveChColumns,
   openClickHouseSink,
   serverVersion,
   type ClickHouseSinkOptions,
 } from './clickhouse.js';
+import type { ServerVersion } from './clickhouse-sql.js';
 import {
   SinkConfigError,
+  SinkProbeError,
+  SinkProbeErrorCode,
   errorMessage,
   isSinkConfigError,
-  isSinkTlsError,
-  type SinkError,
+  isSinkProbeError,
 } from './errors.js';
-import { plaintextResetHint } from './tls.js';
+import { plaintextResetHint, tlsConfigError } from './tls.js';
 import type { Sink, SinkCredentials, SinkSpec } from './types.js';
 
+/** The probe's outcome in a word; `code` says which part of the Sink a failure points at. */
 export type ProbeReason = 'Reachable' | 'Unreachable' | 'Misconfigured' | 'InvalidSpec';
 
 export interface ProbeResult {
@@ -33,15 +41,16 @@ export interface ProbeResult {
   kind: 'scylla' | 'clickhouse';
   /** keyspace.table or database.table. */
   target: string;
-  /** CamelCase, for a condition's reason. */
   reason: ProbeReason;
+  /** Why the probe failed (absent when it passed): the code of its SinkProbeError. */
+  code?: SinkProbeErrorCode;
   message: string;
-  /** The failure was the TLS handshake (certificate, CA bundle, TLS on one side only). */
-  tlsFailed?: boolean;
   serverVersion?: string;
 }
 
-function backendOf(spec: SinkSpec): 'scylla' | 'clickhouse' {
+type Backend = ProbeResult['kind'];
+
+function backendOf(spec: SinkSpec): Backend {
   if (spec.scylla && !spec.clickhouse) return 'scylla';
   if (spec.clickhouse && !spec.scylla) return 'clickhouse';
   throw new SinkConfigError('a Sink needs exactly one of scylla or clickhouse');
@@ -53,42 +62,171 @@ export function sinkTarget(spec: SinkSpec): string {
     : `${spec.clickhouse?.database ?? 'default'}.${spec.clickhouse?.table ?? ''}`;
 }
 
-function failure(kind: ProbeResult['kind'], target: string, err: SinkError, spec: SinkSpec): ProbeResult {
+const { responseErrorCodes: rc } = cassandra.types;
+
+// Server answers that name a cause, by the driver's response error code. `invalid` (0x2200) is
+// not here: Cassandra answers it for a missing table and for any other bad query alike, so the
+// probe reads system_schema to learn whether the table exists instead of querying the table.
+const cassandraResponseCodes: ReadonlyMap<number, SinkProbeErrorCode> = new Map([
+  [rc.badCredentials, SinkProbeErrorCode.AuthenticationFailed],
+  [rc.unauthorized, SinkProbeErrorCode.AuthenticationFailed],
+]);
+
+// ClickHouse server error codes (src/Common/ErrorCodes.cpp) that name a cause.
+const clickhouseCodes: ReadonlyMap<number, SinkProbeErrorCode> = new Map([
+  [16, SinkProbeErrorCode.SchemaMismatch], // NO_SUCH_COLUMN_IN_TABLE
+  [60, SinkProbeErrorCode.TableNotFound], // UNKNOWN_TABLE
+  [81, SinkProbeErrorCode.TableNotFound], // UNKNOWN_DATABASE
+  [192, SinkProbeErrorCode.AuthenticationFailed], // UNKNOWN_USER
+  [193, SinkProbeErrorCode.AuthenticationFailed], // WRONG_PASSWORD
+  [194, SinkProbeErrorCode.AuthenticationFailed], // REQUIRED_PASSWORD
+  [195, SinkProbeErrorCode.AuthenticationFailed], // IP_ADDRESS_NOT_ALLOWED
+  [497, SinkProbeErrorCode.AuthenticationFailed], // ACCESS_DENIED: the user lacks a grant
+  [516, SinkProbeErrorCode.AuthenticationFailed], // AUTHENTICATION_FAILED
+]);
+
+/** `err` and the errors inside it: its cause, a Cassandra AuthenticationError's response, every host's error. */
+function* errorsIn(err: unknown, depth = 0): Generator<unknown> {
+  if (err === null || err === undefined || depth > 5) return;
+  yield err;
+  if (typeof err !== 'object') return;
+  const { cause, additionalInfo, innerErrors } = err as {
+    cause?: unknown;
+    additionalInfo?: unknown;
+    innerErrors?: unknown;
+  };
+  if (cause !== undefined && cause !== err) yield* errorsIn(cause, depth + 1);
+  if (additionalInfo instanceof Error) yield* errorsIn(additionalInfo, depth + 1);
+  if (innerErrors && typeof innerErrors === 'object')
+    for (const inner of Object.values(innerErrors as Record<string, unknown>))
+      yield* errorsIn(inner, depth + 1);
+}
+
+function cassandraProbeCode(err: unknown): SinkProbeErrorCode {
+  for (const e of errorsIn(err)) {
+    // What the driver raises when the server refuses the login (it wraps the server's
+    // badCredentials answer) or asks for one the Sink does not give.
+    if (e instanceof cassandra.errors.AuthenticationError) return SinkProbeErrorCode.AuthenticationFailed;
+    if (e instanceof cassandra.errors.ResponseError) {
+      const code = cassandraResponseCodes.get(e.code);
+      if (code) return code;
+    }
+  }
+  return SinkProbeErrorCode.ConnectionFailed;
+}
+
+function clickhouseProbeCode(err: unknown): SinkProbeErrorCode {
+  // The client parses the server's code out of the error body for current servers only; for
+  // servers whose body it does not recognise (18.16: "Code: 193, e.displayText() = ...") and which
+  // send no X-ClickHouse-Exception-Code header, the code is read from the body's "Code: N" prefix,
+  // the only place such a server states it (clickhouseErrorCode).
+  const code = clickhouseErrorCode(err);
+  return (code !== undefined && clickhouseCodes.get(code)) || SinkProbeErrorCode.ConnectionFailed;
+}
+
+/**
+ * The SinkProbeError for what a probe step threw: which part of the Sink is wrong, decided by the
+ * drivers' error classes and codes (a failed TLS handshake by Node's TLS codes, see tls.ts); any
+ * other failure means the server could not be reached or could not answer.
+ */
+export function probeError(backend: Backend, err: unknown): SinkProbeError {
+  if (isSinkProbeError(err)) return err;
+  const tls = tlsConfigError(backend, err);
+  if (tls) return new SinkProbeError(SinkProbeErrorCode.TlsFailed, tls.message, { cause: err });
+  // The classified error's message lists each host's answer on one line, without stack traces.
+  if (backend === 'scylla')
+    return new SinkProbeError(cassandraProbeCode(err), classifyCassandraError(err).message, { cause: err });
+  return new SinkProbeError(clickhouseProbeCode(err), classifyClickHouseError(err).message, { cause: err });
+}
+
+function failure(kind: Backend, target: string, err: SinkProbeError, spec: SinkSpec): ProbeResult {
   const tlsOn = kind === 'scylla' ? !!spec.scylla?.tls?.enabled : /^https:/i.test(spec.clickhouse?.url ?? '');
-  const hint = isSinkConfigError(err) ? undefined : plaintextResetHint(kind, tlsOn, err);
+  const unreachable = err.code === SinkProbeErrorCode.ConnectionFailed;
+  const hint = unreachable ? plaintextResetHint(kind, tlsOn, err.cause) : undefined;
   return {
     ok: false,
     kind,
     target,
-    reason: isSinkConfigError(err) ? 'Misconfigured' : 'Unreachable',
-    message: hint ? `${err.message} (${hint})` : err.message,
-    ...(isSinkTlsError(err) ? { tlsFailed: true } : {}),
+    reason: unreachable ? 'Unreachable' : 'Misconfigured',
+    code: err.code,
+    // Server error texts end with a newline, which has no place in a condition's message.
+    message: hint ? `${err.message.trim()} (${hint})` : err.message.trim(),
   };
+}
+
+/** Options that cannot work (TLS settings that contradict each other, a bad URL) are the spec's fault. */
+function invalidSpec(err: unknown): SinkProbeError {
+  return new SinkProbeError(SinkProbeErrorCode.InvalidSpec, errorMessage(err), { cause: err });
+}
+
+const tableNotFound = (target: string) =>
+  new SinkProbeError(
+    SinkProbeErrorCode.TableNotFound,
+    `table ${target} does not exist (set manageSchema to create it)`,
+  );
+
+/** A column check that failed once the table is known to exist reports a column that differs. */
+function schemaMismatch(err: unknown): unknown {
+  return isSinkConfigError(err)
+    ? new SinkProbeError(SinkProbeErrorCode.SchemaMismatch, err.message, { cause: err })
+    : err;
+}
+
+async function checkCassandraTable(
+  client: cassandra.Client,
+  spec: NonNullable<SinkSpec['scylla']>,
+  columns: NonNullable<SinkSpec['columns']>,
+): Promise<void> {
+  // A keyspace or table that does not exist has no rows in system_schema.columns.
+  if ((await liveCqlColumns(client, spec)).size === 0) throw tableNotFound(`${spec.keyspace}.${spec.table}`);
+  await checkCassandraSchema(client, spec, columns).catch((err: unknown) => {
+    throw schemaMismatch(err);
+  });
+}
+
+async function checkClickHouseTable(
+  client: ClickHouseClient,
+  spec: NonNullable<SinkSpec['clickhouse']>,
+  columns: NonNullable<SinkSpec['columns']>,
+  version: ServerVersion,
+): Promise<void> {
+  // A database or table that does not exist has no rows in system.columns.
+  if ((await liveChColumns(client, spec)).size === 0)
+    throw tableNotFound(`${spec.database ?? 'default'}.${spec.table}`);
+  await checkClickHouseSchema(client, spec, columns, version).catch((err: unknown) => {
+    throw schemaMismatch(err);
+  });
 }
 
 /** Connects with the credentials, reads the server version and checks the table's columns. */
 export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): Promise<ProbeResult> {
-  let kind: ProbeResult['kind'];
+  let kind: Backend;
   try {
     kind = backendOf(spec);
   } catch (err) {
-    return { ok: false, kind: 'scylla', target: '', reason: 'InvalidSpec', message: errorMessage(err) };
+    return {
+      ok: false,
+      kind: 'scylla',
+      target: '',
+      reason: 'InvalidSpec',
+      code: SinkProbeErrorCode.InvalidSpec,
+      message: errorMessage(err),
+    };
   }
   const target = sinkTarget(spec);
   const columns = spec.columns ?? [];
   if (kind === 'scylla') {
-    let client: ReturnType<typeof cassandraClient>;
+    let client: cassandra.Client;
     try {
       client = cassandraClient(spec.scylla!, credentials, { applicationName: 'eventrunner-probe' });
     } catch (err) {
-      // Options that cannot work (TLS settings that contradict each other) are the spec's fault.
-      return failure(kind, target, isSinkConfigError(err) ? err : classifyCassandraError(err), spec);
+      return failure(kind, target, invalidSpec(err), spec);
     }
     try {
       await client.connect();
       const rs = await client.execute('SELECT release_version FROM system.local');
       const version = String(rs.first()?.get('release_version') ?? '');
-      await checkCassandraSchema(client, spec.scylla!, columns);
+      await checkCassandraTable(client, spec.scylla!, columns);
       return {
         ok: true,
         kind,
@@ -98,20 +236,20 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
         serverVersion: version,
       };
     } catch (err) {
-      return failure(kind, target, isSinkConfigError(err) ? err : classifyCassandraError(err), spec);
+      return failure(kind, target, probeError(kind, err), spec);
     } finally {
       await client.shutdown().catch(() => undefined);
     }
   }
-  let client: ReturnType<typeof clickhouseClient>;
+  let client: ClickHouseClient;
   try {
     client = clickhouseClient(spec.clickhouse!, credentials, { applicationName: 'eventrunner-probe' });
   } catch (err) {
-    return failure(kind, target, isSinkConfigError(err) ? err : classifyClickHouseError(err), spec);
+    return failure(kind, target, invalidSpec(err), spec);
   }
   try {
     const version = await serverVersion(client);
-    await checkClickHouseSchema(client, spec.clickhouse!, columns, version);
+    await checkClickHouseTable(client, spec.clickhouse!, columns, version);
     return {
       ok: true,
       kind,
@@ -121,7 +259,7 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
       serverVersion: version.text,
     };
   } catch (err) {
-    return failure(kind, target, isSinkConfigError(err) ? err : classifyClickHouseError(err), spec);
+    return failure(kind, target, probeError(kind, err), spec);
   } finally {
     await client.close().catch(() => undefined);
   }

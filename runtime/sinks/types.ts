@@ -1,56 +1,22 @@
-// The shapes sinks work with. The spec types are the Sink resource's spec (api/schema/sink.ts)
-// with every field the sinks read, so the operator can pass a Sink's spec as it is and the
-// processor's config can embed the same object.
+// The shapes sinks work with. A Sink's spec is the generated type of the Sink resource's spec
+// (api/schema/sink.ts) as written, so the operator can pass a Sink's spec as it is, the processor's
+// config embeds the same object, and the sinks apply the schema's defaults to what is omitted.
+import type {
+  SinkClickHouseInput,
+  SinkColumnInput,
+  SinkScyllaBatchInput,
+  SinkScyllaInput,
+  SinkSpecInput,
+} from '../../api/generated/types.js';
 import type { SinkError } from './errors.js';
 
-export type ColumnType =
-  'text' | 'int' | 'bigint' | 'double' | 'decimal' | 'boolean' | 'timestamp' | 'date' | 'uuid' | 'json';
-
-export interface ColumnSpec {
-  name: string;
-  type: ColumnType;
-  /** JSON pointer into the CloudEvent, e.g. /data/amount. */
-  from: string;
-}
-
-export interface BatchSpec {
-  maxRows?: number;
-  /** Go-style duration, e.g. 50ms or 1s. */
-  maxDelay?: string;
-}
-
-export type Consistency =
-  'ANY' | 'ONE' | 'TWO' | 'THREE' | 'QUORUM' | 'ALL' | 'LOCAL_ONE' | 'LOCAL_QUORUM' | 'EACH_QUORUM';
-
-export interface ScyllaSpec {
-  contactPoints: string[];
-  localDataCenter: string;
-  keyspace: string;
-  table: string;
-  consistency?: Consistency;
-  manageSchema?: boolean;
-  replicationFactor?: number;
-  /** Go-style duration; 0s keeps rows forever. */
-  ttl?: string;
-  batch?: BatchSpec;
-  tls?: { enabled?: boolean; insecureSkipVerify?: boolean };
-}
-
-export interface ClickHouseSpec {
-  url: string;
-  database?: string;
-  table: string;
-  manageSchema?: boolean;
-  batch?: BatchSpec;
-  tls?: { enabled?: boolean; insecureSkipVerify?: boolean };
-}
-
-/** A Sink's spec: exactly one of scylla or clickhouse, plus typed columns. */
-export interface SinkSpec {
-  scylla?: ScyllaSpec;
-  clickhouse?: ClickHouseSpec;
-  columns?: ColumnSpec[];
-}
+export type SinkSpec = SinkSpecInput;
+export type ScyllaSpec = SinkScyllaInput;
+export type ClickHouseSpec = SinkClickHouseInput;
+export type ColumnSpec = SinkColumnInput;
+export type BatchSpec = SinkScyllaBatchInput;
+export type ColumnType = SinkColumnInput['type'];
+export type Consistency = NonNullable<SinkScyllaInput['consistency']>;
 
 /** Read from the files of mounted Secrets; never logged. */
 export interface SinkCredentials {

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { shareConnections } from '../../runtime/common/kube-connections.js';
+import { shareConnections } from '../../runtime/internals/kube-connections.js';
 import { issueCert, kubeconfigYaml } from '../stack/kube.js';
 
 export function adminConfig(kubeconfig: string): KubeConfig {

@@ -2,6 +2,7 @@
 // against the test stack, create namespaces, and wait for conditions.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../runtime/common/logger.js';
+import { isLogLevel } from '../../api/schema/config/common.js';
 import type { Operator } from '../../operator/manager.js';
 import type { OperatorOptions } from '../../operator/options.js';
 import { runOperator } from '../../operator/run.js';
@@ -13,7 +14,12 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
 }
 
-export function testOptions(natsUrl: string, overrides: Partial<OperatorOptions> = {}): OperatorOptions {
+export function testOptions(
+  natsUrl: string,
+  overrides: Partial<Omit<OperatorOptions, 'logLevel'>> & { logLevel?: string } = {},
+): OperatorOptions {
+  const { logLevel = 'warn', ...rest } = overrides;
+  if (!isLogLevel(logLevel)) throw new Error(`${logLevel} is not a log level`);
   return {
     image: 'eventrunner:test',
     imagePullPolicy: 'IfNotPresent',
@@ -23,8 +29,9 @@ export function testOptions(natsUrl: string, overrides: Partial<OperatorOptions>
     opsPort: 0,
     resyncMs: 60_000,
     concurrency: 4,
-    logLevel: 'warn',
-    ...overrides,
+    fastPaths: true,
+    ...rest,
+    logLevel,
   };
 }
 

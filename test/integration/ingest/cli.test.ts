@@ -75,13 +75,13 @@ describe('eventrunner ingest (process)', () => {
   it('rejects bad flags and an invalid config with a clear message', async () => {
     const noFlag = runCli(['ingest']);
     expect(await noFlag.exited).toBe(2);
-    expect(noFlag.output()).toContain('--config is required');
+    expect(noFlag.output()).toContain('--config (-c) is required');
     writeFileSync(join(dir, 'bad.yaml'), 'nats: {url: nats://x}\nstream: {name: S}\nhttp: {port: "x"}\n');
     const bad = runCli(['ingest', '--config', join(dir, 'bad.yaml')]);
     expect(await bad.exited).toBe(1);
     expect(bad.output()).toContain('bad.yaml: invalid ingest config');
-    expect(bad.output()).toContain("/stream: must have required property 'subjectPrefix'");
-    expect(bad.output()).toContain('/http/port: must be integer');
+    expect(bad.output()).toContain('stream.subjectPrefix: required field is missing');
+    expect(bad.output()).toContain('http.port: must be integer');
   });
 
   it('waits unready while NATS is unreachable and still stops on SIGTERM', async () => {

@@ -8,7 +8,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { createLogger, type Logger } from '../../../runtime/common/logger.js';
 import { fromNatsMessage, type CloudEvent } from '../../../runtime/events/index.js';
-import { startIngest, type Ingest } from '../../../runtime/ingest/app.js';
+import { startIngest } from '../../../runtime/ingest/app.js';
+import type { Service } from '../../../runtime/common/service.js';
 import { parseIngestConfig, type IngestConfig } from '../../../runtime/ingest/config.js';
 
 export const TOKENS = { shop: 'shop-secret-token-1234', billing: 'billing-secret-token-5678' };
@@ -28,7 +29,7 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
 }
 
 export interface Harness {
-  ingest: Ingest;
+  ingest: Service;
   config: IngestConfig;
   stream: string;
   prefix: string;
@@ -86,7 +87,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   };
   const config = parseIngestConfig(raw, { source: 'test-config', baseDir: dir });
   const { logger, lines } = memoryLogger();
-  const ingest = await startIngest(config, logger);
+  const stop = new AbortController();
+  const ingest = await startIngest(config, logger, stop.signal);
   return {
     ingest,
     config,
@@ -118,7 +120,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       return out;
     },
     async close() {
-      await ingest.drain();
+      stop.abort();
+      await ingest.done;
       await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
     },

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { rawRequest } from '../../../operator/kube-request.js';
-import { closeConnections, shareConnections } from '../../../runtime/common/kube-connections.js';
+import { closeConnections, shareConnections } from '../../../runtime/internals/kube-connections.js';
 import { kubeEnv } from '../../stack/context.js';
 import { certificateKubeconfig } from '../../support/kube.js';
 

@@ -240,6 +240,53 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.defaultOutputs[1]', message: 'duplicate entry (same as [0])' },
   },
   {
+    name: 'source alias that is not an SQL identifier',
+    manifest: edit(pipeline(), (m) => (m.spec.sources = [{ eventSource: 'shop', as: 'my-orders' }])),
+    server: { field: 'spec.sources[0].as', message: 'should match' },
+    offline: { field: 'spec.sources[0].as', message: 'must be an identifier of letters, digits and _' },
+  },
+  {
+    name: 'two queries with the same name',
+    manifest: edit(pipeline(), (m) => {
+      const q = { name: 'per-minute', sql: 'SELECT count(*) AS n FROM shop', outputs: ['analytics'] };
+      m.spec.queries = [q, { ...q }];
+    }),
+    server: { field: 'spec.queries', message: 'query names must be unique' },
+    offline: { field: 'spec.queries[0].name', message: 'query names must be unique' },
+  },
+  {
+    name: 'query output not declared',
+    manifest: edit(pipeline(), (m) => {
+      m.spec.queries = [{ name: 'per-minute', sql: 'SELECT id FROM shop', outputs: ['alerts'] }];
+    }),
+    server: { field: 'spec.queries', message: 'query outputs must name outputs declared in spec.outputs' },
+    offline: { field: 'spec.queries[0].outputs[0]', message: '"alerts" is not declared' },
+  },
+  {
+    name: 'query name that is not a lowercase name',
+    manifest: edit(pipeline(), (m) => {
+      m.spec.queries = [{ name: 'Per_Minute', sql: 'SELECT id FROM shop', outputs: ['analytics'] }];
+    }),
+    server: { field: 'spec.queries[0].name', message: 'should match' },
+    offline: { field: 'spec.queries[0].name', message: 'must be a lowercase name' },
+  },
+  {
+    name: 'query idleTimeout of zero',
+    manifest: edit(pipeline(), (m) => {
+      m.spec.queries = [{ name: 'q', sql: 'SELECT id FROM shop', outputs: ['analytics'], idleTimeout: '0s' }];
+    }),
+    server: { field: 'spec.queries[0].idleTimeout', message: 'must be greater than 0' },
+    offline: { field: 'spec.queries[0].idleTimeout', message: 'must be greater than 0' },
+  },
+  {
+    name: 'query partitions changed on update',
+    manifest: edit(pipeline('repartitioned'), (m) => {
+      m.spec.queries = [{ name: 'q', sql: 'SELECT id FROM shop', outputs: ['analytics'], partitions: 4 }];
+    }),
+    update: (m) => ((m.spec.queries as { partitions: number }[])[0]!.partitions = 8),
+    server: { field: 'spec.queries', message: 'partitions are fixed once created' },
+  },
+  {
     name: 'output name with a space',
     manifest: edit(pipeline(), (m) => (m.spec.outputs = [{ name: 'my store', sink: 'orders-scylla' }])),
     server: { field: 'spec.outputs[0].name', message: 'should match' },

@@ -45,6 +45,7 @@ describe('chart operator Deployment', () => {
       resyncMs: 60_000,
       concurrency: 8,
       logLevel: 'info',
+      fastPaths: true,
     });
   });
 
@@ -77,6 +78,7 @@ describe('chart operator Deployment', () => {
       resyncMs: 15_000,
       concurrency: 2,
       logLevel: 'debug',
+      fastPaths: true,
     });
   });
 

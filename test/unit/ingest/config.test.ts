@@ -25,11 +25,20 @@ function problems(c: unknown): string {
 describe('ingest config', () => {
   it('fills in every default', () => {
     expect(parse(minimal)).toEqual({
-      nats: { url: 'nats://127.0.0.1:4222', name: 'eventrunner-ingest', credentialsFile: undefined },
+      nats: {
+        url: 'nats://127.0.0.1:4222',
+        name: 'eventrunner-ingest',
+        credentialsFile: undefined,
+        nkeySeedFile: undefined,
+        tokenFile: undefined,
+        userFile: undefined,
+        passwordFile: undefined,
+        caFile: undefined,
+      },
       stream: { name: 'ER_NS_SHOP', subjectPrefix: 'er.ns.shop' },
       http: { enabled: true, host: '0.0.0.0', port: 8080 },
       grpc: { enabled: true, host: '0.0.0.0', port: 9090 },
-      ops: { host: '0.0.0.0', port: 8081 },
+      ops: { port: 8081 },
       auth: { enabled: true, tokensFile: '/etc/tokens/tokens', reloadIntervalMs: 10000 },
       limits: { maxBodyBytes: 1048576, maxBatchEvents: 1000, ratePerSecond: 0, burst: 1000 },
       conversion: { defaultType: 'io.eventrunner.raw' },
@@ -57,10 +66,10 @@ describe('ingest config', () => {
       logLevel: 'loud',
     });
     expect(msg).toMatch(/^ingest\.yaml: invalid ingest config:/);
-    expect(msg).toContain('/http/port: must be <= 65535');
-    expect(msg).toContain('(top level): unknown field "extra"');
-    expect(msg).toContain('/limits/maxBodyBytes');
-    expect(msg).toContain('/logLevel: must be equal to one of the allowed values (fatal, error');
+    expect(msg).toContain('http.port: must be <= 65535');
+    expect(msg).toContain('extra: unknown field');
+    expect(msg).toContain('limits.maxBodyBytes: must be a byte size such as 1048576, 512Ki, 1Mi or 10Gi');
+    expect(msg).toContain('logLevel: must be one of "trace", "debug", "info"');
   });
 
   it('checks fields against each other', () => {
@@ -70,18 +79,22 @@ describe('ingest config', () => {
       auth: { enabled: true },
       http: { enabled: false },
       grpc: { enabled: false },
-      conversion: { defaultType: 'raw event' },
       limits: { maxBatchEvents: 100, ratePerSecond: 10, burst: 50 },
     });
     expect(msg).toContain(
-      '/stream/subjectPrefix: cannot be a NATS subject prefix: it contains the NATS wildcard "*"',
+      'stream.subjectPrefix: cannot be a NATS subject prefix: it contains the NATS wildcard "*"',
     );
-    expect(msg).toContain('/auth/tokensFile: is required while auth is enabled');
-    expect(msg).toContain('/http/enabled: at least one of http and grpc must be enabled');
-    expect(msg).toContain('/conversion/defaultType: cannot be used in a NATS subject');
-    expect(msg).toContain('/limits/burst: must be at least limits.maxBatchEvents (100)');
+    expect(msg).toContain('auth.tokensFile: is required while auth is enabled');
+    expect(msg).toContain('http.enabled: at least one of http and grpc must be enabled');
+    expect(msg).toContain('limits.burst: must be at least limits.maxBatchEvents (100)');
     expect(problems({ ...minimal, http: { port: 9000 }, grpc: { port: 9000 } })).toContain(
-      '/grpc/port: must differ from http.port (9000)',
+      'grpc.port: must differ from http.port (9000)',
+    );
+  });
+
+  it('checks the conversion with the EventSource schema it embeds', () => {
+    expect(problems({ ...minimal, conversion: { defaultType: 'raw event' } })).toContain(
+      'conversion.defaultType: must be a CloudEvents type usable as NATS subject tokens',
     );
   });
 
@@ -116,10 +129,10 @@ describe('ingest config', () => {
 
     writeFileSync(
       join(dir, 'bad.yaml'),
-      'nats: {url: x}\nstream: {name: S, subjectPrefix: p}\nauth: {enabled: false}\nschemas: {t: missing.json}\n',
+      'nats: {url: "nats://x"}\nstream: {name: S, subjectPrefix: p}\nauth: {enabled: false}\nschemas: {t: missing.json}\n',
     );
     expect(() => loadIngestConfig(join(dir, 'bad.yaml'))).toThrow(
-      /\/schemas\/t: cannot read schema file .*missing\.json/,
+      /schemas\["t"\]: cannot read schema file .*missing\.json/,
     );
     expect(() => loadIngestConfig(join(dir, 'absent.yaml'))).toThrow(
       /absent\.yaml: cannot read ingest config/,

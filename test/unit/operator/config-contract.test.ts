@@ -1,13 +1,21 @@
-// The configs the operator renders for each example are accepted, as they are, by the runtime that
-// reads them: the ingest's and the processor's own config checks.
+// The configs the operator renders for every example are accepted, as they are, by the runtime that
+// reads them: the ingest's and the processor's own config checks, through the YAML of the
+// ConfigMap the pods mount. The builders return the generated config types, so a required field
+// added to a pod config schema is a type error in the builder until it sets it.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import type { EventSource, Pipeline, Sink } from '../../../api/generated/types.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import type {
+  EventSource,
+  IngestConfigInput,
+  Pipeline,
+  ProcessorConfigInput,
+  Sink,
+} from '../../../api/generated/types.js';
 import { validateResource } from '../../../api/validate.js';
-import { ingestConfig } from '../../../operator/builders/ingest.js';
-import { processorConfig } from '../../../operator/builders/processor.js';
+import { ingestConfig, ingestConfigMap } from '../../../operator/builders/ingest.js';
+import { processorConfig, processorConfigMap } from '../../../operator/builders/processor.js';
 import { parseOperatorOptions } from '../../../operator/options.js';
 import { parseIngestConfig } from '../../../runtime/ingest/config.js';
 import { checkConfig } from '../../../runtime/process/config.js';
@@ -20,7 +28,7 @@ function example(dir: string) {
   for (const f of readdirSync(join(repoRoot, 'examples', dir)).filter((f) => f.endsWith('.yaml'))) {
     for (const doc of parseAllDocuments(readFileSync(join(repoRoot, 'examples', dir, f), 'utf8'))) {
       const obj = doc.toJS() as { kind: string; metadata: { namespace?: string; uid?: string } } | null;
-      if (!obj || obj.kind === 'Secret') continue;
+      if (!obj || (obj as { apiVersion?: string }).apiVersion !== 'eventrunner.io/v1alpha1') continue;
       const { value, issues } = validateResource(obj);
       expect(issues).toEqual([]);
       const withMeta = value as unknown as { metadata: { namespace?: string; uid?: string } };
@@ -42,13 +50,29 @@ function example(dir: string) {
   };
 }
 
-describe.each(['quickstart', 'iot-telemetry'])('operator-rendered configs for examples/%s', (dir) => {
+/** Every examples/ folder holding eventrunner resources. */
+const examples = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .filter((dir) =>
+    readdirSync(join(repoRoot, 'examples', dir))
+      .filter((f) => f.endsWith('.yaml'))
+      .some((f) =>
+        readFileSync(join(repoRoot, 'examples', dir, f), 'utf8').includes('eventrunner.io/v1alpha1'),
+      ),
+  );
+
+it('covers every example', () => expect(examples).toEqual(['iot-telemetry', 'quickstart']));
+
+describe.each(examples)('operator-rendered configs for examples/%s', (dir) => {
   const { eventSources, sinks, pipelines } = example(dir);
 
   it('are accepted by the ingest', () => {
     expect(eventSources.size).toBeGreaterThan(0);
     for (const es of eventSources.values()) {
-      const cfg = parseIngestConfig(ingestConfig(es, options), { source: 'config.yaml', baseDir: '/' });
+      const rendered = parse(ingestConfigMap(es, options).data!['config.yaml']!);
+      expect(rendered).toEqual(JSON.parse(JSON.stringify(ingestConfig(es, options))));
+      const cfg = parseIngestConfig(rendered, { source: 'config.yaml', baseDir: '/' });
       expect(cfg.stream.name).toBe(`ER_prod_${es.metadata.name}`);
     }
   });
@@ -56,9 +80,28 @@ describe.each(['quickstart', 'iot-telemetry'])('operator-rendered configs for ex
   it('are accepted by the processor, rules compiled', () => {
     expect(pipelines.length).toBeGreaterThan(0);
     for (const pl of pipelines) {
-      const cfg = checkConfig(processorConfig(pl, eventSources, sinks, options), 'config.yaml');
+      const config = processorConfig(pl, eventSources, sinks, options);
+      const cfg = checkConfig(parse(processorConfigMap(pl, config).data!['config.yaml']!), 'config.yaml');
       expect(cfg.outputs.map((o) => o.name)).toEqual(pl.spec.outputs.map((o) => o.name));
       expect(cfg.rulesCompiled.rules.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the builders and the pod config schemas', () => {
+  it('share one type each', () => {
+    expectTypeOf(processorConfig).returns.toEqualTypeOf<ProcessorConfigInput>();
+    expectTypeOf(ingestConfig).returns.toEqualTypeOf<IngestConfigInput>();
+  });
+
+  it('make a required field a type error where it is missing', () => {
+    const incomplete = {
+      nats: { url: 'nats://n:4222' },
+      sources: [{ stream: 'S', consumer: 'C' }],
+      outputs: [{ name: 'a', sink: { clickhouse: { url: 'http://ch:8123', table: 't' } } }],
+    };
+    // @ts-expect-error deadLetter is required by the processor config schema
+    const config: ProcessorConfigInput = incomplete;
+    expect(() => checkConfig(config, 'config.yaml')).toThrow(/deadLetter: required field is missing/);
   });
 });

@@ -1,44 +1,52 @@
-// The Sink's Ready condition from a probe: each kind of failure gets the reason a user filters on.
+// The Sink's Ready condition from a probe: each probe error code gets the reason a user filters on,
+// whatever the message says.
 import { describe, expect, it } from 'vitest';
-import { probeCondition } from '../../../operator/controllers/sink.js';
+import { ConditionReason } from '../../../api/conditions.js';
+import { probeCondition, reasonByProbeCode } from '../../../operator/controllers/sink.js';
+import { SinkProbeErrorCode } from '../../../runtime/sinks/errors.js';
 import type { ProbeResult } from '../../../runtime/sinks/probe.js';
 
-const failed = (message: string, reason: ProbeResult['reason'] = 'Misconfigured'): ProbeResult => ({
+const failed = (code: SinkProbeErrorCode, message: string): ProbeResult => ({
   ok: false,
   kind: 'clickhouse',
   target: 'analytics.orders',
-  reason,
+  reason: code === SinkProbeErrorCode.ConnectionFailed ? 'Unreachable' : 'Misconfigured',
+  code,
   message,
 });
 
 describe('probeCondition', () => {
-  it('says TLSFailed for certificate and handshake problems', () => {
-    const cert =
-      "clickhouse: TLS certificate problem: the server's certificate is not signed by a CA the Sink trusts: " +
-      'set spec.clickhouse.tls.caSecretRef to a Secret holding the CA (unable to verify; UNABLE_TO_VERIFY_LEAF_SIGNATURE)';
-    const handshake =
-      'cassandra: TLS handshake problem: the server did not answer with TLS: point spec.scylla.contactPoints at ' +
-      'its TLS port, or set spec.scylla.tls.enabled: false (wrong version number; ERR_SSL_WRONG_VERSION_NUMBER)';
-    for (const m of [cert, handshake])
-      expect(probeCondition({ ...failed(m), tlsFailed: true })).toEqual({
-        type: 'Ready',
-        status: 'False',
-        reason: 'TLSFailed',
-        message: m,
-      });
+  it('takes the reason from the code, one reason per code', () => {
+    expect(reasonByProbeCode).toEqual({
+      SINK_INVALID_SPEC: 'InvalidSpec',
+      SINK_CONNECTION_FAILED: 'ConnectionFailed',
+      SINK_TLS_FAILED: 'TLSFailed',
+      SINK_AUTHENTICATION_FAILED: 'AuthenticationFailed',
+      SINK_TABLE_NOT_FOUND: 'TableNotFound',
+      SINK_SCHEMA_MISMATCH: 'SchemaMismatch',
+    });
+    const reasons = Object.values(reasonByProbeCode);
+    expect(new Set(reasons).size).toBe(reasons.length);
+    for (const r of reasons) expect(Object.values(ConditionReason)).toContain(r);
   });
 
-  it('keeps the other reasons apart from TLS', () => {
-    const reasonOf = (m: string, r?: ProbeResult['reason']) => probeCondition(failed(m, r)).reason;
-    expect(reasonOf('Authentication failed: password is incorrect')).toBe('AuthenticationFailed');
-    expect(reasonOf('table shop.orders does not exist (set manageSchema to create it)')).toBe(
-      'TableNotFound',
-    );
-    expect(reasonOf('table shop.orders: column amount double is missing')).toBe('SchemaMismatch');
-    expect(reasonOf('clickhouse: connect ECONNREFUSED 127.0.0.1:8123', 'Unreachable')).toBe(
-      'ConnectionFailed',
-    );
-    expect(reasonOf('spec.clickhouse.url: must be a URL', 'InvalidSpec')).toBe('InvalidSpec');
+  it('keeps the message and ignores what it says', () => {
+    // A connection failure whose text speaks of a table and a password is still a connection failure.
+    const m = 'clickhouse: connect ECONNREFUSED 127.0.0.1:8123 (table does not exist? password?)';
+    expect(probeCondition(failed(SinkProbeErrorCode.ConnectionFailed, m))).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ConnectionFailed',
+      message: m,
+    });
+    expect(
+      probeCondition(failed(SinkProbeErrorCode.TlsFailed, 'clickhouse: TLS certificate problem')),
+    ).toMatchObject({ status: 'False', reason: 'TLSFailed' });
+    expect(
+      probeCondition(failed(SinkProbeErrorCode.SchemaMismatch, 'column amount is String')),
+    ).toMatchObject({
+      reason: 'SchemaMismatch',
+    });
   });
 
   it('is Ready with ProbeSucceeded when the probe passed', () => {

@@ -249,9 +249,9 @@ describe('processor credentials files', () => {
       outputs: [{ ...(config.outputs as object[])[0], credentials }],
     });
     for (const [credentials, message] of [
-      [{ usernameFile: '/u' }, /outputs\.0\.credentials: must have property passwordFile/],
-      [{ passwordFile: '/p', caFile: '/c' }, /outputs\.0\.credentials: must have property usernameFile/],
-      [{}, /outputs\.0\.credentials: must NOT have fewer than 1 properties/],
+      [{ usernameFile: '/u' }, /outputs\[0\]\.credentials: usernameFile and passwordFile go together/],
+      [{ passwordFile: '/p', caFile: '/c' }, /outputs\[0\]\.credentials: usernameFile and passwordFile go/],
+      [{}, /outputs\[0\]\.credentials: name usernameFile and passwordFile, or caFile/],
     ] as const) {
       let err: unknown;
       try {

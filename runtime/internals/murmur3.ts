@@ -5,10 +5,13 @@
 // first 64 bits of MurmurHash3 x64_128 with Cassandra's sign-extended tail bytes — without the
 // garbage, and it hands the driver the token object it would have built (checked against the
 // driver's own hash and against the server's token()).
-import { createRequire } from 'node:module';
+//
+// The hash itself is plain TypeScript and always loads. Only the token object is the driver's:
+// its classes are reached through the guard, and before a client's tokenizer is replaced its own
+// hash and this one must agree on a few keys. Otherwise the driver keeps hashing for itself.
 import type cassandra from 'cassandra-driver';
-
-const require = createRequire(import.meta.url);
+import { defaultFastPaths, type FastPaths } from './fast-paths.js';
+import { FastPathName, type FastPathSite } from './guard.js';
 
 // The 64-bit state, as unsigned 32-bit halves in module variables: no allocation per step.
 let rh = 0;
@@ -175,34 +178,86 @@ export function murmur3String(data: Uint8Array): string {
   return BigInt.asIntN(64, (BigInt(rh) << 32n) | BigInt(rl)).toString();
 }
 
+type MutableLongClass = new (b00: number, b16: number, b32: number, b48: number) => unknown;
+type Murmur3TokenClass = new (value: unknown) => { toString(): string; equals(other: unknown): boolean };
+
+/** The driver's classes a Murmur3 token is built from. */
+export interface Murmur3TokenInternals {
+  MutableLong: MutableLongClass;
+  Murmur3Token: Murmur3TokenClass;
+}
+
+/** cassandra-driver's MutableLong and Murmur3Token, checked. */
+export const cassandraMurmur3Token: FastPathSite<Murmur3TokenInternals> = {
+  path: FastPathName.CassandraMurmur3Token,
+  pins: [{ name: 'cassandra-driver', version: '4.10.0' }],
+  load(ctx) {
+    const MutableLong = ctx.require('cassandra-driver/lib/types/mutable-long.js');
+    const { Murmur3Token } = ctx.require('cassandra-driver/lib/token.js') as { Murmur3Token?: unknown };
+    if (typeof MutableLong !== 'function') return 'lib/types/mutable-long.js exports no class';
+    if (typeof Murmur3Token !== 'function') return 'lib/token.js has no class Murmur3Token';
+    for (const name of ['equals', 'compare', 'toString'])
+      if (typeof (Murmur3Token.prototype as Record<string, unknown>)[name] !== 'function')
+        return `Murmur3Token has no function ${name}`;
+    return {
+      MutableLong: MutableLong as MutableLongClass,
+      Murmur3Token: Murmur3Token as Murmur3TokenClass,
+    };
+  },
+};
+
+/** The driver's Murmur3Token for `data`, built from the driver's classes `internals`. */
+export function murmur3Token(data: Uint8Array, internals: Murmur3TokenInternals): unknown {
+  hashInto(data);
+  return new internals.Murmur3Token(
+    new internals.MutableLong(rl & 0xffff, rl >>> 16, rh & 0xffff, rh >>> 16),
+  );
+}
+
 interface DriverTokenizer {
   hash(value: Buffer): unknown;
 }
 
-// The driver's own classes, to build the token object its ring compares with.
-const MutableLong = require('cassandra-driver/lib/types/mutable-long.js') as new (
-  b00: number,
-  b16: number,
-  b32: number,
-  b48: number,
-) => unknown;
-const { Murmur3Token } = require('cassandra-driver/lib/token.js') as {
-  Murmur3Token: new (value: unknown) => unknown;
-};
+/** Keys whose lengths cover an empty key, every tail lane and a full block, bytes above 127 included. */
+const PROBE_KEYS = [0, 1, 7, 8, 9, 15, 16, 17, 31, 33].map((n) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 0xff)),
+);
 
-/** The driver's Murmur3Token for `data`, as its Murmur3Tokenizer.hash returns it. */
-export function murmur3Token(data: Uint8Array): unknown {
-  hashInto(data);
-  return new Murmur3Token(new MutableLong(rl & 0xffff, rl >>> 16, rh & 0xffff, rh >>> 16));
+/** Whether `mine` gives the tokens the tokenizer's own hash gives, for every probe key. */
+function agrees(tokenizer: DriverTokenizer, mine: (b: Buffer) => unknown): boolean {
+  try {
+    for (const key of PROBE_KEYS) {
+      const theirs = tokenizer.hash(key) as { equals?: (o: unknown) => boolean; toString(): string };
+      const ours = mine(key) as { toString(): string };
+      if (typeof theirs?.equals !== 'function' || !theirs.equals(ours)) return false;
+      if (theirs.toString() !== ours.toString() || ours.toString() !== murmur3String(key)) return false;
+    }
+    return true;
+  } catch {
+    // Token classes that no longer take what they took: not the tokens the driver makes.
+    return false;
+  }
 }
 
 /**
  * Makes the client's Murmur3 tokenizer use this hash. Returns false (and changes nothing) when the
- * cluster uses another partitioner or the driver keeps its tokenizer elsewhere.
+ * cluster uses another partitioner, the fast path is off or disabled, or the tokenizer looks
+ * different; the driver's own hash, which gives the same tokens, is used then.
  */
-export function useFastMurmur3(client: cassandra.Client): boolean {
-  const tokenizer = (client.metadata as unknown as { tokenizer?: DriverTokenizer }).tokenizer;
-  if (!tokenizer || tokenizer.constructor.name !== 'Murmur3Tokenizer') return false;
-  tokenizer.hash = murmur3Token;
-  return true;
+export function useFastMurmur3(client: cassandra.Client, fastPaths: FastPaths = defaultFastPaths()): boolean {
+  const tokenizer = (client.metadata as unknown as { tokenizer?: DriverTokenizer } | undefined)?.tokenizer;
+  // Another partitioner, or not connected yet: nothing to replace.
+  if (!tokenizer || tokenizer.constructor?.name !== 'Murmur3Tokenizer') return false;
+  const path = FastPathName.CassandraMurmur3Token;
+  const internals = fastPaths.use(cassandraMurmur3Token);
+  if (internals && typeof tokenizer.hash !== 'function')
+    fastPaths.miss(path, 'the client’s Murmur3Tokenizer has no function hash');
+  else if (internals && !agrees(tokenizer, (b) => murmur3Token(b, internals)))
+    fastPaths.miss(path, 'the driver’s Murmur3Tokenizer gives other tokens for the probe keys');
+  else if (internals) {
+    tokenizer.hash = (b) => murmur3Token(b, internals);
+    return true;
+  }
+  fastPaths.fallbacks(path).inc();
+  return false;
 }

@@ -1,0 +1,106 @@
+// The ingest config file (`eventrunner ingest --config <file>`, documented in
+// runtime/ingest/README.md), which the operator renders from an EventSource. It embeds the
+// EventSource's conversion schema; the generated IngestConfig type and the validator in
+// api/validate-config.ts come from it.
+import { conversion } from '../eventsource.js';
+import { anyOf, bool, bytes, int, map, num, obj, str } from '../dsl.js';
+import { eventSource } from '../eventsource.js';
+import { file, logLevel, natsConnection, opsListener, type ConfigDefinition } from './common.js';
+
+function listener(name: string, protocol: string, port: number) {
+  return obj(
+    name,
+    `${protocol} listener.`,
+    {
+      enabled: bool(`Serve ${protocol}.`, { default: true }),
+      host: str('Address to bind.', { minLength: 1, maxLength: 256, default: '0.0.0.0' }),
+      port: int('Port; 0 picks a free one.', { minimum: 0, maximum: 65535, default: port }),
+    },
+    { default: {} },
+  );
+}
+
+export const ingestConfig: ConfigDefinition = {
+  schema: obj(
+    'IngestConfig',
+    'Configuration of an EventSource’s ingest pods.',
+    {
+      nats: natsConnection,
+      stream: obj(
+        'IngestStream',
+        'The JetStream stream events are published to.',
+        {
+          name: str('JetStream stream name.', { minLength: 1, maxLength: 253, pattern: '^[^.*>\\s/\\\\]+$' }),
+          subjectPrefix: str('Events go to <subjectPrefix>.<type>.', { minLength: 1, maxLength: 253 }),
+        },
+        { required: ['name', 'subjectPrefix'] },
+      ),
+      http: listener('IngestHttpListener', 'HTTP', 8080),
+      grpc: listener('IngestGrpcListener', 'gRPC', 9090),
+      ops: opsListener('OpsListener'),
+      auth: obj(
+        'IngestAuth',
+        'Bearer-token authentication of producers.',
+        {
+          enabled: bool('Require a token; false accepts anyone (client "anonymous").', { default: true }),
+          tokensFile: file('File of accepted tokens, one per line (`<token>` or `<client>: <token>`).'),
+          reloadIntervalMs: int('How often the tokens file is re-read, in ms.', {
+            minimum: 100,
+            maximum: 3600000,
+            default: 10000,
+          }),
+        },
+        { default: {} },
+      ),
+      limits: obj(
+        'IngestLimits',
+        'What one request and one client may send.',
+        {
+          maxBodyBytes: bytes('Largest accepted request body, e.g. 1Mi.', { default: '1Mi' }),
+          maxBatchEvents: int('Most events in one request.', { minimum: 1, maximum: 100000, default: 1000 }),
+          ratePerSecond: num('Events per second per client; 0: unlimited.', { minimum: 0, default: 0 }),
+          burst: int('Events a client may send at once; default: max(maxBatchEvents, ratePerSecond).', {
+            minimum: 1,
+          }),
+        },
+        { default: {} },
+      ),
+      conversion,
+      schemas: map(
+        'Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.',
+        anyOf('A JSON Schema object or boolean, or a file path.', [
+          { type: 'object' },
+          { type: 'boolean' },
+          { type: 'string', minLength: 1 },
+        ]),
+        { default: {} },
+      ),
+      publish: obj(
+        'IngestPublish',
+        'Asynchronous publishing to JetStream.',
+        {
+          maxInFlight: int('Publishes awaiting their ack at once.', {
+            minimum: 1,
+            maximum: 65536,
+            default: 1024,
+          }),
+          timeoutMs: int('How long a publish may wait for its ack, in ms.', { minimum: 100, default: 5000 }),
+          maxQueued: int('Events queued behind maxInFlight before requests are refused.', {
+            minimum: 0,
+            default: 16384,
+          }),
+        },
+        { default: {} },
+      ),
+      drain: obj(
+        'IngestDrain',
+        'Shutdown on SIGTERM.',
+        { timeoutMs: int('Longest the drain may take, in ms.', { minimum: 0, default: 25000 }) },
+        { default: {} },
+      ),
+      logLevel,
+    },
+    { required: ['nats', 'stream'] },
+  ) as ConfigDefinition['schema'],
+  embeds: [{ at: ['conversion'], kind: eventSource, from: ['spec', 'conversion'] }],
+};
