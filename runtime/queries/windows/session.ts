@@ -71,22 +71,28 @@ export class SessionWindows implements WindowOperator {
     return this.open;
   }
 
+  /** A session is due once the watermark is past its end. */
   get nextDue(): number {
-    return this.heap.peek()?.queuedEnd ?? Infinity;
+    const end = this.heap.peek()?.queuedEnd;
+    // Times are whole milliseconds, so the first watermark past `end` is end + 1.
+    return end === undefined ? Infinity : end + 1;
   }
 
   add(ctx: RowContext, t: number, input: QueryInput, w: number): AddStatus {
     const gap = this.gap;
-    if (t + gap <= w) return LATE;
+    // Sessions that touch merge (an event GAP after the last one joins it), as in Flink and Kafka
+    // Streams; so a session closes only once the watermark is past its end, and an event is late
+    // when its own session [t, t + GAP] is.
+    if (t + gap < w) return LATE;
     probeKey(this.plan, ctx, this.probe);
     let ks = this.keys.get(this.probe);
-    if (ks !== undefined && t < ks.closedEnd) return LATE;
-    // Sessions of this key that [t, t + gap) touches: consecutive in start order.
+    if (ks !== undefined && t <= ks.closedEnd) return LATE;
+    // Sessions of this key that [t, t + gap] touches: consecutive in start order.
     const list = ks?.sessions ?? [];
     let i = 0;
-    while (i < list.length && list[i]!.last + gap <= t) i++;
+    while (i < list.length && list[i]!.last + gap < t) i++;
     let j = i;
-    while (j < list.length && list[j]!.start < t + gap) j++;
+    while (j < list.length && list[j]!.start <= t + gap) j++;
     if (i === j && this.open >= this.plan.maxStateKeys) return STATE_LIMIT;
     evalArgs(this.plan, ctx, this.args);
     if (ks === undefined) {
@@ -121,11 +127,11 @@ export class SessionWindows implements WindowOperator {
   }
 
   advance(w: number, out: QueryResult[]): void {
-    for (let s = this.heap.peek(); s !== undefined && s.queuedEnd <= w; s = this.heap.peek()) {
+    for (let s = this.heap.peek(); s !== undefined && s.queuedEnd < w; s = this.heap.peek()) {
       this.heap.pop();
       if (!s.alive) continue;
       const end = s.last + this.gap;
-      if (end > w) {
+      if (end >= w) {
         // The session grew since it was queued: queue it again under its real end.
         s.queuedEnd = end;
         this.heap.push(s);
@@ -154,9 +160,9 @@ export class SessionWindows implements WindowOperator {
   /** Forgets keys whose closed end no longer matters: watermark GAP past it, no open session. */
   private expire(w: number): void {
     let n = 0;
-    while (n < this.expiring.length && this.expiring[n]!.at <= w) {
+    while (n < this.expiring.length && this.expiring[n]!.at < w) {
       const { ks } = this.expiring[n++]!;
-      if (ks.sessions.length === 0 && ks.closedEnd + this.gap <= w) this.keys.delete(ks);
+      if (ks.sessions.length === 0 && ks.closedEnd + this.gap < w) this.keys.delete(ks);
     }
     if (n > 0) this.expiring.splice(0, n);
   }

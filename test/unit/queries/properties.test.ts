@@ -228,7 +228,8 @@ function expectedRows(kind: string, evs: Ev[]): Record<string, unknown>[] {
         cur = [];
       };
       for (const e of ordered) {
-        if (cur.length && e.t - cur[cur.length - 1]!.t >= 3000) flush();
+        // Events at most GAP apart share a session (touching sessions merge).
+        if (cur.length && e.t - cur[cur.length - 1]!.t > 3000) flush();
         cur.push(e);
       }
       flush();

@@ -159,30 +159,30 @@ describe('SESSION windows', () => {
     ]);
   });
 
-  it('keeps events exactly GAP apart in separate sessions', () => {
-    const out = runOffline(q(), [kv(1, 0, 'a', 1), kv(2, 10, 'a', 2)]);
+  it('puts events exactly GAP apart in one session, as Flink and Kafka Streams do', () => {
+    const out = runOffline(q(), [kv(1, 0, 'a', 1), kv(2, 10, 'a', 2), kv(3, 21, 'a', 4)]);
     expect(rows(out).map((r) => [r.window_start, r.window_end])).toEqual([
-      [at(0), at(10)],
-      [at(10), at(20)],
+      [at(0), at(20)],
+      [at(21), at(31)],
     ]);
   });
 
   it('reports an event that would have joined a closed session as late', () => {
     const state = compile(`${sel} WINDOW SESSION (GAP 10 SECONDS) GROUP BY data.k`).createState();
     state.push([kv(1, 0, 'a', 1), kv(2, 5, 'a', 1)]);
-    // Watermark 15 closes a's session [0, 15).
-    expect(rows(state.push([kv(3, 15, 'b', 1)]))).toEqual([
+    // Watermark 16 is past a's session [0, 15): it closes.
+    expect(rows(state.push([kv(3, 16, 'b', 1)]))).toEqual([
       { time: at(15), k: 'a', n: 2, total: 2, window_start: at(0), window_end: at(15) },
     ]);
-    // 14 + GAP > watermark, but 14 falls inside the closed session: late, counted nowhere.
-    expect(state.push([kv(4, 14, 'a', 1)]).late).toEqual([
+    // 15 + GAP > watermark, but 15 touches the closed session: late, counted nowhere.
+    expect(state.push([kv(4, 15, 'a', 1)]).late).toEqual([
       { query: 'q', id: 'e4', seq: 4, source: 'orders', reason: 'late' },
     ]);
-    // 15 starts a new session of a.
-    expect(state.push([kv(5, 15, 'a', 1)]).late).toEqual([]);
+    // 16 starts a new session of a.
+    expect(state.push([kv(5, 16, 'a', 1)]).late).toEqual([]);
     expect(sortOutput(state.end()).results.map((r) => ({ time: r.time, ...r.data }))).toEqual([
-      { time: at(25), k: 'a', n: 1, total: 1, window_start: at(15), window_end: at(25) },
-      { time: at(25), k: 'b', n: 1, total: 1, window_start: at(15), window_end: at(25) },
+      { time: at(26), k: 'a', n: 1, total: 1, window_start: at(16), window_end: at(26) },
+      { time: at(26), k: 'b', n: 1, total: 1, window_start: at(16), window_end: at(26) },
     ]);
   });
 });
