@@ -22,6 +22,8 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
     include: ['test/integration/operator/**/*.test.ts'],
     servers: ['kube', 'nats', 'cassandra', 'clickhouse'],
   },
+  // Apache Flink SQL as an oracle: no server, the flink-sql-harness that `npm run tools` builds.
+  { name: 'flink', include: ['test/integration/flink/**/*.test.ts'], servers: [], timeout: 900_000 },
   { name: 'e2e', include: ['test/e2e/**/*.test.ts'], servers: ['kube', 'nats', 'cassandra', 'clickhouse'] },
 ];
 
@@ -36,7 +38,7 @@ export default defineConfig({
         name: p.name,
         include: p.include,
         globalSetup: p.servers.map((s) => `test/stack/setup/${s}.ts`),
-        testTimeout: p.servers.length ? 120_000 : 10_000,
+        testTimeout: p.timeout ?? (p.servers.length ? 120_000 : 10_000),
         hookTimeout: p.servers.length ? 180_000 : 10_000,
       },
     })),
