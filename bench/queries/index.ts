@@ -1,0 +1,117 @@
+// `npm run bench -- queries [--events N] [--keys N] [--runs N]`: the query engine's events/s per core
+// on one JSON-lines file, against Apache Flink SQL (flink-sql-harness, parallelism 1) on the same
+// file and the equivalent queries in the same run; result row counts must agree. Then the state
+// held per key and a checkpoint's size and time at 100,000 keys. Medians of --runs runs; progress
+// on stderr, one JSON line last on stdout.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toolPath } from '../../test/stack/paths.js';
+import { measureCheckpoint } from './checkpoint.js';
+import { runOurs } from './engine.js';
+import { WORKLOADS } from './workloads.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/** One event every 3.6 ms over an hour, keys uniform, values with two decimals. */
+function writeEvents(file: string, events: number, keys: number): void {
+  const t0 = Date.UTC(2026, 0, 1);
+  const lines: string[] = [];
+  let seed = 42;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (let i = 0; i < events; i++) {
+    const key = `k${Math.floor(rnd() * keys)}`;
+    lines.push(
+      JSON.stringify({
+        key,
+        ts: t0 + Math.floor(i * 3.6),
+        seq: i + 1,
+        value: Math.round(rnd() * 10000) / 100,
+      }),
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+interface FlinkRun {
+  events: number;
+  rows: number;
+  ms: number;
+  cpuMs: number;
+}
+
+function runFlink(file: string, sql: string, runs: number): Promise<FlinkRun[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(toolPath('flink-sql-harness'), ['bench', file, sql, '--runs', String(runs)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(
+            out
+              .split('\n')
+              .filter((l) => l.trim())
+              .map((l) => JSON.parse(l) as FlinkRun),
+          )
+        : reject(new Error(`flink-sql-harness bench exited with ${code}: ${err}`)),
+    );
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string', default: '1000000' },
+      keys: { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '3' },
+      'checkpoint-keys': { type: 'string', default: '100000' },
+    },
+  });
+  const events = Number(values.events);
+  const keys = Number(values.keys);
+  const runs = Number(values.runs);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
+  const file = join(dir, 'events.jsonl');
+  try {
+    log(`writing ${events} events over ${keys} keys to ${file}`);
+    writeEvents(file, events, keys);
+    const workloads = [];
+    for (const w of WORKLOADS) {
+      const ours = [];
+      for (let i = 0; i < runs; i++) ours.push(await runOurs(file, w.ours));
+      const flink = await runFlink(file, w.flink, runs);
+      const ourRate = median(ours.map((r) => r.events / (r.cpuMs / 1000)));
+      const flinkRate = median(flink.map((r) => r.events / (r.cpuMs / 1000)));
+      const ourWall = median(ours.map((r) => r.events / (r.ms / 1000)));
+      const flinkWall = median(flink.map((r) => r.events / (r.ms / 1000)));
+      const rows = { ours: ours[0]!.rows, flink: flink[0]!.rows };
+      const entry = {
+        name: w.name,
+        eventsPerCpuSecond: { ours: Math.round(ourRate), flink: Math.round(flinkRate) },
+        ratioPerCore: Math.round((ourRate / flinkRate) * 100) / 100,
+        eventsPerWallSecond: { ours: Math.round(ourWall), flink: Math.round(flinkWall) },
+        ratioWall: Math.round((ourWall / flinkWall) * 100) / 100,
+        rows,
+        rowsAgree: rows.ours === rows.flink,
+      };
+      log(JSON.stringify(entry));
+      workloads.push(entry);
+    }
+    const checkpoint = measureCheckpoint(Number(values['checkpoint-keys']));
+    log(JSON.stringify({ checkpoint }));
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'queries', events, keys, runs, workloads, checkpoint })}\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
