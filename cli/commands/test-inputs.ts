@@ -151,8 +151,8 @@ export function compileQueries(path: string, doc: ManifestDocument): PipelineQue
     const i = (pl.spec.queries ?? []).findIndex((q) => q.name === p.query);
     const at =
       p.line > 0 && i >= 0
-        ? doc.positionInString(['spec', 'queries', String(i), 'sql'], p.line, p.column)
-        : doc.position(['spec', 'queries', ...(i >= 0 ? [String(i)] : [])]);
+        ? doc.positionInString(['spec', 'queries', i, 'sql'], p.line, p.column)
+        : doc.position(['spec', 'queries', ...(i >= 0 ? [i] : [])]);
     process.stderr.write(`${path}:${at.line}:${at.column}: query ${p.query}: ${p.message}\n`);
   }
   return queries.problems.length > 0 ? undefined : queries;

@@ -1,7 +1,7 @@
 // `eventrunner validate -f <file|dir|->`: checks eventrunner manifests offline, with the same
-// schemas, defaults and cross-field rules as the API server plus the Pipelines' GRL rules, and
-// prints `file:line:column: message` for every problem. Exit 0: valid; 1: problems; 2: bad usage.
-// Documents of other API groups (Secrets, Deployments, ...) are skipped.
+// schemas, defaults and cross-field rules as the API server plus the Pipelines' GRL rules and SQL
+// queries, and prints `file:line:column: message` for every problem. Exit 0: valid; 1: problems;
+// 2: bad usage. Documents of other API groups (Secrets, Deployments, ...) are skipped.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Path } from '../../api/crossfield.js';
@@ -10,11 +10,13 @@ import { GROUP } from '../../api/schema/index.js';
 import { formatPath, validateResource } from '../../api/validate.js';
 import { checkRules } from '../../runtime/rules/index.js';
 import { helpText, parseFlags, type CommandSpec } from '../../runtime/common/flags.js';
+import { queryProblems } from './validate-queries.js';
 
 export const validateCommand = {
   command: 'eventrunner validate',
-  about: `Validates EventSource, Pipeline and Sink manifests (schema, defaults, cross-field rules and
-Pipeline rules) without a cluster and prints file:line:column: message for every problem.
+  about: `Validates EventSource, Pipeline and Sink manifests (schema, defaults, cross-field rules,
+Pipeline rules and queries) without a cluster and prints file:line:column: message for every
+problem.
 Directories are read for *.yaml, *.yml and *.json files; documents of other API groups are skipped.
 
 Exit status: 0 valid; 1 problems found; 2 bad usage.`,
@@ -99,9 +101,10 @@ function documentProblems(file: string, doc: ManifestDocument): { checked: boole
     message: `${what}: ${formatPath(issue.path)}: ${issue.message}`,
   }));
   if (object.kind === 'Pipeline' && typeof object.spec === 'object' && object.spec !== null) {
-    problems.push(
-      ...rulesProblems(file, what, doc, (value as unknown as { spec: Record<string, unknown> }).spec),
-    );
+    const pipeline = value as unknown as { metadata?: unknown; spec: Record<string, unknown> };
+    problems.push(...rulesProblems(file, what, doc, pipeline.spec));
+    for (const p of queryProblems(what, doc, pipeline.metadata, pipeline.spec, issues))
+      problems.push({ file, ...p });
   }
   return { checked: true, problems };
 }

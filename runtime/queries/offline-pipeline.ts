@@ -82,11 +82,17 @@ export interface QueryRun {
   crashDiffs: string[];
 }
 
-const outcome = (o: StepOutput) =>
-  JSON.stringify({
-    results: o.results.map((r) => [r.id, r.time, r.data]),
-    late: o.late.map((l) => [l.seq, l.reason]),
+/**
+ * What a run must agree on: each result id's final value (EMIT CHANGES may emit an id more often
+ * when a crash splits its input) and the late events.
+ */
+const outcome = (o: StepOutput) => {
+  const last = new Map(o.results.map((r) => [r.id, [r.time, r.data]]));
+  return JSON.stringify({
+    results: [...last].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    late: o.late.map((l) => [l.source, l.seq, l.reason]),
   });
+};
 
 /** Runs every query over the inputs; with crashAt, also with a crash after that many events. */
 export function runQueries(

@@ -122,6 +122,64 @@ describe('validateFiles', () => {
   });
 });
 
+const queriesYaml = `apiVersion: eventrunner.io/v1alpha1
+kind: Pipeline
+metadata:
+  name: shop
+spec:
+  sources:
+    - {eventSource: storefront, as: orders}
+  outputs:
+    - {name: minutely, sink: revenue-clickhouse}
+  queries:
+    - name: revenue
+      outputs: [minutely]
+      sql: |
+        SELECT data.country AS country,
+               sum(payload.amount) AS revenue
+        FROM orders
+        WINDOW HOPPING (SIZE 1 MINUTE, ADVANCE BY 2 MINUTES)
+        GROUP BY data.country
+    - name: per-order
+      outputs: [minutely, nowhere]
+      partitions: 0
+      sql: "SELECT id FROM order"
+`;
+
+const queryProblemLines = [
+  // sql line 2 is file line 13 (the `sql: |` header) + 2; columns shift by the block's indent, 8.
+  '15:20: Pipeline/shop: spec.queries[0].sql:2:12: query revenue: unknown field payload: use a CloudEvents attribute (id, type, source, subject, time), an extension (lower-case letters and digits), data.<path>',
+  '17:51: Pipeline/shop: spec.queries[0].sql:4:43: query revenue: ADVANCE BY (120000 ms) must not be larger than SIZE (60000 ms): windows would leave gaps',
+  // An undeclared output and a bad partitions are the schema's findings, reported once.
+  '20:27: Pipeline/shop: spec.queries[1].outputs[1]: query outputs must name outputs declared in spec.outputs; "nowhere" is not declared',
+  '21:7: Pipeline/shop: spec.queries[1].partitions: must be >= 1',
+  // In a quoted one-line string, columns count from the character after the quote.
+  "22:28: Pipeline/shop: spec.queries[1].sql:1:16: query per-order: unknown source order: the pipeline's sources are orders",
+];
+
+describe('validateFiles on queries', () => {
+  it('compiles each query and reports its problems at their place in the sql string', () => {
+    const file = write(tempDir(), 'queries.yaml', queriesYaml);
+    const report = validateFiles([file]);
+    expect(report.checked).toBe(1);
+    expect(report.problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).toEqual(queryProblemLines);
+    const lines = queriesYaml.split('\n');
+    expect(lines[14]!.slice(19)).toMatch(/^payload\.amount/);
+    expect(lines[16]!.slice(50)).toMatch(/^2 MINUTES/);
+    expect(lines[21]!.slice(27)).toMatch(/^order"/);
+  });
+
+  it('finds nothing in queries that compile', () => {
+    const fixed = queriesYaml
+      .replace('payload.amount', 'data.amount')
+      .replace('ADVANCE BY 2 MINUTES', 'ADVANCE BY 30 SECONDS')
+      .replace('minutely, nowhere', 'minutely')
+      .replace('partitions: 0', 'partitions: 2')
+      .replace('FROM order"', 'FROM orders"');
+    expect(validateFiles([write(tempDir(), 'queries.yaml', fixed)]).problems).toEqual([]);
+  });
+});
+
 describe('eventrunner validate (child process)', () => {
   const script = write(
     tempDir(),
@@ -152,7 +210,7 @@ describe('eventrunner validate (child process)', () => {
     const yamlFiles = readdirSync(join(repoRoot, 'examples'), { recursive: true }).filter((f) =>
       /\.ya?ml$/.test(String(f)),
     ).length;
-    expect(ok.stderr).toMatch(new RegExp(`ok: 8 eventrunner resources in ${yamlFiles} files`));
+    expect(ok.stderr).toMatch(new RegExp(`ok: 13 eventrunner resources in ${yamlFiles} files`));
     expect(ok.status).toBe(0);
 
     const usage = cli('--bogus');
@@ -160,4 +218,12 @@ describe('eventrunner validate (child process)', () => {
     expect(usage.stderr).toMatch(/unknown argument "--bogus"/);
     expect(cli().status).toBe(2);
   }, 60_000);
+
+  it('positions query problems in the file it names and exits 1', () => {
+    const file = write(tempDir(), 'queries.yaml', queriesYaml);
+    const r = cli('-f', file);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual(queryProblemLines.map((l) => `${file}:${l}`));
+    expect(r.stderr).toBe('5 problems (1 eventrunner resource in 1 file)\n');
+  }, 30_000);
 });

@@ -62,7 +62,7 @@ const examples = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true }
       ),
   );
 
-it('covers every example', () => expect(examples).toEqual(['iot-telemetry', 'quickstart']));
+it('covers every example', () => expect(examples).toEqual(['iot-telemetry', 'queries', 'quickstart']));
 
 describe.each(examples)('operator-rendered configs for examples/%s', (dir) => {
   const { eventSources, sinks, pipelines } = example(dir);
