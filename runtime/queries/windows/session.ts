@@ -53,7 +53,9 @@ export class SessionWindows implements WindowOperator {
   private readonly keys = new KeyIndex<KeySessions>();
   private readonly heap = new MinHeap<Session>((a, b) => a.queuedEnd < b.queuedEnd);
   /** Keys left with no open session, in the order their closed end stops mattering. */
-  private readonly expiring: { ks: KeySessions; at: number }[] = [];
+  /** Keys to forget, in `at` order (sessions close in end order); read from `expiringHead` on. */
+  private expiring: { ks: KeySessions; at: number }[] = [];
+  private expiringHead = 0;
   private open = 0;
   private readonly probe;
   private readonly args: Value[];
@@ -159,12 +161,18 @@ export class SessionWindows implements WindowOperator {
 
   /** Forgets keys whose closed end no longer matters: watermark GAP past it, no open session. */
   private expire(w: number): void {
-    let n = 0;
+    let n = this.expiringHead;
     while (n < this.expiring.length && this.expiring[n]!.at < w) {
       const { ks } = this.expiring[n++]!;
       if (ks.sessions.length === 0 && ks.closedEnd + this.gap < w) this.keys.delete(ks);
     }
-    if (n > 0) this.expiring.splice(0, n);
+    // A queue read from its head: dropping the consumed front at every advance would copy the
+    // whole array each time. Compact once the consumed part is the larger one.
+    this.expiringHead = n;
+    if (n > 1024 && n * 2 > this.expiring.length) {
+      this.expiring = this.expiring.slice(n);
+      this.expiringHead = 0;
+    }
   }
 
   flush(): void {}

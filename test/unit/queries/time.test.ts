@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { formatTime } from '../../../runtime/queries/event-time.js';
 import { runOffline, sortOutput, type QueryInput } from '../../../runtime/queries/index.js';
 import { BASE, at, compile, rows } from './helpers.js';
 
@@ -197,5 +199,24 @@ describe('maxStateKeys', () => {
         w,
       ).toEqual(['state-limit']);
     }
+  });
+});
+
+describe('formatTime', () => {
+  it('writes exactly what Date#toISOString writes', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -62_000_000_000_000, max: 253_402_300_799_999 }),
+          fc.double({ min: -1e15, max: 1e15, noNaN: true }),
+          fc.constantFrom(0, 86_399_999, 86_400_000, 951_782_400_000, 253_402_300_799_999),
+        ),
+        (ms) => {
+          expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+          expect(formatTime(ms + 1)).toBe(new Date(ms + 1).toISOString());
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
