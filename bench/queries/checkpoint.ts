@@ -1,5 +1,6 @@
 // State size and checkpoint cost: a tumbling count+sum with `keys` groups open in one window,
 // checkpointed to JSON text and restored, as a query worker stores it in NATS.
+import { collectGarbage } from './gc.js';
 import {
   compileQuery,
   restoreState,
@@ -27,10 +28,10 @@ export function measureCheckpoint(keys: number) {
       streamTime: t0 + i,
       event: { id: `e${i}`, data: { key: `k${i}`, value: i } },
     });
-  global.gc?.();
+  collectGarbage();
   const heap0 = process.memoryUsage().heapUsed;
   state.push(inputs);
-  global.gc?.();
+  collectGarbage();
   const heapPerKey = (process.memoryUsage().heapUsed - heap0) / keys;
   let t = performance.now();
   const text = JSON.stringify(state.checkpoint());

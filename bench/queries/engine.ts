@@ -3,6 +3,7 @@
 // CPU time is the process's (GC included), as Flink's is.
 import { readFileSync } from 'node:fs';
 import { compileQuery, type QueryInput } from '../../runtime/queries/index.js';
+import { collectGarbage } from './gc.js';
 
 export interface OurRun {
   events: number;
@@ -15,7 +16,7 @@ const BATCH = 1000;
 
 export async function runOurs(file: string, sql: string): Promise<OurRun> {
   const q = compileQuery({ name: 'bench', sql }, { namespace: 'bench', pipeline: 'bench', sources: ['ev'] });
-  global.gc?.();
+  collectGarbage();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const text = readFileSync(file, 'utf8');
