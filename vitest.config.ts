@@ -18,6 +18,11 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
     servers: ['nats', 'cassandra', 'clickhouse'],
   },
   {
+    name: 'queries',
+    include: ['test/integration/queries/**/*.test.ts'],
+    servers: ['nats', 'cassandra', 'clickhouse'],
+  },
+  {
     name: 'operator',
     include: ['test/integration/operator/**/*.test.ts'],
     servers: ['kube', 'nats', 'cassandra', 'clickhouse'],

@@ -9,6 +9,8 @@ export const ConditionType = {
   Ready: 'Ready',
   StreamReady: 'StreamReady',
   IngestReady: 'IngestReady',
+  /** The EventSource's schemas are valid and every change of one is accepted (docs/schemas.md). */
+  SchemasValid: 'SchemasValid',
   RulesValid: 'RulesValid',
   QueriesValid: 'QueriesValid',
   ConsumerReady: 'ConsumerReady',
@@ -19,7 +21,12 @@ export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
 /** Which conditions each kind reports; Ready is True only when all the others are. */
 export const conditionTypesByKind = {
-  EventSource: [ConditionType.Ready, ConditionType.StreamReady, ConditionType.IngestReady],
+  EventSource: [
+    ConditionType.Ready,
+    ConditionType.StreamReady,
+    ConditionType.IngestReady,
+    ConditionType.SchemasValid,
+  ],
   Pipeline: [
     ConditionType.Ready,
     ConditionType.RulesValid,
@@ -49,6 +56,14 @@ export const ConditionReason = {
   IngestAvailable: 'IngestAvailable',
   IngestProgressing: 'IngestProgressing',
   IngestUnavailable: 'IngestUnavailable',
+  /** Every schema of spec.schemas is valid and served (or there are none). */
+  SchemasAccepted: 'SchemasAccepted',
+  /** A schema is not JSON Schema draft 2020-12 or does not compile; the accepted version keeps serving. */
+  SchemaInvalid: 'SchemaInvalid',
+  /** The ConfigMap or key a schema names does not exist; the accepted version keeps serving. */
+  SchemaNotFound: 'SchemaNotFound',
+  /** A changed schema refuses events its accepted version accepts, under compatibility Backward. */
+  BreakingSchemaChange: 'BreakingSchemaChange',
   // Pipeline
   RulesCompiled: 'RulesCompiled',
   RulesInvalid: 'RulesInvalid',
@@ -65,6 +80,10 @@ export const ConditionReason = {
   SinksReady: 'SinksReady',
   SinkNotFound: 'SinkNotFound',
   SinkNotReady: 'SinkNotReady',
+  /** An output publishes to an EventSource this Pipeline reads, directly or through other Pipelines. */
+  OutputCycle: 'OutputCycle',
+  /** An Event: events were dead-lettered since the last look; the message names the latest reason. */
+  EventsDeadLettered: 'EventsDeadLettered',
   // Sink: a failed probe's reason follows from its error code (reasonByProbeCode in the Sink controller).
   ProbeSucceeded: 'ProbeSucceeded',
   /** The server could not be reached or could not answer (refused, timed out, reset, unavailable). */

@@ -2,7 +2,17 @@
 // every other offline check reject what the API server rejects. Keyed by the rule's `$id`; a unit
 // test fails when a CEL rule has no twin here (rules on `oldSelf` cannot run offline and are exempt).
 import { MAX_WORKLOAD_NAME } from './schema/common.js';
-import { CLICKHOUSE_TLS_NEEDS_HTTPS, SCYLLA_TLS_NEEDS_ENABLED, STANDARD_COLUMNS } from './schema/sink.js';
+import {
+  CLICKHOUSE_TLS_NEEDS_HTTPS,
+  COLUMNS_NEED_TABLE,
+  EXACTLY_ONE_KIND,
+  HTTP_HEADER_RESERVED,
+  HTTP_TLS_NEEDS_HTTPS,
+  RESERVED_HTTP_HEADERS,
+  SCYLLA_TLS_NEEDS_ENABLED,
+  SINK_KINDS,
+  STANDARD_COLUMNS,
+} from './schema/sink.js';
 import { parseDuration } from './units.js';
 
 export type Path = (string | number)[];
@@ -120,6 +130,22 @@ export const checks: Record<string, Check> = {
         ]
       : [];
   },
+  'es-schema-source': (o) =>
+    list(at(o, 'spec', 'schemas')).flatMap((entry, i) =>
+      (at(entry, 'schema') !== undefined) === (at(entry, 'configMapKeyRef') !== undefined)
+        ? [
+            {
+              path: ['spec', 'schemas', i],
+              message: 'set exactly one of schema (inline) and configMapKeyRef',
+            },
+          ]
+        : [],
+    ),
+  'es-schema-types-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'schemas')), (x) => at(x, 'type')).map((i) => ({
+      path: ['spec', 'schemas', i, 'type'],
+      message: 'each type may appear once in schemas',
+    })),
 
   'pl-ack-wait-positive': (o) =>
     positiveDuration(['spec', 'delivery', 'ackWait'], at(o, 'spec', 'delivery', 'ackWait')),
@@ -183,10 +209,63 @@ export const checks: Record<string, Check> = {
   },
 
   'sk-exactly-one': (o) => {
-    const n =
-      Number(at(o, 'spec', 'scylla') !== undefined) + Number(at(o, 'spec', 'clickhouse') !== undefined);
-    return n === 1 ? [] : [{ path: ['spec'], message: 'exactly one of scylla or clickhouse must be set' }];
+    const n = SINK_KINDS.filter((k) => at(o, 'spec', k) !== undefined).length;
+    return n === 1 ? [] : [{ path: ['spec'], message: EXACTLY_ONE_KIND }];
   },
+  'sk-columns-tables': (o) =>
+    list(at(o, 'spec', 'columns')).length > 0 &&
+    at(o, 'spec', 'scylla') === undefined &&
+    at(o, 'spec', 'clickhouse') === undefined
+      ? [{ path: ['spec', 'columns'], message: COLUMNS_NEED_TABLE }]
+      : [],
+  'sk-http-tls-https': (o) => {
+    const url = at(o, 'spec', 'http', 'url');
+    if (typeof url !== 'string' || url.toLowerCase().startsWith('https://')) return [];
+    const tls = at(o, 'spec', 'http', 'tls');
+    const asks = at(tls, 'caSecretRef') !== undefined || at(tls, 'insecureSkipVerify') === true;
+    return asks ? [{ path: ['spec', 'http', 'url'], message: HTTP_TLS_NEEDS_HTTPS }] : [];
+  },
+  'sk-http-batch-mode': (o) =>
+    at(o, 'spec', 'http', 'batch') !== undefined && at(o, 'spec', 'http', 'mode') !== 'batch'
+      ? [
+          {
+            path: ['spec', 'http', 'batch'],
+            message: 'batch settings apply to mode: batch only; set mode: batch or remove batch',
+          },
+        ]
+      : [],
+  'sk-http-auth-one': (o) => {
+    const auth = at(o, 'spec', 'http', 'auth');
+    if (auth === undefined) return [];
+    return (at(auth, 'bearerTokenSecretRef') === undefined) !== (at(auth, 'basicSecretRef') === undefined)
+      ? []
+      : [
+          {
+            path: ['spec', 'http', 'auth'],
+            message: 'auth needs exactly one of bearerTokenSecretRef or basicSecretRef',
+          },
+        ];
+  },
+  'sk-http-headers-reserved': (o) => {
+    const headers = at(o, 'spec', 'http', 'headers');
+    if (headers === null || typeof headers !== 'object') return [];
+    const bad = Object.keys(headers).some(
+      (k) =>
+        !/^[-!#$%&*+.^_|~0-9A-Za-z]+$/.test(k) ||
+        k.toLowerCase().startsWith('ce-') ||
+        (RESERVED_HTTP_HEADERS as readonly string[]).includes(k.toLowerCase()),
+    );
+    return bad
+      ? [
+          {
+            path: ['spec', 'http', 'headers'],
+            message: `header names must be HTTP tokens; ${HTTP_HEADER_RESERVED}`,
+          },
+        ]
+      : [];
+  },
+  'sk-http-timeout-positive': (o) =>
+    positiveDuration(['spec', 'http', 'timeout'], at(o, 'spec', 'http', 'timeout')),
   'sk-scylla-tls-enabled': (o) => {
     const tls = at(o, 'spec', 'scylla', 'tls');
     if (tls === undefined || at(tls, 'enabled') === true) return [];

@@ -16,6 +16,8 @@ export interface Caches {
   deployments: ObjectCache<V1Deployment>;
   services: ObjectCache<V1Service>;
   configMaps: ObjectCache<V1ConfigMap>;
+  /** ConfigMaps labelled `eventrunner.io/schemas: "true"`, data included: schemas EventSources name. */
+  schemaConfigMaps: ObjectCache<V1ConfigMap>;
 }
 
 export type PrimaryKind = 'EventSource' | 'Pipeline' | 'Sink';

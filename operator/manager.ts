@@ -30,11 +30,12 @@ import {
 } from './cache.js';
 import { ChildApplier } from './children.js';
 import { DependentsIndex } from './dependents.js';
+import { downstreamOf, publishedTo } from './graph.js';
 import { EventRecorder } from './events.js';
 import { startInformer, type ManagedInformer } from './informer.js';
 import { startLeaderElection, type LeaderElector } from './leader.js';
 import { operatorMetrics, type OperatorMetrics } from './metrics.js';
-import { labels } from './names.js';
+import { labels, schemaConfigMapLabel } from './names.js';
 import type { OperatorOptions } from './options.js';
 import { WorkQueue, type ReconcileResult } from './queue.js';
 
@@ -137,6 +138,7 @@ export async function startOperator(opts: {
         if (kind === 'Pipeline') dependents.update(obj as unknown as Pipeline, verb);
         enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
         if (kind !== 'Pipeline') enqueueDependents(kind, obj);
+        else enqueueDownstream(obj as unknown as Pipeline);
       },
       onRestart: () => metrics.informerRestarts.inc({ resource: plural }),
     });
@@ -200,7 +202,34 @@ export async function startOperator(opts: {
         delete cm.data;
       },
     ),
+    schemaConfigMaps: schemaConfigMapInformer(),
   };
+
+  // ConfigMaps holding the schemas EventSources name (spec.schemas[].configMapKeyRef) carry a
+  // label, so that only they are watched: a change enqueues the EventSources naming them.
+  function schemaConfigMapInformer() {
+    const labelSelector = `${schemaConfigMapLabel}=true`;
+    const inf = startInformer<V1ConfigMap>({
+      kc,
+      path: ns ? `/api/v1/namespaces/${ns}/configmaps` : '/api/v1/configmaps',
+      log,
+      labelSelector,
+      list: () =>
+        ns
+          ? core.listNamespacedConfigMap({ namespace: ns, labelSelector })
+          : core.listConfigMapForAllNamespaces({ labelSelector }),
+      onChange: (cm) => {
+        const namespace = cm.metadata!.namespace!;
+        for (const es of caches.eventSources.list(namespace)) {
+          if (es.spec?.schemas?.some((s) => s.configMapKeyRef?.name === cm.metadata!.name))
+            enqueue('EventSource', namespace, es.metadata.name!);
+        }
+      },
+      onRestart: () => metrics.informerRestarts.inc({ resource: 'configmaps' }),
+    });
+    informers.push(inf as unknown as ManagedInformer<KubernetesObject>);
+    return inf.cache;
+  }
 
   // A Pipeline depends on its EventSources and Sinks: when one of them changes, its Pipelines
   // reconcile too (their conditions roll those up).
@@ -208,6 +237,20 @@ export async function startOperator(opts: {
     const namespace = obj.metadata!.namespace!;
     for (const name of dependents.pipelinesUsing(kind, namespace, obj.metadata!.name!))
       enqueue('Pipeline', namespace, name);
+    // eventSource Sinks report whether their EventSource (and its stream) exists.
+    if (kind === 'EventSource')
+      for (const sk of caches.sinks.list(namespace))
+        if (sk.spec?.eventSource?.name === obj.metadata!.name) enqueue('Sink', namespace, sk.metadata.name!);
+  }
+
+  // A Pipeline that publishes to EventSources (eventSource Sinks) can close or open a cycle with
+  // the Pipelines reading them: those look again (graph.ts), and tell theirs in turn.
+  function enqueueDownstream(pl: Pipeline): void {
+    const namespace = pl.metadata.namespace!;
+    const sinkNamed = (n: string) => caches.sinks.get(n, namespace);
+    if (publishedTo(pl, sinkNamed).length === 0) return;
+    for (const name of downstreamOf(pl, caches.pipelines.list(namespace), sinkNamed))
+      if (name !== pl.metadata.name) enqueue('Pipeline', namespace, name);
   }
 
   const ctx: ControllerContext = { kc, caches, applier, children, events, jsm, options, log, core, enqueue };

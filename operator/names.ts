@@ -62,3 +62,6 @@ export const annotations = {
 } as const;
 
 export const finalizer = 'eventrunner.io/jetstream';
+
+/** The label (value "true") of ConfigMaps holding event schemas: the operator watches those. */
+export const schemaConfigMapLabel = 'eventrunner.io/schemas';

@@ -24,6 +24,8 @@ export const operatorClusterRules: V1PolicyRule[] = [
     resources: ['deployments'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
   },
+  // ConfigMaps: the ones the operator owns, and (read and watched) those labelled
+  // eventrunner.io/schemas that hold the event schemas EventSources name.
   {
     apiGroups: [''],
     resources: ['services', 'configmaps'],

@@ -46,12 +46,16 @@ const userErrorReasons = new Set<string>([
   ConditionReason.QueriesInvalid,
   ConditionReason.SecretNotFound,
   ConditionReason.SinkNotFound,
+  ConditionReason.OutputCycle,
   ConditionReason.EventSourceNotFound,
   ConditionReason.AuthenticationFailed,
   ConditionReason.TLSFailed,
   ConditionReason.TableNotFound,
   ConditionReason.SchemaMismatch,
   ConditionReason.StreamError,
+  ConditionReason.SchemaInvalid,
+  ConditionReason.SchemaNotFound,
+  ConditionReason.BreakingSchemaChange,
 ]);
 
 /**

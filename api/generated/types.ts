@@ -18,6 +18,8 @@ export interface EventSourceSpec {
   /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
    * @default {} */
   conversion: EventSourceConversion;
+  /** JSON Schemas for the `data` of events, per event type or type prefix (docs/schemas.md). */
+  schemas?: EventSourceSchema[];
   /** The JetStream stream that stores accepted events until every Pipeline has consumed them.
    * @default {} */
   stream: EventSourceStream;
@@ -127,6 +129,27 @@ export interface EventSourceConversion {
   timeFrom?: string;
 }
 
+/** The JSON Schema (draft 2020-12) that the `data` of events of one type, or of every type under a prefix, must satisfy. Ingest refuses other events with 400 and sets `dataschema` on those it accepts. */
+export interface EventSourceSchema {
+  /** Event type this schema applies to: an exact type (com.shop.order.created), a prefix ending in `.>` (com.shop.order.> for every type below com.shop.order), or `>` for every type. An exact type wins over a prefix, a longer prefix over a shorter one. */
+  type: string;
+  /** The JSON Schema, inline (draft 2020-12; `$ref` only to `#/...` inside it). Set this or configMapKeyRef. */
+  schema?: Record<string, unknown>;
+  /** A key of a ConfigMap in the same namespace holding the JSON Schema as JSON or YAML. Label the ConfigMap `eventrunner.io/schemas: "true"` and changes to it take effect at once; unlabelled ones are re-read at each resync. */
+  configMapKeyRef?: SchemaConfigMapKeyRef;
+  /** Backward: a changed schema must accept every event the accepted version accepts, or it is refused (SchemasValid=False) and the accepted version keeps serving. None: any valid change is accepted.
+   * @default "Backward" */
+  compatibility: 'Backward' | 'None';
+}
+
+/** A key of a ConfigMap in the same namespace holding the JSON Schema as JSON or YAML. Label the ConfigMap `eventrunner.io/schemas: "true"` and changes to it take effect at once; unlabelled ones are re-read at each resync. */
+export interface SchemaConfigMapKeyRef {
+  /** Name of a ConfigMap in the same namespace. */
+  name: string;
+  /** Key of the ConfigMap holding the schema. */
+  key: string;
+}
+
 /** The JetStream stream that stores accepted events until every Pipeline has consumed them. */
 export interface EventSourceStream {
   /** Discard events older than this, e.g. 72h; 0 keeps them until maxBytes is reached.
@@ -156,6 +179,8 @@ export interface EventSourceStatus {
   stream?: EventSourceStreamStatus;
   /** In-cluster addresses producers send events to. */
   endpoints?: EventSourceEndpoints;
+  /** The schema versions ingest serves, one per entry of spec.schemas that was ever accepted: the operator compares a changed schema with the version here, and keeps serving it when the change is refused. */
+  schemas?: EventSourceSchemaStatus[];
   /** The ingest Deployment as last observed. */
   ingest?: EventSourceIngestStatus;
 }
@@ -192,6 +217,20 @@ export interface EventSourceEndpoints {
   http?: string;
   /** gRPC endpoint (host:port). */
   grpc?: string;
+}
+
+/** One accepted schema version. */
+export interface EventSourceSchemaStatus {
+  /** The event type or prefix, as in spec.schemas. */
+  type: string;
+  /** 1 for the first accepted schema, +1 for each accepted change. */
+  version: number;
+  /** What ingest sets as `dataschema` on events this version accepted. */
+  id: string;
+  /** sha256 of the schema as canonical JSON. */
+  digest: string;
+  /** The accepted JSON Schema as canonical JSON. */
+  schema: string;
 }
 
 /** The ingest Deployment as last observed. */
@@ -409,7 +448,7 @@ export interface PipelineSummary {
   outputs?: string;
 }
 
-/** Sink is a checked connection to a ScyllaDB/Cassandra or ClickHouse table that Pipelines write events to. */
+/** Sink is a checked destination Pipelines write events to: a ScyllaDB/Cassandra or ClickHouse table, an HTTP webhook, or another EventSource. */
 export interface Sink {
   apiVersion: 'eventrunner.io/v1alpha1';
   kind: 'Sink';
@@ -418,13 +457,17 @@ export interface Sink {
   status?: SinkStatus;
 }
 
-/** Desired state of the Sink: exactly one of scylla or clickhouse. */
+/** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource. */
 export interface SinkSpec {
   /** Write to a ScyllaDB or Apache Cassandra table over CQL; each event is an upsert keyed by its id. */
   scylla?: SinkScylla;
   /** Write to a ClickHouse table over HTTP; the table is a ReplacingMergeTree on the event id, so redeliveries collapse. */
   clickhouse?: SinkClickHouse;
-  /** Typed columns in addition to the standard ones (id, type, source, subject, time, data; data holds the payload as JSON text). */
+  /** Send each event to an HTTP endpoint (a webhook) as a CloudEvent. A 2xx answer is success; 408, 429 (after its Retry-After), 5xx and network errors are retried with the Pipeline’s backoff; any other 4xx dead-letters the event with the status and the start of the answer. */
+  http?: SinkHttp;
+  /** Publish each event to another EventSource’s stream, with Nats-Msg-Id = the event id, so that Pipelines reading that EventSource pick it up (Pipelines chain). A Pipeline whose outputs would lead back to its own sources is refused in its status. */
+  eventSource?: SinkEventSource;
+  /** Table Sinks (scylla, clickhouse): typed columns in addition to the standard ones (id, type, source, subject, time, data; data holds the payload as JSON text). */
   columns?: SinkColumn[];
 }
 
@@ -567,6 +610,95 @@ export interface SinkClickHouseTlsCaSecretRef {
   key: string;
 }
 
+/** Send each event to an HTTP endpoint (a webhook) as a CloudEvent. A 2xx answer is success; 408, 429 (after its Retry-After), 5xx and network errors are retried with the Pipeline’s backoff; any other 4xx dead-letters the event with the status and the start of the answer. */
+export interface SinkHttp {
+  /** Endpoint the events are sent to, e.g. https://hooks.example.com/orders. */
+  url: string;
+  /** HTTP method of each request.
+   * @default "POST" */
+  method: 'POST' | 'PUT' | 'PATCH';
+  /** CloudEvents content mode: binary (attributes as ce-* headers, the body is the data), structured (the whole event as application/cloudevents+json), or batch (up to batch.maxEvents events per request as an application/cloudevents-batch+json array).
+   * @default "binary" */
+  mode: 'binary' | 'structured' | 'batch';
+  /** Extra request headers, name → value (e.g. X-Team: payments). Not Authorization (see auth), Content-Type, Content-Length, Host, Connection, Transfer-Encoding or ce-* headers. */
+  headers?: Record<string, string>;
+  /** The Authorization header, from a Secret: exactly one of bearerTokenSecretRef and basicSecretRef. */
+  auth?: SinkHttpAuth;
+  /** TLS towards the endpoint; an https:// URL switches it on. */
+  tls?: SinkHttpTls;
+  /** Longest one request may take, from connecting to the end of the answer; past it the delivery is retried.
+   * @default "10s" */
+  timeout: string;
+  /** Requests in flight at once, per processor replica.
+   * @default 16 */
+  maxConcurrency: number;
+  /** Batch mode only: a request goes out when it holds maxEvents events or its oldest event waited maxDelay. A request the endpoint rejects as invalid (4xx) is split until the rejected events are found. */
+  batch?: SinkHttpBatch;
+}
+
+/** The Authorization header, from a Secret: exactly one of bearerTokenSecretRef and basicSecretRef. */
+export interface SinkHttpAuth {
+  /** Secret in the same namespace holding a token sent as Authorization: Bearer <token>. */
+  bearerTokenSecretRef?: SinkHttpBearerTokenRef;
+  /** Secret in the same namespace holding the HTTP Basic credentials. Omit it when the server needs no authentication. */
+  basicSecretRef?: SinkHttpBasicRef;
+}
+
+/** Secret in the same namespace holding a token sent as Authorization: Bearer <token>. */
+export interface SinkHttpBearerTokenRef {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the token.
+   * @default "token" */
+  key: string;
+}
+
+/** Secret in the same namespace holding the HTTP Basic credentials. Omit it when the server needs no authentication. */
+export interface SinkHttpBasicRef {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key of the Secret that holds the user name.
+   * @default "username" */
+  usernameKey: string;
+  /** Key of the Secret that holds the password.
+   * @default "password" */
+  passwordKey: string;
+}
+
+/** TLS towards the endpoint; an https:// URL switches it on. */
+export interface SinkHttpTls {
+  /** Secret with the CA certificate(s) that sign the endpoint’s certificate; default: the system roots. */
+  caSecretRef?: SinkHttpTlsCaSecretRef;
+  /** Accept any server certificate. For tests only.
+   * @default false */
+  insecureSkipVerify: boolean;
+}
+
+/** Secret with the CA certificate(s) that sign the endpoint’s certificate; default: the system roots. */
+export interface SinkHttpTlsCaSecretRef {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key: string;
+}
+
+/** Batch mode only: a request goes out when it holds maxEvents events or its oldest event waited maxDelay. A request the endpoint rejects as invalid (4xx) is split until the rejected events are found. */
+export interface SinkHttpBatch {
+  /** Most events per request.
+   * @default 100 */
+  maxEvents: number;
+  /** Longest an event waits for its request to fill, e.g. 50ms.
+   * @default "50ms" */
+  maxDelay: string;
+}
+
+/** Publish each event to another EventSource’s stream, with Nats-Msg-Id = the event id, so that Pipelines reading that EventSource pick it up (Pipelines chain). A Pipeline whose outputs would lead back to its own sources is refused in its status. */
+export interface SinkEventSource {
+  /** Name of an EventSource in the same namespace. */
+  name: string;
+}
+
 /** A typed column filled from the event by JSON pointer. */
 export interface SinkColumn {
   /** Column name; must not be one of the standard columns (id, type, source, subject, time, data). */
@@ -583,11 +715,11 @@ export interface SinkStatus {
   observedGeneration?: number;
   /** Current state of the object as metav1.Condition entries, one per type; Ready summarizes the others. */
   conditions?: Condition[];
-  /** Backend of the Sink. */
-  kind?: 'scylla' | 'clickhouse';
-  /** Table written to, as keyspace.table or database.table. */
+  /** Kind of the Sink. */
+  kind?: 'scylla' | 'clickhouse' | 'http' | 'eventSource';
+  /** What is written to: keyspace.table, database.table, the webhook URL (without credentials or query) or the EventSource. */
   target?: string;
-  /** When the connection and table were last checked (RFC 3339). */
+  /** When the connection (and table) were last checked (RFC 3339). */
   lastProbeTime?: string;
 }
 
@@ -615,7 +747,11 @@ export interface IngestConfig {
   /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
    * @default {} */
   conversion: EventSourceConversion;
-  /** Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.
+  /** The EventSource these pods serve, named in the OpenAPI and AsyncAPI documents ingest serves. */
+  eventSource?: IngestEventSource;
+  /** A schema-set file (JSON, docs/schemas.md): the versioned JSON Schemas per event type or prefix that the operator renders from spec.schemas. Re-read when it changes, so a new schema version needs no restart. */
+  schemaSet?: IngestSchemaSet;
+  /** Event type (or a prefix ending in `.>`, or `>`) → JSON Schema (draft 2020-12) for `data`: inline, or the path of a JSON/YAML file. Fixed for the life of the process; the schema set wins for a type both name.
    * @default {} */
   schemas: Record<string, unknown>;
   /** Asynchronous publishing to JetStream.
@@ -719,6 +855,25 @@ export interface IngestLimits {
   burst?: number;
 }
 
+/** The EventSource these pods serve, named in the OpenAPI and AsyncAPI documents ingest serves. */
+export interface IngestEventSource {
+  /** Namespace of the EventSource. */
+  namespace: string;
+  /** Name of the EventSource. */
+  name: string;
+  /** Base URL producers reach the HTTP ingest at, e.g. http://shop-ingest.default.svc:8080. */
+  httpUrl?: string;
+}
+
+/** A schema-set file (JSON, docs/schemas.md): the versioned JSON Schemas per event type or prefix that the operator renders from spec.schemas. Re-read when it changes, so a new schema version needs no restart. */
+export interface IngestSchemaSet {
+  /** Path of the schema-set file. */
+  file: string;
+  /** How often the file is checked for changes, in ms.
+   * @default 2000 */
+  reloadIntervalMs: number;
+}
+
 /** Asynchronous publishing to JetStream. */
 export interface IngestPublish {
   /** Publishes awaiting their ack at once.
@@ -764,7 +919,11 @@ export interface IngestConfigInput {
   /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
    * @default {} */
   conversion?: EventSourceConversionInput;
-  /** Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.
+  /** The EventSource these pods serve, named in the OpenAPI and AsyncAPI documents ingest serves. */
+  eventSource?: IngestEventSourceInput;
+  /** A schema-set file (JSON, docs/schemas.md): the versioned JSON Schemas per event type or prefix that the operator renders from spec.schemas. Re-read when it changes, so a new schema version needs no restart. */
+  schemaSet?: IngestSchemaSetInput;
+  /** Event type (or a prefix ending in `.>`, or `>`) → JSON Schema (draft 2020-12) for `data`: inline, or the path of a JSON/YAML file. Fixed for the life of the process; the schema set wins for a type both name.
    * @default {} */
   schemas?: Record<string, unknown>;
   /** Asynchronous publishing to JetStream.
@@ -895,6 +1054,27 @@ export interface EventSourceConversionInput {
   timeFrom?: string;
 }
 
+/** The EventSource these pods serve, named in the OpenAPI and AsyncAPI documents ingest serves.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestEventSourceInput {
+  /** Namespace of the EventSource. */
+  namespace: string;
+  /** Name of the EventSource. */
+  name: string;
+  /** Base URL producers reach the HTTP ingest at, e.g. http://shop-ingest.default.svc:8080. */
+  httpUrl?: string;
+}
+
+/** A schema-set file (JSON, docs/schemas.md): the versioned JSON Schemas per event type or prefix that the operator renders from spec.schemas. Re-read when it changes, so a new schema version needs no restart.
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestSchemaSetInput {
+  /** Path of the schema-set file. */
+  file: string;
+  /** How often the file is checked for changes, in ms.
+   * @default 2000 */
+  reloadIntervalMs?: number;
+}
+
 /** Asynchronous publishing to JetStream.
  * (As written: fields with defaults may be omitted.) */
 export interface IngestPublishInput {
@@ -938,6 +1118,10 @@ export interface ProcessorConfig {
   delivery: PipelineDelivery;
   /** Where events that cannot be processed go, with the reason in headers. */
   deadLetter: ProcessorDeadLetter;
+  /** The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it. */
+  queries?: PipelineQuery[];
+  /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
+  shuffle?: ProcessorShuffle;
   /** How the processor pulls and bounds its work.
    * @default {} */
   processing: ProcessorProcessing;
@@ -973,6 +1157,8 @@ export interface ProcessorSource {
   stream: string;
   /** Durable consumer of the Pipeline on that stream. */
   consumer: string;
+  /** The source’s name in queries (FROM …). Default: eventSource. */
+  as?: string;
   /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
    * @default {} */
   conversion: EventSourceConversion;
@@ -996,10 +1182,12 @@ export interface ProcessorRules {
 export interface ProcessorOutput {
   /** Name used by Route() and defaultOutputs. */
   name: string;
-  /** Desired state of the Sink: exactly one of scylla or clickhouse. */
+  /** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource. */
   sink: SinkSpec;
-  /** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+  /** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them. */
   credentials?: ProcessorOutputCredentials;
+  /** Where an eventSource Sink publishes: the target EventSource’s stream and subject prefix, which the operator derives from its namespace and name. */
+  eventSource?: ProcessorOutputEventSource;
   /** Cassandra: upserts in flight at once.
    * @default 64 */
   writeConcurrency: number;
@@ -1007,14 +1195,24 @@ export interface ProcessorOutput {
   maxConcurrentBatches?: number;
 }
 
-/** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+/** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them. */
 export interface ProcessorOutputCredentials {
   /** File holding the user name. */
   usernameFile?: string;
   /** File holding the password. */
   passwordFile?: string;
+  /** File holding the bearer token a webhook Sink sends. */
+  tokenFile?: string;
   /** File holding the PEM CA bundle the Sink’s TLS connections trust. */
   caFile?: string;
+}
+
+/** Where an eventSource Sink publishes: the target EventSource’s stream and subject prefix, which the operator derives from its namespace and name. */
+export interface ProcessorOutputEventSource {
+  /** JetStream stream of the target EventSource. */
+  stream: string;
+  /** Subject prefix of the target EventSource; an event goes to <subjectPrefix>.<type>. */
+  subjectPrefix: string;
 }
 
 /** Where events that cannot be processed go, with the reason in headers. */
@@ -1023,6 +1221,14 @@ export interface ProcessorDeadLetter {
   stream: string;
   /** Subject dead letters are published to. */
   subject: string;
+}
+
+/** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
+export interface ProcessorShuffle {
+  /** Shuffle stream of the Pipeline. */
+  stream: string;
+  /** Subject prefix of the shuffle stream. */
+  subjectPrefix: string;
 }
 
 /** How the processor pulls and bounds its work. */
@@ -1059,6 +1265,10 @@ export interface ProcessorConfigInput {
   delivery?: PipelineDeliveryInput;
   /** Where events that cannot be processed go, with the reason in headers. */
   deadLetter: ProcessorDeadLetterInput;
+  /** The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it. */
+  queries?: PipelineQueryInput[];
+  /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
+  shuffle?: ProcessorShuffleInput;
   /** How the processor pulls and bounds its work.
    * @default {} */
   processing?: ProcessorProcessingInput;
@@ -1096,6 +1306,8 @@ export interface ProcessorSourceInput {
   stream: string;
   /** Durable consumer of the Pipeline on that stream. */
   consumer: string;
+  /** The source’s name in queries (FROM …). Default: eventSource. */
+  as?: string;
   /** How a raw JSON body becomes a CloudEvent. Bodies that already are CloudEvents (structured mode, or binary mode with ce-* headers) are used as they are.
    * @default {} */
   conversion?: EventSourceConversionInput;
@@ -1121,10 +1333,12 @@ export interface ProcessorRulesInput {
 export interface ProcessorOutputInput {
   /** Name used by Route() and defaultOutputs. */
   name: string;
-  /** Desired state of the Sink: exactly one of scylla or clickhouse. */
+  /** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource. */
   sink: SinkSpecInput;
-  /** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them. */
+  /** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them. */
   credentials?: ProcessorOutputCredentialsInput;
+  /** Where an eventSource Sink publishes: the target EventSource’s stream and subject prefix, which the operator derives from its namespace and name. */
+  eventSource?: ProcessorOutputEventSourceInput;
   /** Cassandra: upserts in flight at once.
    * @default 64 */
   writeConcurrency?: number;
@@ -1132,14 +1346,18 @@ export interface ProcessorOutputInput {
   maxConcurrentBatches?: number;
 }
 
-/** Desired state of the Sink: exactly one of scylla or clickhouse.
+/** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource.
  * (As written: fields with defaults may be omitted.) */
 export interface SinkSpecInput {
   /** Write to a ScyllaDB or Apache Cassandra table over CQL; each event is an upsert keyed by its id. */
   scylla?: SinkScyllaInput;
   /** Write to a ClickHouse table over HTTP; the table is a ReplacingMergeTree on the event id, so redeliveries collapse. */
   clickhouse?: SinkClickHouseInput;
-  /** Typed columns in addition to the standard ones (id, type, source, subject, time, data; data holds the payload as JSON text). */
+  /** Send each event to an HTTP endpoint (a webhook) as a CloudEvent. A 2xx answer is success; 408, 429 (after its Retry-After), 5xx and network errors are retried with the Pipeline’s backoff; any other 4xx dead-letters the event with the status and the start of the answer. */
+  http?: SinkHttpInput;
+  /** Publish each event to another EventSource’s stream, with Nats-Msg-Id = the event id, so that Pipelines reading that EventSource pick it up (Pipelines chain). A Pipeline whose outputs would lead back to its own sources is refused in its status. */
+  eventSource?: SinkEventSourceInput;
+  /** Table Sinks (scylla, clickhouse): typed columns in addition to the standard ones (id, type, source, subject, time, data; data holds the payload as JSON text). */
   columns?: SinkColumnInput[];
 }
 
@@ -1292,6 +1510,103 @@ export interface SinkClickHouseTlsCaSecretRefInput {
   key?: string;
 }
 
+/** Send each event to an HTTP endpoint (a webhook) as a CloudEvent. A 2xx answer is success; 408, 429 (after its Retry-After), 5xx and network errors are retried with the Pipeline’s backoff; any other 4xx dead-letters the event with the status and the start of the answer.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpInput {
+  /** Endpoint the events are sent to, e.g. https://hooks.example.com/orders. */
+  url: string;
+  /** HTTP method of each request.
+   * @default "POST" */
+  method?: 'POST' | 'PUT' | 'PATCH';
+  /** CloudEvents content mode: binary (attributes as ce-* headers, the body is the data), structured (the whole event as application/cloudevents+json), or batch (up to batch.maxEvents events per request as an application/cloudevents-batch+json array).
+   * @default "binary" */
+  mode?: 'binary' | 'structured' | 'batch';
+  /** Extra request headers, name → value (e.g. X-Team: payments). Not Authorization (see auth), Content-Type, Content-Length, Host, Connection, Transfer-Encoding or ce-* headers. */
+  headers?: Record<string, string>;
+  /** The Authorization header, from a Secret: exactly one of bearerTokenSecretRef and basicSecretRef. */
+  auth?: SinkHttpAuthInput;
+  /** TLS towards the endpoint; an https:// URL switches it on. */
+  tls?: SinkHttpTlsInput;
+  /** Longest one request may take, from connecting to the end of the answer; past it the delivery is retried.
+   * @default "10s" */
+  timeout?: string;
+  /** Requests in flight at once, per processor replica.
+   * @default 16 */
+  maxConcurrency?: number;
+  /** Batch mode only: a request goes out when it holds maxEvents events or its oldest event waited maxDelay. A request the endpoint rejects as invalid (4xx) is split until the rejected events are found. */
+  batch?: SinkHttpBatchInput;
+}
+
+/** The Authorization header, from a Secret: exactly one of bearerTokenSecretRef and basicSecretRef.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpAuthInput {
+  /** Secret in the same namespace holding a token sent as Authorization: Bearer <token>. */
+  bearerTokenSecretRef?: SinkHttpBearerTokenRefInput;
+  /** Secret in the same namespace holding the HTTP Basic credentials. Omit it when the server needs no authentication. */
+  basicSecretRef?: SinkHttpBasicRefInput;
+}
+
+/** Secret in the same namespace holding a token sent as Authorization: Bearer <token>.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpBearerTokenRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the token.
+   * @default "token" */
+  key?: string;
+}
+
+/** Secret in the same namespace holding the HTTP Basic credentials. Omit it when the server needs no authentication.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpBasicRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key of the Secret that holds the user name.
+   * @default "username" */
+  usernameKey?: string;
+  /** Key of the Secret that holds the password.
+   * @default "password" */
+  passwordKey?: string;
+}
+
+/** TLS towards the endpoint; an https:// URL switches it on.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpTlsInput {
+  /** Secret with the CA certificate(s) that sign the endpoint’s certificate; default: the system roots. */
+  caSecretRef?: SinkHttpTlsCaSecretRefInput;
+  /** Accept any server certificate. For tests only.
+   * @default false */
+  insecureSkipVerify?: boolean;
+}
+
+/** Secret with the CA certificate(s) that sign the endpoint’s certificate; default: the system roots.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpTlsCaSecretRefInput {
+  /** Name of a Secret in the same namespace. */
+  name: string;
+  /** Key holding the PEM bundle.
+   * @default "ca.crt" */
+  key?: string;
+}
+
+/** Batch mode only: a request goes out when it holds maxEvents events or its oldest event waited maxDelay. A request the endpoint rejects as invalid (4xx) is split until the rejected events are found.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkHttpBatchInput {
+  /** Most events per request.
+   * @default 100 */
+  maxEvents?: number;
+  /** Longest an event waits for its request to fill, e.g. 50ms.
+   * @default "50ms" */
+  maxDelay?: string;
+}
+
+/** Publish each event to another EventSource’s stream, with Nats-Msg-Id = the event id, so that Pipelines reading that EventSource pick it up (Pipelines chain). A Pipeline whose outputs would lead back to its own sources is refused in its status.
+ * (As written: fields with defaults may be omitted.) */
+export interface SinkEventSourceInput {
+  /** Name of an EventSource in the same namespace. */
+  name: string;
+}
+
 /** A typed column filled from the event by JSON pointer.
  * (As written: fields with defaults may be omitted.) */
 export interface SinkColumnInput {
@@ -1303,15 +1618,26 @@ export interface SinkColumnInput {
   from: string;
 }
 
-/** Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them.
+/** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them.
  * (As written: fields with defaults may be omitted.) */
 export interface ProcessorOutputCredentialsInput {
   /** File holding the user name. */
   usernameFile?: string;
   /** File holding the password. */
   passwordFile?: string;
+  /** File holding the bearer token a webhook Sink sends. */
+  tokenFile?: string;
   /** File holding the PEM CA bundle the Sink’s TLS connections trust. */
   caFile?: string;
+}
+
+/** Where an eventSource Sink publishes: the target EventSource’s stream and subject prefix, which the operator derives from its namespace and name.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorOutputEventSourceInput {
+  /** JetStream stream of the target EventSource. */
+  stream: string;
+  /** Subject prefix of the target EventSource; an event goes to <subjectPrefix>.<type>. */
+  subjectPrefix: string;
 }
 
 /** Redelivery of events whose writes failed transiently (JetStream consumer settings).
@@ -1339,6 +1665,37 @@ export interface ProcessorDeadLetterInput {
   subject: string;
 }
 
+/** A streaming-SQL query over the events the rules kept: windows and aggregations; see docs/queries.md.
+ * (As written: fields with defaults may be omitted.) */
+export interface PipelineQueryInput {
+  /** Name of the query, unique within the Pipeline; part of result ids and sources. */
+  name: string;
+  /** The query, e.g. SELECT … FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY … */
+  sql: string;
+  /** Outputs (spec.outputs names) each result row goes to, as a CloudEvent. */
+  outputs: string[];
+  /** Partitions of the query’s key space, each with one owner at a time. Fixed once created: changing it is a deliberate re-partition (a new query).
+   * @default 1 */
+  partitions?: number;
+  /** CloudEvents type of the results. Default: <pipeline>.<query>. */
+  type?: string;
+  /** A partition that receives nothing this long advances its watermark with the wall clock, so windows close on idle input.
+   * @default "10s" */
+  idleTimeout?: string;
+  /** Most keys (groups with open windows) a partition holds; beyond it new keys are refused and reported in status, never an out-of-memory kill.
+   * @default 1000000 */
+  maxStateKeys?: number;
+}
+
+/** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorShuffleInput {
+  /** Shuffle stream of the Pipeline. */
+  stream: string;
+  /** Subject prefix of the shuffle stream. */
+  subjectPrefix: string;
+}
+
 /** How the processor pulls and bounds its work.
  * (As written: fields with defaults may be omitted.) */
 export interface ProcessorProcessingInput {
@@ -1350,4 +1707,207 @@ export interface ProcessorProcessingInput {
   /** How often consumer lag is read from JetStream.
    * @default "5s" */
   lagInterval?: string;
+}
+
+/** Configuration of a Pipeline’s query workers. */
+export interface QueryWorkerConfig {
+  /** Identity of the Pipeline: part of result ids and sources.
+   * @default {} */
+  pipeline: QueryWorkerPipeline;
+  /** This worker’s identity in partition leases. Default: the host name and process id. */
+  workerId?: string;
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnection;
+  /** The names queries use for the Pipeline’s sources (FROM …). */
+  sources: string[];
+  /** The Pipeline’s queries. */
+  queries: PipelineQuery[];
+  /** Outputs results can be written to. */
+  outputs: ProcessorOutput[];
+  /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
+  shuffle: QueryWorkerShuffle;
+  /** Where partition leases and checkpoints live. */
+  state: QueryWorkerState;
+  /** Where late events go, with reason `late` and the query in headers. */
+  deadLetter: QueryWorkerDeadLetter;
+  /** How a partition pulls its input.
+   * @default {} */
+  processing: QueryWorkerProcessing;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops: QueryWorkerOps;
+  /** Use the measured fast paths into library internals (runtime/internals); false uses only public APIs.
+   * @default true */
+  fastPaths: boolean;
+  /** Longest a SIGTERM drain may take: results written, a last checkpoint, leases released.
+   * @default "25s" */
+  shutdownGracePeriod: string;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** Identity of the Pipeline: part of result ids and sources. */
+export interface QueryWorkerPipeline {
+  /** Namespace of the Pipeline.
+   * @default "default" */
+  namespace: string;
+  /** Name of the Pipeline.
+   * @default "pipeline" */
+  name: string;
+}
+
+/** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
+export interface QueryWorkerShuffle {
+  /** Shuffle stream of the Pipeline. */
+  stream: string;
+  /** Subject prefix of the shuffle stream. */
+  subjectPrefix: string;
+}
+
+/** Where partition leases and checkpoints live. */
+export interface QueryWorkerState {
+  /** NATS KV bucket of the Pipeline’s leases and checkpoints. */
+  bucket: string;
+  /** How long a partition stays with an owner that stopped renewing its lease; failover takes about this long.
+   * @default "10s" */
+  leaseDuration: string;
+  /** Longest time between checkpoints of a partition that received input.
+   * @default "2s" */
+  checkpointInterval: string;
+  /** Inputs after which a partition checkpoints without waiting for the interval.
+   * @default 5000 */
+  checkpointEvery: number;
+}
+
+/** Where late events go, with reason `late` and the query in headers. */
+export interface QueryWorkerDeadLetter {
+  /** Dead-letter stream of the Pipeline. */
+  stream: string;
+  /** Subject dead letters are published to. */
+  subject: string;
+}
+
+/** How a partition pulls its input. */
+export interface QueryWorkerProcessing {
+  /** Messages requested per pull from the shuffle stream.
+   * @default 1000 */
+  pullBatch: number;
+  /** How often idle partitions advance their watermark.
+   * @default "1s" */
+  tickInterval: string;
+}
+
+/** The operations listener: /healthz, /readyz and /metrics. */
+export interface QueryWorkerOps {
+  /** Address to bind; default: every interface. */
+  host?: string;
+  /** Port of the listener; 0 picks a free one.
+   * @default 8081 */
+  port: number;
+}
+
+/** Configuration of a Pipeline’s query workers.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerConfigInput {
+  /** Identity of the Pipeline: part of result ids and sources.
+   * @default {} */
+  pipeline?: QueryWorkerPipelineInput;
+  /** This worker’s identity in partition leases. Default: the host name and process id. */
+  workerId?: string;
+  /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */
+  nats: NatsConnectionInput;
+  /** The names queries use for the Pipeline’s sources (FROM …). */
+  sources: string[];
+  /** The Pipeline’s queries. */
+  queries: PipelineQueryInput[];
+  /** Outputs results can be written to. */
+  outputs: ProcessorOutputInput[];
+  /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
+  shuffle: QueryWorkerShuffleInput;
+  /** Where partition leases and checkpoints live. */
+  state: QueryWorkerStateInput;
+  /** Where late events go, with reason `late` and the query in headers. */
+  deadLetter: QueryWorkerDeadLetterInput;
+  /** How a partition pulls its input.
+   * @default {} */
+  processing?: QueryWorkerProcessingInput;
+  /** The operations listener: /healthz, /readyz and /metrics.
+   * @default {} */
+  ops?: QueryWorkerOpsInput;
+  /** Use the measured fast paths into library internals (runtime/internals); false uses only public APIs.
+   * @default true */
+  fastPaths?: boolean;
+  /** Longest a SIGTERM drain may take: results written, a last checkpoint, leases released.
+   * @default "25s" */
+  shutdownGracePeriod?: string;
+  /** Least severe log level written.
+   * @default "info" */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+/** Identity of the Pipeline: part of result ids and sources.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerPipelineInput {
+  /** Namespace of the Pipeline.
+   * @default "default" */
+  namespace?: string;
+  /** Name of the Pipeline.
+   * @default "pipeline" */
+  name?: string;
+}
+
+/** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerShuffleInput {
+  /** Shuffle stream of the Pipeline. */
+  stream: string;
+  /** Subject prefix of the shuffle stream. */
+  subjectPrefix: string;
+}
+
+/** Where partition leases and checkpoints live.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerStateInput {
+  /** NATS KV bucket of the Pipeline’s leases and checkpoints. */
+  bucket: string;
+  /** How long a partition stays with an owner that stopped renewing its lease; failover takes about this long.
+   * @default "10s" */
+  leaseDuration?: string;
+  /** Longest time between checkpoints of a partition that received input.
+   * @default "2s" */
+  checkpointInterval?: string;
+  /** Inputs after which a partition checkpoints without waiting for the interval.
+   * @default 5000 */
+  checkpointEvery?: number;
+}
+
+/** Where late events go, with reason `late` and the query in headers.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerDeadLetterInput {
+  /** Dead-letter stream of the Pipeline. */
+  stream: string;
+  /** Subject dead letters are published to. */
+  subject: string;
+}
+
+/** How a partition pulls its input.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerProcessingInput {
+  /** Messages requested per pull from the shuffle stream.
+   * @default 1000 */
+  pullBatch?: number;
+  /** How often idle partitions advance their watermark.
+   * @default "1s" */
+  tickInterval?: string;
+}
+
+/** The operations listener: /healthz, /readyz and /metrics.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerOpsInput {
+  /** Address to bind; default: every interface. */
+  host?: string;
+  /** Port of the listener; 0 picks a free one.
+   * @default 8081 */
+  port?: number;
 }

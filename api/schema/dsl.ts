@@ -34,8 +34,11 @@ export interface Schema {
   maximum?: number;
   minItems?: number;
   maxItems?: number;
+  maxProperties?: number;
   anyOf?: Schema[];
   'x-kubernetes-int-or-string'?: true;
+  /** Keeps every field below as written (e.g. an embedded JSON Schema); the API server prunes nothing there. */
+  'x-kubernetes-preserve-unknown-fields'?: true;
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-validations'?: CelRule[];
@@ -143,7 +146,11 @@ export function arr(
   return { type: 'array', description, items, ...opts };
 }
 
-export function map(description: string, values: Schema, opts: Common = {}): Schema {
+export function map(
+  description: string,
+  values: Schema,
+  opts: Common & Pick<Schema, 'maxProperties'> = {},
+): Schema {
   return { type: 'object', description, additionalProperties: values, ...opts };
 }
 

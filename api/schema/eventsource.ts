@@ -11,6 +11,7 @@ import {
   type KindDefinition,
 } from './common.js';
 import {
+  arr,
   bool,
   bytes,
   celIsDuration,
@@ -209,12 +210,83 @@ const stream = obj(
   },
 );
 
+/** An exact CloudEvents type, a prefix ending in `.>` (every type below it), or `>` (every type). */
+export const SCHEMA_TYPE_PATTERN = '^([^\\s.*>]+(\\.[^\\s.*>]+)*(\\.>)?|>)$';
+
+const schemaEntry = obj(
+  'EventSourceSchema',
+  'The JSON Schema (draft 2020-12) that the `data` of events of one type, or of every type under a prefix, must satisfy. Ingest refuses other events with 400 and sets `dataschema` on those it accepts.',
+  {
+    type: str(
+      'Event type this schema applies to: an exact type (com.shop.order.created), a prefix ending in `.>` (com.shop.order.> for every type below com.shop.order), or `>` for every type. An exact type wins over a prefix, a longer prefix over a shorter one.',
+      {
+        minLength: 1,
+        maxLength: 256,
+        pattern: SCHEMA_TYPE_PATTERN,
+        $hint: 'an event type such as com.shop.order.created, a prefix such as com.shop.order.>, or >',
+      },
+    ),
+    schema: {
+      type: 'object',
+      description:
+        'The JSON Schema, inline (draft 2020-12; `$ref` only to `#/...` inside it). Set this or configMapKeyRef.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    },
+    configMapKeyRef: obj(
+      'SchemaConfigMapKeyRef',
+      'A key of a ConfigMap in the same namespace holding the JSON Schema as JSON or YAML. Label the ConfigMap `eventrunner.io/schemas: "true"` and changes to it take effect at once; unlabelled ones are re-read at each resync.',
+      {
+        name: objectName('Name of a ConfigMap in the same namespace.'),
+        key: str('Key of the ConfigMap holding the schema.', {
+          minLength: 1,
+          maxLength: 253,
+          pattern: '^[-._a-zA-Z0-9]+$',
+        }),
+      },
+      { required: ['name', 'key'] },
+    ),
+    compatibility: enumOf(
+      'Backward: a changed schema must accept every event the accepted version accepts, or it is refused (SchemasValid=False) and the accepted version keeps serving. None: any valid change is accepted.',
+      ['Backward', 'None'],
+      { default: 'Backward' },
+    ),
+  },
+  {
+    required: ['type'],
+    'x-kubernetes-validations': [
+      {
+        $id: 'es-schema-source',
+        rule: 'has(self.schema) != has(self.configMapKeyRef)',
+        message: 'set exactly one of schema (inline) and configMapKeyRef',
+      },
+    ],
+  },
+);
+
+const schemas = arr(
+  'JSON Schemas for the `data` of events, per event type or type prefix (docs/schemas.md).',
+  schemaEntry,
+  {
+    maxItems: 64,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+    'x-kubernetes-validations': [
+      {
+        $id: 'es-schema-types-unique',
+        rule: 'self.all(a, self.exists_one(b, b.type == a.type))',
+        message: 'each type may appear once in schemas',
+      },
+    ],
+  },
+);
+
 const spec = obj(
   'EventSourceSpec',
   'Desired state of the EventSource.',
   {
     ingest,
     conversion,
+    schemas,
     stream,
     deletionPolicy: enumOf(
       'What happens to the stream and its events when the EventSource is deleted: Delete removes it, Retain leaves it in NATS.',
@@ -250,6 +322,22 @@ const status = obj('EventSourceStatus', 'Observed state of the EventSource, writ
     http: str('HTTP endpoint, e.g. http://shop-ingest.default.svc:8080/events.'),
     grpc: str('gRPC endpoint (host:port).'),
   }),
+  schemas: arr(
+    'The schema versions ingest serves, one per entry of spec.schemas that was ever accepted: the operator compares a changed schema with the version here, and keeps serving it when the change is refused.',
+    obj(
+      'EventSourceSchemaStatus',
+      'One accepted schema version.',
+      {
+        type: str('The event type or prefix, as in spec.schemas.'),
+        version: int('1 for the first accepted schema, +1 for each accepted change.', { minimum: 1 }),
+        id: str('What ingest sets as `dataschema` on events this version accepted.'),
+        digest: str('sha256 of the schema as canonical JSON.'),
+        schema: str('The accepted JSON Schema as canonical JSON.'),
+      },
+      { required: ['type', 'version', 'id', 'digest', 'schema'] },
+    ),
+    { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
+  ),
   ingest: obj('EventSourceIngestStatus', 'The ingest Deployment as last observed.', {
     replicas: int('Ingest pods that exist.', { minimum: 0 }),
     readyReplicas: int('Ingest pods that are ready.', { minimum: 0 }),

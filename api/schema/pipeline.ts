@@ -113,6 +113,9 @@ const query = obj(
   { required: ['name', 'sql', 'outputs'] },
 );
 
+/** A query as pod configs embed it (the processor shuffles for it, the query workers run it). */
+export const pipelineQuery = query;
+
 export const ruleEngine = obj(
   'PipelineRuleEngine',
   'How rules execute for each event.',

@@ -1,5 +1,7 @@
-// Sink: a checked connection to one ScyllaDB/Cassandra table or one ClickHouse table. Writes are
-// idempotent by CloudEvent id, so redelivered events never create a second row.
+// Sink: a checked connection to one ScyllaDB/Cassandra table, one ClickHouse table, one HTTP
+// webhook, or another EventSource's stream. Writes are idempotent by CloudEvent id (an upsert, a
+// ReplacingMergeTree, the event id a webhook receives, Nats-Msg-Id), so redeliveries never
+// create a second row or a second stream message.
 import {
   ageColumn,
   conditionsSchema,
@@ -7,9 +9,22 @@ import {
   observedGenerationSchema,
   readyColumn,
   secretKeyRef,
+  objectName,
   type KindDefinition,
 } from './common.js';
-import { arr, bool, duration, enumOf, int, JSON_POINTER_PATTERN, obj, str, type Schema } from './dsl.js';
+import {
+  arr,
+  bool,
+  celIsDuration,
+  duration,
+  enumOf,
+  int,
+  JSON_POINTER_PATTERN,
+  map,
+  obj,
+  str,
+  type Schema,
+} from './dsl.js';
 
 /** Unquoted identifiers valid in both CQL (max 48 characters) and ClickHouse. */
 export const IDENTIFIER_PATTERN = '^[a-zA-Z][a-zA-Z0-9_]*$';
@@ -35,6 +50,30 @@ export const SCYLLA_TLS_NEEDS_ENABLED =
 /** Message of the CEL rule (and its offline twin) that TLS settings need an https:// ClickHouse URL. */
 export const CLICKHOUSE_TLS_NEEDS_HTTPS =
   "tls settings ask for TLS, but url is http://: use https:// and the server's https_port (usually 8443)";
+
+export const EXACTLY_ONE_KIND = 'exactly one of scylla, clickhouse, http or eventSource must be set';
+export const COLUMNS_NEED_TABLE =
+  'columns apply to table Sinks (scylla, clickhouse) only; remove them from this Sink';
+
+/** Message of the CEL rule (and its offline twin) that HTTP TLS settings need an https:// URL. */
+export const HTTP_TLS_NEEDS_HTTPS = 'tls settings ask for TLS, but url is http://: use an https:// URL';
+
+/** Request headers a webhook Sink sets itself; `headers` may not name them (nor any ce-* header). */
+export const RESERVED_HTTP_HEADERS = [
+  'authorization',
+  'connection',
+  'content-length',
+  'content-type',
+  'host',
+  'transfer-encoding',
+] as const;
+
+/** Message of the CEL rule (and its offline twin) on reserved header names. */
+export const HTTP_HEADER_RESERVED = `headers may not set ${RESERVED_HTTP_HEADERS.join(', ')} or ce-* headers: the Sink sets them (use auth for Authorization)`;
+
+/** The Sink kinds, in the order their fields are declared. */
+export const SINK_KINDS = ['scylla', 'clickhouse', 'http', 'eventSource'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
 
 function identifier(description: string): Schema {
   return str(description, {
@@ -163,6 +202,134 @@ const clickhouse = obj(
   },
 );
 
+const httpTls = obj('SinkHttpTls', 'TLS towards the endpoint; an https:// URL switches it on.', {
+  caSecretRef: secretKeyRef(
+    'SinkHttpTlsCaSecretRef',
+    'Secret with the CA certificate(s) that sign the endpoint’s certificate; default: the system roots.',
+    'Key holding the PEM bundle.',
+    'ca.crt',
+  ),
+  insecureSkipVerify: bool('Accept any server certificate. For tests only.', { default: false }),
+});
+
+const httpAuth = obj(
+  'SinkHttpAuth',
+  'The Authorization header, from a Secret: exactly one of bearerTokenSecretRef and basicSecretRef.',
+  {
+    bearerTokenSecretRef: secretKeyRef(
+      'SinkHttpBearerTokenRef',
+      'Secret in the same namespace holding a token sent as Authorization: Bearer <token>.',
+      'Key holding the token.',
+      'token',
+    ),
+    basicSecretRef: credentialsRef('SinkHttpBasicRef', 'HTTP Basic'),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        $id: 'sk-http-auth-one',
+        rule: 'has(self.bearerTokenSecretRef) != has(self.basicSecretRef)',
+        message: 'auth needs exactly one of bearerTokenSecretRef or basicSecretRef',
+      },
+    ],
+  },
+);
+
+const http = obj(
+  'SinkHttp',
+  'Send each event to an HTTP endpoint (a webhook) as a CloudEvent. A 2xx answer is success; 408, 429 (after its Retry-After), 5xx and network errors are retried with the Pipeline’s backoff; any other 4xx dead-letters the event with the status and the start of the answer.',
+  {
+    url: str('Endpoint the events are sent to, e.g. https://hooks.example.com/orders.', {
+      maxLength: 2048,
+      pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+      $hint: 'an http:// or https:// URL',
+    }),
+    method: enumOf('HTTP method of each request.', ['POST', 'PUT', 'PATCH'], { default: 'POST' }),
+    mode: enumOf(
+      'CloudEvents content mode: binary (attributes as ce-* headers, the body is the data), structured (the whole event as application/cloudevents+json), or batch (up to batch.maxEvents events per request as an application/cloudevents-batch+json array).',
+      ['binary', 'structured', 'batch'],
+      { default: 'binary' },
+    ),
+    headers: map(
+      'Extra request headers, name → value (e.g. X-Team: payments). Not Authorization (see auth), Content-Type, Content-Length, Host, Connection, Transfer-Encoding or ce-* headers.',
+      str('Header value on one line.', {
+        maxLength: 4096,
+        pattern: '^[^\\r\\n]*$',
+        $hint: 'a value on one line',
+      }),
+      {
+        maxProperties: 32,
+        'x-kubernetes-validations': [
+          {
+            $id: 'sk-http-headers-reserved',
+            rule:
+              `self.all(k, k.matches('^[-!#$%&*+.^_|~0-9A-Za-z]+$') && !k.lowerAscii().startsWith('ce-') && ` +
+              `!(k.lowerAscii() in [${RESERVED_HTTP_HEADERS.map((h) => `'${h}'`).join(', ')}]))`,
+            message: `header names must be HTTP tokens; ${HTTP_HEADER_RESERVED}`,
+          },
+        ],
+      },
+    ),
+    auth: httpAuth,
+    tls: httpTls,
+    timeout: duration(
+      'Longest one request may take, from connecting to the end of the answer; past it the delivery is retried.',
+      {
+        default: '10s',
+        'x-kubernetes-validations': [
+          {
+            $id: 'sk-http-timeout-positive',
+            rule: `!${celIsDuration('self')} || duration(self) > duration('0s')`,
+            message: 'must be greater than 0',
+          },
+        ],
+      },
+    ),
+    maxConcurrency: int('Requests in flight at once, per processor replica.', {
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+    }),
+    batch: obj(
+      'SinkHttpBatch',
+      'Batch mode only: a request goes out when it holds maxEvents events or its oldest event waited maxDelay. A request the endpoint rejects as invalid (4xx) is split until the rejected events are found.',
+      {
+        maxEvents: int('Most events per request.', { minimum: 1, maximum: 1000, default: 100 }),
+        maxDelay: duration('Longest an event waits for its request to fill, e.g. 50ms.', { default: '50ms' }),
+      },
+    ),
+  },
+  {
+    required: ['url'],
+    'x-kubernetes-validations': [
+      {
+        // The URL's scheme decides TLS; a CA or skip-verify on http:// would be ignored.
+        $id: 'sk-http-tls-https',
+        rule:
+          "self.url.lowerAscii().startsWith('https://') || !has(self.tls) || " +
+          '!(has(self.tls.caSecretRef) || (has(self.tls.insecureSkipVerify) && self.tls.insecureSkipVerify))',
+        message: HTTP_TLS_NEEDS_HTTPS,
+        fieldPath: '.url',
+      },
+      {
+        $id: 'sk-http-batch-mode',
+        rule: "!has(self.batch) || self.mode == 'batch'",
+        message: 'batch settings apply to mode: batch only; set mode: batch or remove batch',
+        fieldPath: '.batch',
+      },
+    ],
+  },
+);
+
+const eventSourceTarget = obj(
+  'SinkEventSource',
+  'Publish each event to another EventSource’s stream, with Nats-Msg-Id = the event id, so that Pipelines reading that EventSource pick it up (Pipelines chain). A Pipeline whose outputs would lead back to its own sources is refused in its status.',
+  {
+    name: objectName('Name of an EventSource in the same namespace.'),
+  },
+  { required: ['name'] },
+);
+
 const column = obj(
   'SinkColumn',
   'A typed column filled from the event by JSON pointer.',
@@ -197,12 +364,14 @@ const column = obj(
 
 export const sinkSpec = obj(
   'SinkSpec',
-  'Desired state of the Sink: exactly one of scylla or clickhouse.',
+  'Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource.',
   {
     scylla,
     clickhouse,
+    http,
+    eventSource: eventSourceTarget,
     columns: arr(
-      `Typed columns in addition to the standard ones (${STANDARD_COLUMNS.join(', ')}; data holds the payload as JSON text).`,
+      `Table Sinks (scylla, clickhouse): typed columns in addition to the standard ones (${STANDARD_COLUMNS.join(', ')}; data holds the payload as JSON text).`,
       column,
       { maxItems: 64 },
     ),
@@ -211,14 +380,20 @@ export const sinkSpec = obj(
     'x-kubernetes-validations': [
       {
         $id: 'sk-exactly-one',
-        rule: 'has(self.scylla) != has(self.clickhouse)',
-        message: 'exactly one of scylla or clickhouse must be set',
+        rule: `${SINK_KINDS.map((k) => `(has(self.${k}) ? 1 : 0)`).join(' + ')} == 1`,
+        message: EXACTLY_ONE_KIND,
       },
       {
         $id: 'sk-backend-immutable',
-        rule: 'has(self.scylla) == has(oldSelf.scylla)',
-        message: 'a Sink cannot switch between scylla and clickhouse; create a new Sink',
+        rule: SINK_KINDS.map((k) => `has(self.${k}) == has(oldSelf.${k})`).join(' && '),
+        message: 'a Sink cannot switch between scylla, clickhouse, http and eventSource; create a new Sink',
         $transition: true,
+      },
+      {
+        $id: 'sk-columns-tables',
+        rule: '!has(self.columns) || size(self.columns) == 0 || has(self.scylla) || has(self.clickhouse)',
+        message: COLUMNS_NEED_TABLE,
+        fieldPath: '.columns',
       },
       {
         $id: 'sk-columns-unique',
@@ -233,9 +408,13 @@ export const sinkSpec = obj(
 const status = obj('SinkStatus', 'Observed state of the Sink, written by the operator.', {
   observedGeneration: observedGenerationSchema,
   conditions: conditionsSchema,
-  kind: enumOf('Backend of the Sink.', ['scylla', 'clickhouse']),
-  target: str('Table written to, as keyspace.table or database.table.'),
-  lastProbeTime: str('When the connection and table were last checked (RFC 3339).', { format: 'date-time' }),
+  kind: enumOf('Kind of the Sink.', [...SINK_KINDS]),
+  target: str(
+    'What is written to: keyspace.table, database.table, the webhook URL (without credentials or query) or the EventSource.',
+  ),
+  lastProbeTime: str('When the connection (and table) were last checked (RFC 3339).', {
+    format: 'date-time',
+  }),
 });
 
 export const sink: KindDefinition = {
@@ -244,13 +423,23 @@ export const sink: KindDefinition = {
   singular: 'sink',
   shortNames: ['sk'],
   description:
-    'Sink is a checked connection to a ScyllaDB/Cassandra or ClickHouse table that Pipelines write events to.',
+    'Sink is a checked destination Pipelines write events to: a ScyllaDB/Cassandra or ClickHouse table, an HTTP webhook, or another EventSource.',
   spec: sinkSpec,
   status,
   printerColumns: [
     readyColumn(),
-    { name: 'Kind', type: 'string', jsonPath: '.status.kind', description: 'scylla or clickhouse.' },
-    { name: 'Target', type: 'string', jsonPath: '.status.target', description: 'Table written to.' },
+    {
+      name: 'Kind',
+      type: 'string',
+      jsonPath: '.status.kind',
+      description: 'scylla, clickhouse, http or eventSource.',
+    },
+    {
+      name: 'Target',
+      type: 'string',
+      jsonPath: '.status.target',
+      description: 'Table, webhook URL or EventSource written to.',
+    },
     ageColumn(),
   ],
 };

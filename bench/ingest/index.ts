@@ -1,5 +1,6 @@
 // `npm run bench -- ingest [--runs N] [--events N] [--single-events N] [--batch-size N]
-//                          [--concurrency N] [--streams N] [--stream-size N] [--window N] [--modes a,b]`
+//                          [--concurrency N] [--streams N] [--stream-size N] [--window N] [--modes a,b]
+//                          [--schema]`
 // Ingest throughput and latency against the raw JetStream publish rate, all in one run on one
 // private NATS: the ingest server runs as `eventrunner ingest` in its own process, and every mode's
 // load comes from a separate load-generator process (loadgen.ts). Each mode runs --runs times
@@ -17,6 +18,7 @@ import { startNats } from '../../test/stack/nats.js';
 import { freePort } from '../../test/stack/net.js';
 import type { LoadSpec } from './loadgen.js';
 import { median, type ModeResult } from './payload.js';
+import { benchSchemaSet } from './schema.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const log = (msg: string) => process.stderr.write(`[bench ingest] ${msg}\n`);
@@ -82,6 +84,9 @@ export async function main(args: string[]): Promise<void> {
       'stream-size': { type: 'string', default: '5000' },
       window: { type: 'string', default: '1024' },
       modes: { type: 'string', default: 'raw,raw-async,http-batch,grpc-stream,http-single' },
+      // Also run each HTTP/gRPC mode against a second ingest that checks every event against a
+      // realistic order schema (schema.ts), and report the ratio with/without.
+      schema: { type: 'boolean', default: false },
     },
   });
   const runs = Number(values.runs);
@@ -121,8 +126,28 @@ export async function main(args: string[]): Promise<void> {
   let ingestOut = '';
   ingest.stdout!.on('data', (d: Buffer) => (ingestOut += d.toString()));
   ingest.stderr!.on('data', (d: Buffer) => (ingestOut += d.toString()));
+  // The same ingest with the schema set the operator would render: every event is checked.
+  const schemaPorts = [await freePort(), await freePort(), await freePort()];
+  let schemaIngest: ChildProcess | undefined;
+  let schemaOut = '';
+  if (values.schema) {
+    writeFileSync(join(dir, 'schemas.json'), benchSchemaSet());
+    const lines = readFileSync(join(dir, 'ingest.yaml'), 'utf8')
+      .split('\n')
+      .map((l) =>
+        l
+          .replace(`port: ${httpPort},`, `port: ${schemaPorts[0]},`)
+          .replace(`port: ${grpcPort},`, `port: ${schemaPorts[1]},`)
+          .replace(`port: ${opsPort},`, `port: ${schemaPorts[2]},`),
+      );
+    writeFileSync(join(dir, 'ingest-schema.yaml'), [...lines, 'schemaSet: {file: schemas.json}'].join('\n'));
+    schemaIngest = tsProcess('cli-entry.ts', ['ingest', '--config', join(dir, 'ingest-schema.yaml')]);
+    schemaIngest.stdout!.on('data', (d: Buffer) => (schemaOut += d.toString()));
+    schemaIngest.stderr!.on('data', (d: Buffer) => (schemaOut += d.toString()));
+  }
   try {
     await waitReady(`http://127.0.0.1:${opsPort}`, ingest, () => ingestOut);
+    if (schemaIngest) await waitReady(`http://127.0.0.1:${schemaPorts[2]}`, schemaIngest, () => schemaOut);
     log('ingest ready');
 
     const base = {
@@ -148,33 +173,63 @@ export async function main(args: string[]): Promise<void> {
         concurrency: Number(values.concurrency),
       },
     ];
-    const specs = allSpecs.filter((s) => wanted.has(s.mode));
+    const plain = allSpecs.filter((s) => wanted.has(s.mode));
+    // Each mode under its own label; with --schema, every HTTP/gRPC mode twice, right after each other.
+    const specs: { label: string; spec: Omit<LoadSpec, 'idPrefix'>; process: ChildProcess }[] = plain.flatMap(
+      (spec) => [
+        { label: spec.mode, spec, process: ingest },
+        ...(schemaIngest && spec.mode !== 'raw' && spec.mode !== 'raw-async'
+          ? [
+              {
+                label: `${spec.mode}+schema`,
+                spec: {
+                  ...spec,
+                  httpUrl: `http://127.0.0.1:${schemaPorts[0]}/events`,
+                  grpcAddress: `127.0.0.1:${schemaPorts[1]}`,
+                },
+                process: schemaIngest,
+              },
+            ]
+          : []),
+      ],
+    );
     const results = new Map<string, ModeResult[]>();
     const cpu = new Map<string, { loadgen: number; ingest: number; nats: number }[]>();
+    // With --schema, a mode and its +schema twin swap places every other run, so that whatever the
+    // run before leaves behind (the purge, a warm cache) does not favour one of them.
+    const order = (run: number) =>
+      run % 2 === 1
+        ? specs
+        : specs.flatMap((s, i) =>
+            s.label.endsWith('+schema')
+              ? []
+              : specs[i + 1]?.label === `${s.label}+schema`
+                ? [specs[i + 1]!, s]
+                : [s],
+          );
     for (let run = 1; run <= runs; run++) {
-      for (const spec of specs) {
-        const cpuBefore = { ingest: cpuSecondsOf(ingest.pid), nats: cpuSecondsOf(nats.process.pid) };
-        const r = await runLoadgen({ ...spec, idPrefix: `${spec.mode}-${run}` });
+      for (const { label, spec, process: target } of order(run)) {
+        const cpuBefore = { ingest: cpuSecondsOf(target.pid), nats: cpuSecondsOf(nats.process.pid) };
+        const r = await runLoadgen({ ...spec, idPrefix: `${label}-${run}` });
         const perK = (s: number) => Number(((s * 1e6) / spec.events).toFixed(1));
-        cpu.set(spec.mode, [
-          ...(cpu.get(spec.mode) ?? []),
+        cpu.set(label, [
+          ...(cpu.get(label) ?? []),
           {
             loadgen: perK(r.cpuSeconds),
-            ingest: perK(cpuSecondsOf(ingest.pid) - cpuBefore.ingest),
+            ingest: perK(cpuSecondsOf(target.pid) - cpuBefore.ingest),
             nats: perK(cpuSecondsOf(nats.process.pid) - cpuBefore.nats),
           },
         ]);
-        if (r.errors > 0)
-          throw new Error(`${spec.mode} run ${run}: ${r.errors} errors, first: ${r.firstError}`);
+        if (r.errors > 0) throw new Error(`${label} run ${run}: ${r.errors} errors, first: ${r.firstError}`);
         const stored = (await jsm.streams.info(stream)).state.messages;
         if (stored !== spec.events)
-          throw new Error(`${spec.mode} run ${run}: ${stored} events stored, expected ${spec.events}`);
+          throw new Error(`${label} run ${run}: ${stored} events stored, expected ${spec.events}`);
         await jsm.streams.purge(stream);
         log(
-          `run ${run}/${runs} ${spec.mode.padEnd(11)} ${Math.round(r.eventsPerSecond)} events/s  ` +
+          `run ${run}/${runs} ${label.padEnd(18)} ${Math.round(r.eventsPerSecond)} events/s  ` +
             `p50 ${r.p50Ms.toFixed(2)}ms p99 ${r.p99Ms.toFixed(2)}ms`,
         );
-        results.set(spec.mode, [...(results.get(spec.mode) ?? []), r]);
+        results.set(label, [...(results.get(label) ?? []), r]);
       }
     }
     const summary = (mode: string) => {
@@ -220,13 +275,19 @@ export async function main(args: string[]): Promise<void> {
         ];
       }),
     );
+    // With --schema: events/s with a schema on every event over events/s without, paired per run.
+    const schemaModes = ['http-single', 'http-batch', 'grpc-stream'].flatMap((m) => {
+      const withSchema = summary(`${m}+schema`);
+      if (!withSchema) return [];
+      return [[m, { ...withSchema, ratioToWithoutSchema: ratio(`${m}+schema`, m) }]];
+    });
     const batchRatio = ratio('http-batch', 'raw');
     const batchRatioAsync = ratio('http-batch', 'raw-async');
     process.stdout.write(
       JSON.stringify({
         benchmark: 'ingest',
         runs,
-        eventsPerRun: Object.fromEntries(specs.map((sp) => [sp.mode, sp.events])),
+        eventsPerRun: Object.fromEntries(specs.map((sp) => [sp.label, sp.spec.events])),
         settings: {
           batchSize: base.batchSize,
           httpConnections: Number(values.concurrency),
@@ -238,6 +299,20 @@ export async function main(args: string[]): Promise<void> {
         cpu: 'CPU microseconds per event of each process (load generator, ingest, nats-server)',
         raw: { 'js.publish': summary('raw'), 'async-publisher': summary('raw-async') },
         modes,
+        ...(schemaModes.length
+          ? {
+              withSchema: {
+                what: 'the same modes against an ingest checking every event against a realistic order schema (bench/ingest/schema.ts)',
+                modes: Object.fromEntries(schemaModes),
+                target: {
+                  required: 0.9,
+                  met: schemaModes.every(
+                    ([, s]) => ((s as { ratioToWithoutSchema?: number }).ratioToWithoutSchema ?? 0) >= 0.9,
+                  ),
+                },
+              },
+            }
+          : {}),
         target: {
           required: 0.8,
           batchRatioToRaw: batchRatio,
@@ -249,8 +324,11 @@ export async function main(args: string[]): Promise<void> {
       }) + '\n',
     );
   } finally {
-    ingest.kill('SIGTERM');
-    await new Promise((r) => (ingest.exitCode !== null ? r(null) : ingest.once('exit', r)));
+    for (const p of [ingest, schemaIngest]) {
+      if (!p) continue;
+      p.kill('SIGTERM');
+      await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+    }
     await nc.close();
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,12 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./validate.js'),
   },
   {
+    name: 'describe',
+    summary:
+      "print an EventSource's OpenAPI 3.1 and AsyncAPI 3.0 documents (describe eventsource -f es.yaml)",
+    load: () => import('./describe.js'),
+  },
+  {
     name: 'test',
     summary: "run a Pipeline's rules offline on events and compare with expectations",
     load: () => import('./test.js'),
@@ -40,5 +46,10 @@ export const commands: readonly CommandEntry[] = [
     name: 'process',
     summary: "run a Pipeline's processor: JetStream → rules → sinks, acking after every write",
     load: () => import('./process.js'),
+  },
+  {
+    name: 'query-worker',
+    summary: "run a Pipeline's query worker: shuffle stream → windows and aggregations → sinks",
+    load: () => import('./query-worker.js'),
   },
 ];

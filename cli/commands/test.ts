@@ -20,6 +20,9 @@ import {
   InputLineError,
   testResult,
 } from '../../runtime/rules/offline.js';
+import type { CloudEvent } from '../../runtime/events/index.js';
+import { isSchemaViolation, type SchemaRegistry } from '../../runtime/ingest/schemas.js';
+import { offlineRegistry } from './schema-inputs.js';
 import {
   compilePipeline,
   compileQueries,
@@ -94,6 +97,13 @@ Pipeline).`,
       short: 'q',
       description: 'with --expect, print only the report, not the results',
     },
+    schemas: {
+      type: 'string',
+      value: 'eventsource.yaml',
+      multiple: true,
+      description:
+        'check each event against the JSON Schemas of the EventSource in these files (ConfigMaps alongside), as ingest does; a refused event prints {"id", "outcome": "refused", "reason", "pointer", "keyword"} and does not reach the rules',
+    },
   },
 } as const satisfies CommandSpec;
 
@@ -107,6 +117,7 @@ interface Options {
   type: string;
   rawSource: string;
   quiet: boolean;
+  schemas: string[];
 }
 
 /** The flags, checked against each other; undefined when --help was asked for. */
@@ -132,6 +143,7 @@ function parseOptions(argv: string[]): Options | undefined {
     type: v.type,
     rawSource: v['raw-source'],
     quiet: v.quiet,
+    schemas: v.schemas,
   };
   if (opts.events === undefined && sources.length === 0)
     throw new UsageError('--events or --source is required: where do the events come from?');
@@ -139,6 +151,18 @@ function parseOptions(argv: string[]): Options | undefined {
   if (stdin.length > 1) throw new UsageError('only one of -f, --events and --source files can be -');
   if (opts.quiet && !opts.expect) throw new UsageError('--quiet only makes sense with --expect');
   return opts;
+}
+
+/** What ingest would answer for an event its schema refuses, or undefined when it passes. */
+function refusal(registry: SchemaRegistry, event: { id: string; type: string }) {
+  try {
+    registry.check(event as CloudEvent);
+    return undefined;
+  } catch (err) {
+    if (!isSchemaViolation(err)) throw err;
+    const { pointer, keyword } = err.violation;
+    return { id: event.id, outcome: 'refused', reason: err.message, pointer, keyword };
+  }
 }
 
 /** The key an expectation is found by: an event's id, or a query's result or late event. */
@@ -157,7 +181,9 @@ export async function run(argv: string[]): Promise<number> {
   let queries: PipelineQueries | undefined;
   let pipeline: Pipeline | undefined;
   let expectations: Expectations | undefined;
+  let registry: SchemaRegistry | undefined;
   try {
+    if (opts.schemas.length) registry = offlineRegistry(opts.schemas);
     const doc = findPipeline(opts.manifest, opts.pipeline);
     pipeline = doc.object as Pipeline;
     rules = compilePipeline(opts.manifest, doc);
@@ -210,6 +236,13 @@ export async function run(argv: string[]): Promise<number> {
         const event = eventFromLine(text, line, { type: opts.type, source: opts.rawSource });
         if (!event) continue;
         count++;
+        const refused = registry ? refusal(registry, event) : undefined;
+        if (refused) {
+          inputs.skip();
+          if (!opts.quiet) process.stdout.write(`${JSON.stringify(refused)}\n`);
+          check(refused.id, refused, `${file}:${line} (id ${refused.id}`);
+          continue;
+        }
         const result = testResult(rules.evaluate(event));
         if (result.outcome === 'routed') inputs.add(result.event as Record<string, unknown>, only);
         else inputs.skip();

@@ -10,6 +10,8 @@ import { GROUP } from '../../api/schema/index.js';
 import { formatPath, validateResource } from '../../api/validate.js';
 import { checkRules } from '../../runtime/rules/index.js';
 import { helpText, parseFlags, type CommandSpec } from '../../runtime/common/flags.js';
+import type { EventSource } from '../../api/generated/types.js';
+import { addConfigMaps, offlineSchemas, type ConfigMapData } from './schema-inputs.js';
 import { queryProblems } from './validate-queries.js';
 
 export const validateCommand = {
@@ -88,7 +90,11 @@ function rulesProblems(
   }));
 }
 
-function documentProblems(file: string, doc: ManifestDocument): { checked: boolean; problems: Problem[] } {
+function documentProblems(
+  file: string,
+  doc: ManifestDocument,
+  configMaps: ConfigMapData = new Map(),
+): { checked: boolean; problems: Problem[] } {
   const object = doc.object as Record<string, unknown>;
   if (typeof object !== 'object' || Array.isArray(object)) return { checked: false, problems: [] };
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
@@ -100,6 +106,16 @@ function documentProblems(file: string, doc: ManifestDocument): { checked: boole
     ...doc.position(issue.path),
     message: `${what}: ${formatPath(issue.path)}: ${issue.message}`,
   }));
+  // Event schemas: JSON Schema 2020-12 that compiles, inline or in a ConfigMap given alongside.
+  const spec = (value as { spec?: { schemas?: unknown } }).spec;
+  if (object.kind === 'EventSource' && Array.isArray(spec?.schemas)) {
+    for (const i of offlineSchemas(value as EventSource, configMaps, false).issues)
+      problems.push({
+        file,
+        ...doc.position(i.path),
+        message: `${what}: ${formatPath(i.path)}: ${i.message}`,
+      });
+  }
   if (object.kind === 'Pipeline' && typeof object.spec === 'object' && object.spec !== null) {
     const pipeline = value as unknown as { metadata?: unknown; spec: Record<string, unknown> };
     problems.push(...rulesProblems(file, what, doc, pipeline.spec));
@@ -132,20 +148,26 @@ export function validateFiles(paths: string[], recursive = false): ValidateRepor
       problems.push({ file: path, line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
     }
   }
-  for (const file of files) {
+  // Read first, so that a ConfigMap holding a schema is known whichever file it is in.
+  const sources = files.map((file) => {
+    try {
+      return { file, parsed: parseManifests(readSource(file)) };
+    } catch (err) {
+      return { file, error: err as Error };
+    }
+  });
+  const configMaps: ConfigMapData = new Map();
+  for (const s of sources) addConfigMaps(configMaps, s.parsed?.documents.map((d) => d.object) ?? []);
+  for (const { file, parsed, error } of sources) {
     const name = file === '-' ? '<stdin>' : file;
     const found: Problem[] = [];
-    let text: string;
-    try {
-      text = readSource(file);
-    } catch (err) {
-      problems.push({ file: name, line: 1, column: 1, message: `cannot read: ${(err as Error).message}` });
+    if (!parsed) {
+      problems.push({ file: name, line: 1, column: 1, message: `cannot read: ${error?.message}` });
       continue;
     }
-    const parsed = parseManifests(text);
     for (const e of parsed.errors) found.push({ file: name, ...e, message: `YAML: ${e.message}` });
     for (const doc of parsed.documents) {
-      const result = documentProblems(name, doc);
+      const result = documentProblems(name, doc, configMaps);
       if (result.checked) checked++;
       found.push(...result.problems);
     }

@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   type KubeConfig,
+  type V1ConfigMap,
   type V1Deployment,
   type V1Service,
 } from '@kubernetes/client-node';
@@ -42,7 +43,7 @@ export class LocalKubelet {
   private readonly core: CoreV1Api;
   private readonly workloads = new Map<string, Workload>();
   private readonly services = new Map<string, { proxy: ServiceProxy; selector: Record<string, string> }>();
-  private informers: ManagedInformer<V1Deployment | V1Service>[] = [];
+  private informers: ManagedInformer<V1Deployment | V1Service | V1ConfigMap>[] = [];
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly busy = new Map<string, Promise<void>>();
   private readonly log: Logger;
@@ -79,7 +80,23 @@ export class LocalKubelet {
           : this.core.listServiceForAllNamespaces({ labelSelector }),
       onChange: (s, verb) => void this.syncService(s, verb),
     });
-    this.informers = [deployments, services] as ManagedInformer<V1Deployment | V1Service>[];
+    // Mounted ConfigMaps are updated in place when they change, as the kubelet does.
+    const configMaps = startInformer<V1ConfigMap>({
+      kc: this.opts.kc,
+      path: ns ? `/api/v1/namespaces/${ns}/configmaps` : '/api/v1/configmaps',
+      labelSelector,
+      log: this.log,
+      list: () =>
+        ns
+          ? this.core.listNamespacedConfigMap({ namespace: ns, labelSelector })
+          : this.core.listConfigMapForAllNamespaces({ labelSelector }),
+      onChange: (cm, verb) => {
+        if (verb !== 'delete') void this.refreshConfigMap(cm);
+      },
+    });
+    this.informers = [deployments, services, configMaps] as ManagedInformer<
+      V1Deployment | V1Service | V1ConfigMap
+    >[];
     await Promise.all(this.informers.map((i) => i.synced));
     this.statusTimer = setInterval(() => void this.reportStatus(), 500);
   }
@@ -119,6 +136,21 @@ export class LocalKubelet {
       });
       w.pods.push(pod);
       await pod.start();
+    }
+  }
+
+  private async refreshConfigMap(cm: V1ConfigMap): Promise<void> {
+    const namespace = cm.metadata!.namespace!;
+    for (const [k, w] of this.workloads) {
+      if (!k.startsWith(`${namespace}/`)) continue;
+      for (const pod of w.pods) {
+        if (!pod.mountsConfigMap(cm.metadata!.name!)) continue;
+        await pod
+          .refreshConfigMaps()
+          .catch((err: unknown) =>
+            this.log.warn({ err, pod: pod.name }, 'Could not refresh ConfigMap volumes'),
+          );
+      }
     }
   }
 

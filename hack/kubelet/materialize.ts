@@ -2,7 +2,7 @@
 // container: mount paths become the local directory, container ports become the host ports this
 // replica got (a local process has no network namespace of its own). Only this test kubelet does
 // this; the operator and the runtime never know.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CoreV1Api, V1Container, V1PodSpec } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
@@ -33,7 +33,8 @@ export function rewriteDocument(doc: unknown, rw: Rewrites, key = ''): unknown {
 }
 
 function rewriteFile(name: string, content: string, rw: Rewrites): string {
-  if (!/\.(ya?ml|json)$/.test(name)) return content;
+  // The pod configs are YAML; JSON files (the schema set) are data and stay byte for byte.
+  if (!/\.ya?ml$/.test(name)) return content;
   try {
     return stringify(rewriteDocument(parse(content), rw));
   } catch {
@@ -41,7 +42,25 @@ function rewriteFile(name: string, content: string, rw: Rewrites): string {
   }
 }
 
-/** Writes the container's volumes under `root` and returns the rewrites for its mount paths. */
+/** Replaces a file in one step when its content changed, as the kubelet swaps a volume's files. */
+function replaceFile(file: string, content: string): void {
+  let current: string | undefined;
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === content) return;
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * Writes the container's volumes under `root` and returns the rewrites for its mount paths. With
+ * `configMapsOnly`, rewrites just the ConfigMap volumes (files whose content changed), as the
+ * kubelet updates a mounted ConfigMap in place.
+ */
 export async function materializeVolumes(
   core: CoreV1Api,
   namespace: string,
@@ -49,6 +68,7 @@ export async function materializeVolumes(
   container: V1Container,
   root: string,
   ports: Map<number, number>,
+  configMapsOnly = false,
 ): Promise<Rewrites> {
   const rw: Rewrites = { paths: [], ports };
   const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => b.mountPath.length - a.mountPath.length);
@@ -56,6 +76,7 @@ export async function materializeVolumes(
   for (const m of mounts) {
     const vol = pod.volumes?.find((v) => v.name === m.name);
     if (!vol) throw new Error(`volume ${m.name} is mounted but not declared`);
+    if (configMapsOnly && !vol.configMap) continue;
     const dir = join(root, m.name);
     mkdirSync(dir, { recursive: true });
     let files: Record<string, string> = {};
@@ -76,7 +97,7 @@ export async function materializeVolumes(
       if (content === undefined) throw new Error(`volume ${m.name} refers to a key that does not exist`);
       const file = join(dir, path);
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, vol.configMap ? rewriteFile(path, content, rw) : content, { mode: 0o600 });
+      replaceFile(file, vol.configMap ? rewriteFile(path, content, rw) : content);
     }
   }
   return rw;

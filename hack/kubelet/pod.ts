@@ -60,6 +60,32 @@ export class LocalPod {
     this.probeTimer = setInterval(() => void this.probe(), 300);
   }
 
+  /** Re-reads the pod's ConfigMap volumes and updates the files that changed. */
+  async refreshConfigMaps(): Promise<void> {
+    if (this.stopped || this.root === '') return;
+    const pod = this.opts.deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    const ports = new Map<number, number>();
+    for (const p of container.ports ?? []) {
+      const host = p.name ? this.ports.get(p.name) : undefined;
+      if (host !== undefined) ports.set(p.containerPort, host);
+    }
+    await materializeVolumes(
+      this.opts.core,
+      this.opts.deployment.metadata!.namespace!,
+      pod,
+      container,
+      this.root,
+      ports,
+      true,
+    );
+  }
+
+  /** True when the pod mounts the named ConfigMap. */
+  mountsConfigMap(name: string): boolean {
+    return (this.opts.deployment.spec!.template.spec!.volumes ?? []).some((v) => v.configMap?.name === name);
+  }
+
   private launch(): void {
     if (this.stopped) return;
     const [cmd, ...pre] = this.opts.entrypoint;

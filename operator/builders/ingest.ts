@@ -3,6 +3,7 @@
 import type { V1ConfigMap, V1Deployment, V1ResourceRequirements, V1Service } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { EventSource, IngestConfigInput } from '../../api/generated/types.js';
+import { renderSchemaSet, type SchemaSet } from '../../runtime/schemas/schema-set.js';
 import { childName, streamName, subjectPrefix } from '../names.js';
 import type { OperatorOptions } from '../options.js';
 import {
@@ -19,9 +20,13 @@ export const ingestNames = (es: EventSource) => ({
   deployment: childName(es.metadata.name!, 'ingest'),
   service: childName(es.metadata.name!, 'ingest'),
   configMap: childName(es.metadata.name!, 'ingest-config'),
+  schemas: childName(es.metadata.name!, 'ingest-schemas'),
 });
 
 const tokensDir = `${configMountPath}/tokens`;
+/** Where the schema-set ConfigMap is mounted: a whole-volume mount, so the kubelet updates it in place. */
+const schemasDir = `${configMountPath}/schemas`;
+export const schemaSetKey = 'schemas.json';
 
 /** The ops (health/metrics) port: 8081 unless the EventSource's listeners already use it. */
 export function ingestOpsPort(es: EventSource): number {
@@ -63,6 +68,14 @@ export function ingestConfig(es: EventSource, options: OperatorOptions): IngestC
       ...conversion,
       defaultSource: conversion.defaultSource ?? `/eventsources/${ns}/${name}`,
     },
+    eventSource: {
+      namespace: ns,
+      name,
+      ...(ingest.http.enabled ? { httpUrl: ingestEndpoints(es).http!.replace(/\/events$/, '') } : {}),
+    },
+    // Rendered whatever spec.schemas says, so the first schema (like every later version) reaches
+    // the running pods through the mounted file instead of a new pod template.
+    schemaSet: { file: `${schemasDir}/${schemaSetKey}` },
     logLevel: options.logLevel,
   };
 }
@@ -78,6 +91,21 @@ export function ingestConfigMap(es: EventSource, options: OperatorOptions): V1Co
       ownerReferences: [ownerReference(es)],
     },
     data: { 'config.yaml': stringify(ingestConfig(es, options)) },
+  };
+}
+
+/** The schema-set file of the accepted schema versions; changing it rolls no pod. */
+export function ingestSchemasConfigMap(es: EventSource, set: SchemaSet): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: ingestNames(es).schemas,
+      namespace: es.metadata.namespace,
+      labels: childLabels(es, 'ingest'),
+      ownerReferences: [ownerReference(es)],
+    },
+    data: { [schemaSetKey]: renderSchemaSet(set) },
   };
 }
 
@@ -137,12 +165,14 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
               ...(ingest.resources ? { resources: ingest.resources as V1ResourceRequirements } : {}),
               volumeMounts: [
                 { name: 'config', mountPath: configMountPath, readOnly: true },
+                { name: 'schemas', mountPath: schemasDir, readOnly: true },
                 ...(secret ? [{ name: 'tokens', mountPath: tokensDir, readOnly: true }] : []),
               ],
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: names.configMap } },
+            { name: 'schemas', configMap: { name: names.schemas } },
             ...(secret
               ? [
                   {

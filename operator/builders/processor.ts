@@ -1,6 +1,6 @@
 // Pure builders for a Pipeline's processor workload: the config file the processor pods read, its
-// ConfigMap, and the Deployment (Sink credentials and TLS CA bundles mounted from their Secrets).
-// Unit-tested without a server.
+// ConfigMap, and the Deployment (Sink credentials, webhook tokens and TLS CA bundles mounted from
+// their Secrets). Unit-tested without a server.
 import type {
   V1ConfigMap,
   V1Deployment,
@@ -16,7 +16,14 @@ import type {
   ProcessorOutputInput,
   Sink,
 } from '../../api/generated/types.js';
-import { childName, consumerName, deadLetterStreamName, deadLetterSubject, streamName } from '../names.js';
+import {
+  childName,
+  consumerName,
+  deadLetterStreamName,
+  deadLetterSubject,
+  streamName,
+  subjectPrefix,
+} from '../names.js';
 import type { OperatorOptions } from '../options.js';
 import {
   childLabels,
@@ -47,13 +54,27 @@ const sinkDir = (sink: string) => `${configMountPath}/sinks/${sink}`;
 const caDir = (sink: string) => `${configMountPath}/tls/${sink}`;
 const caFileName = 'ca.crt';
 
-function credentialRef(sink: Sink) {
-  return sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+/** The Secret with a username and a password the Sink logs in with (a webhook: HTTP Basic), if any. */
+export function credentialRef(sink: Sink) {
+  return (
+    sink.spec.scylla?.credentialsSecretRef ??
+    sink.spec.clickhouse?.credentialsSecretRef ??
+    sink.spec.http?.auth?.basicSecretRef
+  );
+}
+
+/** The Secret key with a webhook Sink's bearer token, if it names one. */
+export function tokenSecretRef(sink: Sink): { name: string; key: string } | undefined {
+  const ref = sink.spec.http?.auth?.bearerTokenSecretRef;
+  return ref && { name: ref.name, key: ref.key || 'token' };
 }
 
 /** The Secret key with the PEM CA bundle the Sink's TLS connections trust, if it names one. */
 export function caSecretRef(sink: Sink): { name: string; key: string } | undefined {
-  const ref = sink.spec.scylla?.tls?.caSecretRef ?? sink.spec.clickhouse?.tls?.caSecretRef;
+  const ref =
+    sink.spec.scylla?.tls?.caSecretRef ??
+    sink.spec.clickhouse?.tls?.caSecretRef ??
+    sink.spec.http?.tls?.caSecretRef;
   return ref && { name: ref.name, key: ref.key || caFileName };
 }
 
@@ -92,11 +113,13 @@ export function processorConfig(
     outputs: pl.spec.outputs.map((o): ProcessorOutputInput => {
       const sink = sinks.get(o.sink)!;
       const ref = credentialRef(sink);
+      const token = tokenSecretRef(sink);
       const ca = caSecretRef(sink);
+      const target = sink.spec.eventSource?.name;
       return {
         name: o.name,
         sink: sink.spec,
-        ...(ref || ca
+        ...(ref || token || ca
           ? {
               credentials: {
                 ...(ref
@@ -105,9 +128,14 @@ export function processorConfig(
                       passwordFile: `${sinkDir(o.sink)}/password`,
                     }
                   : {}),
+                ...(token ? { tokenFile: `${sinkDir(o.sink)}/token` } : {}),
                 ...(ca ? { caFile: `${caDir(o.sink)}/${caFileName}` } : {}),
               },
             }
+          : {}),
+        // Where an eventSource Sink publishes: derived from the namespace, like every stream name.
+        ...(target !== undefined
+          ? { eventSource: { stream: streamName(ns, target), subjectPrefix: subjectPrefix(ns, target) } }
           : {}),
       };
     }),
@@ -178,6 +206,18 @@ export function processorDeployment(
             { key: ref.passwordKey, path: 'password' },
           ],
         },
+      });
+      mounts.push({ name: volume, mountPath: sinkDir(s), readOnly: true });
+    }
+    const token = tokenSecretRef(sink);
+    if (token) {
+      // Never together with a username and password (the Sink's schema), so it takes their place.
+      const volume = volumeName('sink', s);
+      secrets.push(token.name);
+      logins[s] = `${token.name}/${token.key}@${digests.credentials?.get(s) ?? 'missing'}`;
+      volumes.push({
+        name: volume,
+        secret: { secretName: token.name, items: [{ key: token.key, path: 'token' }] },
       });
       mounts.push({ name: volume, mountPath: sinkDir(s), readOnly: true });
     }

@@ -11,8 +11,10 @@ import {
   ingestDeployment,
   ingestEndpoints,
   ingestNames,
+  ingestSchemasConfigMap,
   ingestService,
 } from '../builders/ingest.js';
+import { evolveSchemas, schemaSetOf } from '../builders/schemas.js';
 import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstream.js';
 import type { ControllerContext } from '../manager.js';
 import { streamName } from '../names.js';
@@ -25,6 +27,7 @@ import {
   setFinalizer,
   writeStatus,
 } from '../status.js';
+import { declaredSchemas, previousSchemas, rememberSchemas } from './eventsource-schemas.js';
 import { workloadCondition } from './workload.js';
 
 export async function reconcileEventSource(
@@ -63,6 +66,12 @@ export async function reconcileEventSource(
     });
     inputs.push({
       type: ConditionType.IngestReady,
+      status: 'False',
+      reason: ConditionReason.InvalidSpec,
+      message,
+    });
+    inputs.push({
+      type: ConditionType.SchemasValid,
       status: 'False',
       reason: ConditionReason.InvalidSpec,
       message,
@@ -128,6 +137,23 @@ export async function reconcileEventSource(
     }
   }
 
+  // Schemas: a changed one becomes the next version only when the evolution rules allow it; the
+  // accepted versions go to the pods through a mounted file they re-read (no rollout).
+  const schemas = evolveSchemas(namespace, name, await declaredSchemas(ctx, es), previousSchemas(ctx, es));
+  inputs.push(schemas.condition);
+  await ctx.children.ensure(
+    ingestSchemasConfigMap(es, schemaSetOf(schemas.accepted)),
+    ctx.caches.configMaps.get(names.schemas, namespace),
+  );
+  for (const c of schemas.changed) {
+    log.info({ type: c.type, version: c.version }, 'Accepted schema version');
+    await ctx.events.record(
+      es,
+      'Normal',
+      ConditionReason.SchemasAccepted,
+      `Accepted version ${c.version} of the schema for ${c.type}`,
+    );
+  }
   await ctx.children.ensure(
     ingestConfigMap(es, ctx.options),
     ctx.caches.configMaps.get(names.configMap, namespace),
@@ -155,11 +181,13 @@ export async function reconcileEventSource(
     conditions: computeConditions('EventSource', es.status?.conditions, inputs, generation),
     ...(streamStatus ? { stream: streamStatus } : es.status?.stream ? { stream: es.status.stream } : {}),
     endpoints: ingestEndpoints(es),
+    ...(schemas.accepted.length ? { schemas: schemas.accepted } : {}),
     ingest: {
       replicas: deployment?.status?.replicas ?? 0,
       readyReplicas: deployment?.status?.readyReplicas ?? 0,
     },
   });
+  rememberSchemas(ctx, es, schemas.accepted);
   if (transient) throw transient;
   return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
 }

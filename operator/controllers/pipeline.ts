@@ -1,7 +1,9 @@
 // Pipeline → rules checked (errors with line and column in status; the last good config keeps
 // running), a durable consumer on each source stream, a dead-letter stream, and a processor
 // Deployment rolled only when its effective config changes; status rolls up sources, sinks and
-// workload, with lag (consumer pending) and dead-letter depth.
+// workload, with lag (consumer pending) and dead-letter depth. A Pipeline whose outputs would feed
+// its own sources (through eventSource Sinks, directly or via other Pipelines) is refused, and new
+// dead letters are told as a Warning Event with the latest reason.
 import { compilePipelineQueries, formatQueryProblem } from '../../runtime/queries/pipeline.js';
 import type { EventSource, Pipeline, PipelineStatus, Sink } from '../../api/generated/types.js';
 import {
@@ -31,6 +33,7 @@ import {
   isJsNotFound,
   pipelineConsumer,
 } from '../jetstream.js';
+import { describeCycle, downstreamOf, feedbackCycle, publishedTo } from '../graph.js';
 import type { ControllerContext } from '../manager.js';
 import { consumerName, deadLetterStreamName, streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
@@ -208,6 +211,7 @@ export async function reconcilePipeline(
     try {
       const dlq = await ensureStream(await ctx.jsm(), deadLetterStream(pl));
       deadLetters = dlq.info.state.messages;
+      await reportDeadLetters(ctx, pl, pl.status?.deadLetters ?? 0, dlq.info.state, log);
     } catch (err) {
       transient ??= err;
       consumerProblem ??= {
@@ -258,6 +262,26 @@ export async function reconcilePipeline(
       };
     }
   }
+  // 3b. Outputs that lead back to this Pipeline's own sources. Only Pipelines that publish to an
+  // EventSource look at the others.
+  const sinkNamed = (n: string) => ctx.caches.sinks.get(n, namespace);
+  const neighbours = publishedTo(pl, sinkNamed).length ? ctx.caches.pipelines.list(namespace) : [];
+  const cycle = neighbours.length ? feedbackCycle(name, neighbours, sinkNamed) : undefined;
+  if (cycle)
+    sinkProblem = {
+      type: ConditionType.SinksReady,
+      status: 'False',
+      reason: ConditionReason.OutputCycle,
+      message:
+        `${describeCycle(cycle)}: this Pipeline's events would come back to it and circle forever; ` +
+        'publish to an EventSource that no Pipeline on this path reads',
+    };
+  // The Pipelines downstream see the cycle appear or go only if they look again.
+  const wasCycle =
+    findCondition(pl.status?.conditions, ConditionType.SinksReady)?.reason === ConditionReason.OutputCycle;
+  if (!!cycle !== wasCycle)
+    for (const next of downstreamOf(pl, neighbours, sinkNamed))
+      if (next !== name) ctx.enqueue('Pipeline', namespace, next);
   inputs.push(
     sinkProblem ?? {
       type: ConditionType.SinksReady,
@@ -273,6 +297,7 @@ export async function reconcilePipeline(
   const canRoll =
     rulesOk &&
     queriesOk &&
+    !cycle &&
     sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size &&
     eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
   if (canRoll) {
@@ -296,7 +321,7 @@ export async function reconcilePipeline(
           status: 'False',
           reason: ConditionReason.WorkloadUnavailable,
           message:
-            'no processor is running yet: it starts once the rules and queries compile and every source EventSource and Sink exists',
+            'no processor is running yet: it starts once the rules and queries compile, every source EventSource and Sink exists, and no output leads back to its sources',
         },
   );
   status.replicas = deployment?.status?.replicas ?? 0;
@@ -318,4 +343,39 @@ export async function reconcilePipeline(
   await writeStatus(ctx, 'Pipeline', pl, { ...status, conditions });
   if (transient) throw transient;
   return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
+}
+
+/**
+ * A Warning Event when the dead-letter stream holds more than the status last said: how many, and
+ * the latest one's reason and output, so `kubectl describe pipeline` shows persistent failures (a
+ * webhook answering 404, retries exhausted) without reading the stream.
+ */
+async function reportDeadLetters(
+  ctx: ControllerContext,
+  pl: Pipeline,
+  before: number,
+  state: { messages: number; last_seq: number },
+  log: Logger,
+): Promise<void> {
+  if (state.messages <= before) return;
+  let latest = '';
+  try {
+    const m = await (
+      await ctx.jsm()
+    ).streams.getMessage(deadLetterStreamName(pl.metadata.namespace!, pl.metadata.name!), {
+      seq: state.last_seq,
+    });
+    const output = m?.header.get('eventrunner-output');
+    const reason = m?.header.get('eventrunner-reason');
+    if (reason) latest = `; latest: ${reason}${output ? ` (output ${output})` : ''}`;
+  } catch (err) {
+    log.debug({ err }, 'Could not read the latest dead letter');
+  }
+  const n = state.messages - before;
+  await ctx.events.record(
+    pl,
+    'Warning',
+    ConditionReason.EventsDeadLettered,
+    `${n} event${n === 1 ? '' : 's'} dead-lettered, ${state.messages} in the dead-letter stream${latest}`,
+  );
 }

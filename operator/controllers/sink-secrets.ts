@@ -1,6 +1,7 @@
-// The Secrets a Sink names: credentials (credentialsSecretRef) and the TLS CA bundle
-// (tls.caSecretRef). The Sink controller probes with their content; the Pipeline controller hashes
-// both so that rotated credentials or a rotated CA roll the processors. Secrets are read by name, never listed or
+// The Secrets a Sink names: credentials (credentialsSecretRef; a webhook's auth.basicSecretRef or
+// auth.bearerTokenSecretRef) and the TLS CA bundle (tls.caSecretRef). The Sink controller probes
+// with their content; the Pipeline controller hashes them so that rotated credentials, a rotated
+// token or a rotated CA roll the processors. Secrets are read by name, never listed or
 // watched; their values are never logged.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Sink } from '../../api/generated/types.js';
@@ -8,7 +9,7 @@ import { ConditionReason } from '../../api/conditions.js';
 import { isPemBundle } from '../../runtime/sinks/credentials.js';
 import type { SinkCredentials } from '../../runtime/sinks/types.js';
 import { isNotFound } from '../apply.js';
-import { caSecretRef } from '../builders/processor.js';
+import { caSecretRef, credentialRef, tokenSecretRef } from '../builders/processor.js';
 import { hashOf } from '../builders/common.js';
 import type { ControllerContext } from '../manager.js';
 
@@ -50,7 +51,8 @@ function secretValue(secret: V1Secret, key: string): string {
     .replace(/\r?\n$/, '');
 }
 
-const caField = (sink: Sink) => `spec.${sink.spec.scylla ? 'scylla' : 'clickhouse'}.tls.caSecretRef`;
+const caField = (sink: Sink) =>
+  `spec.${sink.spec.scylla ? 'scylla' : sink.spec.clickhouse ? 'clickhouse' : 'http'}.tls.caSecretRef`;
 
 /** The PEM CA bundle of the Sink's tls.caSecretRef, checked to hold a certificate; undefined without one. */
 async function sinkCa(ctx: ControllerContext, sink: Sink): Promise<string | undefined> {
@@ -85,8 +87,18 @@ export async function sinkCredentials(
   ctx: ControllerContext,
   sink: Sink,
 ): Promise<SinkCredentials | undefined> {
-  const ref = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
-  let login: Pick<SinkCredentials, 'username' | 'password'> = {};
+  const ref = credentialRef(sink);
+  let login: Pick<SinkCredentials, 'username' | 'password' | 'token'> = {};
+  const token = tokenSecretRef(sink);
+  if (token) {
+    const secret = await readSecret(ctx, sink.metadata.namespace!, token.name);
+    if (!secret)
+      throw new SinkSecretError(
+        `Secret ${token.name} with the bearer token (key ${token.key}) of spec.http.auth.bearerTokenSecretRef does not exist`,
+        ConditionReason.SecretNotFound,
+      );
+    login = { token: secretValue(secret, token.key) };
+  }
   if (ref) {
     const secret = await readSecret(ctx, sink.metadata.namespace!, ref.name);
     if (!secret)
@@ -100,7 +112,7 @@ export async function sinkCredentials(
     };
   }
   const ca = await sinkCa(ctx, sink);
-  if (!ref && ca === undefined) return undefined;
+  if (!ref && !token && ca === undefined) return undefined;
   return { ...login, ...(ca !== undefined ? { ca } : {}) };
 }
 
@@ -134,7 +146,12 @@ export async function sinkSecretDigests(
       const b64 = (await secret(ca.name))?.data?.[ca.key];
       if (b64 !== undefined) digests.ca.set(name, hashOf(b64));
     }
-    const login = sink.spec.scylla?.credentialsSecretRef ?? sink.spec.clickhouse?.credentialsSecretRef;
+    const token = tokenSecretRef(sink);
+    if (token) {
+      const b64 = (await secret(token.name))?.data?.[token.key];
+      if (b64 !== undefined) digests.credentials.set(name, hashOf(b64));
+    }
+    const login = credentialRef(sink);
     if (login) {
       const data = (await secret(login.name))?.data;
       const user = data?.[login.usernameKey];

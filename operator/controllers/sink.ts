@@ -1,6 +1,7 @@
 // Sink → a probe of the database with the referenced Secrets' credentials and TLS CA bundle
-// (schema created first when manageSchema says so); Ready says what is wrong: a missing Secret,
-// unreachable, a certificate problem, authentication, no table.
+// (schema created first when manageSchema says so), of a webhook's host (resolves and connects,
+// nothing sent), or of the target EventSource's stream; Ready says what is wrong: a missing Secret,
+// unreachable, a certificate problem, authentication, no table, no EventSource.
 import { ConditionReason, ConditionType, findCondition, type ConditionInput } from '../../api/conditions.js';
 import { sinkKind, sinkTarget } from '../../api/summary.js';
 import { formatPath, validateSink } from '../../api/validate.js';
@@ -8,6 +9,7 @@ import type { Logger } from '../../runtime/common/logger.js';
 import { SinkProbeErrorCode } from '../../runtime/sinks/errors.js';
 import { ensureSchema, probeSink, type ProbeResult } from '../../runtime/sinks/probe.js';
 import type { ControllerContext } from '../manager.js';
+import { streamName, subjectPrefix } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
 import { asManifest, computeConditions, jitteredResync, writeStatus } from '../status.js';
 import { isSinkSecretError, sinkCredentials } from './sink-secrets.js';
@@ -20,15 +22,17 @@ export const reasonByProbeCode = {
   [SinkProbeErrorCode.AuthenticationFailed]: ConditionReason.AuthenticationFailed,
   [SinkProbeErrorCode.TableNotFound]: ConditionReason.TableNotFound,
   [SinkProbeErrorCode.SchemaMismatch]: ConditionReason.SchemaMismatch,
+  [SinkProbeErrorCode.StreamNotFound]: ConditionReason.EventSourceNotReady,
 } as const satisfies Record<SinkProbeErrorCode, ConditionReason>;
 
 export function probeCondition(result: ProbeResult): ConditionInput {
   if (result.ok) {
+    const table = result.kind === 'scylla' || result.kind === 'clickhouse';
     return {
       type: ConditionType.Ready,
       status: 'True',
       reason: ConditionReason.ProbeSucceeded,
-      message: `${result.target} on ${result.message}`,
+      message: table ? `${result.target} on ${result.message}` : `${result.target}: ${result.message}`,
     };
   }
   return {
@@ -57,6 +61,8 @@ export async function reconcileSink(
       reason: ConditionReason.InvalidSpec,
       message: issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '),
     };
+  } else if (sink.spec.eventSource) {
+    condition = await eventSourceCondition(ctx, namespace, sink.spec.eventSource.name);
   } else {
     try {
       const credentials = await sinkCredentials(ctx, sink);
@@ -95,4 +101,26 @@ export async function reconcileSink(
     requeueAfterMs:
       condition.status === 'True' ? jitteredResync(ctx.options.resyncMs) : jitteredResync(10_000),
   };
+}
+
+/** An eventSource Sink is ready when its EventSource exists in the namespace and has its stream. */
+async function eventSourceCondition(
+  ctx: ControllerContext,
+  namespace: string,
+  target: string,
+): Promise<ConditionInput> {
+  if (!ctx.caches.eventSources.get(target, namespace))
+    return {
+      type: ConditionType.Ready,
+      status: 'False',
+      reason: ConditionReason.EventSourceNotFound,
+      message: `EventSource ${target} (spec.eventSource.name) does not exist in namespace ${namespace}`,
+    };
+  const result = await probeSink({ eventSource: { name: target } }, undefined, {
+    eventSource: {
+      jsm: await ctx.jsm(),
+      target: { stream: streamName(namespace, target), subjectPrefix: subjectPrefix(namespace, target) },
+    },
+  });
+  return probeCondition(result);
 }

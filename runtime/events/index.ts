@@ -2,7 +2,7 @@
 export type { CloudEvent, HeaderReader } from './types.js';
 export { FALLBACK_SOURCE } from './types.js';
 export { EventError, EventErrorCode, isEventError } from './errors.js';
-export { validateEvent, isJsonMediaType, isRfc3339 } from './attributes.js';
+export { validateEvent, isJsonMediaType, isRfc3339, isMediaType, isAbsoluteUri } from './attributes.js';
 export { assertSubjectType, subjectTypeProblem, subjectFor } from './subject.js';
 export { compilePointer, resolvePointer, PointerSyntaxError, type CompiledPointer } from './pointer.js';
 export { compileConversion, converterFor, looksStructured, type Converter } from './convert.js';

@@ -15,9 +15,34 @@ import { Ingestor } from './ingestor.js';
 import { IngestMetrics } from './metrics.js';
 import { Publisher } from './publisher.js';
 import { RateLimiter } from './rate-limit.js';
-import { SchemaRegistry } from './schemas.js';
+import { asyncApiDocument, openApiDocument, type DescribeInput } from '../schemas/describe.js';
+import { loadLiveSchemas } from './schema-reload.js';
+import type { SchemaRegistry } from './schemas.js';
 
 const STREAM_CHECK_CACHE_MS = 1000;
+
+/** What the OpenAPI and AsyncAPI documents say about this ingest. */
+function describeInput(config: IngestConfig, registry: SchemaRegistry): DescribeInput {
+  const es = config.eventSource;
+  return {
+    ...(es ? { namespace: es.namespace, name: es.name } : { name: config.stream.name }),
+    ...(es?.httpUrl && config.http.enabled ? { httpUrl: es.httpUrl } : {}),
+    auth: config.auth.enabled,
+    maxBatchEvents: config.limits.maxBatchEvents,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    stream: {
+      name: config.stream.name,
+      subjectPrefix: config.stream.subjectPrefix,
+    },
+    conversion: config.conversion,
+    schemas: registry.entries.map((e) => ({
+      type: e.type,
+      schema: e.schema,
+      ...(e.id !== undefined ? { id: e.id } : {}),
+      ...(e.version !== undefined ? { version: e.version } : {}),
+    })),
+  };
+}
 
 /** Resolves when the signal aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
@@ -41,7 +66,21 @@ export async function startIngest(
       ? await tokenAuthenticator(config.auth.tokensFile, config.auth.reloadIntervalMs, logger)
       : openAuthenticator();
   if (!config.auth.enabled) logger.warn('Authentication is disabled: any client can publish events');
-  const schemas = new SchemaRegistry(config.schemas);
+  const schemas = loadLiveSchemas(config.schemas, config.schemaSet, logger, signal);
+  const described = new WeakMap<SchemaRegistry, { openapi: string; asyncapi: string }>();
+  const describe = () => {
+    const registry = schemas.current;
+    let docs = described.get(registry);
+    if (docs === undefined) {
+      const input = describeInput(config, registry);
+      docs = {
+        openapi: JSON.stringify(openApiDocument(input), null, 2),
+        asyncapi: JSON.stringify(asyncApiDocument(input), null, 2),
+      };
+      described.set(registry, docs);
+    }
+    return docs;
+  };
   const limiter = new RateLimiter(config.limits.ratePerSecond, config.limits.burst);
 
   // Assigned once NATS is connected; the readiness checks read them before that.
@@ -145,6 +184,7 @@ export async function startIngest(
       host: config.http.host,
       port: config.http.port,
       conversion: config.conversion,
+      describe,
     });
     logger.info({ port: httpServer.port }, 'Serving HTTP ingest');
   }

@@ -9,14 +9,16 @@ import { validateIngestConfig } from '../../api/validate-config.js';
 import { formatPath } from '../../api/validate.js';
 import { ConfigError } from '../common/errors.js';
 import { compilePointer, subjectTypeProblem } from '../events/index.js';
+import { isJsonSchema, type JsonSchema } from '../schemas/json-schema.js';
+import { isTypePattern } from '../schemas/schema-set.js';
 
 export type ListenerConfig = IngestHttpListener;
 
 /** What ingest runs with: the config after defaults, sizes in bytes, schema files read, paths resolved. */
 export interface IngestConfig extends Omit<IngestConfigFile, 'limits' | 'schemas'> {
   limits: { maxBodyBytes: number; maxBatchEvents: number; ratePerSecond: number; burst: number };
-  /** Event type → JSON Schema, files already read. */
-  schemas: Record<string, object | boolean>;
+  /** Event type (or prefix) → JSON Schema, files already read. */
+  schemas: Record<string, JsonSchema>;
 }
 
 /** 1Mi → 1048576; integers pass through. */
@@ -66,23 +68,23 @@ export function parseIngestConfig(input: unknown, opts: { source: string; baseDi
       `must be at least limits.maxBatchEvents (${c.limits.maxBatchEvents}), or no full batch could pass`,
     );
   }
-  const schemas: Record<string, object | boolean> = {};
+  const schemas: Record<string, JsonSchema> = {};
   for (const [type, s] of Object.entries(c.schemas as Record<string, object | boolean | string>)) {
     const field = `schemas[${JSON.stringify(type)}]`;
-    const tp = subjectTypeProblem(type);
-    if (tp) fail(field, `the event type cannot be used in a NATS subject: ${tp}`);
+    if (!isTypePattern(type)) {
+      fail(field, 'must be an event type usable as NATS subject tokens, a prefix ending in .>, or >');
+    }
     if (typeof s === 'string') {
       const path = resolve(opts.baseDir, s);
       try {
         const loaded = readStructured(path);
-        if (typeof loaded !== 'object' && typeof loaded !== 'boolean')
-          throw new Error('not a JSON Schema object');
-        schemas[type] = loaded as object | boolean;
+        if (!isJsonSchema(loaded)) throw new Error('not a JSON Schema object');
+        schemas[type] = loaded;
       } catch (err) {
         fail(field, `cannot read schema file ${path}: ${err instanceof Error ? err.message : String(err)}`);
       }
     } else {
-      schemas[type] = s;
+      schemas[type] = s as JsonSchema;
     }
   }
   for (const key of ['typeFrom', 'sourceFrom', 'idFrom', 'subjectFrom', 'timeFrom'] as const) {
@@ -111,6 +113,7 @@ export function parseIngestConfig(input: unknown, opts: { source: string; baseDi
       caFile: resolvePath(c.nats.caFile),
     },
     auth: { ...c.auth, tokensFile: resolvePath(c.auth.tokensFile) },
+    ...(c.schemaSet ? { schemaSet: { ...c.schemaSet, file: resolve(opts.baseDir, c.schemaSet.file) } } : {}),
     limits: { ...c.limits, maxBodyBytes, burst },
     schemas,
   };

@@ -2,7 +2,19 @@
 // were stored, 207 when some were, otherwise the worst reason's status), with Retry-After when a
 // retry later can succeed. See README.md for the status codes.
 import type { ServerResponse } from 'node:http';
-import { httpStatusOf, retryAfterOf, worstReason, type EventOutcome } from './outcome.js';
+import { httpStatusOf, retryAfterOf, worstReason, type EventOutcome, type Rejected } from './outcome.js';
+
+/** A schema refusal's type, pointer (into `data`), keyword and schema version, as answer fields. */
+function violationFields(o: Rejected): Record<string, string> {
+  const v = o.violation;
+  if (v === undefined) return {};
+  return {
+    type: v.type,
+    pointer: v.pointer,
+    keyword: v.keyword,
+    ...(v.dataschema !== undefined ? { dataschema: v.dataschema } : {}),
+  };
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, retryAfter?: number): void {
   const text = JSON.stringify(body);
@@ -24,7 +36,7 @@ export function singleResponse(res: ServerResponse, o: EventOutcome): number {
   sendJson(
     res,
     status,
-    { error: o.reason, message: o.message, ...(o.id ? { id: o.id } : {}) },
+    { error: o.reason, message: o.message, ...(o.id ? { id: o.id } : {}), ...violationFields(o) },
     retryAfterOf([o]),
   );
   return status;
@@ -43,6 +55,7 @@ export function batchResponse(res: ServerResponse, outcomes: EventOutcome[]): nu
       status: httpStatusOf[o.reason],
       error: o.reason,
       message: o.message,
+      ...violationFields(o),
     };
   });
   const worst = worstReason(outcomes);

@@ -16,6 +16,8 @@ import { httpStatusOf, IngestRejection, Reason } from './outcome.js';
 
 export interface HttpIngestOptions {
   host: string;
+  /** The OpenAPI and AsyncAPI documents (JSON text) of this ingest, as of the loaded schemas. */
+  describe: () => { openapi: string; asyncapi: string };
   port: number;
   maxBodyBytes: number;
   maxBatchEvents: number;
@@ -52,6 +54,20 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
     const path = (req.url ?? '/').split('?')[0];
+    if (
+      (path === '/openapi.json' || path === '/asyncapi.json') &&
+      (req.method === 'GET' || req.method === 'HEAD')
+    ) {
+      // The self-description holds no secrets (the EventSource's spec has it all), so no token.
+      const docs = opts.describe();
+      const text = path === '/openapi.json' ? docs.openapi : docs.asyncapi;
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return 200;
+    }
     if (path !== '/events' && path !== '/') {
       sendJson(res, 404, { error: 'not_found', message: 'POST events to /events' });
       return 404;

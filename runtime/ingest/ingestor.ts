@@ -6,7 +6,8 @@ import type { IngestMetrics, Protocol } from './metrics.js';
 import { IngestRejection, Reason, rejected, type EventOutcome } from './outcome.js';
 import type { Publisher } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { SchemaRegistry } from './schemas.js';
+import type { LiveSchemas } from './schema-reload.js';
+import { isSchemaViolation } from './schemas.js';
 
 export interface SubmitContext {
   protocol: Protocol;
@@ -21,7 +22,7 @@ export type Parsed = CloudEvent | EventError | IngestRejection;
 export class Ingestor {
   constructor(
     private readonly publisher: Publisher,
-    private readonly schemas: SchemaRegistry,
+    private readonly schemas: LiveSchemas,
     private readonly limiter: RateLimiter,
     private readonly metrics: IngestMetrics,
   ) {}
@@ -92,7 +93,7 @@ export class Ingestor {
   private publishChecked(event: CloudEvent): Promise<EventOutcome> | EventOutcome {
     try {
       assertSubjectType(event.type);
-      this.schemas.check(event);
+      this.schemas.current.check(event);
     } catch (err) {
       if (err instanceof EventError) {
         return {
@@ -100,6 +101,7 @@ export class Ingestor {
           id: event.id,
           reason: err.code === EventErrorCode.SchemaViolation ? Reason.Schema : Reason.Invalid,
           message: err.message,
+          ...(isSchemaViolation(err) ? { violation: err.violation } : {}),
         };
       }
       throw err;

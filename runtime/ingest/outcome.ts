@@ -72,6 +72,16 @@ export interface Rejected {
   reason: Reason;
   message: string;
   retryAfterSeconds?: number;
+  /** For reason `schema`: the event type, the JSON pointer into `data`, the failing keyword. */
+  violation?: SchemaViolationDetails;
+}
+
+export interface SchemaViolationDetails {
+  type: string;
+  pointer: string;
+  keyword: string;
+  /** The id of the schema version that refused the data, when it has one. */
+  dataschema?: string;
 }
 
 export type EventOutcome = Accepted | Rejected;

@@ -9,6 +9,8 @@ import { formatPath } from '../../api/validate.js';
 import { ConfigError } from '../common/errors.js';
 import { parseDuration as durationMs } from '../../api/units.js';
 import { compileRules, isRuleCompileError, type CompiledRules } from '../rules/index.js';
+import { compilePipelineQueries, formatQueryProblem } from '../queries/pipeline.js';
+import type { CompiledQuery } from '../queries/index.js';
 
 export type SourceConfig = ProcessorSource;
 export type OutputConfig = ProcessorOutput;
@@ -16,6 +18,8 @@ export type OutputConfig = ProcessorOutput;
 /** What the processor runs with: the config after defaults, durations in ms, rules compiled. */
 export interface ProcessConfig extends ProcessorConfig {
   rulesCompiled: CompiledRules;
+  /** The queries, compiled against the sources' names in queries. */
+  queriesCompiled: CompiledQuery[];
   backoffMs: number[];
   maxInFlight: number;
   lagIntervalMs: number;
@@ -31,15 +35,21 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
     );
   }
   const problems: string[] = [];
-  value.outputs.forEach(({ credentials: c }, i) => {
+  value.outputs.forEach(({ credentials: c, sink, eventSource }, i) => {
+    if (sink.eventSource && !eventSource)
+      problems.push(
+        `outputs[${i}].eventSource: required for an eventSource Sink (the target's stream and subjectPrefix)`,
+      );
     if (!c) return;
     if (!c.usernameFile !== !c.passwordFile)
       problems.push(
         `outputs[${i}].credentials: usernameFile and passwordFile go together; set both or neither`,
       );
-    else if (!c.usernameFile && !c.caFile)
+    else if (c.usernameFile && c.tokenFile)
+      problems.push(`outputs[${i}].credentials: set usernameFile and passwordFile, or tokenFile, not both`);
+    else if (!c.usernameFile && !c.tokenFile && !c.caFile)
       problems.push(
-        `outputs[${i}].credentials: name usernameFile and passwordFile, or caFile, or leave it out`,
+        `outputs[${i}].credentials: name usernameFile and passwordFile, or tokenFile, or caFile, or leave it out`,
       );
   });
   const names = value.outputs.map((o) => o.name);
@@ -54,6 +64,14 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
   const maxInFlight = value.processing.maxInFlight ?? value.delivery.maxAckPending;
   if (maxInFlight > value.delivery.maxAckPending)
     problems.push('processing.maxInFlight: must not exceed delivery.maxAckPending');
+  if (value.queries?.length && !value.shuffle)
+    problems.push('shuffle: queries need the shuffle stream to publish their inputs to');
+  const queries = compilePipelineQueries(value.pipeline, {
+    sources: value.sources.map((s) => ({ eventSource: s.eventSource ?? s.stream, as: s.as })),
+    queries: value.queries,
+    outputs: value.outputs,
+  });
+  problems.push(...queries.problems.map(formatQueryProblem));
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);
 
   let rulesCompiled: CompiledRules;
@@ -77,6 +95,7 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
   return {
     ...value,
     rulesCompiled,
+    queriesCompiled: queries.compiled,
     backoffMs: (value.delivery.backoff ?? []).map(durationMs),
     maxInFlight,
     lagIntervalMs: durationMs(value.processing.lagInterval),

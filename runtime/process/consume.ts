@@ -23,6 +23,7 @@ import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
 import type { HotCounter, ProcessorMetrics } from './metrics.js';
 import { deliveryNumbers, type Replies } from './replies.js';
+import type { Shuffle } from './shuffle.js';
 
 export interface SourceLoopDeps {
   source: SourceConfig;
@@ -41,6 +42,14 @@ export interface SourceLoopDeps {
   log: Logger;
   /** The library fast paths the loop may use (runtime/internals); the default FastPaths when unset. */
   fastPaths?: FastPaths;
+  /**
+   * The consumer's AckWait. A delivery whose outputs have not answered after half of it gets an
+   * in-progress ack (+WPI), so a slow destination (a webhook slower than AckWait) is not sent the
+   * same event again by a redelivery while the first attempt is still running.
+   */
+  ackWaitMs?: number;
+  /** Queries reading this source: kept events are also published to the shuffle stream. */
+  shuffle?: { to: Shuffle; source: string };
 }
 
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
@@ -65,6 +74,9 @@ export class SourceLoop {
   };
   private readonly replyOf: ReplyReader;
   private readonly rawHeaders: RawHeaderSearch;
+  /** Deliveries waiting for their outputs, for the in-progress acks of slow ones. */
+  private readonly waiting = new Set<Delivery>();
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: SourceLoopDeps) {
     const fastPaths = d.fastPaths ?? defaultFastPaths();
@@ -152,13 +164,32 @@ export class SourceLoop {
       }
       const routed = outcome.event as SinkEvent;
       const routes = outcome.routes;
+      const shuffle = this.d.shuffle;
+      const input = shuffle && {
+        source: shuffle.source,
+        seq: info.streamSequence,
+        streamTime: Math.floor(m.info.timestampNanos / 1e6),
+        event: routed,
+      };
+      const shuffled = input ? shuffle.to.routes(input) : [];
       // From here on only the reply subject and the delivery numbers are kept, not the message
       // (kept only when its reply subject cannot be read).
-      delivery = new Delivery(this, target, info.deliveryCount, info.streamSequence, routes);
+      delivery = new Delivery(
+        this,
+        target,
+        info.deliveryCount,
+        info.streamSequence,
+        shuffled.length ? [...routes, ...shuffled.map((r) => `query ${r.query}`)] : routes,
+      );
+      this.track(delivery);
       for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
+      if (input && shuffled.length) shuffle.to.publish(input, shuffled, delivery, routes.length);
     } catch (err) {
       // Not expected (rules and sinks report, they do not throw); retry rather than lose the event.
-      if (delivery) delivery.abandon();
+      if (delivery) {
+        delivery.abandon();
+        this.waiting.delete(delivery);
+      }
       this.retryUnexpected(m.info.streamSequence, err, 'Handling', () =>
         m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs)),
       );
@@ -167,6 +198,7 @@ export class SourceLoop {
 
   /** Every output answered for the message: ack, nak or dead-letter it, then free its slot. */
   settle(d: Delivery, results: readonly RowResult[]): void {
+    this.waiting.delete(d);
     try {
       const decision = decide(d.routes, results, {
         count: d.deliveryCount,
@@ -177,7 +209,7 @@ export class SourceLoop {
         case 'ack':
           this.ack(d.target);
           this.m.acked.inc();
-          for (const r of d.routes) this.m.routed.get(r)!.inc();
+          for (const r of d.routes) this.m.routed.get(r)?.inc();
           return this.d.inFlight.release();
         case 'nak':
           this.nak(d.target, decision.delayMs);
@@ -193,6 +225,36 @@ export class SourceLoop {
       this.retryUnexpected(d.sequence, err, 'Settling', () =>
         this.nak(d.target, backoffFor(d.deliveryCount, this.d.delivery.backoffMs)),
       );
+    }
+  }
+
+  /** Watches a delivery until it settles; starts the in-progress sweep when there is an AckWait. */
+  private track(d: Delivery): void {
+    const ackWaitMs = this.d.ackWaitMs;
+    if (!ackWaitMs) return;
+    this.waiting.add(d);
+    if (this.progressTimer) return;
+    this.progressTimer = setInterval(() => this.sweepProgress(ackWaitMs), Math.max(50, ackWaitMs / 4));
+    this.progressTimer.unref();
+  }
+
+  /** Sends +WPI for every delivery that has waited half an AckWait since it came or was last extended. */
+  private sweepProgress(ackWaitMs: number): void {
+    const now = performance.now();
+    for (const d of this.waiting) {
+      if (now - d.since < ackWaitMs / 2) continue;
+      d.since = now;
+      try {
+        if (typeof d.target === 'string') this.d.replies.working(d.target);
+        else d.target.working();
+        this.d.metrics.inProgress.inc();
+      } catch (err) {
+        this.d.log.warn({ err: errorMessage(err), seq: d.sequence }, 'In-progress ack failed');
+      }
+    }
+    if (this.waiting.size === 0) {
+      clearInterval(this.progressTimer);
+      this.progressTimer = undefined;
     }
   }
 
@@ -305,6 +367,8 @@ class Delivery implements RowWaiter {
   private readonly results: RowResult[];
   private remaining: number;
   private abandoned = false;
+  /** When the delivery came, or when its AckWait was last extended (performance.now()). */
+  since = performance.now();
 
   constructor(
     private readonly loop: SourceLoop,

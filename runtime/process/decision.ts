@@ -2,11 +2,12 @@
 // unit-tested on its own:
 //   every targeted sink accepted it      → ack
 //   a sink rejected it as invalid        → dead-letter, then term (retrying cannot help)
-//   a sink failed transiently            → nak after the delivery's backoff, so the event is retried;
+//   a sink failed transiently            → nak after the delivery's backoff (never sooner than a
+//     Retry-After the destination sent), so the event is retried;
 //     on the last delivery JetStream allows (maxDeliver) → dead-letter instead, so nothing ends
 //     silently at the max-deliveries limit.
 import { backoffDelay, type BackoffPolicy } from '../common/backoff.js';
-import { isRowRejectedError, type RowResult } from '../sinks/index.js';
+import { isRowRejectedError, isTransientSinkError, type RowResult } from '../sinks/index.js';
 
 export type Decision =
   | { action: 'ack' }
@@ -30,6 +31,7 @@ export function decide(
   delivery: { count: number; maxDeliver: number; backoffMs: readonly number[] },
 ): Decision {
   let retry: string | undefined;
+  let retryAfterMs = 0;
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
     if (r === undefined) continue;
@@ -41,6 +43,11 @@ export function decide(
         output: outputs[i]!,
       };
     retry ??= `output ${outputs[i]}: ${message}`;
+    // Read again: a row rejection has the same shape as any SinkError, so the narrowing of `r`
+    // above leaves nothing for the transient check.
+    const transient = results[i];
+    if (isTransientSinkError(transient) && (transient.retryAfterMs ?? 0) > retryAfterMs)
+      retryAfterMs = transient.retryAfterMs!;
   }
   if (retry === undefined) return { action: 'ack' };
   if (delivery.count >= delivery.maxDeliver)
@@ -48,5 +55,9 @@ export function decide(
       action: 'deadletter',
       reason: `delivered ${delivery.count} times (maxDeliver); last error: ${retry}`,
     };
-  return { action: 'nak', delayMs: backoffFor(delivery.count, delivery.backoffMs), reason: retry };
+  return {
+    action: 'nak',
+    delayMs: Math.max(backoffFor(delivery.count, delivery.backoffMs), retryAfterMs),
+    reason: retry,
+  };
 }

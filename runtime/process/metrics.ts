@@ -49,6 +49,7 @@ export interface ProcessorMetrics {
   deadLettered: Counter<'cause'>;
   acked: CounterWithHot<never>;
   naked: Counter;
+  inProgress: Counter;
   redeliveries: CounterWithHot<'source'>;
   inFlight: Gauge;
   consumerPending: Gauge<'source'>;
@@ -56,6 +57,8 @@ export interface ProcessorMetrics {
   sinkBatchSeconds: Histogram<'output' | 'result'>;
   sinkBatchRows: Histogram<'output'>;
   sinkErrors: Counter<'output' | 'kind'>;
+  outputRequests: Counter<'output' | 'kind' | 'outcome'>;
+  outputRequestSeconds: Histogram<'output' | 'kind'>;
 }
 
 export function processorMetrics(registry: Registry): ProcessorMetrics {
@@ -93,6 +96,11 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     naked: new Counter({
       name: 'eventrunner_processor_naks_total',
       help: 'Messages negatively acknowledged for a retry after a transient failure.',
+      registers,
+    }),
+    inProgress: new Counter({
+      name: 'eventrunner_processor_in_progress_acks_total',
+      help: 'In-progress acknowledgements (+WPI) sent for events whose outputs took longer than half the AckWait.',
       registers,
     }),
     redeliveries: counterWithHot({
@@ -136,6 +144,19 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
       name: 'eventrunner_sink_errors_total',
       help: 'Events a sink write failed for, by kind (transient, rejected, config).',
       labelNames: ['output', 'kind'],
+      registers,
+    }),
+    outputRequests: new Counter({
+      name: 'eventrunner_output_requests_total',
+      help: 'Requests of webhook and EventSource outputs (kind http, eventSource), by outcome: 2xx, 3xx, 4xx, 5xx, timeout or error for webhooks; ok or error for stream publishes.',
+      labelNames: ['output', 'kind', 'outcome'],
+      registers,
+    }),
+    outputRequestSeconds: new Histogram({
+      name: 'eventrunner_output_request_duration_seconds',
+      help: 'Time from sending a webhook request (or stream publish) to its answer (acknowledgement).',
+      labelNames: ['output', 'kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
   };

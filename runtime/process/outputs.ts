@@ -1,5 +1,7 @@
 // The processor's outputs: one sink and one batcher per output, opened at start-up (retried until
 // the database answers or the processor is stopped), instrumented, and closed within a bound.
+// Webhook and EventSource outputs also count each request by outcome and time it.
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from '../common/logger.js';
 import type { FastPaths } from '../internals/fast-paths.js';
 import { retry, sleep } from '../common/backoff.js';
@@ -10,14 +12,49 @@ import {
   isSinkConfigError,
   openSink,
   readCredentials,
+  type RequestObserver,
   type RowResult,
   type Sink,
+  type SinkSpec,
 } from '../sinks/index.js';
 import type { OutputConfig, ProcessConfig } from './config.js';
 import type { ProcessorMetrics } from './metrics.js';
 
 /** How long closing one sink may take before the processor gives up on it. */
 const CLOSE_TIMEOUT_MS = 5000;
+/** Events per publish round of an EventSource output; each is acknowledged by the stream. */
+const PUBLISH_BATCH = 256;
+
+/** How an output's events are grouped into writes, from its Sink's kind and settings. */
+export function batchingOf(o: { sink: SinkSpec; maxConcurrentBatches?: number }): {
+  maxRows: number;
+  maxDelayMs: number;
+  maxConcurrent: number;
+} {
+  const { scylla, clickhouse, http } = o.sink;
+  if (scylla ?? clickhouse) {
+    // The validated config holds exactly one backend, its batch defaulted by the Sink schema.
+    const batch = (scylla ?? clickhouse)!.batch!;
+    return {
+      maxRows: batch.maxRows!,
+      maxDelayMs: durationMs(batch.maxDelay!),
+      // Cassandra rows run concurrently inside a batch already (writeConcurrency); ClickHouse
+      // takes a few inserts at once, each a new part, so keep it small.
+      maxConcurrent: o.maxConcurrentBatches ?? (scylla ? 8 : 2),
+    };
+  }
+  if (http) {
+    // One request per event unless the Sink asks for batch mode; maxConcurrency requests at once.
+    const batched = http.mode === 'batch';
+    return {
+      maxRows: batched ? (http.batch?.maxEvents ?? 100) : 1,
+      maxDelayMs: batched ? durationMs(http.batch?.maxDelay ?? '50ms') : 0,
+      maxConcurrent: http.maxConcurrency ?? 16,
+    };
+  }
+  // An EventSource: what arrived in one turn of the event loop is published together.
+  return { maxRows: PUBLISH_BATCH, maxDelayMs: 0, maxConcurrent: o.maxConcurrentBatches ?? 8 };
+}
 
 export class Outputs {
   readonly sinks: Sink[] = [];
@@ -33,34 +70,36 @@ export class Outputs {
     private readonly fastPaths: FastPaths,
   ) {}
 
-  /** Opens every output's sink; false when the signal aborted first. */
-  async open(config: ProcessConfig, pipeline: string, signal: AbortSignal): Promise<boolean> {
+  /**
+   * Opens every output's sink; false when the signal aborted first. `nc` is the NATS connection
+   * eventSource outputs publish on.
+   */
+  async open(
+    config: Pick<ProcessConfig, 'outputs'>,
+    pipeline: string,
+    signal: AbortSignal,
+    nc?: NatsConnection,
+  ): Promise<boolean> {
     for (const o of config.outputs) {
       const credentials = o.credentials ? await readCredentials(o.credentials) : undefined;
       const sink = await retry(
-        () =>
+        async () =>
           openSink(o.sink, credentials, {
             concurrency: o.writeConcurrency,
             applicationName: `eventrunner-process ${pipeline}`,
             fastPaths: this.fastPaths,
+            observe: this.requestObserver(o),
+            ...(nc && o.eventSource ? { nats: { nc, target: o.eventSource } } : {}),
           }),
         { what: `Open sink for output ${o.name}`, log: this.log, signal },
       );
       if (!sink) return false;
       this.sinks.push(sink);
-      // The validated config holds exactly one backend, its batch defaulted by the Sink schema.
-      const batch = (o.sink.scylla ?? o.sink.clickhouse)!.batch;
-      this.batchRows.set(o.name, batch.maxRows);
+      const batching = batchingOf(o);
+      this.batchRows.set(o.name, batching.maxRows);
       this.batchers.set(
         o.name,
-        new Batcher(this.instrumented(o, sink), {
-          prepare: (e) => sink.prepare(e),
-          maxRows: batch.maxRows,
-          maxDelayMs: durationMs(batch.maxDelay),
-          // Cassandra rows run concurrently inside a batch already (writeConcurrency); ClickHouse
-          // takes a few inserts at once, each a new part, so keep it small.
-          maxConcurrent: o.maxConcurrentBatches ?? (o.sink.scylla ? 8 : 2),
-        }),
+        new Batcher(this.instrumented(o, sink), { prepare: (e) => sink.prepare(e), ...batching }),
       );
       this.log.info({ output: o.name, kind: sink.kind, target: sink.target }, 'Opened sink');
     }
@@ -93,6 +132,26 @@ export class Outputs {
         if (!closed) this.log.warn({ target: s.target }, 'Closing the sink timed out');
       }),
     );
+  }
+
+  /** Per-request metrics of an output, with the label children looked up once per outcome. */
+  private requestObserver(o: OutputConfig): RequestObserver {
+    const kind = o.sink.http
+      ? 'http'
+      : o.sink.eventSource
+        ? 'eventSource'
+        : o.sink.scylla
+          ? 'scylla'
+          : 'clickhouse';
+    const counters = new Map<string, { inc(): void }>();
+    const seconds = this.metrics.outputRequestSeconds.labels({ output: o.name, kind });
+    return (outcome, s) => {
+      let c = counters.get(outcome);
+      if (!c)
+        counters.set(outcome, (c = this.metrics.outputRequests.labels({ output: o.name, kind, outcome })));
+      c.inc();
+      seconds.observe(s);
+    };
   }
 
   private instrumented(o: OutputConfig, sink: Sink) {

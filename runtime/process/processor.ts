@@ -14,6 +14,7 @@ import { InFlight } from './inflight.js';
 import { processorMetrics } from './metrics.js';
 import { Outputs } from './outputs.js';
 import { Replies } from './replies.js';
+import { Shuffle } from './shuffle.js';
 import { Sources } from './sources.js';
 
 /** A readiness check that lists the entries of a health map that carry an error. */
@@ -56,6 +57,7 @@ export async function startProcessor(
   const outputs = (state.outputs = new Outputs(metrics, log, fastPaths));
   const inFlight = new InFlight(config.maxInFlight, () => outputs.flushAll());
   let loops: Promise<void>[] = [];
+  let replies: Replies | undefined;
 
   const run = async (): Promise<void> => {
     const nc = (state.nc = await connectNats(config.nats, {
@@ -64,19 +66,24 @@ export async function startProcessor(
       signal,
     }));
     if (!nc) return;
-    if (!(await outputs.open(config, pipeline, signal))) return;
+    replies = new Replies(nc);
+    if (!(await outputs.open(config, pipeline, signal, nc))) return;
+    const js = jetstream(nc);
     const sources = (state.sources = new Sources({
       config,
       nc,
-      js: jetstream(nc),
+      js,
       jsm: await jetstreamManager(nc),
-      replies: new Replies(nc),
+      replies,
       outputs,
       inFlight,
       metrics,
       log,
       pipeline,
       fastPaths,
+      ...(config.shuffle && config.queriesCompiled.length
+        ? { shuffle: new Shuffle(js, config.shuffle, config.queriesCompiled) }
+        : {}),
     }));
     if (!(await sources.bind(signal))) return;
     sources.startLagPolling();
@@ -101,6 +108,7 @@ export async function startProcessor(
       await Promise.all(loops);
       await inFlight.idle();
       await outputs.drain();
+      replies?.flush();
       await state.nc?.flush();
       return true;
     })();

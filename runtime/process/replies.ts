@@ -61,6 +61,7 @@ export interface ReplyPublisher {
 const ACK = Uint8Array.of(0x2b, 0x41, 0x43, 0x4b); // +ACK
 const NAK = Uint8Array.of(0x2d, 0x4e, 0x41, 0x4b); // -NAK
 const TERM = Uint8Array.of(0x2b, 0x54, 0x45, 0x52, 0x4d); // +TERM
+const WPI = Uint8Array.of(0x2b, 0x57, 0x50, 0x49); // +WPI
 const encoder = new TextEncoder();
 
 /** The payloads, exported for tests. */
@@ -73,20 +74,52 @@ export function termPayload(reason?: string): Uint8Array {
   return reason ? encoder.encode(`+TERM ${reason}`) : TERM;
 }
 
+/**
+ * Acks, naks and terms by reply subject. They are handed to the connection once per turn of the
+ * event loop: the client writes what was published as soon as the current callback's microtasks
+ * ran, so events settled one I/O callback each (a webhook's answers arrive one by one) would cost
+ * one socket write each; gathered until the I/O callbacks of the turn have run, they share one.
+ */
 export class Replies {
+  private readonly subjects: string[] = [];
+  private readonly payloads: Uint8Array[] = [];
+  private scheduled = false;
+
   constructor(private readonly nc: ReplyPublisher) {}
 
   ack(reply: string): void {
-    this.nc.publish(reply, ACK);
+    this.send(reply, ACK);
   }
 
   /** Redeliver after delayMs (at once when 0). */
   nak(reply: string, delayMs?: number): void {
-    this.nc.publish(reply, nakPayload(delayMs));
+    this.send(reply, nakPayload(delayMs));
+  }
+
+  /** Still working on it: JetStream restarts the message's AckWait. */
+  working(reply: string): void {
+    this.send(reply, WPI);
   }
 
   /** Never redeliver. */
   term(reply: string, reason?: string): void {
-    this.nc.publish(reply, termPayload(reason));
+    this.send(reply, termPayload(reason));
+  }
+
+  /** Publishes what is gathered now (the processor calls it before it flushes and closes NATS). */
+  flush(): void {
+    this.scheduled = false;
+    const n = this.subjects.length;
+    for (let i = 0; i < n; i++) this.nc.publish(this.subjects[i]!, this.payloads[i]);
+    this.subjects.length = 0;
+    this.payloads.length = 0;
+  }
+
+  private send(reply: string, payload: Uint8Array): void {
+    this.subjects.push(reply);
+    this.payloads.push(payload);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 }

@@ -15,6 +15,7 @@ import { watchMaxDeliveries } from './max-deliveries.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Outputs } from './outputs.js';
 import type { Replies } from './replies.js';
+import type { Shuffle } from './shuffle.js';
 
 export interface SourcesDeps {
   config: ProcessConfig;
@@ -29,6 +30,8 @@ export interface SourcesDeps {
   /** namespace/name of the Pipeline, for dead-letter headers. */
   pipeline: string;
   fastPaths: FastPaths;
+  /** Publishes kept events for the Pipeline's queries, when it has any. */
+  shuffle?: Shuffle;
 }
 
 export class Sources {
@@ -45,10 +48,13 @@ export class Sources {
     const { config, js, jsm, inFlight, log } = this.d;
     for (const source of config.sources) {
       const name = `${source.stream}/${source.consumer}`;
+      let ackWaitNs = 0;
       const consumer = await retry(
         async () => {
           const c = await js.consumers.get(source.stream, source.consumer);
-          const max = (await c.info()).config.max_ack_pending;
+          const { config: cc } = await c.info();
+          ackWaitNs = cc.ack_wait ?? 0;
+          const max = cc.max_ack_pending;
           // MaxAckPending is what the server lets out; holding more than that could only stall.
           if (max && max > 0 && max < inFlight.limit) inFlight.setLimit(max);
           return c;
@@ -85,10 +91,18 @@ export class Sources {
         metrics: this.d.metrics,
         log: sourceLog,
         fastPaths: this.d.fastPaths,
+        ackWaitMs: ackWaitNs / 1e6,
+        ...this.shuffleFor(source),
       });
       this.bound.push({ loop, name, source });
     }
     return true;
+  }
+
+  private shuffleFor(source: SourceConfig): { shuffle?: { to: Shuffle; source: string } } {
+    const name = source.as ?? source.eventSource ?? source.stream;
+    const to = this.d.shuffle;
+    return to?.reads(name) ? { shuffle: { to, source: name } } : {};
   }
 
   /** Names of the bound consumers, stream/consumer. */

@@ -37,7 +37,9 @@ interface Entry<Row> {
 export type WriteFn<Row = SinkEvent> = (rows: Row[]) => Promise<RowResult[]>;
 
 export class Batcher<Row = SinkEvent> {
+  /** Waiting events from `head` on: taking from the front moves an index, not the array. */
   private pending: Entry<Row>[] = [];
+  private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private urgent = false;
   private running = 0;
@@ -56,7 +58,7 @@ export class Batcher<Row = SinkEvent> {
 
   /** Events waiting for a batch plus those being written. */
   get queued(): number {
-    return this.pending.length;
+    return this.pending.length - this.head;
   }
 
   add(event: SinkEvent): Promise<RowResult> {
@@ -76,13 +78,13 @@ export class Batcher<Row = SinkEvent> {
       throw err;
     }
     this.pending.push({ row, at: performance.now(), waiter, index });
-    if (this.pending.length >= this.opts.maxRows) this.pump();
+    if (this.queued >= this.opts.maxRows) this.pump();
     else this.arm();
   }
 
   /** Writes whatever is pending without waiting for maxRows or maxDelay. */
   flush(): void {
-    if (this.pending.length === 0) return;
+    if (this.queued === 0) return;
     this.urgent = true;
     this.pump();
   }
@@ -90,15 +92,19 @@ export class Batcher<Row = SinkEvent> {
   /** Flushes and resolves once nothing is pending or being written. */
   async drain(): Promise<void> {
     this.flush();
-    while (this.pending.length || this.running || this.settling) {
+    while (this.queued || this.running || this.settling) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       this.flush();
     }
   }
 
   private arm(): void {
-    if (this.timer || this.pending.length === 0) return;
-    const wait = Math.max(0, this.pending[0]!.at + this.opts.maxDelayMs - performance.now());
+    if (this.timer || this.queued === 0) return;
+    // Due already, only waiting for a write slot: the end of a running write pumps again. A
+    // timer here would fire every millisecond for as long as every slot stays busy.
+    const due = this.urgent || this.queued >= this.opts.maxRows;
+    if (due && this.running >= this.opts.maxConcurrent) return;
+    const wait = Math.max(0, this.pending[this.head]!.at + this.opts.maxDelayMs - performance.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.urgent = true;
@@ -108,19 +114,34 @@ export class Batcher<Row = SinkEvent> {
 
   private pump(): void {
     while (
-      this.pending.length &&
+      this.queued &&
       this.running < this.opts.maxConcurrent &&
-      (this.urgent || this.pending.length >= this.opts.maxRows)
+      (this.urgent || this.queued >= this.opts.maxRows)
     ) {
-      const batch = this.pending.splice(0, this.opts.maxRows);
-      if (this.pending.length === 0) this.urgent = false;
+      const batch = this.take(this.opts.maxRows);
+      if (this.queued === 0) this.urgent = false;
       void this.run(batch);
     }
-    if (this.timer && this.pending.length === 0) {
+    if (this.timer && this.queued === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     this.arm();
+  }
+
+  /** The oldest `n` waiting events. */
+  private take(n: number): Entry<Row>[] {
+    const end = Math.min(this.pending.length, this.head + n);
+    const batch = this.pending.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.pending.length) {
+      this.pending = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
   }
 
   private async run(batch: Entry<Row>[]): Promise<void> {
@@ -146,7 +167,7 @@ export class Batcher<Row = SinkEvent> {
     }
     this.settling--;
     this.pump();
-    if (this.pending.length === 0 && this.running === 0 && this.settling === 0) {
+    if (this.queued === 0 && this.running === 0 && this.settling === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();

@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../common/errors.js';
 import type { SinkCredentials } from './types.js';
 
-/** usernameFile and passwordFile come together or not at all; caFile may come alone. */
+/** usernameFile and passwordFile come together or not at all; tokenFile and caFile may come alone. */
 export interface CredentialFiles {
   usernameFile?: string;
   passwordFile?: string;
+  /** A webhook Sink's bearer token. */
+  tokenFile?: string;
   /** PEM CA bundle for TLS. */
   caFile?: string;
 }
@@ -51,15 +53,17 @@ const readOptional = (path: string | undefined, what: string): Promise<string | 
   path ? readSecretFile(path, what) : Promise.resolve(undefined);
 
 export async function readCredentials(files: CredentialFiles): Promise<SinkCredentials> {
-  const [username, password, ca] = await Promise.all([
+  const [username, password, token, ca] = await Promise.all([
     readOptional(files.usernameFile, 'username'),
     readOptional(files.passwordFile, 'password'),
+    readOptional(files.tokenFile, 'token'),
     readOptional(files.caFile, 'CA').then((pem) =>
       pem === undefined ? undefined : checkCaBundle(pem, files.caFile!),
     ),
   ]);
   return {
     ...(username !== undefined ? { username, password: password ?? '' } : {}),
+    ...(token !== undefined ? { token } : {}),
     ...(ca !== undefined ? { ca } : {}),
   };
 }

@@ -24,9 +24,12 @@ export class SinkError extends EventrunnerError {
 }
 
 export class TransientSinkError extends SinkError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The earliest retry the destination asked for (an HTTP Retry-After), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(SinkErrorCode.Transient, message, options);
     this.name = 'TransientSinkError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
@@ -73,6 +76,8 @@ export const SinkProbeErrorCode = {
   TableNotFound: 'SINK_TABLE_NOT_FOUND',
   /** The table exists, but a column the Sink writes is missing or has another type. */
   SchemaMismatch: 'SINK_SCHEMA_MISMATCH',
+  /** The stream of the EventSource an eventSource Sink publishes to does not exist (yet). */
+  StreamNotFound: 'SINK_STREAM_NOT_FOUND',
 } as const;
 export type SinkProbeErrorCode = (typeof SinkProbeErrorCode)[keyof typeof SinkProbeErrorCode];
 

@@ -1,11 +1,15 @@
-// Sinks: ScyllaDB/Cassandra and ClickHouse tables that events are written to idempotently.
-// The processor opens them with `openSink`; the operator probes a Sink with `probeSink` and
-// creates its schema with `ensureSchema`.
+// Sinks: ScyllaDB/Cassandra and ClickHouse tables that events are written to idempotently, HTTP
+// webhooks, and other EventSources' streams. The processor opens them with `openSink`; the
+// operator probes a Sink with `probeSink` and creates its schema with `ensureSchema`.
 export type {
   Sink,
   SinkSpec,
   ScyllaSpec,
   ClickHouseSpec,
+  HttpSpec,
+  EventSourceSpec,
+  SinkKind,
+  RequestObserver,
   ColumnSpec,
   ColumnType,
   SinkCredentials,
@@ -33,6 +37,8 @@ export {
   openSink,
   probeError,
   sinkTarget,
+  backendOf,
+  type ProbeOptions,
   type ProbeResult,
   type ProbeReason,
   type OpenSinkOptions,
@@ -40,3 +46,5 @@ export {
 export { readCredentials, type CredentialFiles } from './credentials.js';
 export { Batcher, yieldToIo, type BatcherOptions, type RowWaiter, type WriteFn } from './batcher.js';
 export { compileColumns, STANDARD_COLUMNS } from './columns.js';
+export type { EventSourceTarget } from './eventsource.js';
+export { httpTarget } from './http.js';

@@ -1,7 +1,13 @@
-// What the operator calls for a Sink: `probeSink` checks connection, credentials and table;
+// What the operator calls for a Sink: `probeSink` checks connection, credentials and table (for
+// a webhook: the host resolves and a connection opens; for an EventSource: its stream exists);
 // `ensureSchema` creates what `manageSchema` asks for. Both open and close their own connection.
 import cassandra from 'cassandra-driver';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import { EventSourceSink, probeEventSourceStream, type EventSourceTarget } from './eventsource.js';
+import { httpTarget, openHttpSink } from './http.js';
+import { probeHttp } from './http-probe.js';
 import { cassandraClient, classifyCassandraError } from './cassandra-client.js';
 import {
   checkCassandraSchema,
@@ -31,15 +37,15 @@ import {
   isSinkProbeError,
 } from './errors.js';
 import { plaintextResetHint, tlsConfigError } from './tls.js';
-import type { Sink, SinkCredentials, SinkSpec } from './types.js';
+import type { RequestObserver, Sink, SinkCredentials, SinkKind, SinkSpec } from './types.js';
 
 /** The probe's outcome in a word; `code` says which part of the Sink a failure points at. */
 export type ProbeReason = 'Reachable' | 'Unreachable' | 'Misconfigured' | 'InvalidSpec';
 
 export interface ProbeResult {
   ok: boolean;
-  kind: 'scylla' | 'clickhouse';
-  /** keyspace.table or database.table. */
+  kind: SinkKind;
+  /** keyspace.table, database.table, the webhook URL or the stream. */
   target: string;
   reason: ProbeReason;
   /** Why the probe failed (absent when it passed): the code of its SinkProbeError. */
@@ -50,16 +56,17 @@ export interface ProbeResult {
 
 type Backend = ProbeResult['kind'];
 
-function backendOf(spec: SinkSpec): Backend {
-  if (spec.scylla && !spec.clickhouse) return 'scylla';
-  if (spec.clickhouse && !spec.scylla) return 'clickhouse';
-  throw new SinkConfigError('a Sink needs exactly one of scylla or clickhouse');
+export function backendOf(spec: SinkSpec): Backend {
+  const set = (['scylla', 'clickhouse', 'http', 'eventSource'] as const).filter((k) => spec[k] !== undefined);
+  if (set.length === 1) return set[0]!;
+  throw new SinkConfigError('a Sink needs exactly one of scylla, clickhouse, http or eventSource');
 }
 
 export function sinkTarget(spec: SinkSpec): string {
-  return spec.scylla
-    ? `${spec.scylla.keyspace}.${spec.scylla.table}`
-    : `${spec.clickhouse?.database ?? 'default'}.${spec.clickhouse?.table ?? ''}`;
+  if (spec.scylla) return `${spec.scylla.keyspace}.${spec.scylla.table}`;
+  if (spec.clickhouse) return `${spec.clickhouse.database ?? 'default'}.${spec.clickhouse.table}`;
+  if (spec.http) return httpTarget(spec.http.url);
+  return spec.eventSource ? `EventSource ${spec.eventSource.name}` : '';
 }
 
 const { responseErrorCodes: rc } = cassandra.types;
@@ -129,7 +136,7 @@ function clickhouseProbeCode(err: unknown): SinkProbeErrorCode {
  * drivers' error classes and codes (a failed TLS handshake by Node's TLS codes, see tls.ts); any
  * other failure means the server could not be reached or could not answer.
  */
-export function probeError(backend: Backend, err: unknown): SinkProbeError {
+export function probeError(backend: 'scylla' | 'clickhouse', err: unknown): SinkProbeError {
   if (isSinkProbeError(err)) return err;
   const tls = tlsConfigError(backend, err);
   if (tls) return new SinkProbeError(SinkProbeErrorCode.TlsFailed, tls.message, { cause: err });
@@ -142,7 +149,11 @@ export function probeError(backend: Backend, err: unknown): SinkProbeError {
 function failure(kind: Backend, target: string, err: SinkProbeError, spec: SinkSpec): ProbeResult {
   const tlsOn = kind === 'scylla' ? !!spec.scylla?.tls?.enabled : /^https:/i.test(spec.clickhouse?.url ?? '');
   const unreachable = err.code === SinkProbeErrorCode.ConnectionFailed;
-  const hint = unreachable ? plaintextResetHint(kind, tlsOn, err.cause) : undefined;
+  // The webhook probe words its own hint; an EventSource's stream has no TLS of its own.
+  const hint =
+    unreachable && (kind === 'scylla' || kind === 'clickhouse')
+      ? plaintextResetHint(kind, tlsOn, err.cause)
+      : undefined;
   return {
     ok: false,
     kind,
@@ -198,8 +209,20 @@ async function checkClickHouseTable(
   });
 }
 
-/** Connects with the credentials, reads the server version and checks the table's columns. */
-export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): Promise<ProbeResult> {
+/** What probing an eventSource Sink needs: the operator's JetStream manager and the target stream. */
+export interface ProbeOptions {
+  eventSource?: { jsm: JetStreamManager; target: EventSourceTarget };
+}
+
+/**
+ * Connects with the credentials, reads the server version and checks the table's columns; for a
+ * webhook, resolves and connects without sending; for an EventSource, checks its stream exists.
+ */
+export async function probeSink(
+  spec: SinkSpec,
+  credentials?: SinkCredentials,
+  opts: ProbeOptions = {},
+): Promise<ProbeResult> {
   let kind: Backend;
   try {
     kind = backendOf(spec);
@@ -215,6 +238,18 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
   }
   const target = sinkTarget(spec);
   const columns = spec.columns ?? [];
+  if (kind === 'http' || kind === 'eventSource') {
+    try {
+      let message: string;
+      if (kind === 'http') message = await probeHttp(spec.http!, credentials);
+      else if (opts.eventSource)
+        message = await probeEventSourceStream(opts.eventSource.jsm, opts.eventSource.target);
+      else throw new SinkProbeError(SinkProbeErrorCode.InvalidSpec, 'probing an eventSource Sink needs NATS');
+      return { ok: true, kind, target, reason: 'Reachable', message };
+    } catch (err) {
+      return failure(kind, target, isSinkProbeError(err) ? err : invalidSpec(err), spec);
+    }
+  }
   if (kind === 'scylla') {
     let client: cassandra.Client;
     try {
@@ -272,6 +307,7 @@ export async function probeSink(spec: SinkSpec, credentials?: SinkCredentials): 
 export async function ensureSchema(spec: SinkSpec, credentials?: SinkCredentials): Promise<string[]> {
   const kind = backendOf(spec);
   const columns = spec.columns ?? [];
+  if (kind === 'http' || kind === 'eventSource') return [];
   if (kind === 'scylla') {
     const client = cassandraClient(spec.scylla!, credentials, { applicationName: 'eventrunner-schema' });
     try {
@@ -293,7 +329,13 @@ export async function ensureSchema(spec: SinkSpec, credentials?: SinkCredentials
   }
 }
 
-export type OpenSinkOptions = CassandraSinkOptions & ClickHouseSinkOptions;
+export type OpenSinkOptions = CassandraSinkOptions &
+  ClickHouseSinkOptions & {
+    /** eventSource Sinks: the processor's NATS connection and where to publish. */
+    nats?: { nc: NatsConnection; target: EventSourceTarget };
+    /** Webhook and eventSource Sinks: told every request's outcome and duration. */
+    observe?: RequestObserver;
+  };
 
 /** Opens a writing sink (creating the schema first when the spec's manageSchema says so). */
 export async function openSink(
@@ -301,7 +343,25 @@ export async function openSink(
   credentials?: SinkCredentials,
   opts: OpenSinkOptions = {},
 ): Promise<Sink> {
-  return backendOf(spec) === 'scylla'
-    ? openCassandraSink(spec.scylla!, spec.columns ?? [], credentials, opts)
-    : openClickHouseSink(spec.clickhouse!, spec.columns ?? [], credentials, opts);
+  switch (backendOf(spec)) {
+    case 'scylla':
+      return openCassandraSink(spec.scylla!, spec.columns ?? [], credentials, opts);
+    case 'clickhouse':
+      return openClickHouseSink(spec.clickhouse!, spec.columns ?? [], credentials, opts);
+    case 'http':
+      return openHttpSink(spec.http!, credentials, {
+        ...(opts.observe ? { observe: opts.observe } : {}),
+        ...(opts.applicationName ? { applicationName: opts.applicationName } : {}),
+      });
+    case 'eventSource':
+      if (!opts.nats)
+        throw new SinkConfigError(
+          'an eventSource Sink needs the NATS connection and the target stream and subject prefix',
+        );
+      return new EventSourceSink(
+        opts.nats.nc,
+        opts.nats.target,
+        opts.observe ? { observe: opts.observe } : {},
+      );
+  }
 }

@@ -3,7 +3,7 @@
 // mapping is tested without a server.
 //
 // Scylla/Cassandra: `tls.enabled` switches TLS on. ClickHouse: the URL's scheme does (https://),
-// and `tls.enabled` must agree with it. Either way the server certificate is verified against
+// and `tls.enabled` must agree with it. Webhooks (http): the URL's scheme alone. Either way the server certificate is verified against
 // `tls.caSecretRef` when given, else against the system roots, and `tls.insecureSkipVerify` turns
 // verification (chain and host name) off.
 import { Agent, type AgentOptions } from 'node:https';
@@ -140,8 +140,9 @@ function readableReason(err: unknown): string {
   return /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message.split('\n')[0]!.trim();
 }
 
-type Backend = 'scylla' | 'clickhouse';
-const where = (b: Backend) => (b === 'scylla' ? 'spec.scylla.contactPoints' : 'spec.clickhouse.url');
+type Backend = 'scylla' | 'clickhouse' | 'http';
+const where = (b: Backend) => (b === 'scylla' ? 'spec.scylla.contactPoints' : `spec.${b}.url`);
+const label = { scylla: 'cassandra', clickhouse: 'clickhouse', http: 'http' } as const;
 
 function advice(backend: Backend, code: string): string | undefined {
   const tls = `spec.${backend}.tls`;
@@ -157,7 +158,9 @@ function advice(backend: Backend, code: string): string | undefined {
   if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code === HANDSHAKE_TIMEOUT)
     return backend === 'scylla'
       ? `the server did not answer with TLS: point ${where(backend)} at its TLS port, or set ${tls}.enabled: false`
-      : `the server did not answer with TLS: point ${where(backend)} at its https_port, or use http://`;
+      : backend === 'http'
+        ? `the server did not answer with TLS: point ${where(backend)} at its TLS port, or use http://`
+        : `the server did not answer with TLS: point ${where(backend)} at its https_port, or use http://`;
   return undefined;
 }
 
@@ -175,10 +178,9 @@ export function tlsConfigError(backend: Backend, err: unknown): SinkTlsError | u
         ? 'TLS handshake'
         : 'TLS certificate';
     const detail = readableReason(e);
-    return new SinkTlsError(
-      `${backend === 'scylla' ? 'cassandra' : 'clickhouse'}: ${kind} problem: ${what} (${detail}; ${code})`,
-      { cause: err },
-    );
+    return new SinkTlsError(`${label[backend]}: ${kind} problem: ${what} (${detail}; ${code})`, {
+      cause: err,
+    });
   }
   return undefined;
 }
@@ -197,7 +199,9 @@ export function plaintextResetHint(backend: Backend, tlsOn: boolean, err: unknow
     if ((code && RESET.has(code)) || /socket hang up/i.test(errorMessage(e)))
       return backend === 'scylla'
         ? 'the server reset the connection: if this port only takes TLS, set spec.scylla.tls.enabled: true'
-        : "the server reset the connection: if this is the server's https_port, use an https:// URL";
+        : backend === 'http'
+          ? 'the server reset the connection: if this port only takes TLS, use an https:// URL'
+          : "the server reset the connection: if this is the server's https_port, use an https:// URL";
   }
   return undefined;
 }

@@ -4,15 +4,21 @@
 import type {
   SinkClickHouseInput,
   SinkColumnInput,
+  SinkEventSourceInput,
+  SinkHttpInput,
   SinkScyllaBatchInput,
   SinkScyllaInput,
   SinkSpecInput,
 } from '../../api/generated/types.js';
+import type { SinkKind } from '../../api/schema/sink.js';
 import type { SinkError } from './errors.js';
 
 export type SinkSpec = SinkSpecInput;
 export type ScyllaSpec = SinkScyllaInput;
 export type ClickHouseSpec = SinkClickHouseInput;
+export type HttpSpec = SinkHttpInput;
+export type EventSourceSpec = SinkEventSourceInput;
+export type { SinkKind };
 export type ColumnSpec = SinkColumnInput;
 export type BatchSpec = SinkScyllaBatchInput;
 export type ColumnType = SinkColumnInput['type'];
@@ -23,9 +29,17 @@ export interface SinkCredentials {
   /** With password, or neither when the server needs no authentication (a TLS Sink may carry only a CA). */
   username?: string;
   password?: string;
+  /** A webhook Sink's bearer token (never together with username and password). */
+  token?: string;
   /** PEM CA bundle for TLS, when the Sink names one. */
   ca?: string;
 }
+
+/**
+ * Told about every request a sink sends on its own (a webhook call, a stream publish): its outcome
+ * class (2xx, 4xx, 5xx, timeout, error; ok or error for a publish) and how long it took.
+ */
+export type RequestObserver = (outcome: string, seconds: number) => void;
 
 /** A CloudEvent in structured JSON form (attributes and extensions at the top level). */
 export interface SinkEvent {
@@ -43,8 +57,8 @@ export interface SinkEvent {
 export type RowResult = SinkError | undefined;
 
 export interface Sink<Row = unknown> {
-  readonly kind: 'scylla' | 'clickhouse';
-  /** keyspace.table or database.table, for logs and metrics. */
+  readonly kind: SinkKind;
+  /** keyspace.table, database.table, the webhook URL or the stream, for logs and metrics. */
   readonly target: string;
   /** The row written for an event; throws RowRejectedError when a value does not convert. */
   prepare(event: SinkEvent): Row;

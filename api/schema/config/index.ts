@@ -2,8 +2,9 @@
 import type { ConfigDefinition } from './common.js';
 import { ingestConfig } from './ingest.js';
 import { processorConfig } from './processor.js';
+import { queryWorkerConfig } from './query-worker.js';
 
 export type { ConfigDefinition, Embed } from './common.js';
-export { ingestConfig, processorConfig };
+export { ingestConfig, processorConfig, queryWorkerConfig };
 
-export const podConfigs: readonly ConfigDefinition[] = [ingestConfig, processorConfig];
+export const podConfigs: readonly ConfigDefinition[] = [ingestConfig, processorConfig, queryWorkerConfig];

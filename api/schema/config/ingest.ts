@@ -66,8 +66,37 @@ export const ingestConfig: ConfigDefinition = {
         { default: {} },
       ),
       conversion,
+      eventSource: obj(
+        'IngestEventSource',
+        'The EventSource these pods serve, named in the OpenAPI and AsyncAPI documents ingest serves.',
+        {
+          namespace: str('Namespace of the EventSource.', { minLength: 1, maxLength: 63 }),
+          name: str('Name of the EventSource.', { minLength: 1, maxLength: 253 }),
+          httpUrl: str(
+            'Base URL producers reach the HTTP ingest at, e.g. http://shop-ingest.default.svc:8080.',
+            {
+              minLength: 1,
+              maxLength: 2048,
+            },
+          ),
+        },
+        { required: ['namespace', 'name'] },
+      ),
+      schemaSet: obj(
+        'IngestSchemaSet',
+        'A schema-set file (JSON, docs/schemas.md): the versioned JSON Schemas per event type or prefix that the operator renders from spec.schemas. Re-read when it changes, so a new schema version needs no restart.',
+        {
+          file: file('Path of the schema-set file.'),
+          reloadIntervalMs: int('How often the file is checked for changes, in ms.', {
+            minimum: 100,
+            maximum: 3600000,
+            default: 2000,
+          }),
+        },
+        { required: ['file'] },
+      ),
       schemas: map(
-        'Event type → JSON Schema for `data`: inline, or the path of a JSON/YAML file.',
+        'Event type (or a prefix ending in `.>`, or `>`) → JSON Schema (draft 2020-12) for `data`: inline, or the path of a JSON/YAML file. Fixed for the life of the process; the schema set wins for a type both name.',
         anyOf('A JSON Schema object or boolean, or a file path.', [
           { type: 'object' },
           { type: 'boolean' },

@@ -4,7 +4,14 @@
 // them; the generated ProcessorConfig type and the validator in api/validate-config.ts come from it.
 import { conversion } from '../eventsource.js';
 import { arr, duration, int, obj, str } from '../dsl.js';
-import { delivery, OUTPUT_NAME_PATTERN, pipeline, ruleEngine } from '../pipeline.js';
+import {
+  delivery,
+  OUTPUT_NAME_PATTERN,
+  pipeline,
+  pipelineQuery,
+  ruleEngine,
+  SQL_NAME_PATTERN,
+} from '../pipeline.js';
 import { sink, sinkSpec } from '../sink.js';
 import { fastPaths, file, logLevel, natsConnection, opsListener, type ConfigDefinition } from './common.js';
 
@@ -18,6 +25,11 @@ const source = obj(
     eventSource: str('Name of the EventSource, for logs and metrics.', { maxLength: 253 }),
     stream: jetStreamName('JetStream stream of the EventSource.'),
     consumer: jetStreamName('Durable consumer of the Pipeline on that stream.'),
+    as: str('The source’s name in queries (FROM …). Default: eventSource.', {
+      minLength: 1,
+      maxLength: 63,
+      pattern: SQL_NAME_PATTERN,
+    }),
     conversion,
   },
   { required: ['stream', 'consumer'] },
@@ -25,12 +37,28 @@ const source = obj(
 
 const credentials = obj(
   'ProcessorOutputCredentials',
-  'Files of the Sink’s mounted Secrets: username and password together, a CA bundle with or without them.',
+  'Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them.',
   {
     usernameFile: file('File holding the user name.'),
     passwordFile: file('File holding the password.'),
+    tokenFile: file('File holding the bearer token a webhook Sink sends.'),
     caFile: file('File holding the PEM CA bundle the Sink’s TLS connections trust.'),
   },
+);
+
+const eventSourceTarget = obj(
+  'ProcessorOutputEventSource',
+  'Where an eventSource Sink publishes: the target EventSource’s stream and subject prefix, which the operator derives from its namespace and name.',
+  {
+    stream: jetStreamName('JetStream stream of the target EventSource.'),
+    subjectPrefix: str('Subject prefix of the target EventSource; an event goes to <subjectPrefix>.<type>.', {
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[^.*>\\s]+(\\.[^.*>\\s]+)*$',
+      $hint: 'dot-separated NATS subject tokens without wildcards',
+    }),
+  },
+  { required: ['stream', 'subjectPrefix'] },
 );
 
 const output = obj(
@@ -44,6 +72,7 @@ const output = obj(
     }),
     sink: sinkSpec,
     credentials,
+    eventSource: eventSourceTarget,
     writeConcurrency: int('Cassandra: upserts in flight at once.', {
       minimum: 1,
       maximum: 4096,
@@ -98,6 +127,20 @@ export const processorConfig: ConfigDefinition = {
         },
         { required: ['stream', 'subject'] },
       ),
+      queries: arr(
+        'The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it.',
+        pipelineQuery,
+        { maxItems: 16 },
+      ),
+      shuffle: obj(
+        'ProcessorShuffle',
+        'Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream.',
+        {
+          stream: jetStreamName('Shuffle stream of the Pipeline.'),
+          subjectPrefix: str('Subject prefix of the shuffle stream.', { minLength: 1, maxLength: 200 }),
+        },
+        { required: ['stream', 'subjectPrefix'] },
+      ),
       processing: obj(
         'ProcessorProcessing',
         'How the processor pulls and bounds its work.',
@@ -128,5 +171,9 @@ export const processorConfig: ConfigDefinition = {
   embeds: [
     { at: ['outputs', '[]', 'sink'], kind: sink, from: ['spec'] },
     { at: ['delivery'], kind: pipeline, from: ['spec', 'delivery'] },
+    { at: ['queries'], kind: pipeline, from: ['spec', 'queries'] },
   ],
 };
+
+/** An output and its Sink, as other workloads that write to a Pipeline's outputs embed it. */
+export const processorOutput = output;

@@ -31,8 +31,11 @@ import { argoHealth } from '../../unit/chart/argocd-lua.js';
 import { createNamespace, eventually, startTestOperator } from '../../support/operator.js';
 
 const release = 'er-rbac';
-const releaseNs = 'er-rbac-system';
-const ns = 'er-rbac-apps';
+// Unique per run: namespaces (and the ClusterRole named after the release's) outlive a run on a
+// shared stack, whose apiserver has no namespace controller to finish deleting them.
+const run = Date.now().toString(36);
+const releaseNs = `er-rbac-system-${run}`;
+const ns = `er-rbac-apps-${run}`;
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
 
@@ -182,11 +185,22 @@ describe('the Helm chart installs an operator whose RBAC is enough', () => {
       namespace: ns,
       body: { metadata: { name: 'shop-tokens' }, stringData: { tokens: 't1\n' } },
     });
+    // A schema from a labelled ConfigMap: the chart's role lets the operator watch and read it.
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: {
+        metadata: { name: 'order-schema', labels: { 'eventrunner.io/schemas': 'true' } },
+        data: { 'order.json': '{"type": "object", "required": ["amount"]}' },
+      },
+    });
     await create('eventsources', {
       apiVersion: `${group}/${version}`,
       kind: 'EventSource',
       metadata: { name: 'shop' },
-      spec: { ingest: { auth: { tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } } } },
+      spec: {
+        ingest: { auth: { tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } } },
+        schemas: [{ type: 'com.shop.order.>', configMapKeyRef: { name: 'order-schema', key: 'order.json' } }],
+      },
     });
     const es = await eventually('EventSource StreamReady', async () => {
       const es = await get<EventSource>('eventsources', 'shop');
@@ -203,6 +217,11 @@ describe('the Helm chart installs an operator whose RBAC is enough', () => {
     expect(ingest.spec?.template.spec?.containers[0]?.image).toBe('eventrunner:0.1.0');
     await core.readNamespacedService({ name: 'shop-ingest', namespace: ns });
     await core.readNamespacedConfigMap({ name: 'shop-ingest-config', namespace: ns });
+    await core.readNamespacedConfigMap({ name: 'shop-ingest-schemas', namespace: ns });
+    expect(condition(es, 'SchemasValid')).toMatchObject({
+      status: 'True',
+      message: 'serving com.shop.order.> v1',
+    });
   });
 
   it('reconciles a Sink and a Pipeline to Ready', async () => {

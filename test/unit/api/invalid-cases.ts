@@ -68,6 +68,24 @@ export function clickhouseSink(name = 'orders-clickhouse'): Manifest {
   };
 }
 
+export function httpSink(name = 'orders-webhook'): Manifest {
+  return {
+    apiVersion: API,
+    kind: 'Sink',
+    metadata: { name },
+    spec: { http: { url: 'https://hooks.example.com/orders' } },
+  };
+}
+
+export function eventSourceSink(name = 'alerts-out'): Manifest {
+  return {
+    apiVersion: API,
+    kind: 'Sink',
+    metadata: { name },
+    spec: { eventSource: { name: 'alerts' } },
+  };
+}
+
 function edit(m: Manifest, change: (m: Manifest) => void): Manifest {
   change(m);
   return m;
@@ -397,16 +415,107 @@ export const invalidCases: InvalidCase[] = [
   },
   // Sink
   {
-    name: 'Sink with neither scylla nor clickhouse',
+    name: 'Sink with no kind at all',
     manifest: edit(scyllaSink(), (m) => delete m.spec.scylla),
-    server: { field: 'spec', message: 'exactly one of scylla or clickhouse must be set' },
-    offline: { field: 'spec', message: 'exactly one of scylla or clickhouse must be set' },
+    server: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
+    offline: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
   },
   {
     name: 'Sink with both scylla and clickhouse',
     manifest: edit(scyllaSink(), (m) => (m.spec.clickhouse = clickhouseSink().spec.clickhouse)),
-    server: { field: 'spec', message: 'exactly one of scylla or clickhouse must be set' },
-    offline: { field: 'spec', message: 'exactly one of scylla or clickhouse must be set' },
+    server: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
+    offline: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
+  },
+  {
+    name: 'Sink with both http and eventSource',
+    manifest: edit(httpSink(), (m) => (m.spec.eventSource = eventSourceSink().spec.eventSource)),
+    server: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
+    offline: { field: 'spec', message: 'exactly one of scylla, clickhouse, http or eventSource must be set' },
+  },
+  {
+    name: 'webhook URL without a scheme',
+    manifest: edit(httpSink(), (m) => (s(m).http!.url = 'hooks.example.com/orders')),
+    server: { field: 'spec.http.url', message: 'should match' },
+    offline: { field: 'spec.http.url', message: 'must be an http:// or https:// URL' },
+  },
+  {
+    name: 'webhook method GET',
+    manifest: edit(httpSink(), (m) => (s(m).http!.method = 'GET')),
+    server: { field: 'spec.http.method', message: 'Unsupported value: "GET"' },
+    offline: { field: 'spec.http.method', message: 'must be one of "POST", "PUT", "PATCH"' },
+  },
+  {
+    name: 'webhook CA Secret on an http:// URL',
+    manifest: edit(httpSink(), (m) => {
+      s(m).http!.url = 'http://hooks.example.com/orders';
+      s(m).http!.tls = { caSecretRef: { name: 'hooks-ca' } };
+    }),
+    server: { field: 'spec.http.url', message: 'tls settings ask for TLS, but url is http://' },
+    offline: { field: 'spec.http.url', message: 'tls settings ask for TLS, but url is http://' },
+  },
+  {
+    name: 'webhook auth with both bearer and basic',
+    manifest: edit(
+      httpSink(),
+      (m) =>
+        (s(m).http!.auth = {
+          bearerTokenSecretRef: { name: 'hook-token' },
+          basicSecretRef: { name: 'hook-login' },
+        }),
+    ),
+    server: { field: 'spec.http.auth', message: 'exactly one of bearerTokenSecretRef or basicSecretRef' },
+    offline: { field: 'spec.http.auth', message: 'exactly one of bearerTokenSecretRef or basicSecretRef' },
+  },
+  {
+    name: 'webhook header that the Sink sets itself',
+    manifest: edit(httpSink(), (m) => (s(m).http!.headers = { Authorization: 'Bearer x' })),
+    server: { field: 'spec.http.headers', message: 'headers may not set authorization' },
+    offline: { field: 'spec.http.headers', message: 'headers may not set authorization' },
+  },
+  {
+    name: 'webhook header named like a CloudEvents attribute',
+    manifest: edit(httpSink(), (m) => (s(m).http!.headers = { 'ce-source': '/elsewhere' })),
+    server: { field: 'spec.http.headers', message: 'or ce-* headers' },
+    offline: { field: 'spec.http.headers', message: 'or ce-* headers' },
+  },
+  {
+    name: 'webhook header value on two lines',
+    manifest: edit(httpSink(), (m) => (s(m).http!.headers = { 'X-Team': 'a\r\nX-Other: b' })),
+    server: { field: 'spec.http.headers.X-Team', message: 'should match' },
+    offline: { field: 'spec.http.headers.X-Team', message: 'must be a value on one line' },
+  },
+  {
+    name: 'webhook timeout of zero',
+    manifest: edit(httpSink(), (m) => (s(m).http!.timeout = '0s')),
+    server: { field: 'spec.http.timeout', message: 'must be greater than 0' },
+    offline: { field: 'spec.http.timeout', message: 'must be greater than 0' },
+  },
+  {
+    name: 'webhook batch settings without batch mode',
+    manifest: edit(httpSink(), (m) => (s(m).http!.batch = { maxEvents: 10 })),
+    server: { field: 'spec.http.batch', message: 'batch settings apply to mode: batch only' },
+    offline: { field: 'spec.http.batch', message: 'batch settings apply to mode: batch only' },
+  },
+  {
+    name: 'webhook concurrency of zero',
+    manifest: edit(httpSink(), (m) => (s(m).http!.maxConcurrency = 0)),
+    server: { field: 'spec.http.maxConcurrency', message: 'should be greater than or equal to 1' },
+    offline: { field: 'spec.http.maxConcurrency', message: 'must be >= 1' },
+  },
+  {
+    name: 'columns on a webhook Sink',
+    manifest: edit(
+      httpSink(),
+      (m) => (m.spec.columns = [{ name: 'amount', type: 'double', from: '/data/amount' }]),
+    ),
+    server: { field: 'spec.columns', message: 'columns apply to table Sinks (scylla, clickhouse) only' },
+    offline: { field: 'spec.columns', message: 'columns apply to table Sinks (scylla, clickhouse) only' },
+  },
+  {
+    name: 'eventSource Sink naming an invalid EventSource name',
+    manifest: edit(eventSourceSink(), (m) => (s(m).eventSource!.name = 'Alerts_2')),
+    server: { field: 'spec.eventSource.name', message: 'should match' },
+    offline: { field: 'spec.eventSource.name', message: 'must be a lowercase RFC 1123 name' },
   },
   {
     name: 'unknown consistency level',
@@ -524,6 +633,21 @@ export const invalidCases: InvalidCase[] = [
       delete m.spec.scylla;
       m.spec.clickhouse = clickhouseSink().spec.clickhouse;
     },
-    server: { field: 'spec', message: 'a Sink cannot switch between scylla and clickhouse' },
+    server: {
+      field: 'spec',
+      message: 'a Sink cannot switch between scylla, clickhouse, http and eventSource',
+    },
+  },
+  {
+    name: 'Sink switched from http to eventSource on update',
+    manifest: httpSink('switching-hook'),
+    update: (m) => {
+      delete m.spec.http;
+      m.spec.eventSource = eventSourceSink().spec.eventSource;
+    },
+    server: {
+      field: 'spec',
+      message: 'a Sink cannot switch between scylla, clickhouse, http and eventSource',
+    },
   },
 ];

@@ -99,7 +99,7 @@ describe('validateFiles', () => {
       file: join(dir, 'b-ok.yml'),
       line: 4,
       column: 1,
-      message: 'Sink/x: spec: exactly one of scylla or clickhouse must be set',
+      message: 'Sink/x: spec: exactly one of scylla, clickhouse, http or eventSource must be set',
     });
   });
 

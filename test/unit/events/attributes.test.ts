@@ -89,3 +89,80 @@ describe('isJsonMediaType', () => {
     expect(isJsonMediaType(t)).toBe(want);
   });
 });
+
+describe('attribute formats, as the CloudEvents spec defines them', () => {
+  const check = (patch: Record<string, unknown>) => () => validateEvent({ ...base(), ...patch });
+
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'text/plain;charset="utf-8"',
+    'application/vnd.shop.order+json; version=2; profile="a b"',
+    'application/cloudevents+json',
+  ])('accepts the media type %s as datacontenttype', (t) => {
+    expect(check({ datacontenttype: t })).not.toThrow();
+  });
+
+  it.each([
+    'json',
+    'application/',
+    '/json',
+    'application/json;',
+    'application/json; charset',
+    'text/plain; a=b c',
+    'app lication/json',
+  ])('refuses %j as datacontenttype', (t) => {
+    const err = errorOf(check({ datacontenttype: t }));
+    expect(err.attribute).toBe('datacontenttype');
+    expect(err.message).toMatch(/RFC 2046 media type/);
+  });
+
+  it.each([
+    'https://example.com/schemas/order.json',
+    'urn:eventrunner:schema:shop:orders:com.shop.order.%3E:v2',
+    'http://x/a?v=1',
+  ])('accepts the absolute URI %s as dataschema', (u) => {
+    expect(check({ dataschema: u })).not.toThrow();
+  });
+
+  it.each([
+    '/schemas/order.json',
+    'order.json',
+    'https://example.com/a b',
+    'https://example.com/s#frag',
+    '1http://x',
+    'https://x/%zz',
+  ])('refuses %j as dataschema', (u) => {
+    const err = errorOf(check({ dataschema: u }));
+    expect(err.attribute).toBe('dataschema');
+    expect(err.message).toMatch(/absolute URI/);
+  });
+
+  it.each([
+    '2024-02-29T12:00:00Z',
+    '2016-12-31T23:59:60Z',
+    '2016-12-31T15:59:60-08:00',
+    '2024-05-01T10:00:00.123456789+02:00',
+    '2024-05-01t10:00:00z',
+  ])('accepts the instant %s as time', (t) => {
+    expect(check({ time: t })).not.toThrow();
+  });
+
+  it.each([
+    ['February 30', '2024-02-30T00:00:00Z'],
+    ['February 29 of a common year', '2023-02-29T00:00:00Z'],
+    ['April 31', '2024-04-31T00:00:00Z'],
+    ['hour 24', '2024-01-01T24:00:00Z'],
+    ['minute 60', '2024-01-01T10:60:00Z'],
+    ['a leap second that is not at 23:59 UTC', '2016-12-31T12:59:60Z'],
+    ['second 61', '2016-12-31T23:59:61Z'],
+    ['offset hour 24', '2024-01-01T10:00:00+24:00'],
+    ['month 13', '2024-13-01T00:00:00Z'],
+    ['a date only', '2024-01-01'],
+    ['a missing offset', '2024-01-01T10:00:00'],
+  ])('refuses %s as time', (_what, t) => {
+    const err = errorOf(check({ time: t }));
+    expect(err.attribute).toBe('time');
+    expect(err.message).toMatch(/RFC 3339 timestamp of a real instant/);
+  });
+});

@@ -147,6 +147,7 @@ describe('ingest builders', () => {
     expect(pod.containers[0]!.ports!.map((p) => p.name)).toEqual(['http', 'ops']);
     expect(pod.volumes!.map((v) => v.secret?.secretName ?? v.configMap?.name)).toEqual([
       'shop-ingest-config',
+      'shop-ingest-schemas',
       'shop-tokens',
     ]);
     expect(d.spec!.replicas).toBe(2);

@@ -24,6 +24,7 @@ describe('probeCondition', () => {
       SINK_AUTHENTICATION_FAILED: 'AuthenticationFailed',
       SINK_TABLE_NOT_FOUND: 'TableNotFound',
       SINK_SCHEMA_MISMATCH: 'SchemaMismatch',
+      SINK_STREAM_NOT_FOUND: 'EventSourceNotReady',
     });
     const reasons = Object.values(reasonByProbeCode);
     expect(new Set(reasons).size).toBe(reasons.length);
@@ -62,5 +63,15 @@ describe('probeCondition', () => {
       reason: 'ProbeSucceeded',
       message: 'shop.orders on Cassandra 5.0.9',
     });
+    const webhook: ProbeResult = {
+      ok: true,
+      kind: 'http',
+      target: 'https://hooks.example.com/orders',
+      reason: 'Reachable',
+      message: 'connected to hooks.example.com:443 with TLSv1.3, certificate verified; no event sent',
+    };
+    expect(probeCondition(webhook).message).toBe(
+      'https://hooks.example.com/orders: connected to hooks.example.com:443 with TLSv1.3, certificate verified; no event sent',
+    );
   });
 });

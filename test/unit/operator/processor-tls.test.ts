@@ -251,7 +251,11 @@ describe('processor credentials files', () => {
     for (const [credentials, message] of [
       [{ usernameFile: '/u' }, /outputs\[0\]\.credentials: usernameFile and passwordFile go together/],
       [{ passwordFile: '/p', caFile: '/c' }, /outputs\[0\]\.credentials: usernameFile and passwordFile go/],
-      [{}, /outputs\[0\]\.credentials: name usernameFile and passwordFile, or caFile/],
+      [{}, /outputs\[0\]\.credentials: name usernameFile and passwordFile, or tokenFile, or caFile/],
+      [
+        { usernameFile: '/u', passwordFile: '/p', tokenFile: '/t' },
+        /outputs\[0\]\.credentials: set usernameFile and passwordFile, or tokenFile, not both/,
+      ],
     ] as const) {
       let err: unknown;
       try {

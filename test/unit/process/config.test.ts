@@ -76,7 +76,9 @@ describe('processor config', () => {
     );
     const bad = base();
     (bad.outputs[1]!.sink as Record<string, unknown>).scylla = bad.outputs[0]!.sink.scylla;
-    expect(problem(bad)).toMatch(/outputs\[1\]\.sink: exactly one of scylla or clickhouse must be set/);
+    expect(problem(bad)).toMatch(
+      /outputs\[1\]\.sink: exactly one of scylla, clickhouse, http or eventSource must be set/,
+    );
     const col = base();
     col.outputs[1]!.sink.columns![0]!.name = 'data';
     expect(problem(col)).toMatch(

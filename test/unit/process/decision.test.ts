@@ -34,6 +34,20 @@ describe('decide', () => {
     });
   });
 
+  it('naks no sooner than the longest Retry-After a destination asked for', () => {
+    const later = new TransientSinkError('HTTP 429', { retryAfterMs: 30_000 });
+    expect(decide(['a', 'b'], [undefined, later], delivery(1))).toEqual({
+      action: 'nak',
+      delayMs: 30_000,
+      reason: 'output b: HTTP 429',
+    });
+    // A backoff longer than the Retry-After wins.
+    const soon = new TransientSinkError('HTTP 503', { retryAfterMs: 2_000 });
+    expect(decide(['a'], [soon], delivery(3))).toMatchObject({ action: 'nak', delayMs: 60_000 });
+    // Retry-After does not buy deliveries beyond maxDeliver.
+    expect(decide(['a'], [later], delivery(5))).toMatchObject({ action: 'deadletter' });
+  });
+
   it('dead-letters on the last delivery instead of a nak that JetStream would never redeliver', () => {
     expect(decide(['a'], [new TransientSinkError('down')], delivery(5))).toEqual({
       action: 'deadletter',

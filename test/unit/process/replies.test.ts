@@ -21,6 +21,10 @@ describe('acknowledgements by reply subject', () => {
     r.nak('$JS.ACK.S.C.1.2.3.4.0', 1500);
     r.term('$JS.ACK.S.C.1.2.3.4.0', 'bad row');
     r.term('$JS.ACK.S.C.1.2.3.4.0');
+    r.working('$JS.ACK.S.C.1.2.3.4.0');
+    // Gathered for one write per turn of the event loop.
+    expect(sent).toEqual([]);
+    r.flush();
     expect(sent).toEqual([
       ['$JS.ACK.S.C.1.2.3.4.0', '+ACK'],
       ['$JS.ACK.S.C.1.2.3.4.0', '-NAK'],
@@ -28,7 +32,17 @@ describe('acknowledgements by reply subject', () => {
       ['$JS.ACK.S.C.1.2.3.4.0', '-NAK {"delay":1500000000}'],
       ['$JS.ACK.S.C.1.2.3.4.0', '+TERM bad row'],
       ['$JS.ACK.S.C.1.2.3.4.0', '+TERM'],
+      ['$JS.ACK.S.C.1.2.3.4.0', '+WPI'],
     ]);
+  });
+
+  it('go out on their own at the end of the turn', async () => {
+    const sent: string[] = [];
+    const r = new Replies({ publish: (subject) => void sent.push(subject) });
+    r.ack('a');
+    r.ack('b');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual(['a', 'b']);
   });
 
   it('send a plain NAK for no delay and whole milliseconds otherwise', () => {

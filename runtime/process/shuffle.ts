@@ -1,0 +1,92 @@
+// The processor's side of queries: every event the rules kept is published, once per query whose
+// WHERE accepts it, to the Pipeline's shuffle stream under `<prefix>.<query>.<partition>`, where
+// the partition's owner (a query worker) reads it. The message is the query input as JSON (source
+// name, source stream sequence, stream time and the structured event after the rules); its
+// Nats-Msg-Id is `<query>:<source>:<seq>`, so a redelivered event published again is dropped by
+// the stream's duplicate window. The source event is acked only once every route and every
+// shuffle publish was accepted: a publish reports to the same waiter the sinks report to.
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { ProcessorShuffle } from '../../api/generated/types.js';
+import type { CompiledQuery, QueryInput } from '../queries/index.js';
+import { errorMessage, TransientSinkError, type RowWaiter } from '../sinks/index.js';
+
+/** The shuffle subject of a query's partition. */
+export function shuffleSubject(prefix: string, query: string, partition: number): string {
+  return `${prefix}.${query}.${partition}`;
+}
+
+/** The message id of an input of a query: unique per (query, source event). */
+export function shuffleMsgId(query: string, source: string, seq: number): string {
+  return `${query}:${source}:${seq}`;
+}
+
+/** One publish an event needs: the query it is for, its subject and message id. */
+export interface ShuffleRoute {
+  query: string;
+  subject: string;
+  msgId: string;
+}
+
+const encoder = new TextEncoder();
+const NONE: readonly ShuffleRoute[] = Object.freeze([]);
+
+export class Shuffle {
+  private readonly bySource = new Map<string, CompiledQuery[]>();
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly target: ProcessorShuffle,
+    queries: readonly CompiledQuery[],
+  ) {
+    for (const q of queries) {
+      const list = this.bySource.get(q.source) ?? [];
+      list.push(q);
+      this.bySource.set(q.source, list);
+    }
+  }
+
+  /** True when some query reads the source (by its name in queries). */
+  reads(source: string): boolean {
+    return this.bySource.has(source);
+  }
+
+  /** The publishes an input needs: one per query of its source whose WHERE accepts it. */
+  routes(input: QueryInput): readonly ShuffleRoute[] {
+    const queries = this.bySource.get(input.source);
+    if (!queries) return NONE;
+    let out: ShuffleRoute[] | undefined;
+    for (const q of queries) {
+      const key = q.keyOf(input);
+      if (key === undefined) continue;
+      (out ??= []).push({
+        query: q.name,
+        subject: shuffleSubject(this.target.subjectPrefix, q.name, q.partitionOf(key, q.partitions)),
+        msgId: shuffleMsgId(q.name, input.source, input.seq),
+      });
+    }
+    return out ?? NONE;
+  }
+
+  /**
+   * Publishes the input on each route; the waiter hears `index + i` for route i: undefined once
+   * the stream stored it (or already had it), a transient error otherwise (the event is retried).
+   */
+  publish(input: QueryInput, routes: readonly ShuffleRoute[], waiter: RowWaiter, index: number): void {
+    const payload = encoder.encode(JSON.stringify(input));
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      this.js
+        .publish(r.subject, payload, { msgID: r.msgId, expect: { streamName: this.target.stream } })
+        .then(
+          () => waiter.rowDone(index + i, undefined),
+          (err: unknown) =>
+            waiter.rowDone(
+              index + i,
+              new TransientSinkError(`shuffle publish for query ${r.query}: ${errorMessage(err)}`, {
+                cause: err,
+              }),
+            ),
+        );
+    }
+  }
+}

@@ -1,0 +1,333 @@
+// One owned partition of one query: restore, replay, run, checkpoint.
+//
+// Claim. The checkpoint key `cp.<query>.<partition>` holds { owner, seq, checkpoint } — the
+// engine's QueryCheckpoint and the highest shuffle-stream sequence it covers. A new owner first
+// rewrites it unchanged but for the owner (a revision-checked update), which fences the previous
+// owner: its next checkpoint write names a revision that no longer exists and fails.
+//
+// Replay. The partition's durable consumer on the shuffle stream (a work-queue stream) is deleted
+// and created again, delivering every message not yet acked, in stream order; messages at or
+// below the checkpoint's sequence were acked by nobody yet but are in the state, and are acked
+// and skipped.
+//
+// Ack ordering. Inputs are pushed in stream order; their results are written to the query's
+// outputs and late events to the dead-letter stream, retried until accepted; only then is a
+// checkpoint written (revision-checked), and only after that are the shuffle messages it covers
+// acked. A crash at any point replays from the last checkpoint, re-emitting results under the same
+// deterministic ids.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { KV } from '@nats-io/kv';
+import { sleep } from '../common/backoff.js';
+import type { Logger } from '../common/logger.js';
+import type { DeadLetterPublisher } from '../process/deadletter.js';
+import {
+  resultEvent,
+  restoreState,
+  type CompiledQuery,
+  type PartitionState,
+  type QueryCheckpoint,
+  type QueryInput,
+  type StepOutput,
+} from '../queries/index.js';
+import { shuffleSubject } from '../process/shuffle.js';
+import {
+  errorMessage,
+  isRowRejectedError,
+  TransientSinkError,
+  type Batcher,
+  type RowResult,
+  type SinkEvent,
+} from '../sinks/index.js';
+import { checkpointKey, isWrongSequence, type Lease, type Leases } from './leases.js';
+
+/** The partition is owned by someone else now; nothing more may be written. */
+export class FencedError extends Error {
+  constructor(what: string) {
+    super(`lost the partition: ${what}`);
+    this.name = 'FencedError';
+  }
+}
+
+export interface StoredCheckpoint {
+  owner: string;
+  /** Highest shuffle-stream sequence the checkpoint covers (0: none). */
+  seq: number;
+  checkpoint: QueryCheckpoint | null;
+}
+
+export interface PartitionDeps {
+  query: CompiledQuery;
+  lease: Lease;
+  leases: Leases;
+  kv: KV;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  shuffle: { stream: string; subjectPrefix: string };
+  /** The query's outputs' batchers, by output name. */
+  outputs: ReadonlyMap<string, Batcher<unknown>>;
+  deadLetter: DeadLetterPublisher;
+  pullBatch: number;
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
+  tickMs: number;
+  log: Logger;
+}
+
+/** A write the partition waits for: a result row to an output, or a dead letter. */
+type Job = { output: string; event: SinkEvent } | { late: () => Promise<boolean> };
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const NOTHING: StepOutput = { results: [], late: [] };
+
+export const consumerNameOf = (query: string, partition: number) => `${query}-${partition}`;
+
+export class PartitionRunner {
+  private state!: PartitionState;
+  private covered = 0;
+  private last = 0;
+  private cpRevision = 0;
+  private held: JsMsg[] = [];
+  private sinceCheckpoint = 0;
+  private dirty = false;
+  private lastCheckpoint = performance.now();
+  private stopping = false;
+  /** Inputs pushed, rows written, late events; for logs and status. */
+  readonly counts = { inputs: 0, results: 0, late: 0, checkpoints: 0 };
+
+  constructor(private readonly d: PartitionDeps) {}
+
+  get name(): string {
+    return `${this.d.query.name}/${this.d.lease.partition}`;
+  }
+
+  get stateKeys(): number {
+    return this.state?.stateKeys ?? 0;
+  }
+
+  /** Finish the current step, write a last checkpoint and return from run(). */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private active(): boolean {
+    return !this.stopping && this.d.leases.valid(this.d.lease);
+  }
+
+  private assertOwner(what: string): void {
+    if (!this.d.leases.valid(this.d.lease)) throw new FencedError(what);
+  }
+
+  /** Runs until stop() or the lease is lost; throws FencedError when fenced mid-write. */
+  async run(): Promise<void> {
+    await this.claim();
+    const consumer = await this.recreateConsumer();
+    const expires = Math.max(1000, this.d.tickMs);
+    while (this.active()) {
+      const inputs: QueryInput[] = [];
+      const bySource = new Map<string, { msg: JsMsg; input: QueryInput }>();
+      const messages = await consumer.fetch({ max_messages: this.d.pullBatch, expires });
+      for await (const m of messages) {
+        if (m.seq <= this.covered) {
+          m.ack(); // in the restored state already
+          continue;
+        }
+        if (m.seq <= this.last) continue; // redelivered while held for the next checkpoint
+        this.last = m.seq;
+        this.held.push(m);
+        let input: QueryInput;
+        try {
+          input = JSON.parse(decoder.decode(m.data)) as QueryInput;
+        } catch (err) {
+          this.d.log.error({ seq: m.seq, err: errorMessage(err) }, 'Undecodable shuffle message; skipped');
+          continue;
+        }
+        inputs.push(input);
+        bySource.set(`${input.source}:${input.seq}`, { msg: m, input });
+      }
+      if (!this.active()) break;
+      if (inputs.length) {
+        this.counts.inputs += inputs.length;
+        this.sinceCheckpoint += inputs.length;
+        this.dirty = true;
+        await this.emit(this.state.push(inputs), bySource);
+      }
+      const ticked = this.state.tick(Date.now());
+      if (ticked.results.length || ticked.late.length) this.dirty = true;
+      await this.emit(ticked, bySource);
+      if (
+        this.dirty &&
+        (this.sinceCheckpoint >= this.d.checkpointEvery ||
+          performance.now() - this.lastCheckpoint >= this.d.checkpointIntervalMs)
+      )
+        await this.checkpoint();
+    }
+    if (this.stopping && this.d.leases.valid(this.d.lease) && this.dirty) await this.checkpoint();
+  }
+
+  /** Takes the checkpoint key over (fencing the previous owner) and restores the state in it. */
+  private async claim(): Promise<void> {
+    const { kv, query, lease } = this.d;
+    const key = checkpointKey(query.name, lease.partition);
+    for (;;) {
+      this.assertOwner('before restoring');
+      const entry = await kv.get(key);
+      const stored: StoredCheckpoint =
+        entry?.operation === 'PUT'
+          ? (entry.json() as StoredCheckpoint)
+          : { owner: '', seq: 0, checkpoint: null };
+      const mine = JSON.stringify({ ...stored, owner: this.d.leases.workerId });
+      try {
+        this.cpRevision =
+          entry?.operation === 'PUT'
+            ? await kv.update(key, mine, entry.revision)
+            : await kv.create(key, mine);
+      } catch (err) {
+        if (isWrongSequence(err) || /exists/i.test(errorMessage(err))) continue; // the old owner wrote once more
+        throw err;
+      }
+      this.covered = this.last = stored.seq;
+      this.state = stored.checkpoint ? this.restore(stored.checkpoint) : query.createState();
+      this.d.log.info(
+        {
+          partition: this.name,
+          from: stored.owner || undefined,
+          seq: stored.seq,
+          stateKeys: this.state.stateKeys,
+        },
+        stored.checkpoint ? 'Restored partition from checkpoint' : 'Started partition',
+      );
+      return;
+    }
+  }
+
+  private restore(cp: QueryCheckpoint): PartitionState {
+    try {
+      return restoreState(this.d.query, cp);
+    } catch (err) {
+      // The query's window, WHERE, GROUP BY or aggregates changed: it is a new query.
+      this.d.log.warn(
+        { partition: this.name, err: errorMessage(err) },
+        'Checkpoint does not fit the query; starting empty',
+      );
+      return this.d.query.createState();
+    }
+  }
+
+  private async recreateConsumer() {
+    const { jsm, js, shuffle, query, lease } = this.d;
+    const name = consumerNameOf(query.name, lease.partition);
+    await jsm.consumers.delete(shuffle.stream, name).catch(() => undefined);
+    await jsm.consumers.add(shuffle.stream, {
+      durable_name: name,
+      filter_subject: shuffleSubject(shuffle.subjectPrefix, query.name, lease.partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 120_000_000_000,
+      max_ack_pending: Math.max(this.d.checkpointEvery * 2, this.d.pullBatch * 2),
+    });
+    return js.consumers.get(shuffle.stream, name);
+  }
+
+  /** Writes results and late events, retrying what failed, while this worker owns the partition. */
+  private async emit(
+    out: StepOutput,
+    bySource: Map<string, { msg: JsMsg; input: QueryInput }>,
+  ): Promise<void> {
+    if (out === NOTHING || (out.results.length === 0 && out.late.length === 0)) return;
+    const { query } = this.d;
+    let jobs: Job[] = [];
+    for (const r of out.results) {
+      const event = resultEvent(query, r) as SinkEvent;
+      for (const o of this.outputsOfQuery()) jobs.push({ output: o, event });
+    }
+    for (const l of out.late) {
+      const at = bySource.get(`${l.source}:${l.seq}`);
+      if (!at) continue;
+      jobs.push({ late: () => this.publishLate(at.msg, at.input, l.reason) });
+    }
+    this.counts.results += out.results.length;
+    this.counts.late += out.late.length;
+    for (let attempt = 0; jobs.length; attempt++) {
+      if (attempt) await sleep(Math.min(200 * 2 ** attempt, 5000));
+      this.assertOwner('before writing results');
+      const answers = jobs.map((j) =>
+        'late' in j
+          ? j.late().then(
+              () => undefined as RowResult,
+              (err: unknown) => new TransientSinkError(errorMessage(err), { cause: err }) as RowResult,
+            )
+          : this.d.outputs.get(j.output)!.add(j.event),
+      );
+      for (const b of this.d.outputs.values()) b.flush();
+      const results = await Promise.all(answers);
+      const failed: Job[] = [];
+      results.forEach((r, i) => {
+        if (!r) return;
+        if (isRowRejectedError(r)) {
+          this.d.log.error({ partition: this.name, err: r.message }, 'Output rejected a result row');
+          return;
+        }
+        failed.push(jobs[i]!);
+      });
+      if (failed.length)
+        this.d.log.warn(
+          { partition: this.name, failed: failed.length, err: results.find((r) => r)?.message },
+          'Writing results failed; retrying',
+        );
+      jobs = failed;
+    }
+  }
+
+  private outputsOfQuery(): string[] {
+    return (this.outputNames ??= [...this.d.outputs.keys()]);
+  }
+  private outputNames: string[] | undefined;
+
+  private publishLate(msg: JsMsg, input: QueryInput, reason: string): Promise<boolean> {
+    const h = natsHeaders();
+    h.set('eventrunner-query', this.d.query.name);
+    h.set('eventrunner-source', input.source);
+    h.set('eventrunner-source-sequence', String(input.seq));
+    return this.d.deadLetter.publish({
+      reason,
+      subject: msg.subject,
+      stream: this.d.shuffle.stream,
+      sequence: msg.seq,
+      deliveries: msg.info.deliveryCount,
+      data: encoder.encode(JSON.stringify(input.event)),
+      headers: h,
+    });
+  }
+
+  /** Writes the state (revision-checked against this owner's last write), then acks what it covers. */
+  private async checkpoint(): Promise<void> {
+    this.assertOwner('before checkpointing');
+    const key = checkpointKey(this.d.query.name, this.d.lease.partition);
+    const body: StoredCheckpoint = {
+      owner: this.d.leases.workerId,
+      seq: this.last,
+      checkpoint: this.state.checkpoint(),
+    };
+    try {
+      this.cpRevision = await this.d.kv.update(key, JSON.stringify(body), this.cpRevision);
+    } catch (err) {
+      if (isWrongSequence(err)) throw new FencedError('checkpoint written by another owner');
+      throw err;
+    }
+    for (const m of this.held) m.ack();
+    this.held = [];
+    this.covered = this.last;
+    this.sinceCheckpoint = 0;
+    this.dirty = false;
+    this.lastCheckpoint = performance.now();
+    this.counts.checkpoints++;
+  }
+}
