@@ -1,7 +1,7 @@
 // The per-type keyword groups of the backward-compatibility check (compat.ts): numbers, strings,
 // arrays and objects. Each compares what the new schema demands of one instance type with what the
 // old conjunction `c` already guaranteed, and names the first demand that is new.
-import type { BreakingChange, Checker } from './compat.js';
+import type { BreakingChange, Checker } from './compat-types.js';
 import { escapePointer, isSchemaObject, type JsonSchema, type SchemaObject } from './json-schema.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -20,13 +20,9 @@ import {
   type SchemaObject,
 } from './json-schema.js';
 import { checkArrays, checkNumbers, checkObjects, checkStrings } from './compat-keywords.js';
+import type { BreakingChange, Checker } from './compat-types.js';
 
-/** One way the new schema refuses something the old one accepted. */
-export interface BreakingChange {
-  /** JSON pointer into the new schema where the change is (`''` for the root). */
-  path: string;
-  message: string;
-}
+export type { BreakingChange, Checker } from './compat-types.js';
 
 /** Keywords that constrain instances; anything else is an annotation or unknown (ignored by ajv). */
 const ASSERTIONS = new Set([
@@ -74,11 +70,6 @@ const ASSERTIONS = new Set([
 const BUDGET = 20_000;
 /** Most cases the old schema's anyOf/oneOf may split into at one level. */
 const MAX_CASES = 256;
-
-export interface Checker {
-  /** Does `nw` accept every instance that satisfies all of `old`? The first counterexample path if not. */
-  check(old: readonly JsonSchema[], nw: JsonSchema, path: string): BreakingChange | undefined;
-}
 
 class Comparison implements Checker {
   private budget = BUDGET;
