@@ -1,13 +1,15 @@
 // `npm run bench -- outputs [--events N] [--repeat N] [--concurrency C] [--mode binary|structured]`
 // Starts its own NATS and a webhook receiver (a process of its own), pre-fills a stream with N shop
 // CloudEvents, and measures in one run, --repeat times each:
-//   raw       a plain `fetch` (undici) client posting the same requests to the same receiver, C at once
+//   raw       a plain `fetch` (undici) client posting the same requests to the same receiver, C at
+//             once; and the same with node:http on keep-alive connections (a stiffer baseline)
 //   webhook   `eventrunner process` draining the stream into a webhook output (maxConcurrency C)
 //   chained   Pipeline A draining the stream into an eventSource Sink (another stream), Pipeline B
 //             draining that stream into the webhook: both processors at once, end to end
 // Progress on stderr; one JSON line last on stdout with the medians and the ratios webhook/raw and
 // chained/webhook.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ import {
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { toNatsMessage } from '../../runtime/events/index.js';
-import { binaryRow, structuredRow, STRUCTURED_TYPE } from '../../runtime/sinks/http-encode.js';
+import { binaryRow, headerObject, structuredRow, STRUCTURED_TYPE } from '../../runtime/sinks/http-encode.js';
 import { startNats } from '../../test/stack/nats.js';
 import { BENCH_RULES, shopEvent } from '../pipeline/events.js';
 import { cpuSeconds, median } from '../pipeline/measure.js';
@@ -92,6 +94,47 @@ async function rawFetch(
     }),
   );
   return (requests.length / (performance.now() - start)) * 1000;
+}
+
+/** The same with node:http over keep-alive connections (the stiffer baseline: no WHATWG layers). */
+async function rawHttp(
+  url: string,
+  requests: { headers: Record<string, string>; body: Buffer }[],
+  concurrency: number,
+): Promise<number> {
+  const u = new URL(`${url}/hook`);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const post = (r: (typeof requests)[number]) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          hostname: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          agent,
+          headers: { ...r.headers, 'content-length': r.body.length },
+        },
+        (res) => {
+          res.resume();
+          res.once('end', () =>
+            res.statusCode === 204 ? resolve() : reject(new Error(`${res.statusCode}`)),
+          );
+        },
+      );
+      req.once('error', reject);
+      req.end(r.body);
+    });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests.length) await post(requests[next++]!);
+    }),
+  );
+  const rate = (requests.length / (performance.now() - start)) * 1000;
+  agent.destroy();
+  return rate;
 }
 
 interface Processor {
@@ -175,9 +218,7 @@ export async function main(args: string[]): Promise<void> {
     // What the webhook output sends for each event, for the raw client to send as it is.
     const requests = events.map((e) => {
       const row = f.mode === 'binary' ? binaryRow(e) : structuredRow(e);
-      const headers = Object.fromEntries(
-        Object.entries(row.headers ?? { 'content-type': STRUCTURED_TYPE }).map(([k, v]) => [k, String(v)]),
-      );
+      const headers = row.headers ? headerObject(row.headers) : { 'content-type': STRUCTURED_TYPE };
       return { headers, body: row.body };
     });
     const webhook = { http: { url: `${receiver.url}/hook`, mode: f.mode, maxConcurrency: f.concurrency } };
@@ -197,12 +238,14 @@ export async function main(args: string[]): Promise<void> {
     await rawFetch(receiver.url, requests.slice(0, Math.min(5000, requests.length)), f.concurrency);
 
     const raw: number[] = [];
+    const rawNode: number[] = [];
     const single: number[] = [];
     const singleCpu: number[] = [];
     const chained: number[] = [];
     const chainedPublish: number[] = [];
     for (let r = 0; r < f.repeat; r++) {
       raw.push(await rawFetch(receiver.url, requests, f.concurrency));
+      rawNode.push(await rawHttp(receiver.url, requests, f.concurrency));
 
       // One Pipeline: the stream into the webhook.
       await addConsumer(jsm, 'OUT', `single${r}`);
@@ -257,7 +300,8 @@ export async function main(args: string[]): Promise<void> {
       await Promise.all([stop(a), stop(b)]);
       await jsm.streams.delete(chain);
       log(
-        `run ${r + 1}: raw fetch ${Math.round(raw[r]!)}/s, webhook ${Math.round(single[r]!)}/s ` +
+        `run ${r + 1}: raw fetch ${Math.round(raw[r]!)}/s, raw node:http ${Math.round(rawNode[r]!)}/s, ` +
+          `webhook ${Math.round(single[r]!)}/s ` +
           `(${singleCpu[r]!.toFixed(1)} ms CPU per 1,000), chained ${Math.round(chained[r]!)}/s ` +
           `(A published at ${Math.round(chainedPublish[r]!)}/s)`,
       );
@@ -265,6 +309,7 @@ export async function main(args: string[]): Promise<void> {
     const dlq = (await jsm.streams.info('OUT_DLQ')).state.messages;
     const m = {
       raw: Math.round(median(raw)),
+      rawNode: Math.round(median(rawNode)),
       webhook: Math.round(median(single)),
       chained: Math.round(median(chained)),
     };
@@ -277,12 +322,15 @@ export async function main(args: string[]): Promise<void> {
       rawFetchEventsPerSec: m.raw,
       webhookEventsPerSec: m.webhook,
       webhookRatioToRaw: Math.round((m.webhook / m.raw) * 100) / 100,
+      rawNodeHttpEventsPerSec: m.rawNode,
+      webhookRatioToRawNodeHttp: Math.round((m.webhook / m.rawNode) * 100) / 100,
       webhookCpuMsPer1kEvents: Math.round(median(singleCpu) * 10) / 10,
       chainedEventsPerSec: m.chained,
       chainedRatioToWebhook: Math.round((m.chained / m.webhook) * 100) / 100,
       chainedPublishEventsPerSec: Math.round(median(chainedPublish)),
       runs: {
         raw: raw.map(Math.round),
+        rawNodeHttp: rawNode.map(Math.round),
         webhook: single.map(Math.round),
         chained: chained.map(Math.round),
       },

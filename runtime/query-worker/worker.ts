@@ -60,7 +60,8 @@ export async function startQueryWorker(
       signal,
     }));
     if (!nc) return;
-    if (!(await outputs.open(config, pipeline, signal))) return;
+    // nc: eventSource outputs publish query results on the worker's connection.
+    if (!(await outputs.open(config, pipeline, signal, nc))) return;
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const kv = await openBucket(new Kvm(nc), config.state.bucket);

@@ -3,17 +3,19 @@
 //   structured  the whole event as application/cloudevents+json
 //   batch       several events as one application/cloudevents-batch+json array
 // Pure functions, so the encoding is tested without a server.
-import type { OutgoingHttpHeaders } from 'node:http';
 import { isJsonMediaType } from '../events/index.js';
 import type { SinkEvent } from './types.js';
 
 export const STRUCTURED_TYPE = 'application/cloudevents+json; charset=utf-8';
 export const BATCH_TYPE = 'application/cloudevents-batch+json; charset=utf-8';
 
-/** One event ready to send: the ce-* headers and Content-Type of binary mode (none otherwise), and its body. */
+/**
+ * One event ready to send: its request headers as a flat [name, value, …] list (binary mode: the
+ * ce-* headers and Content-Type; none for an element of a batch), and its body.
+ */
 export interface HttpRow {
   id: string;
-  headers: OutgoingHttpHeaders | undefined;
+  headers: string[] | undefined;
   body: Buffer;
 }
 
@@ -47,13 +49,16 @@ function binaryBody(event: SinkEvent): Buffer {
   return Buffer.from(JSON.stringify(event.data), 'utf8');
 }
 
-/** `headers` is filled in and becomes the row's: pass the request's other headers to have them all. */
-export function binaryRow(event: SinkEvent, headers: OutgoingHttpHeaders = {}): HttpRow {
+/**
+ * `headers` is appended to and becomes the row's: pass the request's other headers to have them
+ * all in one list.
+ */
+export function binaryRow(event: SinkEvent, headers: string[] = []): HttpRow {
   for (const name in event) {
     if (NOT_HEADERS.has(name)) continue;
     const v = event[name];
     if (v === undefined || v === null || typeof v === 'object') continue;
-    headers[`ce-${name}`] = headerValue(String(v));
+    headers.push(`ce-${name}`, headerValue(String(v)));
   }
   const contentType =
     typeof event.datacontenttype === 'string'
@@ -61,7 +66,7 @@ export function binaryRow(event: SinkEvent, headers: OutgoingHttpHeaders = {}): 
       : event.data !== undefined || event.data_base64 !== undefined
         ? 'application/json'
         : undefined;
-  if (contentType !== undefined) headers['content-type'] = contentType;
+  if (contentType !== undefined) headers.push('content-type', contentType);
   return { id: event.id, headers, body: binaryBody(event) };
 }
 
@@ -83,4 +88,11 @@ export function batchBody(rows: readonly HttpRow[]): Buffer {
   }
   parts.push(CLOSE);
   return Buffer.concat(parts);
+}
+
+/** A flat header list as an object with lower-cased names (for tests and logs). */
+export function headerObject(headers: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < headers.length; i += 2) out[headers[i]!.toLowerCase()] = headers[i + 1]!;
+  return out;
 }

@@ -4,12 +4,7 @@
 // rejected events are found, as the ClickHouse sink does, so one bad event does not take the others
 // with it. The receiver sees each event's id (ce-id, or `id` in the JSON), so it can deduplicate
 // the retries at-least-once delivery brings.
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parseDuration } from '../../api/units.js';
 import { writeEvents } from './batcher.js';
@@ -93,9 +88,11 @@ export class HttpSink implements Sink<HttpRow> {
   readonly kind = 'http' as const;
   readonly target: string;
   private readonly url: URL;
+  private readonly path: string;
   private readonly send: typeof httpRequest;
   private readonly agent: HttpAgent;
-  private readonly fixed: OutgoingHttpHeaders;
+  /** Headers every request carries, as a flat [name, value, …] list. */
+  private readonly fixed: string[];
   private readonly mode: NonNullable<HttpSpec['mode']>;
   private readonly method: string;
   private readonly timeoutMs: number;
@@ -106,6 +103,7 @@ export class HttpSink implements Sink<HttpRow> {
     private readonly opts: HttpSinkOptions = {},
   ) {
     this.url = new URL(spec.url);
+    this.path = `${this.url.pathname}${this.url.search}`;
     this.target = httpTarget(spec.url);
     this.send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     this.mode = spec.mode ?? 'binary';
@@ -113,12 +111,22 @@ export class HttpSink implements Sink<HttpRow> {
     this.timeoutMs = parseDuration(spec.timeout ?? '10s');
     const concurrency = spec.maxConcurrency ?? 16;
     this.agent = httpAgent(spec, credentials?.ca, concurrency, Math.min(this.timeoutMs, 10_000));
-    const auth = authorization(spec, credentials);
-    this.fixed = {
-      'user-agent': opts.applicationName ?? 'eventrunner',
-      ...spec.headers,
-      ...(auth ? { authorization: auth } : {}),
-    };
+    const auth =
+      authorization(spec, credentials) ??
+      (this.url.username
+        ? `Basic ${Buffer.from(`${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}`).toString('base64')}`
+        : undefined);
+    // A list of headers is sent as it is: Host and keep-alive are not added for it.
+    this.fixed = [
+      'host',
+      this.url.host,
+      'connection',
+      'keep-alive',
+      'user-agent',
+      opts.applicationName ?? 'eventrunner',
+      ...Object.entries(spec.headers ?? {}).flat(),
+      ...(auth ? ['authorization', auth] : []),
+    ];
   }
 
   /**
@@ -129,9 +137,9 @@ export class HttpSink implements Sink<HttpRow> {
     if (this.mode === 'batch') return structuredRow(event);
     const row =
       this.mode === 'binary'
-        ? binaryRow(event, { ...this.fixed })
-        : { ...structuredRow(event), headers: { ...this.fixed, 'content-type': STRUCTURED_TYPE } };
-    row.headers!['content-length'] = row.body.length;
+        ? binaryRow(event, this.fixed.slice())
+        : { ...structuredRow(event), headers: [...this.fixed, 'content-type', STRUCTURED_TYPE] };
+    row.headers!.push('content-length', String(row.body.length));
     return row;
   }
 
@@ -162,7 +170,7 @@ export class HttpSink implements Sink<HttpRow> {
   ): Promise<void> {
     const body = batchBody(rows);
     const result = await this.call(
-      { ...this.fixed, 'content-type': BATCH_TYPE, 'content-length': body.length },
+      [...this.fixed, 'content-type', BATCH_TYPE, 'content-length', String(body.length)],
       body,
     );
     if (!result || !isRowRejectedError(result) || rows.length === 1) {
@@ -177,7 +185,7 @@ export class HttpSink implements Sink<HttpRow> {
   }
 
   /** Sends one request and says what its answer means for the events in it. */
-  private async call(headers: OutgoingHttpHeaders, body: Buffer): Promise<RowResult> {
+  private async call(headers: string[], body: Buffer): Promise<RowResult> {
     const start = performance.now();
     let outcome = 'error';
     try {
@@ -192,7 +200,7 @@ export class HttpSink implements Sink<HttpRow> {
     }
   }
 
-  private request(headers: OutgoingHttpHeaders, body: Buffer, mayRetry: boolean): Promise<HttpAnswer> {
+  private request(headers: string[], body: Buffer, mayRetry: boolean): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, rejectWith) => {
       let answered = false;
       let timedOut: Error | undefined;
@@ -203,10 +211,7 @@ export class HttpSink implements Sink<HttpRow> {
           protocol: this.url.protocol,
           hostname: this.url.hostname,
           port: this.url.port,
-          path: `${this.url.pathname}${this.url.search}`,
-          ...(this.url.username
-            ? { auth: `${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}` }
-            : {}),
+          path: this.path,
           method: this.method,
           agent: this.agent,
           headers,

@@ -114,7 +114,7 @@ beforeAll(async () => {
 
 describe('examples on the API server', () => {
   it('apply cleanly, without warnings, and are defaulted as the offline validator defaults them', async () => {
-    expect(exampleDirs).toEqual(['iot-telemetry', 'queries', 'quickstart']);
+    expect(exampleDirs).toEqual(['iot-telemetry', 'outputs', 'queries', 'quickstart']);
     for (const dir of exampleDirs) {
       const res = spawnSync(
         toolPath('kubectl'),
@@ -148,7 +148,7 @@ describe('examples on the API server', () => {
         compared++;
       }
     }
-    expect(compared).toBe(13);
+    expect(compared).toBe(19);
   });
 
   it('lists all three kinds under the eventrunner category and by short name', () => {

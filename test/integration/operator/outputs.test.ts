@@ -4,6 +4,9 @@
 // Pipeline, a Pipeline whose outputs lead back to its own sources refused in its status (and let
 // go once the loop is gone), and new dead letters told as a Warning Event.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
@@ -14,6 +17,7 @@ import { parse } from 'yaml';
 import type { Pipeline, Sink } from '../../../api/generated/types.js';
 import type { Operator } from '../../../operator/manager.js';
 import { clickhouseEnv, kubeEnv, natsEnv } from '../../stack/context.js';
+import { makeServerTls } from '../../stack/tls.js';
 import { adminConfig } from '../../support/kube.js';
 import {
   createNamespace,
@@ -132,6 +136,31 @@ describe('webhook and EventSource Sinks through the operator', () => {
     const sink = await until<Sink>('sinks', 'nobody', 'Ready', (c) => c.status === 'False');
     expect(condition(sink, 'Ready')).toMatchObject({ reason: 'ConnectionFailed' });
     expect(condition(sink, 'Ready')!.message).toMatch(/cannot connect to 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+
+  it('checks a webhook’s certificate against the CA Secret, reporting an untrusted one as TLSFailed', async () => {
+    const tls = makeServerTls(mkdtempSync(join(tmpdir(), 'eventrunner-op-hook-')), 'hook');
+    const secure = await startReceiver({ tls });
+    try {
+      await create('sinks', 'Sink', 'untrusted', { http: { url: `${secure.url}/hook` } });
+      const bad = await until<Sink>('sinks', 'untrusted', 'Ready', (c) => c.status === 'False');
+      expect(condition(bad, 'Ready')).toMatchObject({ reason: 'TLSFailed' });
+      expect(condition(bad, 'Ready')!.message).toMatch(/set spec\.http\.tls\.caSecretRef/);
+      await core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: 'hook-ca' }, stringData: { 'ca.crt': readFileSync(tls.caFile, 'utf8') } },
+      });
+      await create('sinks', 'Sink', 'trusted', {
+        http: { url: `${secure.url}/hook`, tls: { caSecretRef: { name: 'hook-ca' } } },
+      });
+      const good = await until<Sink>('sinks', 'trusted', 'Ready', (c) => c.status === 'True');
+      expect(condition(good, 'Ready')!.message).toMatch(
+        /with TLSv1\.[23], certificate verified; no event sent$/,
+      );
+      expect(secure.deliveries).toEqual([]);
+    } finally {
+      await secure.close();
+    }
   });
 
   it('makes an eventSource Sink Ready once its EventSource and stream exist', async () => {

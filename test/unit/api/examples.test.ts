@@ -44,6 +44,14 @@ describe('examples', () => {
     });
   });
 
+  it('outputs: gold orders notify the webhook and become alerts, the rest is dropped', () => {
+    expect(outcomes('outputs')).toEqual({
+      'g-1': 'routed alerts+notify gold',
+      'g-2': 'dropped',
+      'g-3': 'routed alerts+notify gold',
+    });
+  });
+
   it('iot-telemetry: heartbeats dropped, readings without device dead-lettered, thresholds raise alerts', () => {
     expect(outcomes('iot-telemetry')).toEqual({
       'r-1': 'routed readings',

@@ -127,6 +127,6 @@ describe('validateFiles on the examples', () => {
   it('finds no problems in examples/', () => {
     const report = validateFiles([join(repoRoot, 'examples')], true);
     expect(report.problems).toEqual([]);
-    expect(report.checked).toBe(13);
+    expect(report.checked).toBe(19);
   });
 });

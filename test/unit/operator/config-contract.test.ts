@@ -62,7 +62,8 @@ const examples = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true }
       ),
   );
 
-it('covers every example', () => expect(examples).toEqual(['iot-telemetry', 'queries', 'quickstart']));
+it('covers every example', () =>
+  expect(examples).toEqual(['iot-telemetry', 'outputs', 'queries', 'quickstart']));
 
 describe.each(examples)('operator-rendered configs for examples/%s', (dir) => {
   const { eventSources, sinks, pipelines } = example(dir);
