@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Each project names the real servers its tests need; a project's globalSetup files start them
 // only when at least one of its tests is selected, and a server is shared by every project that
 // needs it within one run (see test/stack/README.md).
-type Server = 'kube' | 'nats' | 'cassandra' | 'clickhouse';
+type Server = 'kube' | 'nats' | 'cassandra' | 'clickhouse' | 'jaeger' | 'prometheus';
 
 const projects: { name: string; include: string[]; servers: Server[]; timeout?: number }[] = [
   { name: 'unit', include: ['test/unit/**/*.test.ts'], servers: [] },
@@ -16,6 +16,13 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
     name: 'processor',
     include: ['test/integration/processor/**/*.test.ts'],
     servers: ['nats', 'cassandra', 'clickhouse'],
+  },
+  // Traces through ingest, processor and sinks into Jaeger; metrics scraped by Prometheus, with
+  // every dashboard and alert query run against them.
+  {
+    name: 'observability',
+    include: ['test/integration/observability/**/*.test.ts'],
+    servers: ['nats', 'cassandra', 'clickhouse', 'jaeger', 'prometheus'],
   },
   {
     name: 'queries',

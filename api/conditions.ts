@@ -82,6 +82,10 @@ export const ConditionReason = {
   SinkNotReady: 'SinkNotReady',
   /** An output publishes to an EventSource this Pipeline reads, directly or through other Pipelines. */
   OutputCycle: 'OutputCycle',
+  /** An Event: a query partition moved to another worker (failover or rebalancing). */
+  PartitionOwnerChanged: 'PartitionOwnerChanged',
+  /** The shuffle stream or the state bucket of the queries could not be created or read. */
+  QueryStateError: 'QueryStateError',
   /** An Event: events were dead-lettered since the last look; the message names the latest reason. */
   EventsDeadLettered: 'EventsDeadLettered',
   // Sink: a failed probe's reason follows from its error code (reasonByProbeCode in the Sink controller).

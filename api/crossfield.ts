@@ -175,6 +175,11 @@ export const checks: Record<string, Check> = {
       path: ['spec', 'queries', i, 'name'],
       message: `query names must be unique; ${JSON.stringify(at(o, 'spec', 'queries', i, 'name'))} is declared more than once`,
     })),
+  'pl-tables-unique': (o) =>
+    duplicates(list(at(o, 'spec', 'tables')), (x) => at(x, 'name')).map((i) => ({
+      path: ['spec', 'tables', i, 'name'],
+      message: `table names must be unique; ${JSON.stringify(at(o, 'spec', 'tables', i, 'name'))} is declared more than once`,
+    })),
   'pl-query-outputs-declared': (o) => {
     const declared = new Set(list(at(o, 'spec', 'outputs')).map((x) => at(x, 'name')));
     return list(at(o, 'spec', 'queries')).flatMap((q, i) =>

@@ -33,6 +33,8 @@ export interface Journey {
 export async function startJourney(
   stack: Required<StackEnv>,
   namespace = journeyNamespace,
+  /** More operator flags (e.g. NATS authentication). */
+  operatorArgs: readonly string[] = [],
 ): Promise<Journey> {
   const kc = adminConfig(stack.kube.kubeconfig);
   await installCrds(kc);
@@ -61,6 +63,7 @@ export async function startJourney(
       '0',
       '--resync',
       '10',
+      ...operatorArgs,
     ],
     { env: { ...process.env, KUBECONFIG: stack.kube.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -171,7 +174,8 @@ export function sampleOrders(count: number, idPrefix = 'demo'): object[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const out: object[] = base.map((e) => ({ ...e, id: `${idPrefix}-${e.id as string}` }));
+  // Without the file's fixed times: sent now, they count in the current minute's query windows.
+  const out: object[] = base.map(({ time: _time, ...e }) => ({ ...e, id: `${idPrefix}-${e.id as string}` }));
   const countries = ['DE', 'FR', 'NL', 'IT', 'ES'];
   for (let i = 0; out.length < count; i++) {
     const kind = i % 10;
@@ -190,6 +194,34 @@ export function sampleOrders(count: number, idPrefix = 'demo'): object[] {
     });
   }
   return out;
+}
+
+/** A row the quickstart's orders-per-minute query wrote to ClickHouse. */
+export interface MinuteRow {
+  country: string;
+  orders: number;
+  revenue: number;
+  window_start: string;
+  window_end: string;
+}
+
+/** The orders-per-minute rows in ClickHouse, oldest minute first (none while the table is missing). */
+export async function readMinuteRows(stack: Required<Pick<StackEnv, 'clickhouse'>>): Promise<MinuteRow[]> {
+  const query =
+    'SELECT data FROM analytics.orders_per_minute FINAL ORDER BY window_start, country FORMAT JSONEachRow';
+  const res = await fetch(`${stack.clickhouse.url}/?query=${encodeURIComponent(query)}`);
+  if (!res.ok) return [];
+  return (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse((JSON.parse(l) as { data: string }).data) as MinuteRow);
+}
+
+/** Orders the quickstart's rules keep and its query counts: created, not load tests, not negative. */
+export function countedOrders(orders: object[]): number {
+  return (orders as { type: string; source: string; data: { amount: number } }[]).filter(
+    (o) => o.type === 'com.shop.order.created' && !o.source.startsWith('/loadtest/') && o.data.amount >= 0,
+  ).length;
 }
 
 export interface JourneyCounts {

@@ -60,6 +60,17 @@ export function eventSourceStream(es: EventSource): DesiredStream {
   };
 }
 
+/**
+ * A dead letter's id is its original's stream and sequence: a processor that dead-lettered an event
+ * and died before terminating it gets the event again and dead-letters it again, maybe long after
+ * (ackWait, backoff, an outage of every processor). The stream drops the repeat for as long as it
+ * keeps dead letters (its maxAge), or a week when it keeps them by size only: dead letters are few,
+ * so the ids cost little memory.
+ */
+export function deadLetterDuplicateWindowMs(maxAgeMs: number): number {
+  return maxAgeMs > 0 ? maxAgeMs : 7 * 24 * 3600 * 1000;
+}
+
 export function deadLetterStream(pl: Pipeline): DesiredStream {
   const ns = pl.metadata.namespace ?? 'default';
   const name = pl.metadata.name!;
@@ -72,7 +83,7 @@ export function deadLetterStream(pl: Pipeline): DesiredStream {
     max_age: nanos(parseDuration(pl.spec.deadLetter.maxAge)),
     max_bytes: parseBytes(pl.spec.deadLetter.maxBytes),
     num_replicas: 1,
-    duplicate_window: nanos(120_000),
+    duplicate_window: nanos(deadLetterDuplicateWindowMs(parseDuration(pl.spec.deadLetter.maxAge))),
     discard: DiscardPolicy.Old,
   };
 }

@@ -11,7 +11,10 @@ import {
   type V1ConfigMap,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsOptions } from '../runtime/common/nats.js';
+import { loadSigner, type NatsSigner } from './nats-credentials.js';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
 import { isTerminalError } from '../runtime/common/errors.js';
@@ -49,6 +52,8 @@ export interface ControllerContext {
   options: OperatorOptions;
   log: Logger;
   core: CoreV1Api;
+  /** Signs the NATS users of workloads, when the operator mints them (nats-credentials.ts). */
+  natsSigner?: NatsSigner;
   /** Enqueue another object (e.g. Pipelines when a Sink they use changes). */
   enqueue(kind: PrimaryKind, namespace: string, name: string): void;
 }
@@ -83,7 +88,10 @@ export async function startOperator(opts: {
   /** Called when leadership is lost after it was held; the CLI exits the process. */
   onLostLeadership?: () => void;
 }): Promise<Operator> {
-  const { options, log } = opts;
+  const { log } = opts;
+  const options: OperatorOptions = opts.options.natsAuth?.caFile
+    ? { ...opts.options, natsCaPem: readFileSync(opts.options.natsAuth.caFile, 'utf8') }
+    : opts.options;
   const registry = createRegistry('operator');
   const kc = shareConnections(opts.kc, new FastPaths({ enabled: opts.options.fastPaths, log, registry }));
   const metrics = operatorMetrics(registry);
@@ -100,11 +108,7 @@ export async function startOperator(opts: {
   let jsmPromise: Promise<JetStreamManager> | undefined;
   const jsm = () => {
     jsmPromise ??= (async () => {
-      nc = await connect({
-        servers: options.natsUrl,
-        name: 'eventrunner-operator',
-        maxReconnectAttempts: -1,
-      });
+      nc = await connect(natsOptions({ url: options.natsUrl, ...options.natsAuth }, 'eventrunner-operator'));
       return jetstreamManager(nc);
     })().catch((err: unknown) => {
       jsmPromise = undefined;
@@ -253,7 +257,22 @@ export async function startOperator(opts: {
       if (name !== pl.metadata.name) enqueue('Pipeline', namespace, name);
   }
 
-  const ctx: ControllerContext = { kc, caches, applier, children, events, jsm, options, log, core, enqueue };
+  const natsSigner = options.natsUsers
+    ? loadSigner(options.natsUsers.signingKeyFile, options.natsUsers.account, options.natsUsers.ttlMs)
+    : undefined;
+  const ctx: ControllerContext = {
+    kc,
+    caches,
+    applier,
+    children,
+    events,
+    jsm,
+    options,
+    log,
+    core,
+    enqueue,
+    ...(natsSigner ? { natsSigner } : {}),
+  };
   queue = new WorkQueue({
     concurrency: options.concurrency,
     handler: async (key) => {

@@ -29,6 +29,21 @@ export function deadLetterSubject(namespace: string, pipeline: string): string {
   return `erdlq.${namespace}.${pipeline.replaceAll('.', '_')}`;
 }
 
+/** Shuffle stream of a Pipeline's queries: what the processors publish for the query workers. */
+export function shuffleStreamName(namespace: string, pipeline: string): string {
+  return `ER_SH_${namespace}_${enc(pipeline)}`;
+}
+
+/** Subject prefix of a Pipeline's shuffle stream; a partition's subject is `<prefix>.<query>.<partition>`. */
+export function shuffleSubjectPrefix(namespace: string, pipeline: string): string {
+  return `ersh.${namespace}.${pipeline.replaceAll('.', '_')}`;
+}
+
+/** KV bucket of a Pipeline's partition leases, checkpoints and partition status. */
+export function queryStateBucket(namespace: string, pipeline: string): string {
+  return `ER_Q_${namespace}_${enc(pipeline)}`;
+}
+
 /**
  * Filter subjects for a Pipeline source's `types` patterns. CloudEvent types travel as subject
  * tokens (ingest enforces it), so JetStream filters by type on the server: in a pattern `*`

@@ -3,37 +3,54 @@
 // write access to anything the operator does not own.
 import type { V1PolicyRule } from '@kubernetes/client-node';
 
+// Every write is a server-side apply (PATCH, which creates a missing object: create), so no rule
+// grants update except on finalizers, which the API server checks when a child's owner reference
+// blocks its owner's deletion.
 export const operatorClusterRules: V1PolicyRule[] = [
+  // Its own kinds: watched, and patched to add and remove its finalizer.
   {
     apiGroups: ['eventrunner.io'],
     resources: ['eventsources', 'pipelines', 'sinks'],
-    verbs: ['get', 'list', 'watch', 'patch', 'update'],
+    verbs: ['get', 'list', 'watch', 'patch'],
   },
+  // Their status, written once per reconcile when it changed.
   {
     apiGroups: ['eventrunner.io'],
     resources: ['eventsources/status', 'pipelines/status', 'sinks/status'],
-    verbs: ['get', 'patch', 'update'],
+    verbs: ['get', 'patch'],
   },
   {
     apiGroups: ['eventrunner.io'],
     resources: ['eventsources/finalizers', 'pipelines/finalizers'],
     verbs: ['update'],
   },
+  // The ingest, processor and query-worker Deployments; a Pipeline that drops its queries has its
+  // query-worker Deployment deleted.
   {
     apiGroups: ['apps'],
     resources: ['deployments'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
-  // ConfigMaps: the ones the operator owns, and (read and watched) those labelled
-  // eventrunner.io/schemas that hold the event schemas EventSources name.
+  // The ingest Services, removed with their EventSource by garbage collection.
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // ConfigMaps: the ones the operator owns (configs of the workloads), and (read and watched) those
+  // labelled eventrunner.io/schemas that hold the event schemas EventSources name.
   {
     apiGroups: [''],
-    resources: ['services', 'configmaps'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   // Sink credentials and ingest tokens are read by name, never listed or watched.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/**
+ * With NATS users minted per workload (nats.users.enabled in the chart): writing the credentials
+ * Secrets next to the workloads. Still no listing or watching of Secrets.
+ */
+export const operatorNatsUserRules: V1PolicyRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'patch'] },
 ];
 
 /** Namespaced rules in the operator's own namespace, for leader election. */

@@ -51,6 +51,8 @@ export interface EventSourceIngest {
   /** Largest accepted request body (one event or one batch), e.g. 1Mi; larger requests get HTTP 413 / gRPC RESOURCE_EXHAUSTED.
    * @default "1Mi" */
   maxBodyBytes: number | string;
+  /** Serve HTTP and gRPC over TLS (HTTPS, gRPC with TLS) with the certificate of a Secret, e.g. one cert-manager keeps renewed; a renewed certificate rolls the ingest pods. */
+  tls?: EventSourceIngestTls;
   /** Compute resources of each ingest container, as in a Pod spec. */
   resources?: IngestResources;
 }
@@ -100,6 +102,12 @@ export interface EventSourceRateLimit {
   eventsPerSecond: number;
   /** Events a client may send at once above the rate; default: max(maxBatchEvents, eventsPerSecond). */
   burst?: number;
+}
+
+/** Serve HTTP and gRPC over TLS (HTTPS, gRPC with TLS) with the certificate of a Secret, e.g. one cert-manager keeps renewed; a renewed certificate rolls the ingest pods. */
+export interface EventSourceIngestTls {
+  /** Name of a Secret in the same namespace with tls.crt (the certificate chain, PEM) and tls.key (its private key, PEM): a kubernetes.io/tls Secret. */
+  secretName: string;
 }
 
 /** Compute resources of each ingest container, as in a Pod spec. */
@@ -264,6 +272,8 @@ export interface PipelineSpec {
   outputs: PipelineOutput[];
   /** Streaming-SQL queries over the events the rules kept; their results go to outputs like events. */
   queries?: PipelineQuery[];
+  /** Reference tables for lookup joins in queries; names must be unique. */
+  tables?: PipelineTable[];
   /** Outputs receiving events that no rule routed or dropped. Omitted: all outputs. Empty list: such events are dropped. */
   defaultOutputs?: string[];
   /** Redelivery of events whose writes failed transiently (JetStream consumer settings).
@@ -280,6 +290,12 @@ export interface PipelineSpec {
   suspend: boolean;
   /** Compute resources of each processor container, as in a Pod spec. */
   resources?: ProcessorResources;
+  /** The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries.
+   * @default {} */
+  queryWorkers: PipelineQueryWorkers;
+  /** What happens to the Pipeline’s JetStream state when it is deleted: Delete removes its consumers, dead-letter stream, shuffle stream and query checkpoints; Retain leaves them in NATS, so a Pipeline created again with the same name continues where this one stopped.
+   * @default "Delete" */
+  deletionPolicy: 'Delete' | 'Retain';
 }
 
 /** One EventSource the Pipeline consumes, optionally filtered by CloudEvents type. */
@@ -331,6 +347,29 @@ export interface PipelineQuery {
   maxStateKeys: number;
 }
 
+/** Reference data for lookup joins in queries (JOIN customers AS c ON o.data.customerId = c.id): a table of a Sink, read by its key. */
+export interface PipelineTable {
+  /** The table’s name in queries; unique among the tables and not the name of a source. */
+  name: string;
+  /** Name of a Sink in the same namespace (Cassandra/ScyllaDB or ClickHouse) whose table holds the rows. */
+  sink: string;
+  /** The column a lookup reads rows by; a join’s ON compares it with a field of the event. */
+  key: string;
+  /** Rows read are kept this long and up to this many, so repeated keys do not each read the database.
+   * @default {} */
+  cache: PipelineTableCache;
+}
+
+/** Rows read are kept this long and up to this many, so repeated keys do not each read the database. */
+export interface PipelineTableCache {
+  /** How long a row read (or found missing) is reused, e.g. 60s.
+   * @default "60s" */
+  ttl: string;
+  /** Most rows kept per query worker; the least recently used go first.
+   * @default 100000 */
+  maxEntries: number;
+}
+
 /** Redelivery of events whose writes failed transiently (JetStream consumer settings). */
 export interface PipelineDelivery {
   /** Deliveries of one event before it is dead-lettered.
@@ -354,10 +393,30 @@ export interface PipelineDeadLetter {
   /** Largest size of the dead-letter stream; the oldest dead letters are discarded beyond it.
    * @default "1Gi" */
   maxBytes: number | string;
+  /** What happens to the dead-letter stream when the Pipeline is deleted: Delete removes it, Retain keeps it (with what it holds) in NATS. spec.deletionPolicy Retain keeps it in any case.
+   * @default "Delete" */
+  deletionPolicy: 'Delete' | 'Retain';
 }
 
 /** Compute resources of each processor container, as in a Pod spec. */
 export interface ProcessorResources {
+  /** Minimum resources reserved for the container (e.g. cpu: 100m, memory: 128Mi). */
+  requests?: Record<string, number | string>;
+  /** Maximum resources the container may use (e.g. memory: 512Mi). */
+  limits?: Record<string, number | string>;
+}
+
+/** The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries. */
+export interface PipelineQueryWorkers {
+  /** Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing).
+   * @default 1 */
+  replicas: number;
+  /** Compute resources of each query-worker container, as in a Pod spec. */
+  resources?: QueryWorkerResources;
+}
+
+/** Compute resources of each query-worker container, as in a Pod spec. */
+export interface QueryWorkerResources {
   /** Minimum resources reserved for the container (e.g. cpu: 100m, memory: 128Mi). */
   requests?: Record<string, number | string>;
   /** Maximum resources the container may use (e.g. memory: 512Mi). */
@@ -386,8 +445,10 @@ export interface PipelineStatus {
   consumer?: PipelineConsumerStatus;
   /** Result of compiling spec.rules. */
   rules?: PipelineRulesStatus;
-  /** Result of compiling spec.queries. */
+  /** Result of compiling spec.queries, and how their partitions run. */
   queries?: PipelineQueriesStatus;
+  /** The query-worker Deployment. */
+  queryWorkers?: PipelineQueryWorkersStatus;
   /** One-line summaries shown by kubectl get -o wide. */
   summary?: PipelineSummary;
 }
@@ -420,12 +481,18 @@ export interface RuleError {
   rule?: string;
 }
 
-/** Result of compiling spec.queries. */
+/** Result of compiling spec.queries, and how their partitions run. */
 export interface PipelineQueriesStatus {
   /** Queries compiled from the running version. */
   count?: number;
   /** Compile errors of the current spec.queries; empty when they compile. */
   errors?: QueryError[];
+  /** Partitions with a live owner over all partitions, e.g. 16/16; unknown when the query state cannot be read. */
+  owned?: string;
+  /** The oldest watermark of any query’s partition at its last checkpoint; kubectl shows its age, the largest watermark delay. */
+  watermark?: string;
+  /** Each query, as its workers last reported it. */
+  items?: QueryStatus[];
 }
 
 /** A query compile error, positioned in the query’s sql. */
@@ -438,6 +505,38 @@ export interface QueryError {
   column?: number;
   /** What is wrong and how to fix it. */
   message?: string;
+}
+
+/** One query’s partitions, from what their owners write at each checkpoint. */
+export interface QueryStatus {
+  /** Name of the query. */
+  name: string;
+  /** Partitions of the query. */
+  partitions?: number;
+  /** Partitions with a live owner (a lease renewed within its duration). */
+  owned?: number;
+  /** Distinct workers owning its partitions. */
+  workers?: number;
+  /** Watermark of its slowest partition at that partition’s last checkpoint (kubectl shows its age: how far event time is behind the wall clock); absent before the first event. */
+  watermark?: string;
+  /** Late events sent to the dead-letter stream with reason late, over all partitions. */
+  lateEvents?: number;
+  /** Keys with open windows held over all partitions, at their last checkpoints. */
+  stateKeys?: number;
+  /** When the partition checkpointed least recently did so. */
+  lastCheckpoint?: string;
+}
+
+/** The query-worker Deployment. */
+export interface PipelineQueryWorkersStatus {
+  /** Query-worker pods that exist. */
+  replicas?: number;
+  /** Query-worker pods that are ready. */
+  readyReplicas?: number;
+  /** JetStream stream the processors publish query inputs to. */
+  shuffleStream?: string;
+  /** NATS KV bucket of partition leases, checkpoints and partition status. */
+  stateBucket?: string;
 }
 
 /** One-line summaries shown by kubectl get -o wide. */
@@ -735,6 +834,8 @@ export interface IngestConfig {
   /** gRPC listener.
    * @default {} */
   grpc: IngestGrpcListener;
+  /** Serve the HTTP and gRPC listeners over TLS (not the ops listener). */
+  tls?: IngestTls;
   /** The operations listener: /healthz, /readyz and /metrics.
    * @default {} */
   ops: OpsListener;
@@ -783,6 +884,8 @@ export interface NatsConnection {
   passwordFile?: string;
   /** PEM CA bundle that signs the server certificate (tls:// URLs); default: the system roots. */
   caFile?: string;
+  /** Prefix of the subjects replies arrive on (default _INBOX). A user whose permissions allow only its own inbox needs it. */
+  inboxPrefix?: string;
 }
 
 /** The JetStream stream events are published to. */
@@ -817,6 +920,14 @@ export interface IngestGrpcListener {
   /** Port; 0 picks a free one.
    * @default 9090 */
   port: number;
+}
+
+/** Serve the HTTP and gRPC listeners over TLS (not the ops listener). */
+export interface IngestTls {
+  /** PEM certificate chain of the listeners. */
+  certFile: string;
+  /** PEM private key of the certificate. */
+  keyFile: string;
 }
 
 /** The operations listener: /healthz, /readyz and /metrics. */
@@ -907,6 +1018,8 @@ export interface IngestConfigInput {
   /** gRPC listener.
    * @default {} */
   grpc?: IngestGrpcListenerInput;
+  /** Serve the HTTP and gRPC listeners over TLS (not the ops listener). */
+  tls?: IngestTlsInput;
   /** The operations listener: /healthz, /readyz and /metrics.
    * @default {} */
   ops?: OpsListenerInput;
@@ -956,6 +1069,8 @@ export interface NatsConnectionInput {
   passwordFile?: string;
   /** PEM CA bundle that signs the server certificate (tls:// URLs); default: the system roots. */
   caFile?: string;
+  /** Prefix of the subjects replies arrive on (default _INBOX). A user whose permissions allow only its own inbox needs it. */
+  inboxPrefix?: string;
 }
 
 /** The JetStream stream events are published to.
@@ -993,6 +1108,15 @@ export interface IngestGrpcListenerInput {
   /** Port; 0 picks a free one.
    * @default 9090 */
   port?: number;
+}
+
+/** Serve the HTTP and gRPC listeners over TLS (not the ops listener).
+ * (As written: fields with defaults may be omitted.) */
+export interface IngestTlsInput {
+  /** PEM certificate chain of the listeners. */
+  certFile: string;
+  /** PEM private key of the certificate. */
+  keyFile: string;
 }
 
 /** The operations listener: /healthz, /readyz and /metrics.

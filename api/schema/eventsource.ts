@@ -103,6 +103,16 @@ const ingest = obj(
       'Largest accepted request body (one event or one batch), e.g. 1Mi; larger requests get HTTP 413 / gRPC RESOURCE_EXHAUSTED.',
       { default: '1Mi' },
     ),
+    tls: obj(
+      'EventSourceIngestTls',
+      'Serve HTTP and gRPC over TLS (HTTPS, gRPC with TLS) with the certificate of a Secret, e.g. one cert-manager keeps renewed; a renewed certificate rolls the ingest pods.',
+      {
+        secretName: objectName(
+          'Name of a Secret in the same namespace with tls.crt (the certificate chain, PEM) and tls.key (its private key, PEM): a kubernetes.io/tls Secret.',
+        ),
+      },
+      { required: ['secretName'] },
+    ),
     resources: resources('IngestResources', 'ingest'),
   },
   {

@@ -72,6 +72,42 @@ const output = obj(
   { required: ['name', 'sink'] },
 );
 
+const table = obj(
+  'PipelineTable',
+  'Reference data for lookup joins in queries (JOIN customers AS c ON o.data.customerId = c.id): a table of a Sink, read by its key.',
+  {
+    name: str('The table’s name in queries; unique among the tables and not the name of a source.', {
+      minLength: 1,
+      maxLength: 63,
+      pattern: SQL_NAME_PATTERN,
+      $hint: 'an SQL identifier (letters, digits and _, starting with a letter)',
+    }),
+    sink: objectName(
+      'Name of a Sink in the same namespace (Cassandra/ScyllaDB or ClickHouse) whose table holds the rows.',
+    ),
+    key: str('The column a lookup reads rows by; a join’s ON compares it with a field of the event.', {
+      minLength: 1,
+      maxLength: 63,
+      pattern: SQL_NAME_PATTERN,
+      $hint: 'a column name (letters, digits and _, starting with a letter)',
+    }),
+    cache: obj(
+      'PipelineTableCache',
+      'Rows read are kept this long and up to this many, so repeated keys do not each read the database.',
+      {
+        ttl: duration('How long a row read (or found missing) is reused, e.g. 60s.', { default: '60s' }),
+        maxEntries: int('Most rows kept per query worker; the least recently used go first.', {
+          minimum: 0,
+          maximum: 10000000,
+          default: 100000,
+        }),
+      },
+      { default: {} },
+    ),
+  },
+  { required: ['name', 'sink', 'key'] },
+);
+
 const query = obj(
   'PipelineQuery',
   'A streaming-SQL query over the events the rules kept: windows and aggregations; see docs/queries.md.',
@@ -191,6 +227,9 @@ const spec = obj(
       query,
       { maxItems: 16 },
     ),
+    tables: arr('Reference tables for lookup joins in queries; names must be unique.', table, {
+      maxItems: 16,
+    }),
     defaultOutputs: arr(
       'Outputs receiving events that no rule routed or dropped. Omitted: all outputs. Empty list: such events are dropped.',
       str('Name of a declared output.', { maxLength: 63 }),
@@ -210,6 +249,11 @@ const spec = obj(
             default: '1Gi',
           },
         ),
+        deletionPolicy: enumOf(
+          'What happens to the dead-letter stream when the Pipeline is deleted: Delete removes it, Retain keeps it (with what it holds) in NATS. spec.deletionPolicy Retain keeps it in any case.',
+          ['Delete', 'Retain'],
+          { default: 'Delete' },
+        ),
       },
       { default: {} },
     ),
@@ -222,6 +266,23 @@ const spec = obj(
       default: false,
     }),
     resources: resources('ProcessorResources', 'processor'),
+    queryWorkers: obj(
+      'PipelineQueryWorkers',
+      'The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries.',
+      {
+        replicas: int(
+          'Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing).',
+          { minimum: 0, maximum: 100, default: 1 },
+        ),
+        resources: resources('QueryWorkerResources', 'query-worker'),
+      },
+      { default: {} },
+    ),
+    deletionPolicy: enumOf(
+      'What happens to the Pipeline’s JetStream state when it is deleted: Delete removes its consumers, dead-letter stream, shuffle stream and query checkpoints; Retain leaves them in NATS, so a Pipeline created again with the same name continues where this one stopped.',
+      ['Delete', 'Retain'],
+      { default: 'Delete' },
+    ),
   },
   {
     required: ['sources', 'outputs'],
@@ -237,6 +298,12 @@ const spec = obj(
         rule: 'self.sources.all(s, self.sources.exists_one(t, t.eventSource == s.eventSource))',
         message: 'each eventSource may appear once; list all its types in one entry',
         fieldPath: '.sources',
+      },
+      {
+        $id: 'pl-tables-unique',
+        rule: '!has(self.tables) || self.tables.all(t, self.tables.exists_one(u, u.name == t.name))',
+        message: 'table names must be unique',
+        fieldPath: '.tables',
       },
       {
         $id: 'pl-queries-unique',
@@ -281,6 +348,31 @@ const queryError = obj('QueryError', 'A query compile error, positioned in the q
   message: str('What is wrong and how to fix it.'),
 });
 
+const queryStatus = obj(
+  'QueryStatus',
+  'One query’s partitions, from what their owners write at each checkpoint.',
+  {
+    name: str('Name of the query.'),
+    partitions: int('Partitions of the query.', { minimum: 0 }),
+    owned: int('Partitions with a live owner (a lease renewed within its duration).', { minimum: 0 }),
+    workers: int('Distinct workers owning its partitions.', { minimum: 0 }),
+    watermark: str(
+      'Watermark of its slowest partition at that partition’s last checkpoint (kubectl shows its age: how far event time is behind the wall clock); absent before the first event.',
+      { format: 'date-time' },
+    ),
+    lateEvents: int('Late events sent to the dead-letter stream with reason late, over all partitions.', {
+      minimum: 0,
+      format: 'int64',
+    }),
+    stateKeys: int('Keys with open windows held over all partitions, at their last checkpoints.', {
+      minimum: 0,
+      format: 'int64',
+    }),
+    lastCheckpoint: str('When the partition checkpointed least recently did so.', { format: 'date-time' }),
+  },
+  { required: ['name'] },
+);
+
 const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by the operator.', {
   observedGeneration: observedGenerationSchema,
   phase: enumOf(
@@ -310,11 +402,25 @@ const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by
       maxItems: 100,
     }),
   }),
-  queries: obj('PipelineQueriesStatus', 'Result of compiling spec.queries.', {
+  queries: obj('PipelineQueriesStatus', 'Result of compiling spec.queries, and how their partitions run.', {
     count: int('Queries compiled from the running version.', { minimum: 0 }),
     errors: arr('Compile errors of the current spec.queries; empty when they compile.', queryError, {
       maxItems: 100,
     }),
+    owned: str(
+      'Partitions with a live owner over all partitions, e.g. 16/16; unknown when the query state cannot be read.',
+    ),
+    watermark: str(
+      'The oldest watermark of any query’s partition at its last checkpoint; kubectl shows its age, the largest watermark delay.',
+      { format: 'date-time' },
+    ),
+    items: arr('Each query, as its workers last reported it.', queryStatus, { maxItems: 16 }),
+  }),
+  queryWorkers: obj('PipelineQueryWorkersStatus', 'The query-worker Deployment.', {
+    replicas: int('Query-worker pods that exist.', { minimum: 0 }),
+    readyReplicas: int('Query-worker pods that are ready.', { minimum: 0 }),
+    shuffleStream: str('JetStream stream the processors publish query inputs to.'),
+    stateBucket: str('NATS KV bucket of partition leases, checkpoints and partition status.'),
   }),
   summary: obj('PipelineSummary', 'One-line summaries shown by kubectl get -o wide.', {
     sources: str('EventSources consumed, comma-separated.'),
@@ -350,6 +456,35 @@ export const pipeline: KindDefinition = {
       type: 'string',
       jsonPath: '.status.summary.outputs',
       description: 'Outputs and their Sinks.',
+      priority: 1,
+    },
+    {
+      name: 'Queries',
+      type: 'integer',
+      jsonPath: '.status.queries.count',
+      description: 'Queries compiled.',
+      priority: 1,
+    },
+    {
+      name: 'Owned',
+      type: 'string',
+      jsonPath: '.status.queries.owned',
+      description: 'Query partitions with a live owner, of all partitions.',
+      priority: 1,
+    },
+    {
+      name: 'Workers',
+      type: 'integer',
+      jsonPath: '.status.queryWorkers.readyReplicas',
+      description: 'Query-worker pods ready.',
+      priority: 1,
+    },
+    {
+      name: 'Watermark',
+      type: 'date',
+      jsonPath: '.status.queries.watermark',
+      description:
+        'Age of the oldest query watermark: how far the slowest partition is behind the wall clock.',
       priority: 1,
     },
   ],

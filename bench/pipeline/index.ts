@@ -1,4 +1,5 @@
 // `npm run bench -- pipeline [--events N] [--raw-events N] [--repeat N] [--rate R] [--latency-seconds S]`
+// (`--tracing`: the cost of tracing instead, see tracing.ts)
 // Starts its own NATS, Cassandra and ClickHouse, pre-fills a stream with N realistic CloudEvents
 // (default 1,000,000) and measures in one run: (a) the raw limits — consume+ack from JetStream,
 // the Cassandra driver's prepared upserts and ClickHouse JSONEachRow inserts into the same tables
@@ -162,6 +163,8 @@ function flags(args: string[]) {
 }
 
 export async function main(args: string[]): Promise<void> {
+  // --tracing: what tracing costs the processor, off and on (tracing.ts).
+  if (args.includes('--tracing')) return (await import('./tracing.js')).tracingMain(args);
   const f = flags(args);
   log(`options ${JSON.stringify(f)}`);
   const [nats, cas, chs] = [

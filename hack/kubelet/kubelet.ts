@@ -9,6 +9,7 @@ import {
   CoreV1Api,
   type KubeConfig,
   type V1ConfigMap,
+  type V1Secret,
   type V1Deployment,
   type V1Service,
 } from '@kubernetes/client-node';
@@ -94,8 +95,23 @@ export class LocalKubelet {
         if (verb !== 'delete') void this.refreshConfigMap(cm);
       },
     });
-    this.informers = [deployments, services, configMaps] as ManagedInformer<
-      V1Deployment | V1Service | V1ConfigMap
+    // And so are the Secrets the operator writes (NATS user credentials).
+    const secrets = startInformer<V1Secret>({
+      kc: this.opts.kc,
+      path: ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets',
+      labelSelector,
+      log: this.log,
+      list: () =>
+        ns
+          ? this.core.listNamespacedSecret({ namespace: ns, labelSelector })
+          : this.core.listSecretForAllNamespaces({ labelSelector }),
+      onChange: (s, verb) => {
+        if (verb !== 'delete')
+          void this.refreshMounted(s.metadata!.namespace!, (p) => p.mountsSecret(s.metadata!.name!));
+      },
+    });
+    this.informers = [deployments, services, configMaps, secrets] as ManagedInformer<
+      V1Deployment | V1Service | V1ConfigMap | V1Secret
     >[];
     await Promise.all(this.informers.map((i) => i.synced));
     this.statusTimer = setInterval(() => void this.reportStatus(), 500);
@@ -139,16 +155,19 @@ export class LocalKubelet {
     }
   }
 
-  private async refreshConfigMap(cm: V1ConfigMap): Promise<void> {
-    const namespace = cm.metadata!.namespace!;
+  private refreshConfigMap(cm: V1ConfigMap): Promise<void> {
+    return this.refreshMounted(cm.metadata!.namespace!, (p) => p.mountsConfigMap(cm.metadata!.name!));
+  }
+
+  private async refreshMounted(namespace: string, mounts: (pod: LocalPod) => boolean): Promise<void> {
     for (const [k, w] of this.workloads) {
       if (!k.startsWith(`${namespace}/`)) continue;
       for (const pod of w.pods) {
-        if (!pod.mountsConfigMap(cm.metadata!.name!)) continue;
+        if (!mounts(pod)) continue;
         await pod
-          .refreshConfigMaps()
+          .refreshVolumes()
           .catch((err: unknown) =>
-            this.log.warn({ err, pod: pod.name }, 'Could not refresh ConfigMap volumes'),
+            this.log.warn({ err, pod: pod.name }, 'Could not refresh ConfigMap and Secret volumes'),
           );
       }
     }
@@ -202,6 +221,16 @@ export class LocalKubelet {
   /** Host port of one pod's container port, for tests that talk to a pod directly. */
   pods(namespace: string, deployment: string): LocalPod[] {
     return this.workloads.get(`${namespace}/${deployment}`)?.pods ?? [];
+  }
+
+  /** Every running pod with its Deployment's namespace and pod-template labels. */
+  allPods(): { namespace: string; labels: Record<string, string>; pod: LocalPod }[] {
+    const out: { namespace: string; labels: Record<string, string>; pod: LocalPod }[] = [];
+    for (const [k, w] of this.workloads) {
+      const labels = this.deploymentFor(k)?.spec?.template.metadata?.labels ?? {};
+      for (const pod of w.pods) out.push({ namespace: k.split('/')[0]!, labels, pod });
+    }
+    return out;
   }
 
   private async reportStatus(): Promise<void> {

@@ -58,8 +58,8 @@ function replaceFile(file: string, content: string): void {
 
 /**
  * Writes the container's volumes under `root` and returns the rewrites for its mount paths. With
- * `configMapsOnly`, rewrites just the ConfigMap volumes (files whose content changed), as the
- * kubelet updates a mounted ConfigMap in place.
+ * `refresh`, rewrites just the ConfigMap and Secret volumes (files whose content changed), as the
+ * kubelet updates a mounted ConfigMap or Secret in place.
  */
 export async function materializeVolumes(
   core: CoreV1Api,
@@ -68,7 +68,7 @@ export async function materializeVolumes(
   container: V1Container,
   root: string,
   ports: Map<number, number>,
-  configMapsOnly = false,
+  refresh = false,
 ): Promise<Rewrites> {
   const rw: Rewrites = { paths: [], ports };
   const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => b.mountPath.length - a.mountPath.length);
@@ -76,7 +76,7 @@ export async function materializeVolumes(
   for (const m of mounts) {
     const vol = pod.volumes?.find((v) => v.name === m.name);
     if (!vol) throw new Error(`volume ${m.name} is mounted but not declared`);
-    if (configMapsOnly && !vol.configMap) continue;
+    if (refresh && !vol.configMap && !vol.secret) continue;
     const dir = join(root, m.name);
     mkdirSync(dir, { recursive: true });
     let files: Record<string, string> = {};

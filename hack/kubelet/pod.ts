@@ -61,7 +61,7 @@ export class LocalPod {
   }
 
   /** Re-reads the pod's ConfigMap volumes and updates the files that changed. */
-  async refreshConfigMaps(): Promise<void> {
+  async refreshVolumes(): Promise<void> {
     if (this.stopped || this.root === '') return;
     const pod = this.opts.deployment.spec!.template.spec!;
     const container = pod.containers[0]!;
@@ -84,6 +84,13 @@ export class LocalPod {
   /** True when the pod mounts the named ConfigMap. */
   mountsConfigMap(name: string): boolean {
     return (this.opts.deployment.spec!.template.spec!.volumes ?? []).some((v) => v.configMap?.name === name);
+  }
+
+  /** True when the pod mounts the named Secret. */
+  mountsSecret(name: string): boolean {
+    return (this.opts.deployment.spec!.template.spec!.volumes ?? []).some(
+      (v) => v.secret?.secretName === name,
+    );
   }
 
   private launch(): void {
@@ -124,6 +131,12 @@ export class LocalPod {
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => (this.ready = false));
+  }
+
+  /** Signals the container's process as a crash would (SIGKILL); it is restarted as after any exit. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    const child = this.child;
+    return !!child && child.exitCode === null && child.signalCode === null && child.kill(signal);
   }
 
   /** SIGTERM, as the kubelet does, then SIGKILL after the grace period. */

@@ -1,7 +1,12 @@
 // Pieces every child object shares: owner references, labels, the config hash, and the restricted
 // security context of eventrunner's containers.
 import { createHash } from 'node:crypto';
-import type { V1OwnerReference, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
+import type {
+  V1EnvVar,
+  V1OwnerReference,
+  V1PodSecurityContext,
+  V1SecurityContext,
+} from '@kubernetes/client-node';
 import { labels } from '../names.js';
 
 export interface Owner {
@@ -21,7 +26,10 @@ export function ownerReference(owner: Owner): V1OwnerReference {
   };
 }
 
-export function childLabels(owner: Owner, component: 'ingest' | 'processor'): Record<string, string> {
+export function childLabels(
+  owner: Owner,
+  component: 'ingest' | 'processor' | 'query-worker',
+): Record<string, string> {
   return {
     [labels.name]: 'eventrunner',
     [labels.instance]: owner.metadata.name!,
@@ -31,6 +39,37 @@ export function childLabels(owner: Owner, component: 'ingest' | 'processor'): Re
     [`eventrunner.io/${owner.kind.toLowerCase()}`]: owner.metadata.name!,
   };
 }
+
+/**
+ * The OTEL_* environment of a workload's container: the operator's tracing settings, with the
+ * workload's own service name and its namespace and owner as resource attributes. Empty when
+ * tracing is off, so pods are unchanged by it.
+ */
+export function otelEnv(
+  otel: Readonly<Record<string, string>> | undefined,
+  owner: Owner,
+  component: string,
+): V1EnvVar[] {
+  if (!otel || !Object.keys(otel).length) return [];
+  const resource = [
+    otel.OTEL_RESOURCE_ATTRIBUTES,
+    `k8s.namespace.name=${owner.metadata.namespace ?? ''}`,
+    `eventrunner.${owner.kind.toLowerCase()}=${owner.metadata.name ?? ''}`,
+  ]
+    .filter(Boolean)
+    .join(',');
+  const vars: Record<string, string> = {
+    ...otel,
+    OTEL_SERVICE_NAME: `eventrunner-${component}`,
+    OTEL_RESOURCE_ATTRIBUTES: resource,
+  };
+  return Object.keys(vars)
+    .sort()
+    .map((name) => ({ name, value: vars[name]! }));
+}
+
+/** A container's `env` field with these variables, or nothing when there are none. */
+export const tracingEnv = (env: V1EnvVar[]): { env?: V1EnvVar[] } => (env.length ? { env } : {});
 
 /** Stable JSON: keys sorted, so equal values always hash the same. */
 export function canonicalJson(value: unknown): string {

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { EventSource, IngestConfigInput } from '../../api/generated/types.js';
 import { renderSchemaSet, type SchemaSet } from '../../runtime/schemas/schema-set.js';
 import { childName, streamName, subjectPrefix } from '../names.js';
+import { natsConfigMapData, natsConnection, natsUserVolume } from './nats-user.js';
 import type { OperatorOptions } from '../options.js';
 import {
   childLabels,
@@ -12,7 +13,9 @@ import {
   containerSecurityContext,
   hashOf,
   opsPort,
+  otelEnv,
   ownerReference,
+  tracingEnv,
   podSecurityContext,
 } from './common.js';
 
@@ -21,9 +24,12 @@ export const ingestNames = (es: EventSource) => ({
   service: childName(es.metadata.name!, 'ingest'),
   configMap: childName(es.metadata.name!, 'ingest-config'),
   schemas: childName(es.metadata.name!, 'ingest-schemas'),
+  natsUser: childName(es.metadata.name!, 'ingest-nats'),
 });
 
 const tokensDir = `${configMountPath}/tokens`;
+/** Where the listeners' certificate Secret is mounted. */
+const tlsDir = `${configMountPath}/tls`;
 /** Where the schema-set ConfigMap is mounted: a whole-volume mount, so the kubelet updates it in place. */
 const schemasDir = `${configMountPath}/schemas`;
 export const schemaSetKey = 'schemas.json';
@@ -50,10 +56,11 @@ export function ingestConfig(es: EventSource, options: OperatorOptions): IngestC
   const name = es.metadata.name!;
   const { ingest, conversion } = es.spec;
   return {
-    nats: { url: options.natsUrl, name: `eventrunner-ingest-${ns}-${name}` },
+    nats: natsConnection(options, ns, ingestNames(es).deployment, `eventrunner-ingest-${ns}-${name}`),
     stream: { name: streamName(ns, name), subjectPrefix: subjectPrefix(ns, name) },
     http: { enabled: ingest.http.enabled, port: ingest.http.port },
     grpc: { enabled: ingest.grpc.enabled, port: ingest.grpc.port },
+    ...(ingest.tls ? { tls: { certFile: `${tlsDir}/tls.crt`, keyFile: `${tlsDir}/tls.key` } } : {}),
     ops: { port: ingestOpsPort(es) },
     auth: ingest.auth.enabled
       ? { enabled: true, tokensFile: `${tokensDir}/${tokensKey(es)}` }
@@ -90,7 +97,7 @@ export function ingestConfigMap(es: EventSource, options: OperatorOptions): V1Co
       labels: childLabels(es, 'ingest'),
       ownerReferences: [ownerReference(es)],
     },
-    data: { 'config.yaml': stringify(ingestConfig(es, options)) },
+    data: { 'config.yaml': stringify(ingestConfig(es, options)), ...natsConfigMapData(options) },
   };
 }
 
@@ -109,7 +116,15 @@ export function ingestSchemasConfigMap(es: EventSource, set: SchemaSet): V1Confi
   };
 }
 
-export function ingestDeployment(es: EventSource, options: OperatorOptions): V1Deployment {
+/**
+ * The ingest Deployment. `tlsDigest` is a digest of the certificate the TLS Secret holds now: the
+ * pods read it at start, so a renewed certificate must roll them, and only a change of it does.
+ */
+export function ingestDeployment(
+  es: EventSource,
+  options: OperatorOptions,
+  tlsDigest?: string,
+): V1Deployment {
   const names = ingestNames(es);
   const lbls = childLabels(es, 'ingest');
   const selector = {
@@ -141,7 +156,11 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
           labels: lbls,
           // A new config (or another token Secret) rolls the pods; nothing else does.
           annotations: {
-            'eventrunner.io/config-hash': hashOf({ config: ingestConfig(es, options), secret }),
+            'eventrunner.io/config-hash': hashOf({
+              config: ingestConfig(es, options),
+              secret,
+              ...(ingest.tls ? { tls: `${ingest.tls.secretName}@${tlsDigest ?? 'missing'}` } : {}),
+            }),
           },
         },
         spec: {
@@ -154,6 +173,7 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
               image: options.image,
               imagePullPolicy: options.imagePullPolicy,
               args: ['ingest', '--config', `${configMountPath}/config.yaml`],
+              ...tracingEnv(otelEnv(options.otel, es, 'ingest')),
               ports,
               readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
               livenessProbe: {
@@ -167,6 +187,8 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
                 { name: 'config', mountPath: configMountPath, readOnly: true },
                 { name: 'schemas', mountPath: schemasDir, readOnly: true },
                 ...(secret ? [{ name: 'tokens', mountPath: tokensDir, readOnly: true }] : []),
+                ...(ingest.tls ? [{ name: 'tls', mountPath: tlsDir, readOnly: true }] : []),
+                ...natsUserVolume(options, names.natsUser).mounts,
               ],
             },
           ],
@@ -181,6 +203,21 @@ export function ingestDeployment(es: EventSource, options: OperatorOptions): V1D
                   },
                 ]
               : []),
+            ...(ingest.tls
+              ? [
+                  {
+                    name: 'tls',
+                    secret: {
+                      secretName: ingest.tls.secretName,
+                      items: [
+                        { key: 'tls.crt', path: 'tls.crt' },
+                        { key: 'tls.key', path: 'tls.key' },
+                      ],
+                    },
+                  },
+                ]
+              : []),
+            ...natsUserVolume(options, names.natsUser).volumes,
           ],
         },
       },
@@ -221,7 +258,9 @@ export function ingestEndpoints(es: EventSource): { http?: string; grpc?: string
   const host = `${ingestNames(es).service}.${es.metadata.namespace}.svc`;
   const { ingest } = es.spec;
   return {
-    ...(ingest.http.enabled ? { http: `http://${host}:${ingest.http.port}/events` } : {}),
+    ...(ingest.http.enabled
+      ? { http: `${ingest.tls ? 'https' : 'http'}://${host}:${ingest.http.port}/events` }
+      : {}),
     ...(ingest.grpc.enabled ? { grpc: `${host}:${ingest.grpc.port}` } : {}),
   };
 }

@@ -21,23 +21,29 @@ import {
   consumerName,
   deadLetterStreamName,
   deadLetterSubject,
+  shuffleStreamName,
+  shuffleSubjectPrefix,
   streamName,
   subjectPrefix,
 } from '../names.js';
 import type { OperatorOptions } from '../options.js';
+import { natsConfigMapData, natsConnection, natsUserVolume } from './nats-user.js';
 import {
   childLabels,
   configMountPath,
   containerSecurityContext,
   hashOf,
   opsPort,
+  otelEnv,
   ownerReference,
+  tracingEnv,
   podSecurityContext,
 } from './common.js';
 
 export const processorNames = (pl: Pipeline) => ({
   deployment: childName(pl.metadata.name!, 'processor'),
   configMap: childName(pl.metadata.name!, 'processor-config'),
+  natsUser: childName(pl.metadata.name!, 'processor-nats'),
 });
 
 export function processorSelector(pl: Pipeline): Record<string, string> {
@@ -100,11 +106,12 @@ export function processorConfig(
   const { delivery } = pl.spec;
   return {
     pipeline: { namespace: ns, name },
-    nats: { url: options.natsUrl },
+    nats: natsConnection(options, ns, processorNames(pl).deployment),
     sources: pl.spec.sources.map((s) => ({
       eventSource: s.eventSource,
       stream: streamName(ns, s.eventSource),
       consumer: consumerName(ns, name),
+      ...(s.as ? { as: s.as } : {}),
       ...(eventSources.get(s.eventSource)
         ? { conversion: eventSources.get(s.eventSource)!.spec.conversion }
         : {}),
@@ -146,6 +153,13 @@ export function processorConfig(
       maxAckPending: delivery.maxAckPending,
     },
     deadLetter: { stream: deadLetterStreamName(ns, name), subject: deadLetterSubject(ns, name) },
+    // Rendered only with queries, so that configs (and their hash) without them stay as they were.
+    ...(pl.spec.queries?.length
+      ? {
+          queries: pl.spec.queries,
+          shuffle: { stream: shuffleStreamName(ns, name), subjectPrefix: shuffleSubjectPrefix(ns, name) },
+        }
+      : {}),
     ops: { port: opsPort },
     // Rendered only when off, so that configs (and their hash) stay as they were by default.
     ...(options.fastPaths ? {} : { fastPaths: false }),
@@ -153,7 +167,11 @@ export function processorConfig(
   };
 }
 
-export function processorConfigMap(pl: Pipeline, config: ProcessorConfigInput): V1ConfigMap {
+export function processorConfigMap(
+  pl: Pipeline,
+  config: ProcessorConfigInput,
+  options?: OperatorOptions,
+): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -163,33 +181,33 @@ export function processorConfigMap(pl: Pipeline, config: ProcessorConfigInput): 
       labels: childLabels(pl, 'processor'),
       ownerReferences: [ownerReference(pl)],
     },
-    data: { 'config.yaml': stringify(config) },
+    data: { 'config.yaml': stringify(config), ...(options ? natsConfigMapData(options) : {}) },
   };
 }
 
+/** Secret digests a Deployment's config hash covers (see processorDeployment). */
+export interface SecretDigests {
+  ca?: ReadonlyMap<string, string>;
+  credentials?: ReadonlyMap<string, string>;
+}
+
 /**
- * The processor Deployment. `digests` map a Sink's name to a digest of the CA bundle its
- * caSecretRef holds now and of the username and password its credentialsSecretRef holds now
- * (absent while the Secret or key is missing): the processors read them once at start-up, so a
- * rotation must roll them, and only a change of those values does.
+ * The volumes of a workload that writes to Sinks: its config ConfigMap, and each Sink's
+ * credentials, token and CA bundle from their Secrets, at the paths processorConfig names; with
+ * what of them the config hash must cover.
  */
-export function processorDeployment(
-  pl: Pipeline,
-  config: ProcessorConfigInput,
+export function sinkVolumes(
+  configMap: string,
+  sinkNames: readonly string[],
   sinks: Map<string, Sink>,
-  options: OperatorOptions,
-  digests: {
-    ca?: ReadonlyMap<string, string>;
-    credentials?: ReadonlyMap<string, string>;
-  } = {},
-): V1Deployment {
-  const names = processorNames(pl);
-  const volumes: V1Volume[] = [{ name: 'config', configMap: { name: names.configMap } }];
+  digests: SecretDigests,
+) {
+  const volumes: V1Volume[] = [{ name: 'config', configMap: { name: configMap } }];
   const mounts: V1VolumeMount[] = [{ name: 'config', mountPath: configMountPath, readOnly: true }];
   const secrets: string[] = [];
   const cas: Record<string, string> = {};
   const logins: Record<string, string> = {};
-  for (const s of [...new Set(pl.spec.outputs.map((o) => o.sink))].sort()) {
+  for (const s of [...new Set(sinkNames)].sort()) {
     const sink = sinks.get(s);
     if (!sink) continue;
     const ref = credentialRef(sink);
@@ -232,7 +250,31 @@ export function processorDeployment(
       mounts.push({ name: volume, mountPath: caDir(s), readOnly: true });
     }
   }
+  return { volumes, mounts, secrets, cas, logins };
+}
+
+/**
+ * The processor Deployment. `digests` map a Sink's name to a digest of the CA bundle its
+ * caSecretRef holds now and of the username and password its credentialsSecretRef holds now
+ * (absent while the Secret or key is missing): the processors read them once at start-up, so a
+ * rotation must roll them, and only a change of those values does.
+ */
+export function processorDeployment(
+  pl: Pipeline,
+  config: ProcessorConfigInput,
+  sinks: Map<string, Sink>,
+  options: OperatorOptions,
+  digests: SecretDigests = {},
+): V1Deployment {
+  const names = processorNames(pl);
+  const { volumes, mounts, secrets, cas, logins } = sinkVolumes(
+    names.configMap,
+    pl.spec.outputs.map((o) => o.sink),
+    sinks,
+    digests,
+  );
   const lbls = childLabels(pl, 'processor');
+  const natsUser = natsUserVolume(options, names.natsUser);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -271,6 +313,7 @@ export function processorDeployment(
               image: options.image,
               imagePullPolicy: options.imagePullPolicy,
               args: ['process', '--config', `${configMountPath}/config.yaml`],
+              ...tracingEnv(otelEnv(options.otel, pl, 'processor')),
               ports: [{ name: 'ops', containerPort: opsPort }],
               readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
               livenessProbe: {
@@ -280,10 +323,10 @@ export function processorDeployment(
               },
               securityContext: containerSecurityContext,
               ...(pl.spec.resources ? { resources: pl.spec.resources as V1ResourceRequirements } : {}),
-              volumeMounts: mounts,
+              volumeMounts: [...mounts, ...natsUser.mounts],
             },
           ],
-          volumes,
+          volumes: [...volumes, ...natsUser.volumes],
         },
       },
     },

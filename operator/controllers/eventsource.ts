@@ -6,7 +6,9 @@ import { validateEventSource, formatPath } from '../../api/validate.js';
 import { isTerminalError } from '../../runtime/common/errors.js';
 import type { Logger } from '../../runtime/common/logger.js';
 import { isNotFound } from '../apply.js';
+import { hashOf } from '../builders/common.js';
 import {
+  ingestConfig,
   ingestConfigMap,
   ingestDeployment,
   ingestEndpoints,
@@ -29,6 +31,8 @@ import {
 } from '../status.js';
 import { declaredSchemas, previousSchemas, rememberSchemas } from './eventsource-schemas.js';
 import { workloadCondition } from './workload.js';
+import { ensureNatsUser, requeueBefore } from './nats-users.js';
+import { ingestPermissions } from '../nats-permissions.js';
 
 export async function reconcileEventSource(
   ctx: ControllerContext,
@@ -137,6 +141,21 @@ export async function reconcileEventSource(
     }
   }
 
+  // The listeners' certificate: its digest rolls the pods when cert-manager (or anyone) renews it.
+  let tlsDigest: string | undefined;
+  const tls = es.spec.ingest.tls;
+  if (tls && !secretProblem) {
+    try {
+      const s = await ctx.core.readNamespacedSecret({ name: tls.secretName, namespace });
+      if (!s.data?.['tls.crt'] || !s.data['tls.key'])
+        secretProblem = `Secret ${tls.secretName} named by spec.ingest.tls has no tls.crt and tls.key; make it a kubernetes.io/tls Secret (kubectl create secret tls ${tls.secretName} --cert=<file> --key=<file>)`;
+      else tlsDigest = hashOf({ crt: s.data['tls.crt'], key: s.data['tls.key'] });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      secretProblem = `Secret ${tls.secretName} named by spec.ingest.tls does not exist; create it (kubectl create secret tls ${tls.secretName} --cert=<file> --key=<file>)`;
+    }
+  }
+
   // Schemas: a changed one becomes the next version only when the evolution rules allow it; the
   // accepted versions go to the pods through a mounted file they re-read (no rollout).
   const schemas = evolveSchemas(namespace, name, await declaredSchemas(ctx, es), previousSchemas(ctx, es));
@@ -154,13 +173,22 @@ export async function reconcileEventSource(
       `Accepted version ${c.version} of the schema for ${c.type}`,
     );
   }
+  // The ingest pods' own NATS user, before the pods that mount it.
+  const renewCredentialsAt = await ensureNatsUser(
+    ctx,
+    es,
+    names.natsUser,
+    'ingest',
+    ingestPermissions(ingestConfig(es, ctx.options)),
+    log,
+  );
   await ctx.children.ensure(
     ingestConfigMap(es, ctx.options),
     ctx.caches.configMaps.get(names.configMap, namespace),
   );
   await ctx.children.ensure(ingestService(es), ctx.caches.services.get(names.service, namespace));
   await ctx.children.ensure(
-    ingestDeployment(es, ctx.options),
+    ingestDeployment(es, ctx.options, tlsDigest),
     ctx.caches.deployments.get(names.deployment, namespace),
   );
 
@@ -189,7 +217,7 @@ export async function reconcileEventSource(
   });
   rememberSchemas(ctx, es, schemas.accepted);
   if (transient) throw transient;
-  return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
+  return { requeueAfterMs: requeueBefore(jitteredResync(ctx.options.resyncMs), renewCredentialsAt) };
 }
 
 export type { EventSource };

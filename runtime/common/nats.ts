@@ -3,7 +3,7 @@
 // Secret at every connect, so a rotated Secret is picked up on the next reconnect), TLS with a CA,
 // the first connection retried with jittered backoff until it works or the signal aborts, and a
 // status watcher that logs disconnects and reconnects. Credentials never reach a log.
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import {
   credsAuthenticator,
   nkeyAuthenticator,
@@ -61,6 +61,7 @@ export function natsOptions(s: NatsSettings, name: string): ConnectionOptions {
     noAsyncTraces: true,
     ...(authenticator ? { authenticator } : {}),
     ...(s.caFile ? { tls: { caFile: s.caFile } } : {}),
+    ...(s.inboxPrefix ? { inboxPrefix: s.inboxPrefix } : {}),
   };
 }
 
@@ -95,7 +96,32 @@ export async function connectNats(
   if (!nc) return undefined;
   opts.log.info({ server: nc.getServer() }, 'Connected to NATS');
   void watchStatus(nc, opts.log, opts.status ?? {});
+  watchCredentials(nc, s, opts.log);
   return nc;
+}
+
+/** How often a credentials file is checked for a new version. */
+const credentialsPollMs = 5000;
+
+/**
+ * Reconnects when the credentials file is replaced (the Secret it is mounted from was updated:
+ * rotated credentials): the server authenticates a connection once, so the new user takes over only
+ * on a new connection, and it must before the old one expires. Publishes made meanwhile are
+ * buffered by the client; subscriptions and consumers resume on the new connection.
+ */
+function watchCredentials(nc: NatsConnection, s: NatsSettings, log: Logger): void {
+  const file = s.credentialsFile ?? s.nkeySeedFile ?? s.tokenFile ?? s.passwordFile;
+  if (!file) return;
+  const changed = (now: Stats, before: Stats) => {
+    if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+    if (now.nlink === 0) return; // between the removal and the creation of a replaced file
+    log.info('NATS credentials changed; reconnecting with them');
+    nc.reconnect().catch((err: unknown) =>
+      log.warn({ err }, 'Reconnecting with new NATS credentials failed'),
+    );
+  };
+  watchFile(file, { interval: credentialsPollMs, persistent: false }, changed);
+  void nc.closed().then(() => unwatchFile(file, changed));
 }
 
 async function watchStatus(nc: NatsConnection, log: Logger, on: NatsStatusHandlers): Promise<void> {

@@ -8,6 +8,7 @@ import { createRegistry, startOpsServer, type OpsServer, type ReadinessCheck } f
 import type { Registry } from 'prom-client';
 import { isConfigError } from './errors.js';
 import { shutdownSignal } from './signals.js';
+import { startTracing, tracingConfig, type Telemetry, type TracingConfig } from './tracing.js';
 
 export interface Service {
   /** Ports the service bound (a config may ask for 0); `ops` serves /healthz, /readyz, /metrics. */
@@ -16,8 +17,16 @@ export interface Service {
   done: Promise<boolean>;
 }
 
-/** How a workload starts: its checked config, a logger bound to its identity, the signal that stops it. */
-export type StartService<C> = (config: C, log: Logger, signal: AbortSignal) => Promise<Service>;
+/**
+ * How a workload starts: its checked config, a logger bound to its identity, the signal that stops
+ * it, and its tracer when tracing is on.
+ */
+export type StartService<C> = (
+  config: C,
+  log: Logger,
+  signal: AbortSignal,
+  telemetry?: Telemetry,
+) => Promise<Service>;
 
 /** The operations endpoint of a service, with its registry; closed by the caller after the drain. */
 export async function serveOps(
@@ -48,14 +57,18 @@ export interface ServiceProgram<C extends { logLevel: string }> {
   identity?: (config: C) => Record<string, string>;
   /** A log level that overrides the config's. */
   logLevel?: string | undefined;
+  /** Where the OTEL_* tracing settings are read; the process environment when unset. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Runs a service program to its end and returns the exit code. */
 export async function runService<C extends { logLevel: string }>(p: ServiceProgram<C>): Promise<number> {
   const signal = shutdownSignal();
   let config: C;
+  let tracingSettings: TracingConfig;
   try {
     config = await p.load();
+    tracingSettings = tracingConfig(p.env ?? process.env, `eventrunner-${p.name}`);
   } catch (err) {
     if (!isConfigError(err)) throw err;
     process.stderr.write(`${p.command}: ${err.message}\n`);
@@ -64,14 +77,16 @@ export async function runService<C extends { logLevel: string }>(p: ServiceProgr
   const root = createLogger({ name: p.name, level: p.logLevel ?? config.logLevel });
   const log = p.identity ? root.child(p.identity(config)) : root;
   let code: number;
+  const tracing = await startTracing(tracingSettings, log);
   try {
-    const service = await p.start(config, log, signal);
+    const service = await p.start(config, log, signal, { tracer: tracing?.tracer });
     log.info({ ports: service.ports }, `${p.name[0]!.toUpperCase()}${p.name.slice(1)} started`);
     code = (await service.done) ? 0 : 1;
   } catch (err) {
     log.error({ err }, 'Failed');
     code = 1;
   } finally {
+    await tracing?.shutdown();
     log.flush();
   }
   // Everything is acked and closed; a client library's leftover timer or socket must not keep the

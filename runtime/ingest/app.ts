@@ -1,12 +1,15 @@
 // The ingest process: connects to NATS, serves HTTP and gRPC ingest plus the operations endpoint,
 // and drains on shutdown (stop accepting, finish requests in progress, wait for every outstanding
 // JetStream acknowledgement, then drain the NATS connection).
+import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { sleep } from '../common/backoff.js';
+import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { connectNats } from '../common/nats.js';
 import { serveOps, type Service } from '../common/service.js';
+import type { Telemetry } from '../common/tracing.js';
 import { openAuthenticator, tokenAuthenticator, type Authenticator } from './auth.js';
 import type { IngestConfig } from './config.js';
 import { startGrpcIngest, type GrpcIngestServer } from './grpc-server.js';
@@ -60,6 +63,7 @@ export async function startIngest(
   config: IngestConfig,
   logger: Logger,
   signal: AbortSignal,
+  telemetry: Telemetry = {},
 ): Promise<Service> {
   const auth: Authenticator =
     config.auth.enabled && config.auth.tokensFile
@@ -159,6 +163,7 @@ export async function startIngest(
     maxInFlight: config.publish.maxInFlight,
     maxQueued: config.publish.maxQueued,
     timeoutMs: config.publish.timeoutMs,
+    ...(config.nats.inboxPrefix ? { inboxPrefix: config.nats.inboxPrefix } : {}),
     observeLatency: (s) => latency.observe?.(s),
   });
   state.publisher = pub;
@@ -167,9 +172,16 @@ export async function startIngest(
   state.metrics = metrics;
   metrics.natsConnected.set(1);
 
-  const ingestor = new Ingestor(pub, schemas, limiter, metrics);
+  const ingestor = new Ingestor(
+    pub,
+    schemas,
+    limiter,
+    metrics,
+    telemetry.tracer ? { tracer: telemetry.tracer, stream: config.stream.name } : undefined,
+  );
   let httpServer: HttpIngestServer | undefined;
   let grpcServer: GrpcIngestServer | undefined;
+  const tls = config.tls ? readTls(config.tls) : undefined;
   const common = {
     maxBodyBytes: config.limits.maxBodyBytes,
     maxBatchEvents: config.limits.maxBatchEvents,
@@ -177,6 +189,7 @@ export async function startIngest(
     auth,
     metrics,
     logger,
+    ...(tls ? { tls } : {}),
   };
   if (config.http.enabled) {
     httpServer = await startHttpIngest({
@@ -219,4 +232,16 @@ export async function startIngest(
     return inTime;
   })();
   return { ports: { http: httpServer?.port, grpc: grpcServer?.port, ops: ops.port }, done };
+}
+
+/** The listeners' certificate and key, read once at start (a new certificate rolls the pods). */
+function readTls(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (field: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`tls.${field}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('certFile', files.certFile), key: read('keyFile', files.keyFile) };
 }

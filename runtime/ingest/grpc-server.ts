@@ -38,6 +38,8 @@ export interface GrpcIngestOptions {
   auth: Authenticator;
   metrics: IngestMetrics;
   logger: Logger;
+  /** Serve gRPC over TLS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface GrpcIngestServer {
@@ -155,6 +157,11 @@ export async function startGrpcIngest(opts: GrpcIngestOptions): Promise<GrpcInge
       return undefined;
     }
     ctx.client = client;
+    const [traceparent] = metadata.get('traceparent');
+    if (typeof traceparent === 'string') {
+      const [tracestate] = metadata.get('tracestate');
+      ctx.trace = { traceparent, ...(typeof tracestate === 'string' ? { tracestate } : {}) };
+    }
     if (draining) {
       ingestor.recordRejected(ctx, Reason.Draining);
       fail(serviceError(GrpcStatus.UNAVAILABLE, 'ingest is shutting down; retry', 1));
@@ -316,9 +323,10 @@ export async function startGrpcIngest(opts: GrpcIngestOptions): Promise<GrpcInge
   });
   server.addService(service, handlers);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+    const credentials = opts.tls
+      ? ServerCredentials.createSsl(null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], false)
+      : ServerCredentials.createInsecure();
+    server.bindAsync(`${opts.host}:${opts.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
 
   return {

@@ -3,6 +3,7 @@
 // every event; see README.md for the status codes.
 import type { EventSourceConversion } from '../../api/generated/types.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { converterFor } from '../events/index.js';
 import type { Logger } from '../common/logger.js';
@@ -26,6 +27,8 @@ export interface HttpIngestOptions {
   auth: Authenticator;
   metrics: IngestMetrics;
   logger: Logger;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface HttpIngestServer {
@@ -90,6 +93,11 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       );
     }
     ctx.client = client;
+    const traceparent = req.headers.traceparent;
+    if (typeof traceparent === 'string') {
+      const tracestate = req.headers.tracestate;
+      ctx.trace = { traceparent, ...(typeof tracestate === 'string' ? { tracestate } : {}) };
+    }
     if (draining) {
       res.setHeader('connection', 'close');
       return reject(res, new IngestRejection(Reason.Draining, 'ingest is shutting down; retry', 1), ctx);
@@ -139,7 +147,7 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
       : singleResponse(res, outcomes[0]!);
   }
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     handle(req, res)
       .then(
@@ -159,7 +167,10 @@ export async function startHttpIngest(opts: HttpIngestOptions): Promise<HttpInge
         active--;
         if (active === 0) onIdle?.();
       });
-  });
+  };
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

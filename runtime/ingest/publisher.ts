@@ -12,6 +12,7 @@ import {
 } from '../events/index.js';
 import { JetStreamAsyncPublisher, JetStreamPublishError, PublishErrorCode } from './jetstream-async.js';
 import { IngestRejection, Reason, type Accepted } from './outcome.js';
+import { TRACEPARENT, TRACESTATE, type TraceHeaders } from '../common/trace-context.js';
 
 export interface PublisherOptions {
   stream: string;
@@ -19,6 +20,8 @@ export interface PublisherOptions {
   maxInFlight: number;
   maxQueued: number;
   timeoutMs: number;
+  /** The connection's inbox prefix, where acknowledgements arrive (nats.inboxPrefix). */
+  inboxPrefix?: string;
   /** Observes the seconds from publish to acknowledgement. */
   observeLatency?: (seconds: number) => void;
 }
@@ -45,7 +48,7 @@ export class Publisher {
     private readonly nc: NatsConnection,
     private readonly opts: PublisherOptions,
   ) {
-    this.js = new JetStreamAsyncPublisher(nc, opts.timeoutMs);
+    this.js = new JetStreamAsyncPublisher(nc, opts.timeoutMs, opts.inboxPrefix);
   }
 
   /** Called on connection status changes; a disconnect fails every queued publish at once. */
@@ -69,8 +72,11 @@ export class Publisher {
     return this.queue.length - this.head;
   }
 
-  /** Publishes one event; resolves after JetStream acknowledged it, rejects with IngestRejection. */
-  async publish(event: CloudEvent): Promise<Accepted> {
+  /**
+   * Publishes one event; resolves after JetStream acknowledged it, rejects with IngestRejection.
+   * `trace` goes into the message headers, for the processors' spans.
+   */
+  async publish(event: CloudEvent, trace?: TraceHeaders): Promise<Accepted> {
     if (!this.connected) {
       throw new IngestRejection(
         Reason.Unavailable,
@@ -95,6 +101,10 @@ export class Publisher {
       h.set(CONTENT_TYPE_HEADER, STRUCTURED_CONTENT_TYPE);
       // The server refuses the message unless this stream is the one that captures the subject.
       h.set(EXPECTED_STREAM_HEADER, this.opts.stream);
+      if (trace?.traceparent) {
+        h.set(TRACEPARENT, trace.traceparent);
+        if (trace.tracestate) h.set(TRACESTATE, trace.tracestate);
+      }
       const ack = await this.js.publish(msg.subject, msg.body, h);
       this.opts.observeLatency?.((performance.now() - started) / 1000);
       return { ok: true, id: event.id, duplicate: ack.duplicate };

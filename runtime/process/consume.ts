@@ -2,6 +2,7 @@
 // each message: decode → rules → the routed outputs' batchers → ack / nak / dead-letter. Every
 // replica runs the same loop on the same durable; JetStream hands each message to one of them.
 import type { Consumer, JsMsg, StoredMsg } from '@nats-io/jetstream';
+import { SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from '../common/logger.js';
 import type { CompiledRules } from '../rules/index.js';
 import {
@@ -21,9 +22,10 @@ import { sleep } from '../common/backoff.js';
 import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
-import type { HotCounter, ProcessorMetrics } from './metrics.js';
+import { MAX_EVENT_TYPES, type HotCounter, type ProcessorMetrics } from './metrics.js';
 import { deliveryNumbers, type Replies } from './replies.js';
 import type { Shuffle } from './shuffle.js';
+import { endFailed, producerContext, startDeadLetterSpan, startProcessSpan } from './spans.js';
 
 export interface SourceLoopDeps {
   source: SourceConfig;
@@ -50,6 +52,8 @@ export interface SourceLoopDeps {
   ackWaitMs?: number;
   /** Queries reading this source: kept events are also published to the shuffle stream. */
   shuffle?: { to: Shuffle; source: string };
+  /** Set when tracing is on: each delivery gets a process span (runtime/process/spans.ts). */
+  tracing?: { tracer: Tracer; pipeline: string; deadLetterStream: string };
 }
 
 type DeadLetterCause = 'decode' | 'rule' | 'sink' | 'max_deliver';
@@ -71,6 +75,8 @@ export class SourceLoop {
     dropped: HotCounter;
     acked: HotCounter;
     routed: Map<string, HotCounter>;
+    /** By event type, up to MAX_EVENT_TYPES names. */
+    types: Map<string, HotCounter>;
   };
   private readonly replyOf: ReplyReader;
   private readonly rawHeaders: RawHeaderSearch;
@@ -89,7 +95,10 @@ export class SourceLoop {
       dropped: d.metrics.dropped.hot(label),
       acked: d.metrics.acked.hot(),
       routed: new Map([...d.outputs.keys()].map((o) => [o, d.metrics.routed.hot({ output: o })])),
+      types: new Map(),
     };
+    // The series exists before the first redelivery, so its rate reads 0, not nothing.
+    d.metrics.redeliveries.inc(label, 0);
   }
 
   /** Pulls until the signal aborts; messages already taken are finished by their handlers. */
@@ -135,6 +144,8 @@ export class SourceLoop {
   private handle(m: JsMsg): void {
     this.m.eventsIn.inc();
     let delivery: Delivery | undefined;
+    let span: Span | undefined;
+    const startTime = this.d.tracing ? performance.now() : 0;
     try {
       const reply = this.replyOf(m);
       const target = reply ?? m;
@@ -145,21 +156,30 @@ export class SourceLoop {
       try {
         event = decodeMessage(m, this.d.source.stream, this.d.source.conversion, this.rawHeaders);
       } catch (err) {
-        return this.deadLetterThenRelease(m, target, `undecodable: ${errorMessage(err)}`, 'decode');
+        if (this.d.tracing) span = this.startSpan(m, undefined, info.deliveryCount, startTime);
+        return this.deadLetterThenRelease(m, target, `undecodable: ${errorMessage(err)}`, 'decode', span);
       }
+      this.countType(event.type);
+      if (this.d.tracing) span = this.startSpan(m, event, info.deliveryCount, startTime);
       const outcome = this.d.rules.evaluate(event);
+      span?.setAttribute('eventrunner.rules.outcome', outcome.outcome);
       if (outcome.outcome === 'deadletter')
         return this.deadLetterThenRelease(
           m,
           target,
           outcome.reason ?? 'dead-lettered by the rules',
           'rule',
+          span,
           outcome.rule,
         );
       if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
         m.ack();
         this.m.acked.inc();
         this.m.dropped.inc();
+        if (span) {
+          span.setAttribute('eventrunner.settled', 'ack');
+          span.end();
+        }
         return this.d.inFlight.release();
       }
       const routed = outcome.event as SinkEvent;
@@ -179,8 +199,13 @@ export class SourceLoop {
         target,
         info.deliveryCount,
         info.streamSequence,
+        info.timestampNanos,
         shuffled.length ? [...routes, ...shuffled.map((r) => `query ${r.query}`)] : routes,
       );
+      if (span) {
+        span.setAttribute('eventrunner.routes', routes as string[]);
+        delivery.span = span;
+      }
       this.track(delivery);
       for (let i = 0; i < routes.length; i++) this.d.outputs.get(routes[i]!)!.push(routed, delivery, i);
       if (input && shuffled.length) shuffle.to.publish(input, shuffled, delivery, routes.length);
@@ -190,6 +215,7 @@ export class SourceLoop {
         delivery.abandon();
         this.waiting.delete(delivery);
       }
+      if (span) endFailed(span, errorMessage(err));
       this.retryUnexpected(m.info.streamSequence, err, 'Handling', () =>
         m.nak(backoffFor(m.info.deliveryCount, this.d.delivery.backoffMs)),
       );
@@ -210,10 +236,20 @@ export class SourceLoop {
           this.ack(d.target);
           this.m.acked.inc();
           for (const r of d.routes) this.m.routed.get(r)?.inc();
+          this.observeLatency(d);
+          if (d.span) {
+            d.span.setAttribute('eventrunner.settled', 'ack');
+            d.span.end();
+          }
           return this.d.inFlight.release();
         case 'nak':
           this.nak(d.target, decision.delayMs);
           this.d.metrics.naked.inc();
+          if (d.span) {
+            d.span.setAttribute('eventrunner.settled', 'nak');
+            d.span.setAttribute('eventrunner.retry_in_ms', decision.delayMs);
+            d.span.end();
+          }
           return this.d.inFlight.release();
         case 'deadletter':
           void this.deadLetterSettled(d, decision.reason, decision.output).finally(() =>
@@ -222,10 +258,31 @@ export class SourceLoop {
           return;
       }
     } catch (err) {
+      if (d.span) endFailed(d.span, errorMessage(err));
       this.retryUnexpected(d.sequence, err, 'Settling', () =>
         this.nak(d.target, backoffFor(d.deliveryCount, this.d.delivery.backoffMs)),
       );
     }
+  }
+
+  private countType(type: string): void {
+    let c = this.m.types.get(type);
+    if (!c) {
+      const name = this.m.types.size < MAX_EVENT_TYPES ? type : 'other';
+      c = this.m.types.get(name) ?? this.d.metrics.eventsByType.hot({ type: name });
+      this.m.types.set(name, c);
+    }
+    c.inc();
+  }
+
+  /** Processing time (pull to ack) and end-to-end time (stored in the stream to ack). */
+  private observeLatency(d: Delivery): void {
+    const now = performance.now();
+    this.d.metrics.processingSeconds.record((now - d.pulledAt) / 1000);
+    if (d.storedAtNanos > 0)
+      this.d.metrics.endToEndSeconds.record(
+        Math.max(0, (performance.timeOrigin + now - d.storedAtNanos / 1e6) / 1000),
+      );
   }
 
   /** Watches a delivery until it settles; starts the in-progress sweep when there is an AckWait. */
@@ -284,16 +341,50 @@ export class SourceLoop {
     }
   }
 
+  /** The process span of a delivery; its parent is what the producer sent. */
+  private startSpan(
+    m: JsMsg,
+    event: Readonly<Record<string, unknown>> | undefined,
+    deliveryCount: number,
+    startTime: number,
+  ): Span {
+    const t = this.d.tracing!;
+    const span = startProcessSpan(
+      t.tracer,
+      this.d.source.eventSource ?? this.d.source.stream,
+      producerContext(m, event),
+      startTime,
+    );
+    // Attributes only for spans that are sampled: most are not at low ratios.
+    if (span.isRecording())
+      span.setAttributes({
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': this.d.source.stream,
+        'messaging.nats.delivery_count': deliveryCount,
+        'eventrunner.pipeline': t.pipeline,
+        ...(event
+          ? {
+              'cloudevents.event_id': String(event.id),
+              'cloudevents.event_type': String(event.type),
+              'cloudevents.event_source': String(event.source),
+            }
+          : {}),
+      });
+    return span;
+  }
+
   /** Dead-letters a message still at hand (undecodable, or dead-lettered by the rules). */
   private deadLetterThenRelease(
     m: JsMsg,
     target: SettleTarget,
     reason: string,
     cause: DeadLetterCause,
+    span: Span | undefined,
     rule?: string,
   ): void {
     const info = m.info;
-    const at = { target, deliveryCount: info.deliveryCount, sequence: info.streamSequence };
+    const at = { target, deliveryCount: info.deliveryCount, sequence: info.streamSequence, span };
     void this.deadLetter(at, cause, reason, async () => ({
       reason,
       ...(rule ? { rule } : {}),
@@ -329,10 +420,40 @@ export class SourceLoop {
 
   /** Publishes the dead letter `load` builds, then terms the original; naks it when that fails. */
   private async deadLetter(
+    at: { target: SettleTarget; deliveryCount: number; sequence: number; span?: Span | undefined },
+    cause: DeadLetterCause,
+    reason: string,
+    load: () => Promise<DeadLetter | null>,
+  ): Promise<void> {
+    const parent = at.span;
+    const t = this.d.tracing;
+    // The reason is the rule's or the sink's message about the event, never its data or a secret.
+    const span =
+      parent && t
+        ? startDeadLetterSpan(t.tracer, parent, t.deadLetterStream, {
+            'messaging.system': 'nats',
+            'messaging.destination.name': t.deadLetterStream,
+            'eventrunner.deadletter.cause': cause,
+            'eventrunner.deadletter.reason': reason.slice(0, 256),
+          })
+        : undefined;
+    try {
+      await this.deadLetterTraced(at, cause, reason, load, span);
+    } finally {
+      span?.end();
+      if (parent) {
+        parent.setAttribute('eventrunner.settled', 'deadletter');
+        parent.end();
+      }
+    }
+  }
+
+  private async deadLetterTraced(
     at: { target: SettleTarget; deliveryCount: number; sequence: number },
     cause: DeadLetterCause,
     reason: string,
     load: () => Promise<DeadLetter | null>,
+    span: Span | undefined,
   ): Promise<void> {
     let fresh: boolean;
     try {
@@ -355,10 +476,12 @@ export class SourceLoop {
       );
       this.nak(at.target, backoffFor(at.deliveryCount, this.d.delivery.backoffMs));
       this.d.metrics.naked.inc();
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
       return;
     }
     this.term(at.target, reason.slice(0, 256));
     if (fresh) this.d.metrics.deadLettered.inc({ cause });
+    span?.setAttribute('eventrunner.deadletter.duplicate', !fresh);
   }
 }
 
@@ -369,12 +492,18 @@ class Delivery implements RowWaiter {
   private abandoned = false;
   /** When the delivery came, or when its AckWait was last extended (performance.now()). */
   since = performance.now();
+  /** When the delivery came (performance.now()). */
+  readonly pulledAt = this.since;
+  /** The delivery's process span, when tracing is on; batch spans link it. */
+  span: Span | undefined = undefined;
 
   constructor(
     private readonly loop: SourceLoop,
     readonly target: SettleTarget,
     readonly deliveryCount: number,
     readonly sequence: number,
+    /** When the stream stored the message, ns since the epoch (NaN when unknown). */
+    readonly storedAtNanos: number,
     readonly routes: readonly string[],
   ) {
     this.results = new Array<RowResult>(routes.length);

@@ -1,5 +1,13 @@
 // The processor's Prometheus metrics, registered on the ops server's registry.
-import { Counter, Gauge, Histogram, type CounterConfiguration, type Registry } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type CounterConfiguration,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+  type Registry,
+} from 'prom-client';
 
 /** One label set of a counter, counted on the per-event path. */
 export interface HotCounter {
@@ -42,6 +50,72 @@ function counterWithHot<T extends string>(cfg: CounterConfiguration<T>): Counter
   });
 }
 
+/**
+ * A label-less histogram observed once per event: its buckets are plain numbers, exported in
+ * Prometheus' histogram form when scraped. prom-client's observe() hashes labels and allocates on
+ * every call, a measurable share of a processor's CPU at tens of thousands of events a second.
+ */
+export class HotHistogram extends Histogram {
+  private readonly metricName: string;
+  private readonly metricHelp: string;
+  private readonly bounds: readonly number[];
+  /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
+  private readonly counts: Float64Array;
+  private sum = 0;
+
+  constructor(cfg: { name: string; help: string; buckets: number[]; registers: Registry[] }) {
+    super(cfg);
+    this.metricName = cfg.name;
+    this.metricHelp = cfg.help;
+    this.bounds = [...cfg.buckets].sort((a, b) => a - b);
+    this.counts = new Float64Array(this.bounds.length + 1);
+  }
+
+  record(value: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+  }
+
+  override get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const bucket = `${this.metricName}_bucket`;
+    const values: MetricValueWithName<string>[] = [];
+    let cumulative = 0;
+    for (let i = 0; i < this.bounds.length; i++) {
+      cumulative += this.counts[i]!;
+      values.push({ labels: { le: this.bounds[i]! }, value: cumulative, metricName: bucket });
+    }
+    const count = cumulative + this.counts[this.bounds.length]!;
+    values.push(
+      { labels: { le: '+Inf' }, value: count, metricName: bucket },
+      { labels: {}, value: this.sum, metricName: `${this.metricName}_sum` },
+      { labels: {}, value: count, metricName: `${this.metricName}_count` },
+    );
+    // The object prom-client's own histograms return (its typings declare `type` as a numeric
+    // enum; at run time it is the exposition type's name).
+    return Promise.resolve({
+      name: this.metricName,
+      help: this.metricHelp,
+      type: 'histogram',
+      values,
+      aggregator: 'sum',
+    } as unknown as MetricObjectWithValues<MetricValueWithName<string>>);
+  }
+
+  /** The registry renders the text format from this when it exists; the values are the same. */
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    return this.get();
+  }
+
+  override reset(): void {
+    // Also called by prom-client's constructor, before this class's fields exist.
+    this.counts?.fill(0);
+    this.sum = 0;
+  }
+}
+
 export interface ProcessorMetrics {
   eventsIn: CounterWithHot<'source'>;
   routed: CounterWithHot<'output'>;
@@ -59,7 +133,16 @@ export interface ProcessorMetrics {
   sinkErrors: Counter<'output' | 'kind'>;
   outputRequests: Counter<'output' | 'kind' | 'outcome'>;
   outputRequestSeconds: Histogram<'output' | 'kind'>;
+  eventsByType: CounterWithHot<'type'>;
+  processingSeconds: HotHistogram;
+  endToEndSeconds: HotHistogram;
 }
+
+/** Distinct event types counted by name; later ones are counted as `other` (bounded cardinality). */
+export const MAX_EVENT_TYPES = 200;
+
+/** Latency buckets of the per-event histograms, in seconds. */
+const EVENT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export function processorMetrics(registry: Registry): ProcessorMetrics {
   const registers = [registry];
@@ -157,6 +240,24 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
       help: 'Time from sending a webhook request (or stream publish) to its answer (acknowledgement).',
       labelNames: ['output', 'kind'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    eventsByType: counterWithHot({
+      name: 'eventrunner_processor_events_by_type_total',
+      help: `Decoded events by CloudEvents type (the first ${MAX_EVENT_TYPES} types seen; the rest as "other").`,
+      labelNames: ['type'],
+      registers,
+    }),
+    processingSeconds: new HotHistogram({
+      name: 'eventrunner_processor_processing_duration_seconds',
+      help: 'Time from taking an event from the stream to acknowledging it after its outputs accepted it.',
+      buckets: EVENT_BUCKETS,
+      registers,
+    }),
+    endToEndSeconds: new HotHistogram({
+      name: 'eventrunner_processor_end_to_end_duration_seconds',
+      help: 'Time from the event being stored in its stream (accepted by ingest) to its acknowledgement here.',
+      buckets: EVENT_BUCKETS,
       registers,
     }),
   };

@@ -2,6 +2,7 @@
 // the database answers or the processor is stopped), instrumented, and closed within a bound.
 // Webhook and EventSource outputs also count each request by outcome and time it.
 import type { NatsConnection } from '@nats-io/nats-core';
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Logger } from '../common/logger.js';
 import type { FastPaths } from '../internals/fast-paths.js';
 import { retry, sleep } from '../common/backoff.js';
@@ -14,11 +15,13 @@ import {
   readCredentials,
   type RequestObserver,
   type RowResult,
+  type BatchEntry,
   type Sink,
   type SinkSpec,
 } from '../sinks/index.js';
 import type { OutputConfig, ProcessConfig } from './config.js';
 import type { ProcessorMetrics } from './metrics.js';
+import { startBatchSpan } from './spans.js';
 
 /** How long closing one sink may take before the processor gives up on it. */
 const CLOSE_TIMEOUT_MS = 5000;
@@ -68,6 +71,8 @@ export class Outputs {
     private readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
     private readonly fastPaths: FastPaths,
+    /** Set when tracing is on: each batch gets a span linking its events' process spans. */
+    private readonly tracer?: Tracer,
   ) {}
 
   /**
@@ -75,7 +80,7 @@ export class Outputs {
    * eventSource outputs publish on.
    */
   async open(
-    config: Pick<ProcessConfig, 'outputs'>,
+    config: Pick<ProcessConfig, 'outputs'> & { nats?: { inboxPrefix?: string | undefined } },
     pipeline: string,
     signal: AbortSignal,
     nc?: NatsConnection,
@@ -89,7 +94,9 @@ export class Outputs {
             applicationName: `eventrunner-process ${pipeline}`,
             fastPaths: this.fastPaths,
             observe: this.requestObserver(o),
-            ...(nc && o.eventSource ? { nats: { nc, target: o.eventSource } } : {}),
+            ...(nc && o.eventSource
+              ? { nats: { nc, target: o.eventSource, inboxPrefix: config.nats?.inboxPrefix } }
+              : {}),
           }),
         { what: `Open sink for output ${o.name}`, log: this.log, signal },
       );
@@ -101,6 +108,9 @@ export class Outputs {
         o.name,
         new Batcher(this.instrumented(o, sink), { prepare: (e) => sink.prepare(e), ...batching }),
       );
+      // Every error kind's series exists from the start, so rates and alerts read 0, not nothing.
+      for (const kind of ['transient', 'rejected', 'config'])
+        this.metrics.sinkErrors.inc({ output: o.name, kind }, 0);
       this.log.info({ output: o.name, kind: sink.kind, target: sink.target }, 'Opened sink');
     }
     return true;
@@ -156,15 +166,44 @@ export class Outputs {
 
   private instrumented(o: OutputConfig, sink: Sink) {
     const m = this.metrics;
-    return async (rows: unknown[]): Promise<RowResult[]> => {
+    const tracer = this.tracer;
+    // The table or stream only: a webhook URL may carry credentials.
+    const spanAttributes = {
+      'eventrunner.output': o.name,
+      'eventrunner.sink.kind': sink.kind,
+      ...(o.sink.scylla ? { 'db.system.name': 'cassandra', 'db.collection.name': sink.target } : {}),
+      ...(o.sink.clickhouse ? { 'db.system.name': 'clickhouse', 'db.collection.name': sink.target } : {}),
+    };
+    return async (rows: unknown[], entries?: readonly BatchEntry[]): Promise<RowResult[]> => {
       const start = performance.now();
-      const results = await sink.writeRows(rows);
+      const span =
+        tracer && entries
+          ? startBatchSpan(tracer, o.name, entries, {
+              ...spanAttributes,
+              'eventrunner.batch.rows': rows.length,
+            })
+          : undefined;
+      let results: RowResult[];
+      try {
+        results = await sink.writeRows(rows);
+      } catch (err) {
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: errorText(err) });
+        span?.end();
+        throw err;
+      }
       let failed: RowResult;
+      let errors = 0;
       for (const r of results) {
         if (!r) continue;
+        errors++;
         const kind = isRowRejectedError(r) ? 'rejected' : isSinkConfigError(r) ? 'config' : 'transient';
         m.sinkErrors.inc({ output: o.name, kind });
         if (kind !== 'rejected') failed ??= r;
+      }
+      if (span) {
+        span.setAttribute('eventrunner.batch.failed_rows', errors);
+        if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: failed.message });
+        span.end();
       }
       m.sinkBatchSeconds.observe(
         { output: o.name, result: failed ? 'error' : 'ok' },
@@ -188,3 +227,5 @@ export class Outputs {
     }
   }
 }
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -9,6 +9,7 @@ import { connectNats } from '../common/nats.js';
 import { FastPaths } from '../internals/fast-paths.js';
 import type { ReadinessCheck } from '../common/ops-server.js';
 import { serveOps, type Service } from '../common/service.js';
+import type { Telemetry } from '../common/tracing.js';
 import type { ProcessConfig } from './config.js';
 import { InFlight } from './inflight.js';
 import { processorMetrics } from './metrics.js';
@@ -33,6 +34,7 @@ export async function startProcessor(
   config: ProcessConfig,
   log: Logger,
   signal: AbortSignal,
+  telemetry: Telemetry = {},
 ): Promise<Service> {
   const pipeline = `${config.pipeline.namespace}/${config.pipeline.name}`;
   const state: { nc?: NatsConnection; outputs?: Outputs; sources?: Sources; started: boolean } = {
@@ -54,7 +56,7 @@ export async function startProcessor(
   );
   const metrics = processorMetrics(registry);
   const fastPaths = new FastPaths({ enabled: config.fastPaths, log, registry });
-  const outputs = (state.outputs = new Outputs(metrics, log, fastPaths));
+  const outputs = (state.outputs = new Outputs(metrics, log, fastPaths, telemetry.tracer));
   const inFlight = new InFlight(config.maxInFlight, () => outputs.flushAll());
   let loops: Promise<void>[] = [];
   let replies: Replies | undefined;
@@ -73,7 +75,8 @@ export async function startProcessor(
       config,
       nc,
       js,
-      jsm: await jetstreamManager(nc),
+      // No account-wide information request: a pod's user may touch only its own streams.
+      jsm: await jetstreamManager(nc, { checkAPI: false }),
       replies,
       outputs,
       inFlight,
@@ -81,6 +84,7 @@ export async function startProcessor(
       log,
       pipeline,
       fastPaths,
+      ...(telemetry.tracer ? { tracer: telemetry.tracer } : {}),
       ...(config.shuffle && config.queriesCompiled.length
         ? { shuffle: new Shuffle(js, config.shuffle, config.queriesCompiled) }
         : {}),

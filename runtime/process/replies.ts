@@ -9,6 +9,8 @@
 export interface DeliveryNumbers {
   deliveryCount: number;
   streamSequence: number;
+  /** When the stream stored the message (ns since the epoch; NaN when the subject lacks it). */
+  timestampNanos: number;
 }
 
 const DOT = 0x2e;
@@ -51,7 +53,8 @@ export function deliveryNumbers(reply: string): DeliveryNumbers | undefined {
   const deliveryCount = digits(reply, starts[delivered]!, starts[delivered + 1]! - 1);
   const streamSequence = digits(reply, starts[delivered + 1]!, starts[delivered + 2]! - 1);
   if (Number.isNaN(deliveryCount) || Number.isNaN(streamSequence)) return undefined;
-  return { deliveryCount, streamSequence };
+  const timestampNanos = digits(reply, starts[delivered + 3]!, starts[delivered + 4]! - 1);
+  return { deliveryCount, streamSequence, timestampNanos };
 }
 
 export interface ReplyPublisher {

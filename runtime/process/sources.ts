@@ -2,6 +2,7 @@
 // its pull loop, its max-deliveries advisory watcher, and the lag read from JetStream on a timer.
 import type { Subscription } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Tracer } from '@opentelemetry/api';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { retry } from '../common/backoff.js';
 import type { Logger } from '../common/logger.js';
@@ -32,6 +33,8 @@ export interface SourcesDeps {
   fastPaths: FastPaths;
   /** Publishes kept events for the Pipeline's queries, when it has any. */
   shuffle?: Shuffle;
+  /** Set when tracing is on. */
+  tracer?: Tracer;
 }
 
 export class Sources {
@@ -93,6 +96,15 @@ export class Sources {
         fastPaths: this.d.fastPaths,
         ackWaitMs: ackWaitNs / 1e6,
         ...this.shuffleFor(source),
+        ...(this.d.tracer
+          ? {
+              tracing: {
+                tracer: this.d.tracer,
+                pipeline: this.d.pipeline,
+                deadLetterStream: config.deadLetter.stream,
+              },
+            }
+          : {}),
       });
       this.bound.push({ loop, name, source });
     }

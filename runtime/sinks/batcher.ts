@@ -27,14 +27,18 @@ export interface RowWaiter {
   rowDone(index: number, result: RowResult): void;
 }
 
-interface Entry<Row> {
+interface Entry<Row> extends BatchEntry {
   row: Row;
   at: number;
-  waiter: RowWaiter;
-  index: number;
 }
 
-export type WriteFn<Row = SinkEvent> = (rows: Row[]) => Promise<RowResult[]>;
+/** Whose rows a batch holds, in row order: for writers that look at the waiters (tracing). */
+export interface BatchEntry {
+  readonly waiter: RowWaiter;
+  readonly index: number;
+}
+
+export type WriteFn<Row = SinkEvent> = (rows: Row[], entries: readonly BatchEntry[]) => Promise<RowResult[]>;
 
 export class Batcher<Row = SinkEvent> {
   /** Waiting events from `head` on: taking from the front moves an index, not the array. */
@@ -148,7 +152,10 @@ export class Batcher<Row = SinkEvent> {
     this.running++;
     let results: RowResult[];
     try {
-      results = await this.write(batch.map((e) => e.row));
+      results = await this.write(
+        batch.map((e) => e.row),
+        batch,
+      );
     } catch (err) {
       // A write that throws (instead of reporting per row) failed as a whole: retry all of it.
       const e = new TransientSinkError(errorMessage(err), { cause: err });

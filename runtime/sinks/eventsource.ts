@@ -43,6 +43,8 @@ export interface EventSourceSinkOptions {
   observe?: RequestObserver;
   /** How long a publish waits for the stream's acknowledgement (default 10s). */
   timeoutMs?: number;
+  /** The connection's inbox prefix, where acknowledgements arrive (nats.inboxPrefix). */
+  inboxPrefix?: string;
 }
 
 export interface PublishRow {
@@ -89,7 +91,7 @@ export class EventSourceSink implements Sink<PublishRow> {
     private readonly opts: EventSourceSinkOptions = {},
   ) {
     this.target = to.stream;
-    this.publisher = new JetStreamAsyncPublisher(nc, opts.timeoutMs ?? 10_000);
+    this.publisher = new JetStreamAsyncPublisher(nc, opts.timeoutMs ?? 10_000, opts.inboxPrefix);
   }
 
   /** The message for an event; an event whose type cannot be a subject, or too large, is rejected. */

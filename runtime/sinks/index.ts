@@ -44,7 +44,14 @@ export {
   type OpenSinkOptions,
 } from './probe.js';
 export { readCredentials, type CredentialFiles } from './credentials.js';
-export { Batcher, yieldToIo, type BatcherOptions, type RowWaiter, type WriteFn } from './batcher.js';
+export {
+  Batcher,
+  yieldToIo,
+  type BatchEntry,
+  type BatcherOptions,
+  type RowWaiter,
+  type WriteFn,
+} from './batcher.js';
 export { compileColumns, STANDARD_COLUMNS } from './columns.js';
 export type { EventSourceTarget } from './eventsource.js';
 export { httpTarget } from './http.js';

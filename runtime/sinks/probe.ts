@@ -332,7 +332,8 @@ export async function ensureSchema(spec: SinkSpec, credentials?: SinkCredentials
 export type OpenSinkOptions = CassandraSinkOptions &
   ClickHouseSinkOptions & {
     /** eventSource Sinks: the processor's NATS connection and where to publish. */
-    nats?: { nc: NatsConnection; target: EventSourceTarget };
+    /** eventSource Sinks: the connection, the target, and the inbox prefix acknowledgements come to. */
+    nats?: { nc: NatsConnection; target: EventSourceTarget; inboxPrefix?: string | undefined };
     /** Webhook and eventSource Sinks: told every request's outcome and duration. */
     observe?: RequestObserver;
   };
@@ -358,10 +359,9 @@ export async function openSink(
         throw new SinkConfigError(
           'an eventSource Sink needs the NATS connection and the target stream and subject prefix',
         );
-      return new EventSourceSink(
-        opts.nats.nc,
-        opts.nats.target,
-        opts.observe ? { observe: opts.observe } : {},
-      );
+      return new EventSourceSink(opts.nats.nc, opts.nats.target, {
+        ...(opts.observe ? { observe: opts.observe } : {}),
+        ...(opts.nats.inboxPrefix ? { inboxPrefix: opts.nats.inboxPrefix } : {}),
+      });
   }
 }

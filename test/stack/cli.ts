@@ -3,14 +3,14 @@
 // EVENTRUNNER_STACK_ENV=.stack/env.json to reuse the servers across many test runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerKind, StackEnv } from './env.js';
+import type { ServerKind, FullStackEnv } from './env.js';
 import { toProcessEnv } from './env.js';
 import { logsDir, repoRoot } from './paths.js';
 import { serverKinds, startServer, type RunningServer } from './servers.js';
 
 export async function startStack(kinds: ServerKind[], log = (s: string) => process.stderr.write(s + '\n')) {
   const running: RunningServer[] = [];
-  const env: StackEnv = {};
+  const env: FullStackEnv = {};
   try {
     for (const kind of kinds) {
       const t = Date.now();

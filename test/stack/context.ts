@@ -1,6 +1,15 @@
 // Accessors for tests: the servers their vitest project started (see registry.ts, setup/).
 import { inject } from 'vitest';
-import type { CassandraEnv, ClickHouseEnv, KubeEnv, NatsEnv, ServerKind, StackEnv } from './env.js';
+import type {
+  CassandraEnv,
+  ClickHouseEnv,
+  JaegerEnv,
+  KubeEnv,
+  NatsEnv,
+  PrometheusEnv,
+  ServerKind,
+  FullStackEnv,
+} from './env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -8,21 +17,25 @@ declare module 'vitest' {
     nats: NatsEnv;
     cassandra: CassandraEnv;
     clickhouse: ClickHouseEnv;
+    jaeger: JaegerEnv;
+    prometheus: PrometheusEnv;
   }
 }
 
-function provided<K extends ServerKind>(kind: K): NonNullable<StackEnv[K]> {
-  const value = inject(kind) as StackEnv[K] | undefined;
+function provided<K extends ServerKind>(kind: K): NonNullable<FullStackEnv[K]> {
+  const value = inject(kind) as FullStackEnv[K] | undefined;
   if (!value) {
     throw new Error(
       `this test needs ${kind}, but its vitest project does not start it: ` +
         `put the test in a project that lists '${kind}' in vitest.config.ts`,
     );
   }
-  return value as NonNullable<StackEnv[K]>;
+  return value as NonNullable<FullStackEnv[K]>;
 }
 
 export const kubeEnv = (): KubeEnv => provided('kube');
 export const natsEnv = (): NatsEnv => provided('nats');
 export const cassandraEnv = (): CassandraEnv => provided('cassandra');
 export const clickhouseEnv = (): ClickHouseEnv => provided('clickhouse');
+export const jaegerEnv = (): JaegerEnv => provided('jaeger');
+export const prometheusEnv = (): PrometheusEnv => provided('prometheus');

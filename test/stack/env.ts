@@ -34,16 +34,34 @@ export interface ClickHouseEnv {
   caFile: string;
   version: string;
 }
+export interface JaegerEnv {
+  /** OTLP/HTTP base URL: OTEL_EXPORTER_OTLP_ENDPOINT of traced processes. */
+  otlpUrl: string;
+  /** Query API base URL (/api/traces/{id}). */
+  queryUrl: string;
+}
+export interface PrometheusEnv {
+  url: string;
+  /** Scrape targets are JSON files written here (test/stack/prometheus.ts registerTarget). */
+  targetsDir: string;
+}
 export interface StackEnv {
   kube?: KubeEnv;
   nats?: NatsEnv;
   cassandra?: CassandraEnv;
   clickhouse?: ClickHouseEnv;
 }
-export type ServerKind = keyof StackEnv;
+/** The trace and metrics backends; only the observability tests start them. */
+export interface ObservabilityEnv {
+  jaeger?: JaegerEnv;
+  prometheus?: PrometheusEnv;
+}
+/** Every server a stack may run. */
+export type FullStackEnv = StackEnv & ObservabilityEnv;
+export type ServerKind = keyof FullStackEnv;
 
 /** The environment variables through which processes (CLI, benchmarks, demo) find the stack. */
-export function toProcessEnv(env: StackEnv): Record<string, string> {
+export function toProcessEnv(env: FullStackEnv): Record<string, string> {
   const out: Record<string, string> = {};
   if (env.kube) out.KUBECONFIG = env.kube.kubeconfig;
   if (env.nats) out.NATS_URL = env.nats.url;
@@ -59,6 +77,14 @@ export function toProcessEnv(env: StackEnv): Record<string, string> {
     out.CLICKHOUSE_URL = env.clickhouse.url;
     out.CLICKHOUSE_HTTPS_URL = env.clickhouse.httpsUrl;
     out.CLICKHOUSE_CA_FILE = env.clickhouse.caFile;
+  }
+  if (env.jaeger) {
+    out.JAEGER_OTLP_URL = env.jaeger.otlpUrl;
+    out.JAEGER_QUERY_URL = env.jaeger.queryUrl;
+  }
+  if (env.prometheus) {
+    out.PROMETHEUS_URL = env.prometheus.url;
+    out.PROMETHEUS_TARGETS_DIR = env.prometheus.targetsDir;
   }
   return out;
 }

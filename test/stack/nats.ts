@@ -1,6 +1,6 @@
 // nats-server with JetStream on loopback, its store in a temp dir. `restart()` keeps the store, so
 // tests can take NATS away and bring it back on the same port.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpGet } from './net.js';
@@ -20,9 +20,21 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-export async function startNats(name = 'nats-server', opts: { port?: number } = {}): Promise<NatsServer> {
+export interface NatsOptions {
+  port?: number;
+  /** Extra configuration lines (e.g. the operator and resolver of decentralized JWT authentication). */
+  config?: string;
+}
+
+export async function startNats(name = 'nats-server', opts: NatsOptions = {}): Promise<NatsServer> {
   const bin = toolPath('nats-server');
   const storeDir = mkdtempSync(join(tmpdir(), 'eventrunner-nats-'));
+  const configArgs: string[] = [];
+  if (opts.config) {
+    const file = join(storeDir, 'nats.conf');
+    writeFileSync(file, `${opts.config}\n`, { mode: 0o600 });
+    configArgs.push('-c', file);
+  }
   const port = opts.port ?? (await freePort());
   const monitorPort = await freePort();
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
@@ -30,6 +42,7 @@ export async function startNats(name = 'nats-server', opts: { port?: number } = 
     name,
     command: bin,
     args: [
+      ...configArgs,
       '-a',
       '127.0.0.1',
       '-p',

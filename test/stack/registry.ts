@@ -1,10 +1,11 @@
 // One server of each kind per test run, shared by every vitest project that needs it: globalSetup
 // files of several projects run in the same main process, so a reference count on globalThis
 // starts a server on first use and stops it after its last user's teardown.
-// With EVENTRUNNER_STACK_ENV=<file> (written by `npm run stack -- up`), an already running stack
-// is used instead and nothing is started or stopped.
+// With EVENTRUNNER_STACK_ENV=<file> (written by `npm run stack -- up`), the servers of an already
+// running stack are used instead and not started or stopped; a kind that stack does not run is
+// started for this run as usual.
 import { readFileSync } from 'node:fs';
-import type { ServerKind, StackEnv } from './env.js';
+import type { ServerKind, FullStackEnv } from './env.js';
 import { startServer, type RunningServer } from './servers.js';
 
 interface Entry {
@@ -15,20 +16,15 @@ const key = Symbol.for('eventrunner.test-stack');
 const g = globalThis as unknown as Record<symbol, Map<ServerKind, Entry> | undefined>;
 const entries: Map<ServerKind, Entry> = (g[key] ??= new Map());
 
-function externalStack(): StackEnv | undefined {
+function externalStack(): FullStackEnv | undefined {
   const file = process.env.EVENTRUNNER_STACK_ENV;
   if (!file) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as StackEnv;
+  return JSON.parse(readFileSync(file, 'utf8')) as FullStackEnv;
 }
 
-export async function acquire<K extends ServerKind>(kind: K): Promise<NonNullable<StackEnv[K]>> {
-  const external = externalStack();
-  if (external) {
-    const env = external[kind];
-    if (!env)
-      throw new Error(`EVENTRUNNER_STACK_ENV=${process.env.EVENTRUNNER_STACK_ENV} has no ${kind} server`);
-    return env as NonNullable<StackEnv[K]>;
-  }
+export async function acquire<K extends ServerKind>(kind: K): Promise<NonNullable<FullStackEnv[K]>> {
+  const env = externalStack()?.[kind];
+  if (env) return env as NonNullable<FullStackEnv[K]>;
   let entry = entries.get(kind);
   if (!entry) {
     const started = Date.now();
@@ -42,11 +38,11 @@ export async function acquire<K extends ServerKind>(kind: K): Promise<NonNullabl
     server.catch(() => entries.delete(kind));
   }
   entry.refs++;
-  return (await entry.server).env as NonNullable<StackEnv[K]>;
+  return (await entry.server).env as NonNullable<FullStackEnv[K]>;
 }
 
 export async function release(kind: ServerKind): Promise<void> {
-  if (externalStack()) return;
+  if (externalStack()?.[kind]) return;
   const entry = entries.get(kind);
   if (!entry) return;
   entry.refs--;

@@ -1,17 +1,19 @@
 // Starts one server of each kind and describes it in the stack contract (env.ts).
-import type { StackEnv, ServerKind } from './env.js';
+import type { FullStackEnv, ServerKind } from './env.js';
 import { startCassandra, cassandraCredentials } from './cassandra.js';
 import { startClickHouse } from './clickhouse.js';
 import { startKubeApiServer } from './kube.js';
+import { startJaeger } from './jaeger.js';
 import { startNats } from './nats.js';
+import { startPrometheus } from './prometheus.js';
 
 export interface RunningServer<K extends ServerKind = ServerKind> {
   kind: K;
-  env: NonNullable<StackEnv[K]>;
+  env: NonNullable<FullStackEnv[K]>;
   stop(): Promise<void>;
 }
 
-export const serverKinds: ServerKind[] = ['kube', 'nats', 'cassandra', 'clickhouse'];
+export const serverKinds: ServerKind[] = ['kube', 'nats', 'cassandra', 'clickhouse', 'jaeger', 'prometheus'];
 
 export async function startServer(kind: ServerKind): Promise<RunningServer> {
   switch (kind) {
@@ -48,6 +50,14 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
         env: { url: s.url, httpsUrl: s.httpsUrl, caFile: s.caFile, version: s.version },
         stop: s.stop,
       };
+    }
+    case 'jaeger': {
+      const s = await startJaeger();
+      return { kind, env: { otlpUrl: s.otlpUrl, queryUrl: s.queryUrl }, stop: s.stop };
+    }
+    case 'prometheus': {
+      const s = await startPrometheus();
+      return { kind, env: { url: s.url, targetsDir: s.targetsDir }, stop: s.stop };
     }
   }
 }

@@ -25,6 +25,10 @@ export const natsConnection = obj(
     userFile: file('A file holding the user name; needs passwordFile.'),
     passwordFile: file('A file holding the password; needs userFile.'),
     caFile: file('PEM CA bundle that signs the server certificate (tls:// URLs); default: the system roots.'),
+    inboxPrefix: str(
+      'Prefix of the subjects replies arrive on (default _INBOX). A user whose permissions allow only its own inbox needs it.',
+      { minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
+    ),
   },
   { required: ['url'] },
 );

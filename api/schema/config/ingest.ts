@@ -37,6 +37,15 @@ export const ingestConfig: ConfigDefinition = {
       ),
       http: listener('IngestHttpListener', 'HTTP', 8080),
       grpc: listener('IngestGrpcListener', 'gRPC', 9090),
+      tls: obj(
+        'IngestTls',
+        'Serve the HTTP and gRPC listeners over TLS (not the ops listener).',
+        {
+          certFile: file('PEM certificate chain of the listeners.'),
+          keyFile: file('PEM private key of the certificate.'),
+        },
+        { required: ['certFile', 'keyFile'] },
+      ),
       ops: opsListener('OpsListener'),
       auth: obj(
         'IngestAuth',

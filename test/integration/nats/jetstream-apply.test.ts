@@ -46,7 +46,7 @@ function pipeline(name: string, backoff?: string[]): Pipeline {
       ruleEngine: { mode: 'once', maxCycles: 5000 },
       outputs: [{ name: 'store', sink: 's' }],
       delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000, ...(backoff ? { backoff } : {}) },
-      deadLetter: { maxAge: '168h', maxBytes: '1Gi' },
+      deadLetter: { maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' },
       replicas: 1,
       suspend: false,
     },

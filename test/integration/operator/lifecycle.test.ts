@@ -111,6 +111,69 @@ describe('operator lifecycle', () => {
     expect(await streamExists(`ER_${ns}_kept`)).toBe(true);
   });
 
+  it('keeps the dead letters of a deleted Pipeline with deadLetter.deletionPolicy Retain, and deduplicates them as long as it keeps them', async () => {
+    const ns = `op-dlq-${Math.random().toString(36).slice(2, 7)}`;
+    await createNamespace(kc, ns);
+    const op = await startTestOperator(kc, testOptions(natsEnv().url, { watchNamespace: ns }));
+    running.push(op);
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'eventsources',
+      body: eventSource('orders', 'Delete'),
+    });
+    const pipeline = (name: string, deadLetterPolicy: 'Delete' | 'Retain') => ({
+      apiVersion: `${group}/${version}`,
+      kind: 'Pipeline',
+      metadata: { name },
+      spec: {
+        sources: [{ eventSource: 'orders' }],
+        outputs: [{ name: 'hook', sink: 'hook' }],
+        defaultOutputs: ['hook'],
+        deadLetter: { maxAge: '48h', deletionPolicy: deadLetterPolicy },
+      },
+    });
+    for (const [name, policy] of [
+      ['kept', 'Retain'],
+      ['gone', 'Delete'],
+    ] as const)
+      await custom.createNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural: 'pipelines',
+        body: pipeline(name, policy),
+      });
+    const consumerExists = async (pl: string) =>
+      jsm.consumers.info(`ER_${ns}_orders`, `ER_PL_${ns}_${pl}`).then(
+        () => true,
+        () => false,
+      );
+    for (const name of ['kept', 'gone']) {
+      await eventually(`dead letters and consumer of ${name}`, async () =>
+        (await streamExists(`ER_DLQ_${ns}_${name}`)) && (await consumerExists(name)) ? true : undefined,
+      );
+    }
+    // Repeats of a dead letter are dropped for as long as the stream keeps dead letters.
+    const info = await jsm.streams.info(`ER_DLQ_${ns}_kept`);
+    expect(info.config.duplicate_window).toBe(48 * 3600 * 1e9);
+    expect(info.config.max_age).toBe(48 * 3600 * 1e9);
+    for (const name of ['kept', 'gone']) {
+      await custom.deleteNamespacedCustomObject({ group, version, namespace: ns, plural: 'pipelines', name });
+      await eventually(`${name} deleted`, async () =>
+        custom.getNamespacedCustomObject({ group, version, namespace: ns, plural: 'pipelines', name }).then(
+          () => undefined,
+          () => true,
+        ),
+      );
+    }
+    expect(await consumerExists('kept')).toBe(false);
+    expect(await streamExists(`ER_DLQ_${ns}_kept`)).toBe(true);
+    expect(await consumerExists('gone')).toBe(false);
+    expect(await streamExists(`ER_DLQ_${ns}_gone`)).toBe(false);
+  });
+
   it('finishes the work after a restart in the middle of it, creating nothing twice', async () => {
     const ns = 'op-restart';
     await createNamespace(kc, ns);

@@ -74,7 +74,19 @@ describe('schemas', () => {
     );
     expect(columns).toEqual({
       EventSource: ['READY', 'STREAM', 'ENDPOINT', 'AGE'],
-      Pipeline: ['READY', 'REPLICAS', 'LAG', 'DLQ', 'AGE', 'SOURCES*', 'OUTPUTS*'],
+      Pipeline: [
+        'READY',
+        'REPLICAS',
+        'LAG',
+        'DLQ',
+        'AGE',
+        'SOURCES*',
+        'OUTPUTS*',
+        'QUERIES*',
+        'OWNED*',
+        'WORKERS*',
+        'WATERMARK*',
+      ],
       Sink: ['READY', 'KIND', 'TARGET', 'AGE'],
     });
   });

@@ -210,7 +210,7 @@ describe('eventrunner validate (child process)', () => {
     const yamlFiles = readdirSync(join(repoRoot, 'examples'), { recursive: true }).filter((f) =>
       /\.ya?ml$/.test(String(f)),
     ).length;
-    expect(ok.stderr).toMatch(new RegExp(`ok: 19 eventrunner resources in ${yamlFiles} files`));
+    expect(ok.stderr).toMatch(new RegExp(`ok: 28 eventrunner resources in ${yamlFiles} files`));
     expect(ok.status).toBe(0);
 
     const usage = cli('--bogus');

@@ -46,14 +46,18 @@ describe('validateResource', () => {
     for (const o of objects) expect(validateResource(o).issues, JSON.stringify(o.metadata)).toEqual([]);
   });
 
-  it('has a quickstart with one EventSource, a Scylla and a ClickHouse Sink and one Pipeline', () => {
+  it('has a quickstart with one EventSource, a Scylla and two ClickHouse Sinks and one Pipeline with a query', () => {
     const quick = exampleObjects().filter((e) => e.file.startsWith('quickstart'));
     const kindsFound = quick.map((e) => e.object.kind).sort();
-    expect(kindsFound).toEqual(['EventSource', 'Pipeline', 'Sink', 'Sink']);
+    expect(kindsFound).toEqual(['EventSource', 'Pipeline', 'Sink', 'Sink', 'Sink']);
     const sinks = quick
       .filter((e) => e.object.kind === 'Sink')
-      .map((e) => Object.keys(e.object.spec as object));
-    expect(sinks.flat()).toEqual(expect.arrayContaining(['scylla', 'clickhouse']));
+      .map((e) => Object.keys(e.object.spec as object).filter((k) => k !== 'columns'));
+    expect(sinks.flat().sort()).toEqual(['clickhouse', 'clickhouse', 'scylla']);
+    const pl = quick.find((e) => e.object.kind === 'Pipeline')!.object as {
+      spec: { queries: { name: string }[] };
+    };
+    expect(pl.spec.queries.map((q) => q.name)).toEqual(['orders-per-minute']);
   });
 
   it('applies schema defaults to a copy and leaves the input alone', () => {
@@ -62,7 +66,7 @@ describe('validateResource', () => {
     expect(issues).toEqual([]);
     expect(value.spec.ruleEngine).toEqual({ mode: 'once', maxCycles: 5000 });
     expect(value.spec.delivery).toEqual({ maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 });
-    expect(value.spec.deadLetter).toEqual({ maxAge: '168h', maxBytes: '1Gi' });
+    expect(value.spec.deadLetter).toEqual({ maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' });
     expect(value.spec.replicas).toBe(1);
     expect(value.spec.suspend).toBe(false);
     expect(input.spec.ruleEngine).toBeUndefined();
@@ -127,6 +131,6 @@ describe('validateFiles on the examples', () => {
   it('finds no problems in examples/', () => {
     const report = validateFiles([join(repoRoot, 'examples')], true);
     expect(report.problems).toEqual([]);
-    expect(report.checked).toBe(19);
+    expect(report.checked).toBe(28);
   });
 });

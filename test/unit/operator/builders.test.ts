@@ -75,9 +75,11 @@ function pipeline(patch: Partial<Pipeline['spec']> = {}): Pipeline {
       ruleEngine: { mode: 'once', maxCycles: 5000 },
       outputs: [{ name: 'store', sink: 'orders-cql' }],
       delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
-      deadLetter: { maxAge: '168h', maxBytes: '1Gi' },
+      deadLetter: { maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' },
       replicas: 2,
       suspend: false,
+      queryWorkers: { replicas: 1 },
+      deletionPolicy: 'Delete',
       ...patch,
     },
   };

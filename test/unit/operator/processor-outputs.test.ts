@@ -55,7 +55,7 @@ function render(sinkList: Sink[], credentials?: Map<string, string>) {
       ruleEngine: { mode: 'once', maxCycles: 5000 },
       outputs,
       delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
-      deadLetter: { maxAge: '168h', maxBytes: '1Gi' },
+      deadLetter: { maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' },
       replicas: 1,
       suspend: false,
     },

@@ -42,3 +42,32 @@ describe('per-event counters', () => {
     expect(await values(registry, 'eventrunner_processor_acks_total')).toEqual([{ labels: {}, value: 5 }]);
   });
 });
+
+describe('per-event histograms', () => {
+  it("expose exactly what prom-client's own histogram exposes for the same observations", async () => {
+    const { Histogram } = await import('prom-client');
+    const { HotHistogram } = await import('../../../runtime/process/metrics.js');
+    const ours = new Registry();
+    const theirs = new Registry();
+    for (const r of [ours, theirs]) r.setDefaultLabels({ component: 'processor' });
+    const buckets = [0.01, 0.1, 1];
+    const hot = new HotHistogram({ name: 'x_seconds', help: 'x', buckets, registers: [ours] });
+    const reference = new Histogram({ name: 'x_seconds', help: 'x', buckets, registers: [theirs] });
+    const observed = [0, 0.01, 0.010001, 0.5, 1, 7, 0.09];
+    for (const v of observed) {
+      hot.record(v);
+      reference.observe(v);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    // The JSON form too, but for prom-client's exemplar slots (null: no exemplars).
+    const json = async (r: Registry) =>
+      JSON.parse(
+        JSON.stringify(await r.getMetricsAsJSON(), (k, v: unknown) => (k === 'exemplar' ? undefined : v)),
+      );
+    expect(await json(ours)).toEqual(await json(theirs));
+    hot.reset();
+    reference.reset();
+    reference.zero({});
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+});

@@ -1,0 +1,250 @@
+// The operator on a NATS that requires decentralized JWT authentication and TLS with a private CA:
+// it connects with its own credentials and CA from files, mints a NATS user per ingest and
+// processor workload into a Secret next to it and passes the CA on, and the pods the local kubelet
+// runs connect with those. Producers reach ingest over HTTPS with the certificate of a tls Secret. Orders posted to ingest reach the
+// chained EventSource; a user's permissions name its own streams only; a removed credentials
+// Secret is minted again and the pods carry on with the new user.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { parseCreds } from '@nats-io/jwt';
+import { startJourney, waitAllReady, type Journey } from '../../hack/journey.js';
+import { streamName } from '../../operator/names.js';
+import { credsAnnotations, credsKey } from '../../operator/nats-credentials.js';
+import { cassandraEnv, clickhouseEnv, kubeEnv } from '../stack/context.js';
+import { startNats, type NatsServer } from '../stack/nats.js';
+import { natsJwtSetup } from '../stack/nats-jwt.js';
+import { makeServerTls } from '../stack/tls.js';
+
+const manifests = `
+apiVersion: v1
+kind: Secret
+metadata: {name: shop-tokens}
+type: Opaque
+stringData:
+  tokens: |
+    checkout: checkout-token-0123456789
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: EventSource
+metadata: {name: shop}
+spec:
+  ingest:
+    http: {port: 8080}
+    grpc: {enabled: false}
+    replicas: 1
+    auth: {tokensSecretRef: {name: shop-tokens}}
+    tls: {secretName: shop-tls}
+  conversion: {defaultType: com.shop.order.created}
+  stream: {maxBytes: 64Mi}
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: EventSource
+metadata: {name: alerts}
+spec:
+  ingest:
+    replicas: 0
+    auth: {tokensSecretRef: {name: shop-tokens}}
+  stream: {maxBytes: 64Mi}
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: Sink
+metadata: {name: alerts-stream}
+spec:
+  eventSource: {name: alerts}
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: Pipeline
+metadata: {name: orders}
+spec:
+  sources: [{eventSource: shop}]
+  rules: ""
+  outputs: [{name: alerts, sink: alerts-stream}]
+  defaultOutputs: [alerts]
+  deadLetter: {maxBytes: 64Mi}
+`;
+
+describe('the operator minting NATS users for the pods it runs', () => {
+  const namespace = `natsauth-${randomUUID().slice(0, 6)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'eventrunner-nats-auth-e2e-'));
+  let nats: NatsServer;
+  let admin: NatsConnection;
+  let jsm: JetStreamManager;
+  let journey: Journey;
+  let core: CoreV1Api;
+  let caFile: string;
+
+  beforeAll(async () => {
+    const setup = await natsJwtSetup();
+    mkdirSync(join(dir, 'tls'));
+    const tls = makeServerTls(join(dir, 'tls'), 'nats');
+    nats = await startNats('nats-jwt-e2e', {
+      config: `${setup.config}\ntls {\n  cert_file: "${tls.certFile}"\n  key_file: "${tls.keyFile}"\n}`,
+    });
+    caFile = tls.caFile;
+    const file = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content, { mode: 0o600 });
+      return join(dir, name);
+    };
+    admin = await connect({
+      servers: nats.url,
+      authenticator: credsAuthenticator(new TextEncoder().encode(setup.adminCreds)),
+      tls: { caFile },
+    });
+    jsm = await jetstreamManager(admin);
+    const stack = {
+      kube: kubeEnv(),
+      nats: { url: nats.url, monitorUrl: nats.monitorUrl },
+      cassandra: cassandraEnv(),
+      clickhouse: clickhouseEnv(),
+    };
+    journey = await startJourney(stack, namespace, [
+      '--nats-credentials-file',
+      file('operator.creds', setup.adminCreds),
+      '--nats-account-signing-key-file',
+      file('signing.seed', setup.signingKeySeed),
+      '--nats-account',
+      setup.account,
+      '--nats-ca-file',
+      caFile,
+    ]);
+    core = journey.kc.makeApiClient(CoreV1Api);
+  });
+  afterAll(async () => {
+    await journey?.stop();
+    await admin?.close();
+    await nats?.stop();
+  });
+
+  const secret = (name: string) => core.readNamespacedSecret({ name, namespace });
+  const userOf = async (s: V1Secret) => (await parseCreds(Buffer.from(s.data![credsKey]!, 'base64'))).uc;
+
+  it(
+    'runs ingest and the processor with their own users, and mints a removed one again',
+    { timeout: 300_000 },
+    async () => {
+      writeFileSync(join(dir, 'manifests.yaml'), manifests);
+      mkdirSync(join(dir, 'ingest-tls'));
+      const ingestTls = makeServerTls(join(dir, 'ingest-tls'), 'shop-ingest');
+      journey.kubectl(
+        'create',
+        'secret',
+        'tls',
+        'shop-tls',
+        `--cert=${ingestTls.certFile}`,
+        `--key=${ingestTls.keyFile}`,
+      );
+      journey.kubectl('apply', '-f', join(dir, 'manifests.yaml'));
+      await waitAllReady(journey, 150_000);
+      const shop = JSON.parse(journey.kubectl('get', 'eventsource', 'shop', '-o', 'json')) as {
+        status: { endpoints: { http: string } };
+      };
+      expect(shop.status.endpoints.http).toBe(`https://shop-ingest.${namespace}.svc:8080/events`);
+      // Plain-text clients are refused: the pods got the CA.
+      await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow();
+
+      // Each workload's Secret: a user of the account, allowed its own streams only.
+      const ingestSecret = await secret('shop-ingest-nats');
+      const processorSecret = await secret('orders-processor-nats');
+      for (const s of [ingestSecret, processorSecret])
+        expect(Date.parse(s.metadata!.annotations![credsAnnotations.expires]!)).toBeGreaterThan(Date.now());
+      const ingestUser = await userOf(ingestSecret);
+      expect(ingestUser.nats.pub?.allow).toEqual(
+        expect.arrayContaining([
+          `er.${namespace}.shop.>`,
+          `$JS.API.STREAM.INFO.${streamName(namespace, 'shop')}`,
+        ]),
+      );
+      expect(ingestUser.nats.pub?.allow?.some((s) => s.includes('alerts') || s.includes('CONSUMER'))).toBe(
+        false,
+      );
+      const processorUser = await userOf(processorSecret);
+      expect(processorUser.nats.pub?.allow).toEqual(
+        expect.arrayContaining([`er.${namespace}.alerts.>`, `erdlq.${namespace}.orders`]),
+      );
+      expect(
+        processorUser.nats.pub?.allow?.every((s) => s.includes(namespace) || s.startsWith('$JS.ACK')),
+      ).toBe(true);
+
+      const send = async (from: number, count: number) => {
+        const orders = Array.from({ length: count }, (_, i) => ({
+          specversion: '1.0',
+          id: `o-${from + i}`,
+          source: '/shop',
+          type: 'com.shop.order.created',
+          data: { amount: from + i },
+        }));
+        const address = journey.kubelet.serviceAddress(namespace, 'shop-ingest', 'http');
+        const ca = readFileSync(join(dir, 'ingest-tls', 'ca.crt'));
+        for (const o of orders)
+          expect(await postOverTls(`https://${address}/events`, ca, JSON.stringify(o))).toBe(202);
+      };
+      const chained = async () => (await jsm.streams.info(streamName(namespace, 'alerts'))).state.messages;
+      const until = async (what: string, probe: () => Promise<boolean>, ms = 60_000) => {
+        const deadline = Date.now() + ms;
+        while (!(await probe())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+
+      await send(0, 30);
+      await until('30 chained orders', async () => (await chained()) === 30);
+
+      // The processor's credentials go away: the operator mints a new user on its next look (the
+      // resync is 10 s here), the kubelet swaps the mounted file, the processor reconnects with it.
+      await core.deleteNamespacedSecret({ name: 'orders-processor-nats', namespace });
+      let renewed: V1Secret | undefined;
+      await until(
+        'a new processor user',
+        async () => {
+          renewed = await secret('orders-processor-nats').catch(() => undefined);
+          return renewed !== undefined;
+        },
+        60_000,
+      );
+      const newUser = await userOf(renewed!);
+      expect(newUser.sub).not.toBe(processorUser.sub);
+      await until(
+        'the processor connected as its new user',
+        async () => {
+          const res = await fetch(`${nats.monitorUrl}/connz?auth=true&limit=1024`);
+          const body = (await res.json()) as { connections?: { nkey?: string; authorized_user?: string }[] };
+          return (body.connections ?? []).some((c) => (c.nkey ?? c.authorized_user) === newUser.sub);
+        },
+        60_000,
+      );
+      await send(30, 30);
+      await until('60 chained orders', async () => (await chained()) === 60);
+    },
+  );
+});
+
+function postOverTls(url: string, ca: Buffer, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: 'POST',
+        ca,
+        headers: {
+          'content-type': 'application/cloudevents+json',
+          authorization: 'Bearer checkout-token-0123456789',
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
