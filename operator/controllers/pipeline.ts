@@ -45,19 +45,37 @@ import {
   setFinalizer,
   writeStatus,
 } from '../status.js';
+import {
+  deleteQueryState,
+  ensureQueryState,
+  ensureQueryWorkers,
+  hasQueries,
+  queryStatus,
+  removeQueryWorkers,
+  withQueryWorkers,
+} from './pipeline-queries.js';
 import { sinkSecretDigests } from './sink-secrets.js';
+import { ensureNatsUser, requeueBefore } from './nats-users.js';
+import { processorPermissions } from '../nats-permissions.js';
 import { workloadCondition } from './workload.js';
 
 async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
   const ns = pl.metadata.namespace!;
+  if (pl.spec.deletionPolicy === 'Retain') {
+    log.info('Retained JetStream state (deletionPolicy: Retain)');
+    return;
+  }
   const jsm = await ctx.jsm();
   const durable = consumerName(ns, pl.metadata.name!);
   for (const s of pl.spec.sources) {
     if (await deleteConsumerIfExists(jsm, streamName(ns, s.eventSource), durable))
       log.info({ consumer: durable }, 'Deleted consumer');
   }
-  if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
+  if (pl.spec.deadLetter.deletionPolicy === 'Retain')
+    log.info('Retained the dead-letter stream (deadLetter.deletionPolicy: Retain)');
+  else if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
     log.info('Deleted dead-letter stream');
+  await deleteQueryState(ctx, pl, log);
 }
 
 export async function reconcilePipeline(
@@ -222,6 +240,13 @@ export async function reconcilePipeline(
       };
     }
   }
+  // 2b. Queries: the shuffle stream the processors publish to and the workers' state bucket.
+  const withQueries = !issues.length && queriesOk && hasQueries(pl);
+  if (withQueries) {
+    const q = await ensureQueryState(ctx, pl, log);
+    transient ??= q.transient;
+    consumerProblem ??= q.problem;
+  }
   inputs.push(
     consumerProblem ?? {
       type: ConditionType.ConsumerReady,
@@ -300,22 +325,47 @@ export async function reconcilePipeline(
     !cycle &&
     sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size &&
     eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
+  let renewCredentialsAt: number | undefined;
   if (canRoll) {
     const config = processorConfig(pl, eventSources, sinks, ctx.options);
+    const digests = await sinkSecretDigests(ctx, namespace, sinks);
+    // The processor pods' own NATS user, before the pods that mount it.
+    renewCredentialsAt = await ensureNatsUser(
+      ctx,
+      pl,
+      names.natsUser,
+      'processor',
+      processorPermissions(config),
+      log,
+    );
     await ctx.children.ensure(
-      processorConfigMap(pl, config),
+      processorConfigMap(pl, config, ctx.options),
       ctx.caches.configMaps.get(names.configMap, namespace),
     );
     await ctx.children.ensure(
-      processorDeployment(pl, config, sinks, ctx.options, await sinkSecretDigests(ctx, namespace, sinks)),
+      processorDeployment(pl, config, sinks, ctx.options, digests),
       ctx.caches.deployments.get(names.deployment, namespace),
     );
+    if (withQueries) {
+      const workersRenewAt = await ensureQueryWorkers(ctx, pl, config, sinks, digests, log);
+      if (workersRenewAt !== undefined)
+        renewCredentialsAt = Math.min(renewCredentialsAt ?? workersRenewAt, workersRenewAt);
+    }
   }
+  if (!issues.length && queriesOk && !hasQueries(pl)) await removeQueryWorkers(ctx, pl, log);
   const deployment = ctx.caches.deployments.get(names.deployment, namespace);
   const desiredReplicas = pl.spec.suspend ? 0 : pl.spec.replicas;
+  const processorReady = workloadCondition(
+    ConditionType.WorkloadReady,
+    deployment,
+    desiredReplicas,
+    'processor',
+  );
   inputs.push(
     deployment || canRoll
-      ? workloadCondition(ConditionType.WorkloadReady, deployment, desiredReplicas, 'processor')
+      ? withQueries
+        ? withQueryWorkers(ctx, pl, processorReady)
+        : processorReady
       : {
           type: ConditionType.WorkloadReady,
           status: 'False',
@@ -326,6 +376,7 @@ export async function reconcilePipeline(
   );
   status.replicas = deployment?.status?.replicas ?? 0;
   status.readyReplicas = deployment?.status?.readyReplicas ?? 0;
+  if (withQueries) Object.assign(status, await queryStatus(ctx, pl, status.queries, log));
 
   const conditions = computeConditions('Pipeline', pl.status?.conditions, inputs, generation);
   const ready = isConditionTrue(conditions, ConditionType.Ready);
@@ -342,7 +393,7 @@ export async function reconcilePipeline(
           : 'Pending';
   await writeStatus(ctx, 'Pipeline', pl, { ...status, conditions });
   if (transient) throw transient;
-  return { requeueAfterMs: jitteredResync(ctx.options.resyncMs) };
+  return { requeueAfterMs: requeueBefore(jitteredResync(ctx.options.resyncMs), renewCredentialsAt) };
 }
 
 /**

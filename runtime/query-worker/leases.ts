@@ -96,17 +96,23 @@ export class Leases {
     await this.kv.delete(lease.key, { previousSeq: lease.revision }).catch(() => undefined);
   }
 
-  /** Records this worker as alive and returns how many workers are. */
+  /**
+   * Records this worker as alive and returns how many workers are: those whose last record the
+   * server stored less than one and a half lease durations before this one. Only the server's
+   * timestamps are compared, so hosts' clocks do not matter, and a worker killed without leaving
+   * stops counting soon after its leases expire, which lets the others take its share.
+   */
   async heartbeat(): Promise<number> {
-    await this.kv.put(memberKey(this.workerId), JSON.stringify({ at: Date.now() }));
-    const keys = await this.kv.keys('member.*');
-    let live = 0;
-    for await (const k of keys) {
+    const own = memberKey(this.workerId);
+    await this.kv.put(own, JSON.stringify({ owner: this.workerId }));
+    const entries = [];
+    for await (const k of await this.kv.keys('member.*')) {
       const e = await this.kv.get(k);
-      if (e?.operation !== 'PUT') continue;
-      const at = (e.json() as { at?: number }).at ?? 0;
-      if (Date.now() - at < 3 * this.leaseMs) live++;
+      if (e?.operation === 'PUT') entries.push(e);
     }
+    const now = entries.find((e) => e.key === own)?.created.getTime();
+    if (now === undefined) return 1;
+    const live = entries.filter((e) => now - e.created.getTime() < 1.5 * this.leaseMs).length;
     return Math.max(1, live);
   }
 

@@ -1,9 +1,12 @@
 // One owned partition of one query: restore, replay, run, checkpoint.
 //
 // Claim. The checkpoint key `cp.<query>.<partition>` holds { owner, seq, checkpoint } — the
-// engine's QueryCheckpoint and the highest shuffle-stream sequence it covers. A new owner first
-// rewrites it unchanged but for the owner (a revision-checked update), which fences the previous
-// owner: its next checkpoint write names a revision that no longer exists and fails.
+// engine's QueryCheckpoint (or where its chunks are, checkpoint-store.ts) and the highest
+// shuffle-stream sequence it covers. A new owner first rewrites it unchanged but for the owner (a
+// revision-checked update), which fences the previous owner: its next checkpoint write names a
+// revision that no longer exists and fails. Results are fenced by the lease's validity (checked
+// before each write) and by their deterministic ids: a write already in flight when the lease
+// ran out lands a row the new owner writes again under the same id.
 //
 // Replay. The partition's durable consumer on the shuffle stream (a work-queue stream) is deleted
 // and created again, delivering every message not yet acked, in stream order; messages at or
@@ -45,7 +48,9 @@ import {
   type RowResult,
   type SinkEvent,
 } from '../sinks/index.js';
-import { checkpointKey, isWrongSequence, type Lease, type Leases } from './leases.js';
+import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+import { isWrongSequence, type Lease, type Leases } from './leases.js';
+import { PartitionStatusWriter, partitionStatusKey } from './status.js';
 
 /** The partition is owned by someone else now; nothing more may be written. */
 export class FencedError extends Error {
@@ -55,12 +60,7 @@ export class FencedError extends Error {
   }
 }
 
-export interface StoredCheckpoint {
-  owner: string;
-  /** Highest shuffle-stream sequence the checkpoint covers (0: none). */
-  seq: number;
-  checkpoint: QueryCheckpoint | null;
-}
+export type { StoredCheckpoint } from './checkpoint-store.js';
 
 export interface PartitionDeps {
   query: CompiledQuery;
@@ -94,6 +94,8 @@ export class PartitionRunner {
   private covered = 0;
   private last = 0;
   private cpRevision = 0;
+  private cpChunks: StoredCheckpoint['chunks'];
+  private store!: CheckpointStore;
   private held: JsMsg[] = [];
   private sinceCheckpoint = 0;
   private dirty = false;
@@ -110,6 +112,11 @@ export class PartitionRunner {
 
   get stateKeys(): number {
     return this.state?.stateKeys ?? 0;
+  }
+
+  /** The partition's event-time watermark (ms), once its state is restored. */
+  get watermark(): number | undefined {
+    return this.state?.watermark;
   }
 
   /** Finish the current step, write a last checkpoint and return from run(). */
@@ -152,7 +159,9 @@ export class PartitionRunner {
         inputs.push(input);
         bySource.set(`${input.source}:${input.seq}`, { msg: m, input });
       }
-      if (!this.active()) break;
+      // Fetched inputs are in `held` and `last` already: a runner asked to stop still pushes them,
+      // or its last checkpoint would cover (and ack) inputs its state never saw.
+      if (!this.d.leases.valid(this.d.lease)) break;
       if (inputs.length) {
         this.counts.inputs += inputs.length;
         this.sinceCheckpoint += inputs.length;
@@ -175,34 +184,31 @@ export class PartitionRunner {
   /** Takes the checkpoint key over (fencing the previous owner) and restores the state in it. */
   private async claim(): Promise<void> {
     const { kv, query, lease } = this.d;
-    const key = checkpointKey(query.name, lease.partition);
+    this.store = new CheckpointStore(kv, query.name, lease.partition, this.d.leases.workerId);
     for (;;) {
       this.assertOwner('before restoring');
-      const entry = await kv.get(key);
-      const stored: StoredCheckpoint =
-        entry?.operation === 'PUT'
-          ? (entry.json() as StoredCheckpoint)
-          : { owner: '', seq: 0, checkpoint: null };
-      const mine = JSON.stringify({ ...stored, owner: this.d.leases.workerId });
+      const { stored, revision } = await this.store.read();
       try {
-        this.cpRevision =
-          entry?.operation === 'PUT'
-            ? await kv.update(key, mine, entry.revision)
-            : await kv.create(key, mine);
+        this.cpRevision = await this.store.claim(stored, revision);
       } catch (err) {
         if (isWrongSequence(err) || /exists/i.test(errorMessage(err))) continue; // the old owner wrote once more
         throw err;
       }
+      this.cpChunks = stored.chunks;
+      const checkpoint = await this.store.load(stored);
+      const swept = await this.store.sweep(stored.chunks);
       this.covered = this.last = stored.seq;
-      this.state = stored.checkpoint ? this.restore(stored.checkpoint) : query.createState();
+      this.state = checkpoint ? this.restore(checkpoint) : query.createState();
       this.d.log.info(
         {
           partition: this.name,
           from: stored.owner || undefined,
           seq: stored.seq,
           stateKeys: this.state.stateKeys,
+          ...(stored.chunks ? { bytes: stored.chunks.bytes } : {}),
+          ...(swept ? { sweptChunks: swept } : {}),
         },
-        stored.checkpoint ? 'Restored partition from checkpoint' : 'Started partition',
+        checkpoint ? 'Restored partition from checkpoint' : 'Started partition',
       );
       return;
     }
@@ -310,14 +316,15 @@ export class PartitionRunner {
   /** Writes the state (revision-checked against this owner's last write), then acks what it covers. */
   private async checkpoint(): Promise<void> {
     this.assertOwner('before checkpointing');
-    const key = checkpointKey(this.d.query.name, this.d.lease.partition);
-    const body: StoredCheckpoint = {
-      owner: this.d.leases.workerId,
-      seq: this.last,
-      checkpoint: this.state.checkpoint(),
-    };
     try {
-      this.cpRevision = await this.d.kv.update(key, JSON.stringify(body), this.cpRevision);
+      const written = await this.store.write(
+        this.last,
+        this.state.checkpoint(),
+        this.cpRevision,
+        this.cpChunks,
+      );
+      this.cpRevision = written.revision;
+      this.cpChunks = written.chunks;
     } catch (err) {
       if (isWrongSequence(err)) throw new FencedError('checkpoint written by another owner');
       throw err;
@@ -329,5 +336,17 @@ export class PartitionRunner {
     this.dirty = false;
     this.lastCheckpoint = performance.now();
     this.counts.checkpoints++;
+    await (this.status ??= new PartitionStatusWriter(
+      this.d.kv,
+      partitionStatusKey(this.d.query.name, this.d.lease.partition),
+      this.d.leases.workerId,
+    )).write({
+      seq: this.covered,
+      watermark: this.state.watermark,
+      stateKeys: this.state.stateKeys,
+      late: this.counts.late,
+      rejected: this.state.rejected,
+    });
   }
+  private status: PartitionStatusWriter | undefined;
 }

@@ -1,7 +1,8 @@
 // The query worker: serves its operations endpoint, connects to NATS, opens the outputs, and every
-// quarter of a lease duration renews the leases it holds, records itself alive, and takes free or
-// abandoned partitions up to its fair share (all partitions ÷ live workers, rounded up), giving
-// back the ones above it so a scaled-up Deployment spreads out. Each owned partition runs in a
+// quarter of a lease duration renews the leases it holds (all at once, on a loop of their own),
+// records itself alive, and takes free or abandoned partitions up to its fair share (all
+// partitions ÷ live workers, rounded up), giving back the ones above it so a scaled-up
+// Deployment spreads out. Each owned partition runs in a
 // PartitionRunner. SIGTERM stops taking partitions, lets each runner finish its step and write a
 // last checkpoint, and releases the leases so successors start at once.
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -14,6 +15,7 @@ import { serveOps, type Service } from '../common/service.js';
 import { FastPaths } from '../internals/fast-paths.js';
 import { DeadLetterPublisher } from '../process/deadletter.js';
 import { processorMetrics } from '../process/metrics.js';
+import { queryWorkerMetrics } from './metrics.js';
 import { Outputs } from '../process/outputs.js';
 import type { Batcher } from '../sinks/index.js';
 import { errorMessage } from '../sinks/index.js';
@@ -49,6 +51,9 @@ export async function startQueryWorker(
   const fastPaths = new FastPaths({ enabled: config.fastPaths, log, registry });
   const outputs = new Outputs(processorMetrics(registry), log, fastPaths);
   const owned = new Map<string, Owned>();
+  queryWorkerMetrics(registry, () =>
+    [...owned.values()].map((o) => ({ query: o.lease.query, runner: o.runner })),
+  );
   const all = config.compiled.flatMap((q) =>
     Array.from({ length: q.partitions }, (_, p) => ({ query: q, partition: p })),
   );
@@ -63,7 +68,7 @@ export async function startQueryWorker(
     // nc: eventSource outputs publish query results on the worker's connection.
     if (!(await outputs.open(config, pipeline, signal, nc))) return;
     const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
     const kv = await openBucket(new Kvm(nc), config.state.bucket);
     const leases = new Leases(kv, config.workerId, config.leaseMs);
     const deadLetter = new DeadLetterPublisher(
@@ -120,13 +125,29 @@ export async function startQueryWorker(
       });
     };
 
-    const manage = async () => {
-      for (const o of owned.values())
-        if (!(await leases.renew(o.lease)) && o.lease.lost) {
-          log.warn({ partition: o.runner.name }, 'Lease taken over; stopping partition');
-          o.runner.stop();
-        }
-      if (signal.aborted) return;
+    // Renewals run on their own clock, all leases at once, so that taking partitions (or a slow
+    // KV answer for one of them) never delays them past the lease's validity.
+    const renewAll = async () => {
+      await Promise.all(
+        [...owned.values()].map(async (o) => {
+          if (!(await leases.renew(o.lease)) && o.lease.lost) {
+            log.warn({ partition: o.runner.name }, 'Lease taken over; stopping partition');
+            o.runner.stop();
+          }
+        }),
+      );
+    };
+    const every = Math.max(200, Math.floor(config.leaseMs / 4));
+    const renewing = (async () => {
+      while (!signal.aborted) {
+        await renewAll().catch((err: unknown) =>
+          log.warn({ err: errorMessage(err) }, 'Renewing leases failed; retrying'),
+        );
+        await sleep(every, signal);
+      }
+    })();
+
+    const balance = async () => {
       const members = await leases.heartbeat();
       const share = Math.ceil(all.length / members);
       // Give back what is above the fair share, so that new workers get partitions.
@@ -143,12 +164,13 @@ export async function startQueryWorker(
 
     while (!signal.aborted) {
       try {
-        await manage();
+        await balance();
       } catch (err) {
         log.warn({ err: errorMessage(err) }, 'Managing partitions failed; retrying');
       }
-      await sleep(Math.max(200, Math.floor(config.leaseMs / 4)), signal);
+      await sleep(every, signal);
     }
+    await renewing;
     // Drain: every runner finishes its step, writes a last checkpoint and releases its lease.
     for (const o of owned.values()) o.runner.stop();
     const renewals = setInterval(

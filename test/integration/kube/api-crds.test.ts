@@ -148,7 +148,7 @@ describe('examples on the API server', () => {
         compared++;
       }
     }
-    expect(compared).toBe(19);
+    expect(compared).toBe(20);
   });
 
   it('lists all three kinds under the eventrunner category and by short name', () => {
@@ -207,6 +207,8 @@ describe('status, printer columns and scale', () => {
       lag: 42,
       deadLetters: 3,
       summary: { sources: 'shop', outputs: 'store=orders-scylla,analytics=orders-clickhouse' },
+      queries: { count: 1, errors: [], owned: '4/4', watermark: '2026-01-01T00:00:00Z' },
+      queryWorkers: { replicas: 2, readyReplicas: 2 },
     });
     const row = await table('pipelines', 'orders');
     expect(row).toMatchObject({
@@ -217,10 +219,18 @@ describe('status, printer columns and scale', () => {
       DLQ: 3,
       Sources: 'shop',
       Outputs: 'store=orders-scylla,analytics=orders-clickhouse',
+      Queries: 1,
+      Owned: '4/4',
+      Workers: 2,
+      // A date column: the server shows its age, how far the slowest partition is behind the clock.
+      Watermark: expect.stringMatching(/^\d+d$/),
     });
     expect(row.Age).toMatch(/^\d+[smh]/);
     const wide = kubectl('get', 'pl', 'orders', '-n', namespace, '-o', 'wide').stdout;
-    expect(wide.split('\n')[0]).toMatch(/^NAME\s+READY\s+REPLICAS\s+LAG\s+DLQ\s+AGE\s+SOURCES\s+OUTPUTS$/);
+    expect(wide.split('\n')[0]).toMatch(
+      /^NAME\s+READY\s+REPLICAS\s+LAG\s+DLQ\s+AGE\s+SOURCES\s+OUTPUTS\s+QUERIES\s+OWNED\s+WORKERS\s+WATERMARK$/,
+    );
+    expect(wide.split('\n')[1]).toMatch(/\s1\s+4\/4\s+2\s+\d+d$/);
     const narrow = kubectl('get', 'pl', 'orders', '-n', namespace).stdout;
     expect(narrow.split('\n')[0]).toMatch(/^NAME\s+READY\s+REPLICAS\s+LAG\s+DLQ\s+AGE$/);
   });

@@ -11,14 +11,17 @@ import type {
   IngestConfigInput,
   Pipeline,
   ProcessorConfigInput,
+  QueryWorkerConfigInput,
   Sink,
 } from '../../../api/generated/types.js';
 import { validateResource } from '../../../api/validate.js';
 import { ingestConfig, ingestConfigMap } from '../../../operator/builders/ingest.js';
 import { processorConfig, processorConfigMap } from '../../../operator/builders/processor.js';
+import { queryWorkerConfig, queryWorkerConfigMap } from '../../../operator/builders/query-worker.js';
 import { parseOperatorOptions } from '../../../operator/options.js';
 import { parseIngestConfig } from '../../../runtime/ingest/config.js';
 import { checkConfig } from '../../../runtime/process/config.js';
+import { checkWorkerConfig } from '../../../runtime/query-worker/config.js';
 import { repoRoot } from '../../stack/paths.js';
 
 const options = parseOperatorOptions(['--image', 'img', '--nats-url', 'nats://nats:4222'], {});
@@ -63,7 +66,7 @@ const examples = readdirSync(join(repoRoot, 'examples'), { withFileTypes: true }
   );
 
 it('covers every example', () =>
-  expect(examples).toEqual(['iot-telemetry', 'outputs', 'queries', 'quickstart']));
+  expect(examples).toEqual(['iot-telemetry', 'outputs', 'patterns', 'queries', 'quickstart']));
 
 describe.each(examples)('operator-rendered configs for examples/%s', (dir) => {
   const { eventSources, sinks, pipelines } = example(dir);
@@ -87,12 +90,24 @@ describe.each(examples)('operator-rendered configs for examples/%s', (dir) => {
       expect(cfg.rulesCompiled.rules.length).toBeGreaterThan(0);
     }
   });
+
+  it('are accepted by the query workers, queries compiled', () => {
+    for (const pl of pipelines.filter((p) => p.spec.queries?.length)) {
+      const config = queryWorkerConfig(pl, processorConfig(pl, eventSources, sinks, options), options);
+      const cfg = checkWorkerConfig(
+        parse(queryWorkerConfigMap(pl, config, options).data!['config.yaml']!),
+        'config.yaml',
+      );
+      expect(cfg.compiled.map((q) => q.name)).toEqual(pl.spec.queries!.map((q) => q.name));
+    }
+  });
 });
 
 describe('the builders and the pod config schemas', () => {
   it('share one type each', () => {
     expectTypeOf(processorConfig).returns.toEqualTypeOf<ProcessorConfigInput>();
     expectTypeOf(ingestConfig).returns.toEqualTypeOf<IngestConfigInput>();
+    expectTypeOf(queryWorkerConfig).returns.toEqualTypeOf<QueryWorkerConfigInput>();
   });
 
   it('make a required field a type error where it is missing', () => {
