@@ -2,7 +2,8 @@
 // on one JSON-lines file, against Apache Flink SQL (flink-sql-harness, parallelism 1) on the same
 // file and the equivalent queries in the same run; result row counts must agree. Then the state
 // held per key and a checkpoint's size and time at 100,000 keys. Medians of --runs runs; progress
-// on stderr, one JSON line last on stdout.
+// on stderr, one JSON line last on stdout. `npm run bench -- queries runtime ...` measures the
+// distributed runtime end to end instead (runtime.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { toolPath } from '../../test/stack/paths.js';
 import { measureCheckpoint } from './checkpoint.js';
 import { runOurs } from './engine.js';
+import { runtimeBench } from './runtime.js';
+import { patternsBench } from './patterns.js';
 import { WORKLOADS } from './workloads.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -67,6 +70,8 @@ function runFlink(file: string, sql: string, runs: number): Promise<FlinkRun[]> 
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'runtime') return runtimeBench(argv.slice(1));
+  if (argv[0] === 'patterns') return patternsBench(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -3,7 +3,7 @@
 // --expect it also compares the results with expectations and exits 1 on any mismatch, which is
 // what a GitOps CI job runs. Exit 0: ran (and matched); 1: the manifest, rules, events or
 // expectations are wrong; 2: bad usage (flags, unreadable files, an ambiguous Pipeline).
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Pipeline } from '../../api/generated/types.js';
 import { isConfigError, UsageError } from '../../runtime/common/errors.js';
@@ -67,6 +67,13 @@ Pipeline).`,
       multiple: true,
       description: "a whole file of events for one source (its name in queries), after --events' events",
     },
+    table: {
+      type: 'string',
+      value: 'NAME=FILE',
+      multiple: true,
+      description:
+        "rows of a lookup table (spec.tables), one JSON object per line; a lookup join reads the row whose key column equals the event's key",
+    },
     'crash-at': {
       type: 'string',
       value: 'N',
@@ -111,6 +118,7 @@ interface Options {
   manifest: string;
   events: string | undefined;
   sources: { name: string; file: string }[];
+  tables: { name: string; file: string }[];
   crashAt: number | undefined;
   expect: string | undefined;
   pipeline: string | undefined;
@@ -130,6 +138,11 @@ function parseOptions(argv: string[]): Options | undefined {
     if (eq <= 0 || eq === text.length - 1) throw new UsageError(`--source ${text}: use NAME=FILE`);
     return { name: text.slice(0, eq), file: text.slice(eq + 1) };
   });
+  const tables = (v.table ?? []).map((text) => {
+    const eq = text.indexOf('=');
+    if (eq <= 0 || eq === text.length - 1) throw new UsageError(`--table ${text}: use NAME=FILE`);
+    return { name: text.slice(0, eq), file: text.slice(eq + 1) };
+  });
   const crashAt = v['crash-at'] === undefined ? undefined : Number(v['crash-at']);
   if (crashAt !== undefined && !(Number.isSafeInteger(crashAt) && crashAt >= 0))
     throw new UsageError(`--crash-at ${v['crash-at']}: use a number of events, 0 or more`);
@@ -137,6 +150,7 @@ function parseOptions(argv: string[]): Options | undefined {
     manifest: v.filename,
     events: v.events,
     sources,
+    tables,
     crashAt,
     expect: v.expect,
     pipeline: v.pipeline,
@@ -151,6 +165,44 @@ function parseOptions(argv: string[]): Options | undefined {
   if (stdin.length > 1) throw new UsageError('only one of -f, --events and --source files can be -');
   if (opts.quiet && !opts.expect) throw new UsageError('--quiet only makes sense with --expect');
   return opts;
+}
+
+/** The rows of each --table file, by table name; a name must be one of spec.tables. */
+function readTables(
+  files: readonly { name: string; file: string }[],
+  pipeline: Pipeline,
+): Map<string, Record<string, unknown>[]> {
+  const declared = new Set((pipeline.spec?.tables ?? []).map((t) => t.name));
+  const tables = new Map<string, Record<string, unknown>[]>();
+  for (const { name, file } of files) {
+    if (!declared.has(name))
+      throw new UsageError(
+        `--table ${name}: the Pipeline declares no table ${name} in spec.tables (${[...declared].join(', ') || 'none'})`,
+      );
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read ${file}: no such file`);
+    }
+    const rows = tables.get(name) ?? [];
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        throw new UsageError(`${file}:${i + 1}: not JSON: write one JSON object per line`);
+      }
+      if (typeof row !== 'object' || row === null || Array.isArray(row))
+        throw new UsageError(
+          `${file}:${i + 1}: a table row is a JSON object, e.g. {"id": "c1", "name": "Ann"}`,
+        );
+      rows.push(row as Record<string, unknown>);
+    });
+    tables.set(name, rows);
+  }
+  return tables;
 }
 
 /** What ingest would answer for an event its schema refuses, or undefined when it passes. */
@@ -260,7 +312,13 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const outputsOf = new Map((pipeline.spec?.queries ?? []).map((q) => [q.name, q.outputs]));
-  const run = runQueries(queries.compiled, outputsOf, inputs, opts.crashAt);
+  const run = runQueries(
+    queries.compiled,
+    outputsOf,
+    inputs,
+    opts.crashAt,
+    readTables(opts.tables, pipeline),
+  );
   // EMIT CHANGES repeats an id: its last line is the final value, which the expectation is about.
   const finalLines = new Map(run.lines.map((l) => [expectationKey(l), l]));
   for (const l of run.lines) if (!opts.quiet) process.stdout.write(`${JSON.stringify(l)}\n`);

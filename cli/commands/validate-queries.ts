@@ -71,7 +71,17 @@ export function queryProblems(
       namespace: typeof meta.namespace === 'string' ? meta.namespace : 'default',
       name: typeof meta.name === 'string' ? meta.name : 'pipeline',
     },
-    { sources: usableSources(spec.sources), queries, outputs: [...declared].map((name) => ({ name })) },
+    {
+      sources: usableSources(spec.sources),
+      queries,
+      outputs: [...declared].map((name) => ({ name })),
+      // Tables the schema check let through: a name and a key each.
+      tables: list(spec.tables).flatMap((t) =>
+        isRecord(t) && typeof t.name === 'string' && typeof t.key === 'string'
+          ? [{ name: t.name, key: t.key }]
+          : [],
+      ),
+    },
   );
   return problems.map((p) => {
     const i = entries.findIndex((q) => isRecord(q) && q.name === p.query);

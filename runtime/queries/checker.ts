@@ -1,10 +1,20 @@
 // Static checks over a parsed query, and the facts compilation needs: column names, the window in
 // milliseconds, the aggregate calls. Every problem is reported with its line and column and says
 // what to write instead; all of them are collected so one run lists everything.
-import type { Expr, Pos, QueryNode, WindowKind } from './ast.js';
+import type { Expr, PatternElement, Pos, QueryNode, WindowKind } from './ast.js';
 import type { QueryDiagnostic } from './errors.js';
 import { WINDOW_COLUMNS, children, exprKey, isAggregateCall, isWindowColumn } from './expr-tree.js';
 import { AGGREGATES, DID_YOU_MEAN, SCALARS } from './functions.js';
+import {
+  boundNames,
+  checkJoin,
+  checkPattern,
+  type Binding,
+  type Bindings,
+  type ExprChecks,
+  type JoinSpec,
+  type PatternSpec,
+} from './check-from.js';
 
 /** CloudEvents 1.0 context attributes; any other lower-case word is an extension. */
 export const ATTRIBUTES = new Set([
@@ -44,7 +54,12 @@ export interface WindowSpec {
 }
 
 export interface CheckedQuery {
+  /** The source in FROM; '' for patterns. */
   source: string;
+  /** Every source the query reads. */
+  sources: string[];
+  pattern?: PatternSpec;
+  join?: JoinSpec;
   columns: string[];
   items: Expr[];
   where?: Expr;
@@ -55,37 +70,82 @@ export interface CheckedQuery {
   aggregates: AggregateCall[];
 }
 
-type Place = 'SELECT' | 'WHERE' | 'GROUP BY' | 'HAVING';
+type Place = string;
 
 export function checkQuery(
   q: QueryNode,
   sql: string,
   sources: readonly string[],
+  tables: readonly { name: string; key: string }[] = [],
 ): { checked: CheckedQuery; diagnostics: QueryDiagnostic[] } {
-  const c = new Checker(q, sql, sources);
+  const c = new Checker(q, sql, sources, tables);
   const checked = c.run();
   return { checked, diagnostics: c.diagnostics };
 }
 
-class Checker {
+class Checker implements ExprChecks {
   readonly diagnostics: QueryDiagnostic[] = [];
   private readonly aggregates = new Map<string, AggregateCall>();
   private readonly qualifier: string;
+  /** Pattern variables or join sides that fields may be qualified with (check-from.ts). */
+  private bindings: Bindings = new Map();
+  private bound: { self?: string; unqualified: boolean; aggregates: boolean } | undefined;
 
   constructor(
     private readonly q: QueryNode,
     private readonly sql: string,
-    private readonly sources: readonly string[],
+    readonly sources: readonly string[],
+    readonly tables: readonly { name: string; key: string }[],
   ) {
-    this.qualifier = q.alias ?? q.source;
+    // Patterns and joins qualify fields through bindings; no bare alias applies.
+    this.qualifier = q.pattern || q.join ? '\u0000' : (q.alias ?? q.source);
   }
 
-  private report(at: { line: number; column: number }, message: string): void {
+  report(at: { line: number; column: number }, message: string): void {
     this.diagnostics.push({ line: at.line, column: at.column, message });
+  }
+
+  walkBound(
+    e: Expr,
+    place: string,
+    bindings: Bindings,
+    opts: { self?: string; unqualified: boolean; aggregates: boolean },
+  ): void {
+    this.bindings = bindings;
+    this.bound = opts;
+    this.walk(e, place, false);
+    this.bindings = new Map();
+    this.bound = undefined;
+  }
+
+  /** Pattern and join queries: their own checks, SELECT items and columns. */
+  private runBound(): CheckedQuery {
+    const q = this.q;
+    const pattern = q.pattern ? checkPattern(q, q.pattern, this) : undefined;
+    const join = q.join ? checkJoin(q, this) : undefined;
+    const checked: CheckedQuery = {
+      source: q.pattern ? '' : q.source,
+      sources: pattern ? pattern.sources : join?.kind === 'interval' ? [q.source, join.right] : [q.source],
+      columns: this.columnNames(),
+      items: q.select.map((i) => i.expr),
+      groupBy: [],
+      emit: 'final',
+      aggregates: [...this.aggregates.values()],
+    };
+    if (pattern) checked.pattern = pattern;
+    if (join) checked.join = join;
+    if (q.where && join) checked.where = q.where;
+    if (q.where && pattern)
+      this.report(
+        q.where,
+        'WHERE does not apply to patterns: put conditions in the steps, e.g. a=orders[data.amount > 10]',
+      );
+    return checked;
   }
 
   run(): CheckedQuery {
     const q = this.q;
+    if (q.pattern || q.join) return this.runBound();
     if (!this.sources.includes(q.source)) {
       const known = [...this.sources].sort();
       this.report(
@@ -147,6 +207,7 @@ class Checker {
     const columns = this.columnNames();
     const checked: CheckedQuery = {
       source: q.source,
+      sources: [q.source],
       columns,
       items: q.select.map((i) => i.expr),
       groupBy: q.groupBy,
@@ -198,21 +259,165 @@ class Checker {
   }
 
   /** Resolves fields and checks calls, recursively. */
-  private walk(e: Expr, place: Place, windowed: boolean, inAggregate = false): void {
+  private walk(e: Expr, place: Place, windowed: boolean, inAggregate: string | false = false): void {
     if (e.type === 'field') {
-      this.resolveField(e, place, windowed);
+      this.resolveField(e, place, windowed, inAggregate);
       return;
     }
     if (e.type === 'call') {
-      this.checkCall(e, place, inAggregate);
-      const nested = inAggregate || isAggregateCall(e);
+      this.checkCall(e, place, inAggregate !== false);
+      const nested = inAggregate || (isAggregateCall(e) ? e.name : false);
       for (const a of e.args) this.walk(a, place, windowed, nested);
+      if (this.bound && isAggregateCall(e) && !inAggregate) this.bindAggregate(e);
       return;
     }
     for (const child of children(e)) this.walk(child, place, windowed, inAggregate);
   }
 
-  private resolveField(e: Extract<Expr, { type: 'field' }>, place: Place, windowed: boolean): void {
+  /** An aggregate in a pattern's SELECT runs over the events of one variable. */
+  private bindAggregate(e: Extract<Expr, { type: 'call' }>): void {
+    if (!this.bound?.aggregates) return;
+    const names = new Set<string>();
+    for (const a of e.args) boundNames(a, names);
+    const slots = [...names].map((n) => this.bindings.get(n)?.slot);
+    if (e.star || slots.length !== 1 || slots[0] === undefined) {
+      this.report(
+        e.namePos,
+        `an aggregate in a pattern query runs over the events of one variable: e.g. count(f), sum(f.data.amount)`,
+      );
+      return;
+    }
+    e.over = slots[0];
+  }
+
+  private bindField(
+    e: Extract<Expr, { type: 'field' }>,
+    name: string,
+    b: Binding,
+    inAggregate: string | false,
+  ): boolean {
+    let path = e.path;
+    let segPos = e.segPos;
+    let index: number | undefined;
+    if (typeof path[0] === 'number') {
+      if (!b.quantified && path[0] !== 0 && path[0] !== -1) {
+        this.report(segPos[0]!, `${name} matches one event: read its fields directly, e.g. ${name}.data.x`);
+        return false;
+      }
+      if (inAggregate) {
+        this.report(
+          segPos[0]!,
+          `inside ${inAggregate}() ${name} stands for each of its events: write ${name}.data.x`,
+        );
+        return false;
+      }
+      index = path[0];
+      path = path.slice(1);
+      segPos = segPos.slice(1);
+    } else if (b.quantified && !inAggregate) {
+      this.report(
+        e.rootPos,
+        `${name} matches several events: pick one with ${name}[0] or ${name}[last], or use an aggregate such as count(${name})`,
+      );
+      return false;
+    }
+    if (path.length === 0) {
+      if (inAggregate === 'count' && index === undefined && !b.row) {
+        e.qualifier = name;
+        e.root = '';
+        e.bind = { name, slot: b.slot };
+        return false;
+      }
+      this.report(
+        e.rootPos,
+        `${name} stands for ${b.row ? 'a table row' : 'an event'}: name one of its fields, e.g. ${name}.${b.row ? 'id' : 'data.amount'}`,
+      );
+      return false;
+    }
+    const root = path[0];
+    if (typeof root !== 'string') {
+      this.report(segPos[0]!, `a field name after ${name}, e.g. ${name}.data.amount`);
+      return false;
+    }
+    e.qualifier = name;
+    e.root = root;
+    e.rootPos = segPos[0]!;
+    e.path = path.slice(1);
+    e.segPos = segPos.slice(1);
+    e.bind = {
+      name,
+      slot: b.slot,
+      ...(index !== undefined ? { index } : {}),
+      ...(b.row ? { row: true } : {}),
+    };
+    return !b.row;
+  }
+
+  private resolveField(
+    e: Extract<Expr, { type: 'field' }>,
+    place: Place,
+    windowed: boolean,
+    inAggregate: string | false = false,
+  ): void {
+    if (this.bound && e.qualifier === undefined && e.bind === undefined) {
+      const bound = this.bound;
+      if (bound.self !== undefined && e.root === bound.self) {
+        // A step's own variable in its condition: the event being matched.
+        const first = e.path[0];
+        if (typeof first !== 'string') {
+          this.report(
+            e.rootPos,
+            `${e.root} is this step's event: name one of its fields, e.g. ${e.root}.data.amount`,
+          );
+          return;
+        }
+        e.qualifier = e.root;
+        e.root = first;
+        e.rootPos = e.segPos[0]!;
+        e.path = e.path.slice(1);
+        e.segPos = e.segPos.slice(1);
+      } else {
+        const b = this.bindings.get(e.root);
+        if (b) {
+          if (!this.bindField(e, e.root, b, inAggregate)) return;
+        } else if (!bound.unqualified && !WINDOW_COLUMNS.has(e.root)) {
+          const names = [...this.bindings.keys()];
+          const later =
+            this.q.pattern && place === 'a step condition'
+              ? ' (a condition sees the variables of earlier steps only)'
+              : '';
+          this.report(
+            e.rootPos,
+            this.q.pattern && ATTRIBUTES.has(e.root)
+              ? `${e.root} in ${place} needs a variable in front: ${names.map((n) => `${n}.${e.root}`).join(', ') || 'declare a variable'}`
+              : ATTRIBUTES.has(e.root)
+                ? `${e.root} in ${place} needs an alias in front: ${names.map((n) => `${n}.${e.root}`).join(' or ')}`
+                : `unknown name ${e.root}${later}: use one of ${names.join(', ')} in front of a field`,
+          );
+          return;
+        } else if (bound.unqualified && this.knownVar(e.root)) {
+          this.report(
+            e.rootPos,
+            place === 'a step condition'
+              ? `${e.root} is matched by a later step: a condition sees the variables of earlier steps only`
+              : `${place} cannot read pattern variables: use fields of the event (data.userId)`,
+          );
+          return;
+        }
+      }
+    }
+    if (e.path.some((s) => s === -1) && !e.bind) {
+      this.report(
+        e,
+        '[last] picks the last event of a quantified pattern variable (f[last].time); use an index for arrays',
+      );
+      return;
+    }
+    if (e.bind?.row) return;
+    if (WINDOW_COLUMNS.has(e.root) && this.bound) {
+      this.report(e.rootPos, `${e.root} is a column of windowed queries: remove it`);
+      return;
+    }
     if (e.root === this.qualifier && e.qualifier === undefined) {
       const first = e.path[0];
       if (typeof first !== 'string') {
@@ -246,13 +451,28 @@ class Checker {
       }
       return;
     }
-    const aliasHint = this.q.alias ? `, or the alias ${this.q.alias}` : '';
+    const aliasHint = this.q.alias && !this.bound ? `, or the alias ${this.q.alias}` : '';
     if (!EXTENSION_NAME.test(e.root) || e.path.length > 0) {
       this.report(
         e.rootPos,
         `unknown field ${e.root}: use a CloudEvents attribute (id, type, source, subject, time), an extension (lower-case letters and digits), data.<path>${aliasHint}`,
       );
     }
+  }
+
+  /** A variable declared anywhere in the pattern. */
+  private knownVar(name: string): boolean {
+    const visit = (list: PatternElement[]): boolean =>
+      list.some((el) =>
+        el.type === 'step'
+          ? el.name === name
+          : el.type === 'group'
+            ? visit(el.elements)
+            : el.type === 'and' || el.type === 'or'
+              ? visit(el.steps)
+              : false,
+      );
+    return this.q.pattern ? visit(this.q.pattern.elements) : false;
   }
 
   private checkCall(e: Extract<Expr, { type: 'call' }>, place: Place, inAggregate: boolean): void {
@@ -283,6 +503,10 @@ class Checker {
       return;
     }
     if (!aggregate) return;
+    if (this.bound && !this.bound.aggregates) {
+      this.report(e.namePos, `aggregate ${e.name}() is not allowed in ${place}`);
+      return;
+    }
     if (place === 'WHERE' || place === 'GROUP BY') {
       this.report(
         e.namePos,

@@ -2,7 +2,8 @@
 // evaluated: every node becomes a closure over our own operator functions. Field reads see own
 // properties of JSON objects only (see values.ts), with a plain property read where the name
 // cannot be inherited from any built-in prototype, which is both safe and fast.
-import type { BinaryOp, Expr } from './ast.js';
+import { aggregateFor } from './aggregates.js';
+import type { BinaryOp, Expr, FieldBinding } from './ast.js';
 import { exprKey, isWindowColumn } from './expr-tree.js';
 import { SCALARS } from './functions.js';
 import { compileLike, likeFor } from './like.js';
@@ -20,12 +21,25 @@ export interface RowContext {
   /** Window bounds as RFC 3339 text. */
   ws: string | null;
   we: string | null;
+  /**
+   * Events bound to pattern variables and join sides, by slot: the events a variable matched, or
+   * a join side's one event or table row. Empty outside patterns and joins.
+   */
+  bound: (readonly BoundEvent[] | undefined)[];
+}
+
+/** An event bound to a variable or join side, with its order (time, seq, source). */
+export interface BoundEvent {
+  ev: Record<string, unknown>;
+  t: number;
+  seq: number;
+  src: string;
 }
 
 export type Compiled = (c: RowContext) => Value;
 
 export function newRowContext(): RowContext {
-  return { ev: {}, keys: [], aggs: [], ws: null, we: null };
+  return { ev: {}, keys: [], aggs: [], ws: null, we: null, bound: [] };
 }
 
 /**
@@ -142,6 +156,7 @@ export function compileExpr(e: Expr, scope: Scope = {}): Compiled {
       return () => v;
     }
     case 'field':
+      if (e.bind) return compileBound([e.root, ...e.path], e.bind);
       if (isWindowColumn(e)) return e.root === 'window_start' ? (c) => c.ws : (c) => c.we;
       return compileField([e.root, ...e.path]);
     case 'not': {
@@ -173,6 +188,7 @@ export function compileExpr(e: Expr, scope: Scope = {}): Compiled {
     case 'call': {
       const aggregate = scope.aggregateSlots?.get(exprKey(e));
       if (aggregate !== undefined) return (c) => c.aggs[aggregate];
+      if (e.over !== undefined) return compileBoundAggregate(e, e.over, sub);
       const fn = SCALARS[e.name]!.fn;
       const args = e.args.map(sub);
       if (args.length === 1) {
@@ -182,6 +198,43 @@ export function compileExpr(e: Expr, scope: Scope = {}): Compiled {
       return (c) => fn(args.map((a) => a(c)));
     }
   }
+}
+
+/** A field of a bound event or row; a bare variable (count(f)) reads TRUE when it has an event. */
+function compileBound(segments: (string | number)[], b: FieldBinding): Compiled {
+  const slot = b.slot;
+  const index = b.index;
+  const pick = (l: readonly BoundEvent[] | undefined): BoundEvent | undefined =>
+    l === undefined ? undefined : index === undefined ? l[0] : index < 0 ? l[l.length - 1] : l[index];
+  if (segments[0] === '') return (c) => (pick(c.bound[slot]) ? true : null);
+  const read = compileField(segments);
+  const scratch = newRowContext();
+  return (c) => {
+    const m = pick(c.bound[slot]);
+    if (m === undefined) return null;
+    scratch.ev = m.ev;
+    return read(scratch);
+  };
+}
+
+/** An aggregate over the events of one pattern variable, computed when the row is built. */
+function compileBoundAggregate(
+  e: Extract<Expr, { type: 'call' }>,
+  slot: number,
+  sub: (x: Expr) => Compiled,
+): Compiled {
+  const agg = aggregateFor({ name: e.name as never, star: false, distinct: e.distinct, key: '' });
+  const arg = sub(e.args[0]!);
+  return (c) => {
+    const list = c.bound[slot] ?? [];
+    let acc = agg.create();
+    for (const m of list) {
+      c.bound[slot] = [m];
+      acc = agg.add(acc, arg(c), m.t, m.seq, m.src);
+    }
+    c.bound[slot] = list;
+    return agg.result(acc);
+  };
 }
 
 function compileIn(operand: Compiled, list: Compiled[], negated: boolean): Compiled {

@@ -12,7 +12,9 @@ export function exprKey(e: Expr): string {
     case 'literal':
       return `L${canonicalJson(e.value)}`;
     case 'field':
-      return `F${JSON.stringify([e.root, ...e.path])}`;
+      return e.bind
+        ? `F${JSON.stringify([e.bind.slot, e.bind.index ?? null, e.root, ...e.path])}`
+        : `F${JSON.stringify([e.root, ...e.path])}`;
     case 'call':
       return `C${e.name}${e.star ? '*' : ''}${e.distinct ? 'D' : ''}(${e.args.map(exprKey).join(',')})`;
     case 'not':

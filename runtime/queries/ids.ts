@@ -3,7 +3,9 @@
 //
 //   windows (TUMBLING, HOPPING, SESSION): [namespace, pipeline, query, "window", start ms, end ms, key]
 //   COUNT windows:                        [namespace, pipeline, query, "count", key, window ordinal]
-//   a row per event (no window, SLIDING): [namespace, pipeline, query, "event", event id]
+//   a row per event (no window, SLIDING, lookup joins): [namespace, pipeline, query, "event", event id]
+//   patterns:                             [namespace, pipeline, query, "pattern", key, first event's source, its seq]
+//   interval joins:                       [namespace, pipeline, query, "join", left event id, right event id or 0]
 //
 // `key` is the partition key text (canonical JSON of the GROUP BY values, '' without GROUP BY).
 // The namespace and pipeline are part of every id so that two pipelines writing to one table never

@@ -30,6 +30,7 @@ export class LexError {
 
 // Longest first, so `<=` wins over `<` and `||` is one token.
 const PUNCTUATION = [
+  '->',
   '<>',
   '!=',
   '<=',
@@ -41,6 +42,8 @@ const PUNCTUATION = [
   '.',
   '[',
   ']',
+  '{',
+  '}',
   '*',
   '+',
   '-',

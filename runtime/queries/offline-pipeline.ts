@@ -7,6 +7,7 @@ import type { PipelineSource } from '../../api/generated/types.js';
 import { runOffline, sortOutput } from './offline.js';
 import { sourceName } from './pipeline.js';
 import type { CompiledQuery, QueryInput, StepOutput } from './types.js';
+import { canonicalJson } from './values.js';
 
 /** `*` matches one dot-separated segment, a final `>` all remaining ones; no types: every event. */
 export function typeMatches(types: readonly string[] | undefined, type: string): boolean {
@@ -70,9 +71,20 @@ export class QueryInputs {
     return this.bySource.get(source) ?? [];
   }
 
-  /** Inputs of the source that arrived within the first `events` events. */
-  countBefore(source: string, events: number): number {
-    return (this.arrival.get(source) ?? []).filter((n) => n <= events).length;
+  /** The inputs of several sources, merged in arrival order (an event of two sources: by name). */
+  ofAll(sources: readonly string[]): QueryInput[] {
+    if (sources.length === 1) return this.of(sources[0]!);
+    const all = sources.flatMap((s) =>
+      this.of(s).map((input, i) => ({ input, at: this.arrival.get(s)![i]! })),
+    );
+    all.sort((a, b) => a.at - b.at || (a.input.source < b.input.source ? -1 : 1));
+    return all.map((x) => x.input);
+  }
+
+  /** Inputs of the sources that arrived within the first `events` events. */
+  countBefore(source: string | readonly string[], events: number): number {
+    const sources = typeof source === 'string' ? [source] : source;
+    return sources.reduce((n, s) => n + (this.arrival.get(s) ?? []).filter((x) => x <= events).length, 0);
   }
 }
 
@@ -94,22 +106,46 @@ const outcome = (o: StepOutput) => {
   });
 };
 
+/**
+ * A lookup join's inputs with the rows of their keys (`--table NAME=FILE`): the row whose key
+ * column equals the event's key, as a query worker reads it; no row when none does.
+ */
+export function withLookups(
+  q: CompiledQuery,
+  inputs: QueryInput[],
+  tables: ReadonlyMap<string, readonly Record<string, unknown>[]>,
+): QueryInput[] {
+  const lookup = q.lookup;
+  if (!lookup) return inputs;
+  const byKey = new Map<string, Record<string, unknown>>();
+  for (const row of tables.get(lookup.table) ?? []) {
+    const key = row[lookup.keyColumn];
+    if (key !== null && key !== undefined) byKey.set(canonicalJson(key), row);
+  }
+  return inputs.map((input) => {
+    const key = lookup.keyOf(input);
+    const row = key === undefined || key === null ? undefined : byKey.get(canonicalJson(key));
+    return { ...input, rows: { [lookup.table]: row ?? null } };
+  });
+}
+
 /** Runs every query over the inputs; with crashAt, also with a crash after that many events. */
 export function runQueries(
   queries: readonly CompiledQuery[],
   outputsOf: ReadonlyMap<string, readonly string[]>,
   inputs: QueryInputs,
   crashAt?: number,
+  tables: ReadonlyMap<string, readonly Record<string, unknown>[]> = new Map(),
 ): QueryRun {
   const lines: (QueryResultLine | LateLine)[] = [];
   const crashDiffs: string[] = [];
   for (const q of queries) {
-    const own = inputs.of(q.source);
+    const own = withLookups(q, inputs.ofAll(q.sources), tables);
     const out = sortOutput(runOffline(q, own, { partitions: q.partitions }));
     if (crashAt !== undefined) {
       const crashed = runOffline(q, own, {
         partitions: q.partitions,
-        crashAt: inputs.countBefore(q.source, crashAt),
+        crashAt: inputs.countBefore(q.sources, crashAt),
       });
       if (outcome(crashed) !== outcome(out))
         crashDiffs.push(

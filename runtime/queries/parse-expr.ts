@@ -334,12 +334,14 @@ export class ExprParser {
         const open = this.next();
         const seg = this.peek();
         const isIndex = seg.kind === 'number' && Number.isSafeInteger(seg.value) && /^\d+$/.test(seg.text);
-        if (seg.kind !== 'string' && !isIndex) {
+        // `f[last]`: the last event of a quantified pattern variable (the checker allows it there only).
+        const isLast = seg.word === 'last';
+        if (seg.kind !== 'string' && !isIndex && !isLast) {
           throw this.error("a string ('name') or a non-negative integer index inside [ ]");
         }
         this.next();
         this.expectPunct(']', "']'");
-        path.push(seg.kind === 'string' ? seg.text : seg.value!);
+        path.push(seg.kind === 'string' ? seg.text : isLast ? -1 : seg.value!);
         segPos.push(this.span(open));
       } else break;
     }

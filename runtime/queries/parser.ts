@@ -1,23 +1,10 @@
-// Parser of a query: SELECT items FROM source [AS alias] [WHERE] [WINDOW] [GROUP BY] [HAVING]
-// [EMIT]. Patterns, sequences and joins belong to the grammar but are not implemented yet; they
-// get a "not supported yet" error at their keyword. Parsing stops at the first syntax error.
+// Parser of a query: SELECT items FROM from [WHERE] [WINDOW] [GROUP BY] [HAVING] [EMIT], where
+// `from` is a source, a join or a pattern (parse-from.ts). Parsing stops at the first syntax error.
 import type { Amount, QueryNode, SelectItem, WindowKind, WindowNode } from './ast.js';
 import type { QueryDiagnostic } from './errors.js';
 import { LexError, tokenize, type Token } from './lexer.js';
-import { ExprParser, ParseError, describe } from './parse-expr.js';
-
-const UNITS: Record<string, number> = {
-  millisecond: 1,
-  milliseconds: 1,
-  second: 1000,
-  seconds: 1000,
-  minute: 60_000,
-  minutes: 60_000,
-  hour: 3_600_000,
-  hours: 3_600_000,
-  day: 86_400_000,
-  days: 86_400_000,
-};
+import { ParseError, describe } from './parse-expr.js';
+import { FromParser } from './parse-from.js';
 
 const WINDOW_KINDS = new Set<string>(['tumbling', 'hopping', 'session', 'sliding', 'count']);
 
@@ -54,7 +41,7 @@ export function parseQuery(sql: string): ParseResult {
   }
 }
 
-class QueryParser extends ExprParser {
+class QueryParser extends FromParser {
   private readonly seen: string[] = [];
 
   parseQuery(): QueryNode {
@@ -152,37 +139,6 @@ class QueryParser extends ExprParser {
     return { expr, alias: name.text, aliasPos: this.span(name) };
   }
 
-  private notYet(what: string, tok: Token): ParseError {
-    return new ParseError(
-      `${what} is not supported yet: this version runs windows and aggregations`,
-      tok.line,
-      tok.column,
-    );
-  }
-
-  private parseFrom(): Pick<QueryNode, 'source' | 'sourcePos' | 'alias' | 'aliasPos'> {
-    const tok = this.peek();
-    if (tok.word === 'pattern' || tok.word === 'sequence') throw this.notYet(tok.word.toUpperCase(), tok);
-    if (!this.isName(tok)) throw this.error('a source name after FROM');
-    this.next();
-    const from: Pick<QueryNode, 'source' | 'sourcePos' | 'alias' | 'aliasPos'> = {
-      source: tok.text,
-      sourcePos: this.span(tok),
-    };
-    if (this.isWord('as')) {
-      this.next();
-      const alias = this.peek();
-      if (!this.isName(alias)) throw this.error('an alias after AS');
-      this.next();
-      from.alias = alias.text;
-      from.aliasPos = this.span(alias);
-    }
-    const join = this.peek();
-    if (join.word === 'join' || join.word === 'left') throw this.notYet('JOIN', join);
-    if (join.kind === 'punct' && join.text === ',') throw this.notYet('a join of several sources', join);
-    return from;
-  }
-
   private parseWindow(windowTok: Token): WindowNode {
     const kindTok = this.peek();
     if (!WINDOW_KINDS.has(kindTok.word))
@@ -270,25 +226,5 @@ class QueryParser extends ExprParser {
       throw new ParseError(`a count of events must be a whole number, got ${tok.text}`, tok.line, tok.column);
     }
     return { value: tok.value!, ...this.span(tok) };
-  }
-
-  private parseDuration(): Amount {
-    const tok = this.peek();
-    if (tok.kind !== 'number') throw this.error('a duration such as 10 SECONDS');
-    this.next();
-    const unitTok = this.peek();
-    const unit = UNITS[unitTok.word];
-    if (unit === undefined)
-      throw this.error(`a time unit after ${tok.text} (MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS)`);
-    this.next();
-    const ms = tok.value! * unit;
-    if (!Number.isSafeInteger(ms)) {
-      throw new ParseError(
-        `${tok.text} ${unitTok.text} is not a whole number of milliseconds`,
-        tok.line,
-        tok.column,
-      );
-    }
-    return { value: ms, ...this.span(tok) };
   }
 }

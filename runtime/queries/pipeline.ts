@@ -2,7 +2,7 @@
 // and `eventrunner test` need them: each source's name in SQL (its `as`, else the EventSource's
 // name), every query compiled against those names, and every problem with the query, line and
 // column it is at.
-import type { PipelineQuery, PipelineSource } from '../../api/generated/types.js';
+import type { PipelineQuery, PipelineSource, PipelineTable } from '../../api/generated/types.js';
 import { isQueryCompileError } from './errors.js';
 import { compileQuery } from './query.js';
 import type { CompiledQuery } from './types.js';
@@ -31,6 +31,7 @@ export function compilePipelineQueries(
     sources: readonly Pick<PipelineSource, 'eventSource' | 'as'>[];
     queries?: readonly PipelineQuery[] | undefined;
     outputs: readonly { name: string }[];
+    tables?: readonly Pick<PipelineTable, 'name' | 'key'>[] | undefined;
   },
 ): PipelineQueries {
   const problems: QueryProblem[] = [];
@@ -45,6 +46,15 @@ export function compilePipelineQueries(
         message: `two sources are named ${n} in queries; give one of them another name with sources[${i}].as`,
       });
   });
+  const tables = (spec.tables ?? []).map((t) => ({ name: t.name, key: t.key }));
+  for (const t of tables)
+    if (names.includes(t.name))
+      problems.push({
+        query: queries[0]?.name ?? '',
+        line: 0,
+        column: 0,
+        message: `table ${t.name} has the name of a source; rename it in spec.tables`,
+      });
   const declared = new Set(spec.outputs.map((o) => o.name));
   const compiled: CompiledQuery[] = [];
   for (const q of queries) {
@@ -67,7 +77,7 @@ export function compilePipelineQueries(
             idleTimeout: q.idleTimeout,
             maxStateKeys: q.maxStateKeys,
           },
-          { namespace: pipeline.namespace, pipeline: pipeline.name, sources: names },
+          { namespace: pipeline.namespace, pipeline: pipeline.name, sources: names, tables },
         ),
       );
     } catch (err) {

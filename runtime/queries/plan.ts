@@ -8,12 +8,21 @@ import { compileExpr, type Compiled, type RowContext } from './compile-expr.js';
 import { idPrefixOf } from './ids.js';
 import { isInheritedName } from '../rules/values.js';
 import { canonicalJson, type Value } from './values.js';
+import { buildJoinPlan, type JoinPlan } from './join-plan.js';
+import { buildPatternPlan, type PatternPlan } from './pattern-plan.js';
+import type { StateKind } from './types.js';
 
 export interface Plan {
   readonly name: string;
   readonly namespace: string;
   readonly pipeline: string;
   readonly window: WindowSpec | undefined;
+  readonly pattern: PatternPlan | undefined;
+  readonly join: JoinPlan | undefined;
+  /** What the partition's state holds (the checkpoint's `window` field). */
+  readonly stateKind: StateKind;
+  /** Grace period of the window, pattern or join, ms. */
+  readonly grace: number;
   readonly emit: 'final' | 'changes';
   readonly columns: readonly string[];
   readonly where: Compiled | undefined;
@@ -46,17 +55,35 @@ export function buildPlan(
   const aggregateSlots = new Map(checked.aggregates.map((a, i) => [a.key, i]));
   // Rows read keys and aggregates through the scope; a field outside both (allowed in SLIDING
   // queries only) reads the event the row is for.
-  const scope = { groupSlots, aggregateSlots };
+  // Patterns and joins read bound events (and compute a pattern's aggregates) in the row itself.
+  const bound = checked.pattern !== undefined || checked.join !== undefined;
+  const partitionSlots = new Map((checked.pattern?.partitionBy ?? []).map((e, i) => [exprKey(e), i]));
+  const scope = checked.pattern
+    ? { groupSlots: partitionSlots }
+    : bound
+      ? {}
+      : { groupSlots, aggregateSlots };
+  const stateKind: StateKind = checked.pattern
+    ? 'pattern'
+    : checked.join
+      ? checked.join.kind === 'interval'
+        ? 'interval-join'
+        : 'lookup-join'
+      : (checked.window?.kind ?? 'none');
   const plan: Plan = {
     ...base,
     idPrefix: idPrefixOf(base.namespace, base.pipeline, base.name),
     window: checked.window,
+    pattern: checked.pattern ? buildPatternPlan(checked.pattern) : undefined,
+    join: checked.join ? buildJoinPlan(checked.join, checked.where) : undefined,
+    stateKind,
+    grace: checked.window?.grace ?? checked.pattern?.grace ?? checked.join?.grace ?? 0,
     emit: checked.emit,
     columns: checked.columns,
-    where: checked.where ? compileExpr(checked.where) : undefined,
-    keyFns: checked.groupBy.map((g) => compileExpr(g)),
-    aggs: checked.aggregates.map(aggregateFor),
-    argFns: checked.aggregates.map((a) => (a.arg ? compileExpr(a.arg) : undefined)),
+    where: checked.where && !bound ? compileExpr(checked.where) : undefined,
+    keyFns: (checked.pattern?.partitionBy ?? checked.groupBy).map((g) => compileExpr(g)),
+    aggs: bound ? [] : checked.aggregates.map(aggregateFor),
+    argFns: bound ? [] : checked.aggregates.map((a) => (a.arg ? compileExpr(a.arg) : undefined)),
     select: checked.items.map((e) => compileExpr(e, scope)),
     having: checked.having ? compileExpr(checked.having, scope) : undefined,
     unsafe: checked.columns.map((c) => isInheritedName(c)),

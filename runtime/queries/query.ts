@@ -1,5 +1,6 @@
 // Compiling a query definition, restoring partitions from checkpoints, and results as CloudEvents.
 import { createHash } from 'node:crypto';
+import type { StepSpec } from './check-from.js';
 import { checkQuery, type CheckedQuery } from './checker.js';
 import { exprKey } from './expr-tree.js';
 import { newRowContext } from './compile-expr.js';
@@ -9,6 +10,7 @@ import { partitionOf } from './ids.js';
 import { parseQuery } from './parser.js';
 import { accepts, buildPlan, keyTextOf, keyValuesOf, type Plan } from './plan.js';
 import { Partition, restorePartition } from './state.js';
+import { boundOf, joinKeyOf, joinKeyValues } from './join-plan.js';
 import type {
   CompiledQuery,
   PartitionState,
@@ -35,11 +37,47 @@ function fingerprintOf(name: string, checked: CheckedQuery): string {
     1,
     name,
     checked.window ?? null,
+    checked.pattern ? patternShape(checked) : null,
+    checked.join
+      ? [
+          checked.join.kind,
+          checked.join.left,
+          checked.join.within,
+          checked.join.leftSource,
+          checked.join.right,
+        ]
+      : null,
     checked.where ? exprKey(checked.where) : null,
     checked.groupBy.map(exprKey),
     checked.aggregates.map((a) => a.key),
   ];
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex');
+}
+
+/** What shapes a pattern's runs: its elements, conditions, WITHIN and PARTITION BY. */
+function patternShape(checked: CheckedQuery): unknown {
+  const p = checked.pattern!;
+  const step = (s: StepSpec) => [
+    s.slot,
+    s.source,
+    s.cond ? exprKey(s.cond) : null,
+    s.min,
+    Number.isFinite(s.max) ? s.max : null,
+  ];
+  return [
+    p.strict,
+    p.every,
+    p.within,
+    p.grace,
+    p.partitionBy.map(exprKey),
+    p.elements.map((el) =>
+      el.type === 'step'
+        ? ['step', step(el.step)]
+        : el.type === 'absent'
+          ? ['absent', el.source, el.cond ? exprKey(el.cond) : null, el.forMs]
+          : [el.type, el.steps.map(step)],
+    ),
+  ];
 }
 
 function optionsDiagnostics(def: QueryDefinition): {
@@ -73,7 +111,7 @@ function optionsDiagnostics(def: QueryDefinition): {
 export function compileQuery(def: QueryDefinition, ctx: QueryContext): CompiledQuery {
   const parsed = parseQuery(def.sql);
   if (!parsed.query) throw new QueryCompileError(def.name, parsed.diagnostics);
-  const { checked, diagnostics } = checkQuery(parsed.query, def.sql, ctx.sources);
+  const { checked, diagnostics } = checkQuery(parsed.query, def.sql, ctx.sources, ctx.tables ?? []);
   const opts = optionsDiagnostics(def);
   diagnostics.push(...opts.diagnostics);
   if (diagnostics.length > 0) {
@@ -89,18 +127,21 @@ export function compileQuery(def: QueryDefinition, ctx: QueryContext): CompiledQ
     fingerprint: fingerprintOf(def.name, checked),
   });
   const scratch = newRowContext();
+  const join = plan.join;
   const query: CompiledQuery = {
     name: def.name,
     namespace: ctx.namespace,
     pipeline: ctx.pipeline,
     type: def.type ?? `${ctx.pipeline}.${def.name}`,
-    kind: checked.window ? 'window' : 'stateless',
+    kind: checked.pattern ? 'pattern' : checked.join ? 'join' : checked.window ? 'window' : 'stateless',
     ...(checked.window ? { windowKind: checked.window.kind as WindowKindName } : {}),
     emit: checked.emit,
     columns: Object.freeze([...checked.columns]),
     source: checked.source,
+    sources: Object.freeze([...checked.sources]),
     partitions: opts.partitions,
     keyOf(input: QueryInput): string | undefined {
+      if (join) return joinKeyOf(join, input);
       scratch.ev = input.event;
       if (!accepts(plan, scratch)) return undefined;
       return keyTextOf(keyValuesOf(plan, scratch));
@@ -108,6 +149,19 @@ export function compileQuery(def: QueryDefinition, ctx: QueryContext): CompiledQ
     partitionOf,
     createState: () => new Partition(plan),
   };
+  if (join?.kind === 'lookup') {
+    const keyColumn = checked.join!.keyColumn!;
+    const lookupKey = join.leftKeys;
+    Object.assign(query, {
+      lookup: Object.freeze({
+        table: join.right,
+        keyColumn,
+        left: join.left,
+        keyOf: (input: QueryInput): unknown =>
+          joinKeyValues(lookupKey, 0, boundOf(input, 0), newRowContext())?.[0],
+      }),
+    });
+  }
   plans.set(query, plan);
   return Object.freeze(query);
 }

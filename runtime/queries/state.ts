@@ -17,7 +17,8 @@
 //     "version": 1,
 //     "query": "<query name>",
 //     "fingerprint": "<sha256 hex of the query's definition; restore refuses another query>",
-//     "window": "none" | "tumbling" | "hopping" | "session" | "sliding" | "count",
+//     "window": "none" | "tumbling" | "hopping" | "session" | "sliding" | "count" | "pattern"
+//               | "interval-join" | "lookup-join",
 //     "covers": { "<source>": <highest seq pushed> },   // what the state includes, per source
 //     "inputs": <inputs pushed since creation>,
 //     "maxTime": <largest event time pushed, ms> | null,
@@ -31,7 +32,11 @@
 //   sliding:  { "keys": [{ "key", "values", "events": [{ "t", "seq", "src", "id", "args", "event" | null }] }] }
 //   count:    { "keys": [{ "key", "values", "pos", "open": [{ "ordinal", "n", "first", "accs" }],
 //                          "waiting": [{ "t", "seq", "src", "args" }] }] }
-//   none:     {}
+//   pattern:  { "buffer": [{ "t", "seq", "src", "event", "key", "values" }],   // not yet matched
+//               "keys": [{ "key", "values", "runs": [{ "src", "seq", "start", "pos", "count", "taken",
+//                          "last", "deadline": ms | null, "vars": [[{ "t", "seq", "src", "event" }]] }] }] }
+//   interval-join: { "keys": [{ "key", "values", "left": [{ "t", "seq", "src", "event", "matched" }], "right": […] }] }
+//   none, lookup-join: {}
 // `accs` holds one saved accumulator per aggregate, in SELECT-then-HAVING order of first use
 // (aggregates.ts: count → number; count(DISTINCT) → sorted canonical JSON texts; sum/avg →
 // { n, p: exact-sum partials }; stddev → { n, s1, s2 }; min/max → value | null; first/last →
@@ -61,8 +66,13 @@ import { LATE, STATE_LIMIT, type WindowOperator } from './windows/operator.js';
 import { field, readNumber, readRecord } from './windows/read.js';
 import { SessionWindows } from './windows/session.js';
 import { SlidingWindows } from './windows/sliding.js';
+import { IntervalJoin } from './windows/interval-join.js';
+import { LookupJoin } from './windows/lookup-join.js';
+import { PatternMatcher } from './windows/pattern.js';
 
 function operatorFor(plan: Plan, ctx: RowContext): WindowOperator {
+  if (plan.pattern) return new PatternMatcher(plan, ctx);
+  if (plan.join) return plan.join.kind === 'interval' ? new IntervalJoin(plan, ctx) : new LookupJoin(plan);
   switch (plan.window?.kind) {
     case undefined:
       return new RowPerEvent(plan);
@@ -97,7 +107,7 @@ export class Partition implements PartitionState {
 
   constructor(private readonly plan: Plan) {
     this.op = operatorFor(plan, this.ctx);
-    this.grace = plan.window?.grace ?? 0;
+    this.grace = plan.grace;
   }
 
   get stateKeys(): number {
@@ -209,7 +219,7 @@ export class Partition implements PartitionState {
       version: 1,
       query: this.plan.name,
       fingerprint: this.plan.fingerprint,
-      window: this.plan.window?.kind ?? 'none',
+      window: this.plan.stateKind,
       covers: Object.fromEntries(sources.map((s) => [s, this.covers.get(s)!])),
       inputs: this.inputs,
       maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
@@ -233,8 +243,7 @@ export class Partition implements PartitionState {
         `checkpoint belongs to query ${String(field(o, 'query'))} as it was defined then, not to query ${this.plan.name} as defined now`,
       );
     }
-    if (field(o, 'window') !== (this.plan.window?.kind ?? 'none'))
-      throw new Error('window kind does not match the query');
+    if (field(o, 'window') !== this.plan.stateKind) throw new Error('window kind does not match the query');
     for (const [source, seq] of Object.entries(readRecord(field(o, 'covers'), 'covers'))) {
       this.covers.set(source, readNumber(seq, `covers.${source}`));
     }

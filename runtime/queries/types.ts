@@ -18,6 +18,8 @@ export interface QueryContext {
   pipeline: string;
   /** Names usable in FROM. */
   sources: readonly string[];
+  /** Tables for lookup joins (spec.tables): name and key column. */
+  tables?: readonly { name: string; key: string }[];
 }
 
 export interface QueryInput {
@@ -28,6 +30,11 @@ export interface QueryInput {
   event: Record<string, unknown>;
   /** Stream timestamp in ms, the event time of an event without a usable `time`. */
   streamTime?: number;
+  /**
+   * Lookup joins: the row of the joined table for this event's key, by table name, read by the
+   * caller before pushing (CompiledQuery.lookup); null or absent when the table has none.
+   */
+  rows?: Record<string, Record<string, unknown> | null>;
 }
 
 export interface QueryResult {
@@ -61,12 +68,24 @@ export interface StepOutput {
   late: LateEvent[];
 }
 
+/** What a partition's state holds: a window kind, a pattern, a join, or nothing. */
+export type StateKind =
+  | 'none'
+  | 'tumbling'
+  | 'hopping'
+  | 'session'
+  | 'sliding'
+  | 'count'
+  | 'pattern'
+  | 'interval-join'
+  | 'lookup-join';
+
 /** Versioned plain-JSON state of one partition; the layout is documented in state.ts. */
 export interface QueryCheckpoint {
   version: 1;
   query: string;
   fingerprint: string;
-  window: 'none' | 'tumbling' | 'hopping' | 'session' | 'sliding' | 'count';
+  window: StateKind;
   /** Highest source sequence pushed, per source. */
   covers: Record<string, number>;
   /** Inputs pushed since the state was created. */
@@ -107,12 +126,25 @@ export interface CompiledQuery {
   readonly pipeline: string;
   /** CloudEvents type of results. */
   readonly type: string;
-  readonly kind: 'stateless' | 'window';
+  readonly kind: 'stateless' | 'window' | 'pattern' | 'join';
   readonly windowKind?: WindowKindName;
   readonly emit: 'final' | 'changes';
   readonly columns: readonly string[];
-  /** The source in FROM. */
+  /** The source in FROM ('' for patterns: see `sources`). */
   readonly source: string;
+  /** Every source the query reads; a partition gets the inputs of all of them. */
+  readonly sources: readonly string[];
+  /**
+   * A lookup join's table: before pushing an input, read the row whose `keyColumn` equals
+   * `keyOf(input)` and pass it in `input.rows[table]`. keyOf gives undefined for a NULL key (no
+   * row to read).
+   */
+  readonly lookup?: {
+    readonly table: string;
+    readonly keyColumn: string;
+    readonly left: boolean;
+    keyOf(input: QueryInput): unknown;
+  };
   readonly partitions: number;
   /** Partition key text (GROUP BY values, canonical JSON), '' for no key; undefined when WHERE rejects. */
   keyOf(input: QueryInput): string | undefined;

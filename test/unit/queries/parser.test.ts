@@ -97,23 +97,15 @@ describe('query syntax', () => {
     ]);
   });
 
-  it('says patterns, sequences and joins are not supported yet, at their keyword', () => {
-    const notYet = 'is not supported yet: this version runs windows and aggregations';
-    expect(diagnostics('SELECT a FROM PATTERN (a = orders -> b = payments) WITHIN 1 MINUTE')).toEqual([
-      `1:15 PATTERN ${notYet}`,
-    ]);
-    expect(diagnostics('SELECT a FROM\n  sequence (a = orders -> b = payments) WITHIN 1 MINUTE')).toEqual([
-      `2:3 SEQUENCE ${notYet}`,
-    ]);
-    expect(diagnostics('SELECT o.id FROM orders AS o JOIN customers AS c ON o.data.c = c.id')).toEqual([
-      `1:30 JOIN ${notYet}`,
-    ]);
-    expect(diagnostics('SELECT o.id FROM orders AS o\nLEFT JOIN customers AS c ON o.data.c = c.id')).toEqual([
-      `2:1 JOIN ${notYet}`,
-    ]);
+  it('rejects a comma join and a second join at their token', () => {
     expect(diagnostics('SELECT id FROM orders, payments')).toEqual([
-      `1:22 a join of several sources ${notYet}`,
+      '1:22 a join of several sources is written with JOIN … ON',
     ]);
+    expect(
+      diagnostics(
+        'SELECT o.id FROM orders o JOIN payments p WITHIN 1 MINUTE ON o.id = p.id\nJOIN payments q WITHIN 1 MINUTE ON o.id = q.id',
+      ),
+    ).toEqual(['2:1 a query joins one source or table: split further joins into another query']);
   });
 
   it('checks window parameters as they are written', () => {
@@ -164,7 +156,7 @@ describe('query syntax', () => {
     expect(err.code).toBe('QueryCompileError');
     expect(err.query).toBe('broken');
     expect(err.message).toBe(
-      'query broken does not compile: 1:15: expected a source name after FROM, found end of query',
+      'query broken does not compile: 1:15: expected a source name, PATTERN or SEQUENCE after FROM, found end of query',
     );
     expect(isQueryCompileError(new Error('x'))).toBe(false);
   });
