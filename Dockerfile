@@ -40,6 +40,8 @@ COPY package.json ./
 COPY bin ./bin
 COPY crds ./crds
 COPY api/proto ./api/proto
+# The dashboard's page script and styles, served by `eventrunner dashboard`.
+COPY runtime/dashboard/static ./runtime/dashboard/static
 # The same UID/GID the operator's workloads and the Helm chart set in their securityContext.
 USER 65532:65532
 ENTRYPOINT ["node", "/app/bin/eventrunner.js"]

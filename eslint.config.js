@@ -21,6 +21,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script runs in the browser, with uPlot loaded before it.
+    files: ['runtime/dashboard/static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', uPlot: 'readonly' },
+    },
+  },
+  {
     files: ['**/*.test.ts'],
     rules: {
       'no-restricted-properties': [

@@ -52,4 +52,9 @@ export const commands: readonly CommandEntry[] = [
     summary: "run a Pipeline's query worker: shuffle stream → windows and aggregations → sinks",
     load: () => import('./query-worker.js'),
   },
+  {
+    name: 'dashboard',
+    summary: 'serve a read-only live web dashboard of the pipelines (graph, rates, lag, dead letters)',
+    load: () => import('./dashboard.js'),
+  },
 ];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CommandSpec } from '../../../runtime/common/flags.js';
+import { dashboardCommand } from '../../../cli/commands/dashboard.js';
 import { ingestCommand } from '../../../cli/commands/ingest.js';
 import { processCommand } from '../../../cli/commands/process.js';
 import { testCommand } from '../../../cli/commands/test.js';
@@ -59,6 +60,7 @@ const subcommands: [string, CommandSpec][] = [
   ['operator', operatorCommand],
   ['ingest', ingestCommand],
   ['process', processCommand],
+  ['dashboard', dashboardCommand],
 ];
 
 describe('eventrunner', () => {

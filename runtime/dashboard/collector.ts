@@ -1,0 +1,382 @@
+// The dashboard's view of the cluster, kept current: EventSources, Pipelines and Sinks from
+// watches on the API server, and on every tick the pods' metrics scraped, summed per Pipeline and
+// EventSource, and turned into rates with a short history. It only lists, watches and reads.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
+import { startInformer, type ManagedInformer } from '../../operator/informer.js';
+import type { Logger } from '../common/logger.js';
+import { CounterRate, SeriesSet } from './history.js';
+import {
+  bucketsDelta,
+  bucketsOf,
+  maxOf,
+  parsePrometheusText,
+  sumBy,
+  sumOf,
+  type Buckets,
+  type Sample,
+} from './prometheus.js';
+import type { ScrapeTarget, TargetLister } from './targets.js';
+
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+
+export const PIPELINE_SERIES = ['in', 'out', 'dropped', 'deadLettered', 'lag'] as const;
+export const EVENTSOURCE_SERIES = ['accepted', 'rejected'] as const;
+export const SINK_SERIES = ['written', 'errors'] as const;
+
+/** Rates are keyed by what they count; each keeps its own previous reading. */
+class Rates {
+  private readonly counters = new Map<string, CounterRate>();
+  readonly now = new Map<string, number>();
+
+  update(t: number, name: string, value: number): number | undefined {
+    let c = this.counters.get(name);
+    if (!c) this.counters.set(name, (c = new CounterRate()));
+    const r = c.update(t, value);
+    if (r !== undefined) this.now.set(name, r);
+    return r;
+  }
+}
+
+/** Histogram buckets as scraped now and about a minute ago, for quantiles over the last minute. */
+export class Latency {
+  private readonly past: { t: number; b: Buckets }[] = [];
+  current: Buckets = [];
+
+  update(t: number, b: Buckets): void {
+    this.past.push({ t, b });
+    while (this.past.length > 1 && this.past[1]!.t <= t - 60_000) this.past.shift();
+    this.current = bucketsDelta(b, this.past.length > 1 ? this.past[0]!.b : undefined);
+  }
+}
+
+export interface PipelineLive {
+  pods: number;
+  rates: Rates;
+  totals: { in: number; out: number; dropped: number; deadLettered: number };
+  routed: Map<string, number>;
+  deadLetteredByCause: Map<string, number>;
+  sinkErrors: Map<string, Map<string, number>>;
+  /** Sink write latency (one batch) per output. */
+  writeLatency: Map<string, Latency>;
+  /** Taken from the stream to acked, and stored in the stream (ingest) to acked. */
+  processingLatency: Latency;
+  endToEndLatency: Latency;
+  lag: number | undefined;
+  series: SeriesSet<(typeof PIPELINE_SERIES)[number]>;
+}
+
+export interface EventSourceLive {
+  pods: number;
+  rates: Rates;
+  accepted: number;
+  rejected: number;
+  byClient: Map<string, { accepted: number; rejected: number }>;
+  rejectedByReason: Map<string, number>;
+  requestsByClass: Map<string, number>;
+  publishLatency: Latency;
+  series: SeriesSet<(typeof EVENTSOURCE_SERIES)[number]>;
+}
+
+export interface SinkLive {
+  rates: Rates;
+  written: number;
+  errorsByKind: Map<string, number>;
+  series: SeriesSet<(typeof SINK_SERIES)[number]>;
+}
+
+export interface CollectorOptions {
+  kc: KubeConfig;
+  /** One namespace, or every namespace when undefined. */
+  namespace?: string;
+  targets: TargetLister;
+  intervalMs: number;
+  historyMs: number;
+  log: Logger;
+  now?: () => number;
+}
+
+const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+export class Collector {
+  private informers: ManagedInformer<KubernetesObject>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private readonly listeners = new Set<() => void>();
+  readonly pipelines = new Map<string, PipelineLive>();
+  readonly eventSources = new Map<string, EventSourceLive>();
+  readonly sinks = new Map<string, SinkLive>();
+  lastTick = 0;
+  scrapeErrors = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: CollectorOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const custom = this.opts.kc.makeApiClient(CustomObjectsApi);
+    const ns = this.opts.namespace;
+    const watch = (plural: string) =>
+      startInformer<KubernetesObject>({
+        kc: this.opts.kc,
+        path: ns
+          ? `/apis/${group}/${version}/namespaces/${ns}/${plural}`
+          : `/apis/${group}/${version}/${plural}`,
+        list: () =>
+          (ns
+            ? custom.listNamespacedCustomObject({ group, version, namespace: ns, plural })
+            : custom.listClusterCustomObject({ group, version, plural })) as never,
+        onChange: () => undefined,
+        // The dashboard shows no raw object; the last applied manifest is dropped from the cache.
+        prune: (o) => {
+          delete o.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'];
+        },
+        log: this.opts.log,
+      });
+    this.informers = [watch('eventsources'), watch('pipelines'), watch('sinks')];
+    await Promise.all(this.informers.map((i) => i.synced));
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Called after every tick, once the figures are updated. */
+  onTick(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  listEventSources(): EventSource[] {
+    return (this.informers[0]?.cache.list() ?? []) as EventSource[];
+  }
+  listPipelines(): Pipeline[] {
+    return (this.informers[1]?.cache.list() ?? []) as Pipeline[];
+  }
+  listSinks(): Sink[] {
+    return (this.informers[2]?.cache.list() ?? []) as Sink[];
+  }
+  get(
+    kind: 'eventsources' | 'pipelines' | 'sinks',
+    namespace: string,
+    name: string,
+  ): KubernetesObject | undefined {
+    const i = this.informers[kind === 'eventsources' ? 0 : kind === 'pipelines' ? 1 : 2];
+    return i?.cache.get(name, namespace);
+  }
+
+  private async scrapeAll(): Promise<Map<string, { pods: number; samples: Sample[] }>> {
+    let targets: ScrapeTarget[] = [];
+    try {
+      targets = await this.opts.targets();
+    } catch (err) {
+      this.scrapeErrors++;
+      this.opts.log.warn({ err }, 'Could not list the pods to scrape');
+    }
+    const byOwner = new Map<string, { pods: number; samples: Sample[] }>();
+    const timeout = Math.max(this.opts.intervalMs * 2, 2000);
+    await Promise.all(
+      targets.map(async (t) => {
+        let text: string;
+        try {
+          text = await Promise.race([
+            t.scrape(),
+            new Promise<never>((_, reject) =>
+              setTimeout(() => reject(new Error('scrape timed out')), timeout).unref(),
+            ),
+          ]);
+        } catch (err) {
+          this.scrapeErrors++;
+          this.opts.log.debug({ err, pod: t.pod, namespace: t.namespace }, 'Could not scrape pod metrics');
+          return;
+        }
+        const k = `${t.kind}:${t.namespace}/${t.owner}`;
+        let entry = byOwner.get(k);
+        if (!entry) byOwner.set(k, (entry = { pods: 0, samples: [] }));
+        entry.pods++;
+        for (const s of parsePrometheusText(text)) entry.samples.push(s);
+      }),
+    );
+    return byOwner;
+  }
+
+  /** One round: scrape, sum, rate; then tell the listeners. Never two rounds at once. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const scraped = await this.scrapeAll();
+      const t = this.now();
+      this.updatePipelines(t, scraped);
+      this.updateEventSources(t, scraped);
+      this.updateSinks(t);
+      this.lastTick = t;
+    } finally {
+      this.ticking = false;
+    }
+    for (const l of this.listeners) l();
+  }
+
+  private updatePipelines(t: number, scraped: Map<string, { pods: number; samples: Sample[] }>): void {
+    const seen = new Set<string>();
+    for (const pl of this.listPipelines()) {
+      const k = key(pl);
+      seen.add(k);
+      let live = this.pipelines.get(k);
+      if (!live) {
+        live = {
+          pods: 0,
+          rates: new Rates(),
+          totals: { in: 0, out: 0, dropped: 0, deadLettered: 0 },
+          routed: new Map(),
+          deadLetteredByCause: new Map(),
+          sinkErrors: new Map(),
+          writeLatency: new Map(),
+          processingLatency: new Latency(),
+          endToEndLatency: new Latency(),
+          lag: undefined,
+          series: new SeriesSet(PIPELINE_SERIES, this.opts.historyMs),
+        };
+        this.pipelines.set(k, live);
+      }
+      const got = scraped.get(`pipeline:${k}`);
+      const s = got?.samples ?? [];
+      live.pods = got?.pods ?? 0;
+      live.totals = {
+        in: sumOf(s, 'eventrunner_processor_events_in_total'),
+        out: sumOf(s, 'eventrunner_processor_events_routed_total'),
+        dropped: sumOf(s, 'eventrunner_processor_events_dropped_total'),
+        deadLettered: sumOf(s, 'eventrunner_processor_events_deadlettered_total'),
+      };
+      live.routed = sumBy(s, 'eventrunner_processor_events_routed_total', 'output');
+      live.deadLetteredByCause = sumBy(s, 'eventrunner_processor_events_deadlettered_total', 'cause');
+      const errors = new Map<string, Map<string, number>>();
+      for (const x of s) {
+        if (x.name !== 'eventrunner_sink_errors_total') continue;
+        const o = x.labels.output ?? '';
+        const byKind = errors.get(o) ?? new Map<string, number>();
+        byKind.set(x.labels.kind ?? '', (byKind.get(x.labels.kind ?? '') ?? 0) + x.value);
+        errors.set(o, byKind);
+      }
+      live.sinkErrors = errors;
+      for (const o of pl.spec.outputs ?? []) {
+        let lat = live.writeLatency.get(o.name);
+        if (!lat) live.writeLatency.set(o.name, (lat = new Latency()));
+        lat.update(t, bucketsOf(s, 'eventrunner_sink_batch_duration_seconds', { output: o.name }));
+      }
+      live.processingLatency.update(t, bucketsOf(s, 'eventrunner_processor_processing_duration_seconds'));
+      live.endToEndLatency.update(t, bucketsOf(s, 'eventrunner_processor_end_to_end_duration_seconds'));
+      // Every replica reports the pending count of the one shared consumer: the largest is current.
+      live.lag = got
+        ? (maxOf(s, 'eventrunner_processor_consumer_pending') ?? pl.status?.lag)
+        : pl.status?.lag;
+      const r = live.rates;
+      const values = {
+        in: r.update(t, 'in', live.totals.in),
+        out: r.update(t, 'out', live.totals.out),
+        dropped: r.update(t, 'dropped', live.totals.dropped),
+        deadLettered: r.update(t, 'deadLettered', live.totals.deadLettered),
+        lag: live.lag,
+      };
+      for (const [src, n] of sumBy(s, 'eventrunner_processor_events_in_total', 'source'))
+        r.update(t, `in:${src}`, n);
+      for (const [out, n] of live.routed) r.update(t, `out:${out}`, n);
+      live.series.push(t, values);
+    }
+    for (const k of this.pipelines.keys()) if (!seen.has(k)) this.pipelines.delete(k);
+  }
+
+  private updateEventSources(t: number, scraped: Map<string, { pods: number; samples: Sample[] }>): void {
+    const seen = new Set<string>();
+    for (const es of this.listEventSources()) {
+      const k = key(es);
+      seen.add(k);
+      let live = this.eventSources.get(k);
+      if (!live) {
+        live = {
+          pods: 0,
+          rates: new Rates(),
+          accepted: 0,
+          rejected: 0,
+          byClient: new Map(),
+          rejectedByReason: new Map(),
+          requestsByClass: new Map(),
+          publishLatency: new Latency(),
+          series: new SeriesSet(EVENTSOURCE_SERIES, this.opts.historyMs),
+        };
+        this.eventSources.set(k, live);
+      }
+      const got = scraped.get(`eventsource:${k}`);
+      const s = got?.samples ?? [];
+      live.pods = got?.pods ?? 0;
+      live.accepted = sumOf(s, 'eventrunner_ingest_events_accepted_total');
+      live.rejected = sumOf(s, 'eventrunner_ingest_events_rejected_total');
+      live.rejectedByReason = sumBy(s, 'eventrunner_ingest_events_rejected_total', 'reason');
+      const clients = new Map<string, { accepted: number; rejected: number }>();
+      for (const [c, n] of sumBy(s, 'eventrunner_ingest_events_accepted_total', 'client'))
+        clients.set(c, { accepted: n, rejected: 0 });
+      for (const [c, n] of sumBy(s, 'eventrunner_ingest_events_rejected_total', 'client'))
+        clients.set(c, { accepted: clients.get(c)?.accepted ?? 0, rejected: n });
+      live.byClient = new Map([...clients].sort(([a], [b]) => (a < b ? -1 : 1)));
+      const classes = new Map<string, number>();
+      for (const [code, n] of sumBy(s, 'eventrunner_ingest_requests_total', 'code')) {
+        const cls = /^\d{3}$/.test(code) ? `${code[0]}xx` : code;
+        classes.set(cls, (classes.get(cls) ?? 0) + n);
+      }
+      live.requestsByClass = new Map([...classes].sort(([a], [b]) => (a < b ? -1 : 1)));
+      live.publishLatency.update(t, bucketsOf(s, 'eventrunner_ingest_publish_duration_seconds'));
+      live.series.push(t, {
+        accepted: live.rates.update(t, 'accepted', live.accepted),
+        rejected: live.rates.update(t, 'rejected', live.rejected),
+      });
+    }
+    for (const k of this.eventSources.keys()) if (!seen.has(k)) this.eventSources.delete(k);
+  }
+
+  /** A Sink's figures are the sums over every Pipeline output that writes to it. */
+  private updateSinks(t: number): void {
+    const seen = new Set<string>();
+    const totals = new Map<string, { written: number; errors: Map<string, number> }>();
+    for (const pl of this.listPipelines()) {
+      const live = this.pipelines.get(key(pl));
+      if (!live) continue;
+      for (const o of pl.spec.outputs ?? []) {
+        const k = `${pl.metadata.namespace}/${o.sink}`;
+        const entry = totals.get(k) ?? { written: 0, errors: new Map<string, number>() };
+        entry.written += live.routed.get(o.name) ?? 0;
+        for (const [kind, n] of live.sinkErrors.get(o.name) ?? [])
+          entry.errors.set(kind, (entry.errors.get(kind) ?? 0) + n);
+        totals.set(k, entry);
+      }
+    }
+    for (const sink of this.listSinks()) {
+      const k = key(sink);
+      seen.add(k);
+      let live = this.sinks.get(k);
+      if (!live) {
+        live = {
+          rates: new Rates(),
+          written: 0,
+          errorsByKind: new Map(),
+          series: new SeriesSet(SINK_SERIES, this.opts.historyMs),
+        };
+        this.sinks.set(k, live);
+      }
+      const got = totals.get(k);
+      live.written = got?.written ?? 0;
+      live.errorsByKind = got?.errors ?? new Map();
+      const errors = [...live.errorsByKind.values()].reduce((a, b) => a + b, 0);
+      live.series.push(t, {
+        written: live.rates.update(t, 'written', live.written),
+        errors: live.rates.update(t, 'errors', errors),
+      });
+    }
+    for (const k of this.sinks.keys()) if (!seen.has(k)) this.sinks.delete(k);
+  }
+}

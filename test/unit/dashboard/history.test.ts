@@ -1,0 +1,39 @@
+// Rates from counter readings and the windowed history the charts draw, with time passed in.
+import { describe, expect, it } from 'vitest';
+import { CounterRate, SeriesSet } from '../../../runtime/dashboard/history.js';
+
+describe('CounterRate', () => {
+  it('gives nothing on the first reading, then the increase per second', () => {
+    const r = new CounterRate();
+    expect(r.update(1000, 10)).toBeUndefined();
+    expect(r.update(3000, 30)).toBe(10);
+    expect(r.update(3500, 30)).toBe(0);
+    expect(r.total).toBe(30);
+  });
+
+  it('counts from zero again when the counter went down (a pod restarted)', () => {
+    const r = new CounterRate();
+    r.update(0, 100);
+    expect(r.update(1000, 4)).toBe(4);
+  });
+
+  it('ignores a reading that is not later than the previous one', () => {
+    const r = new CounterRate();
+    r.update(1000, 1);
+    expect(r.update(1000, 5)).toBeUndefined();
+  });
+});
+
+describe('SeriesSet', () => {
+  it('keeps the columns aligned on one time axis and drops points older than the window', () => {
+    const s = new SeriesSet(['in', 'out'] as const, 10_000);
+    s.push(0, { in: 1, out: 2 });
+    s.push(5_000, { in: 3 });
+    s.push(12_000, { in: Number.NaN, out: 4 });
+    expect(s.t).toEqual([5_000, 12_000]);
+    expect(s.columns.in).toEqual([3, null]);
+    expect(s.columns.out).toEqual([null, 4]);
+    expect(s.latest('out')).toBe(4);
+    expect(s.latest('in')).toBeUndefined();
+  });
+});
