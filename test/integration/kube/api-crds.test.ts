@@ -109,16 +109,22 @@ beforeAll(async () => {
   // What users run: the committed YAML, not the TypeScript it is generated from.
   kubectl('apply', '--server-side', '--force-conflicts', '-f', join(repoRoot, 'crds'));
   kubectl('wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`));
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  for (const dir of exampleDirs)
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespaceOf(dir) } } });
 });
+
+/** Each example in a namespace of its own (they reuse names); the quickstart in the main one. */
+function namespaceOf(dir: string): string {
+  return dir === 'quickstart' ? namespace : `${namespace}-${dir}`;
+}
 
 describe('examples on the API server', () => {
   it('apply cleanly, without warnings, and are defaulted as the offline validator defaults them', async () => {
-    expect(exampleDirs).toEqual(['iot-telemetry', 'outputs', 'queries', 'quickstart']);
+    expect(exampleDirs).toEqual(['iot-telemetry', 'outputs', 'patterns', 'queries', 'quickstart']);
     for (const dir of exampleDirs) {
       const res = spawnSync(
         toolPath('kubectl'),
-        ['apply', '-n', namespace, '-f', join(repoRoot, 'examples', dir)],
+        ['apply', '-n', namespaceOf(dir), '--recursive', '-f', join(repoRoot, 'examples', dir)],
         {
           env: { ...process.env, KUBECONFIG: kubeEnv().kubeconfig },
           encoding: 'utf8',
@@ -138,7 +144,7 @@ describe('examples on the API server', () => {
         const live = (await custom.getNamespacedCustomObject({
           group,
           version,
-          namespace,
+          namespace: namespaceOf(file.split('/')[0]!),
           plural: plurals[object.kind]!,
           name: object.metadata.name,
         })) as { spec: unknown };
@@ -148,7 +154,7 @@ describe('examples on the API server', () => {
         compared++;
       }
     }
-    expect(compared).toBe(20);
+    expect(compared).toBe(28);
   });
 
   it('lists all three kinds under the eventrunner category and by short name', () => {
