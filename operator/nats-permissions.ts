@@ -75,6 +75,7 @@ function kvBucket(bucket: string): string[] {
     api('CONSUMER', 'CREATE', stream),
     api('CONSUMER', 'CREATE', stream, '>'),
     api('CONSUMER', 'DELETE', stream, '>'),
+    api('CONSUMER', 'INFO', stream, '>'),
     api('CONSUMER', 'MSG', 'NEXT', stream, '>'),
     `$JS.ACK.${stream}.>`,
     `$JS.FC.${stream}.>`,

@@ -61,14 +61,36 @@ spec:
   eventSource: {name: alerts}
 ---
 apiVersion: eventrunner.io/v1alpha1
+apiVersion: eventrunner.io/v1alpha1
+kind: EventSource
+metadata: {name: results}
+spec:
+  ingest:
+    replicas: 0
+    auth: {tokensSecretRef: {name: shop-tokens}}
+  stream: {maxBytes: 64Mi}
+---
+apiVersion: eventrunner.io/v1alpha1
+kind: Sink
+metadata: {name: results-stream}
+spec:
+  eventSource: {name: results}
+---
+apiVersion: eventrunner.io/v1alpha1
 kind: Pipeline
 metadata: {name: orders}
 spec:
   sources: [{eventSource: shop}]
   rules: ""
-  outputs: [{name: alerts, sink: alerts-stream}]
+  outputs: [{name: alerts, sink: alerts-stream}, {name: results, sink: results-stream}]
   defaultOutputs: [alerts]
   deadLetter: {maxBytes: 64Mi}
+  queries:
+    - name: amounts
+      partitions: 2
+      outputs: [results]
+      sql: SELECT id AS order_id, data.amount AS amount FROM shop
+  queryWorkers: {replicas: 1}
 `;
 
 describe('the operator minting NATS users for the pods it runs', () => {
@@ -153,7 +175,8 @@ describe('the operator minting NATS users for the pods it runs', () => {
       // Each workload's Secret: a user of the account, allowed its own streams only.
       const ingestSecret = await secret('shop-ingest-nats');
       const processorSecret = await secret('orders-processor-nats');
-      for (const s of [ingestSecret, processorSecret])
+      const workerSecret = await secret('orders-query-nats');
+      for (const s of [ingestSecret, processorSecret, workerSecret])
         expect(Date.parse(s.metadata!.annotations![credsAnnotations.expires]!)).toBeGreaterThan(Date.now());
       const ingestUser = await userOf(ingestSecret);
       expect(ingestUser.nats.pub?.allow).toEqual(
@@ -187,6 +210,12 @@ describe('the operator minting NATS users for the pods it runs', () => {
           expect(await postOverTls(`https://${address}/events`, ca, JSON.stringify(o))).toBe(202);
       };
       const chained = async () => (await jsm.streams.info(streamName(namespace, 'alerts'))).state.messages;
+      // The query worker, with its own user (consumers on the shuffle stream, the state bucket),
+      // writes a result per order to the results EventSource.
+      const results = async () => (await jsm.streams.info(streamName(namespace, 'results'))).state.messages;
+      expect((await userOf(workerSecret)).nats.pub?.allow).toEqual(
+        expect.arrayContaining([`$KV.ER_Q_${namespace}_orders.>`, `er.${namespace}.results.>`]),
+      );
       const until = async (what: string, probe: () => Promise<boolean>, ms = 60_000) => {
         const deadline = Date.now() + ms;
         while (!(await probe())) {
@@ -197,6 +226,7 @@ describe('the operator minting NATS users for the pods it runs', () => {
 
       await send(0, 30);
       await until('30 chained orders', async () => (await chained()) === 30);
+      await until('30 query results', async () => (await results()) === 30);
 
       // The processor's credentials go away: the operator mints a new user on its next look (the
       // resync is 10 s here), the kubelet swaps the mounted file, the processor reconnects with it.
@@ -223,6 +253,7 @@ describe('the operator minting NATS users for the pods it runs', () => {
       );
       await send(30, 30);
       await until('60 chained orders', async () => (await chained()) === 60);
+      await until('60 query results', async () => (await results()) === 60);
     },
   );
 });
