@@ -149,7 +149,7 @@ describe('the operator minting NATS users for the pods it runs', () => {
   const userOf = async (s: V1Secret) => (await parseCreds(Buffer.from(s.data![credsKey]!, 'base64'))).uc;
 
   it(
-    'runs ingest and the processor with their own users, and mints a removed one again',
+    'runs ingest, the processor and a query worker with their own users, and mints a removed one again',
     { timeout: 300_000 },
     async () => {
       writeFileSync(join(dir, 'manifests.yaml'), manifests);
