@@ -26,6 +26,8 @@ export interface DeadLetter {
   deliveries: number;
   data: Uint8Array;
   headers?: MsgHdrs;
+  /** The dead letter's id when it is not the original's stream and sequence (e.g. a query result). */
+  msgId?: string;
 }
 
 /** Header values are single lines of bounded length. */
@@ -69,7 +71,7 @@ export class DeadLetterPublisher {
   async publish(dl: DeadLetter): Promise<boolean> {
     const ack = await this.js.publish(this.subject, dl.data, {
       headers: deadLetterHeaders(dl, this.pipeline),
-      msgID: `${dl.stream}:${dl.sequence}`,
+      msgID: dl.msgId ?? `${dl.stream}:${dl.sequence}`,
       expect: { streamName: this.stream },
     });
     return !ack.duplicate;

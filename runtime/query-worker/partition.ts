@@ -278,7 +278,16 @@ export class PartitionRunner {
       results.forEach((r, i) => {
         if (!r) return;
         if (isRowRejectedError(r)) {
-          this.d.log.error({ partition: this.name, err: r.message }, 'Output rejected a result row');
+          // Nothing is dropped: a result an output refuses goes to the dead-letter stream, with
+          // the output and its answer, before the checkpoint acknowledges what produced it.
+          const job = jobs[i]!;
+          if (!('late' in job)) {
+            this.d.log.warn(
+              { partition: this.name, output: job.output, id: job.event.id, err: r.message },
+              'Output rejected a result; dead-lettering it',
+            );
+            failed.push({ late: () => this.publishRejected(job.output, job.event, r.message) });
+          }
           return;
         }
         failed.push(jobs[i]!);
@@ -310,6 +319,25 @@ export class PartitionRunner {
       deliveries: msg.info.deliveryCount,
       data: encoder.encode(JSON.stringify(input.event)),
       headers: h,
+    });
+  }
+
+  /** A result an output rejected, as a dead letter: the result event, the output and its answer. */
+  private publishRejected(output: string, event: SinkEvent, message: string): Promise<boolean> {
+    const h = natsHeaders();
+    h.set('eventrunner-query', this.d.query.name);
+    h.set('eventrunner-result-id', String(event.id));
+    return this.d.deadLetter.publish({
+      reason: `output ${output} rejected the result: ${message}`,
+      output,
+      subject: `${this.d.shuffle.subjectPrefix}.${this.name}`,
+      stream: this.d.shuffle.stream,
+      sequence: this.last,
+      deliveries: 1,
+      data: encoder.encode(JSON.stringify(event)),
+      headers: h,
+      // One dead letter per result and output, however often a new owner emits it again.
+      msgId: `result:${this.d.query.name}:${String(event.id)}:${output}`,
     });
   }
 

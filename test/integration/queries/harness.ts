@@ -97,6 +97,11 @@ export interface SetupOptions {
   /** The processor's source consumer's ack wait: how soon a killed processor's events come again. */
   ackWaitMs?: number;
   checkpointEvery?: number;
+  /**
+   * The outputs the queries write to, in both configs; default: the ClickHouse tables `minutes`
+   * and `recent` and the Cassandra table `sessions` of threeQueries().
+   */
+  outputs?: object[];
 }
 
 export async function setup(
@@ -129,7 +134,7 @@ export async function setup(
       columns: RESULT_COLUMNS,
     },
   });
-  const outputs = [
+  const outputs = opts.outputs ?? [
     ch('minutes'),
     ch('recent'),
     {
