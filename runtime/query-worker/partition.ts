@@ -261,8 +261,11 @@ export class PartitionRunner {
     }
     this.counts.results += out.results.length;
     this.counts.late += out.late.length;
+    // The earliest retry an output asked for (a webhook's Retry-After), honoured like the processor does.
+    let retryAfterMs = 0;
     for (let attempt = 0; jobs.length; attempt++) {
-      if (attempt) await sleep(Math.min(200 * 2 ** attempt, 5000));
+      if (attempt) await sleep(Math.max(Math.min(200 * 2 ** attempt, 5000), retryAfterMs));
+      retryAfterMs = 0;
       this.assertOwner('before writing results');
       const answers = jobs.map((j) =>
         'late' in j
@@ -290,6 +293,9 @@ export class PartitionRunner {
           }
           return;
         }
+        // (The guard above narrows too far: a RowResult that is not a rejection may be transient.)
+        const asked = (results[i] as TransientSinkError | undefined)?.retryAfterMs;
+        if (asked !== undefined) retryAfterMs = Math.max(retryAfterMs, asked);
         failed.push(jobs[i]!);
       });
       if (failed.length)

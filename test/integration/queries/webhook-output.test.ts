@@ -1,7 +1,8 @@
 // Query results to a webhook output: a processor and a query worker as real processes on the
 // stack's NATS, a tumbling count per country written through an http Sink to a real HTTP
 // receiver. The receiver must get every result the offline engine computes, with its
-// deterministic id as ce-id and its row as the body; results answered 500 arrive after retries.
+// deterministic id as ce-id and its row as the body; results answered 500 arrive after retries,
+// one answered 429 after its Retry-After.
 // A result answered 404 is not retried: it goes to the dead-letter stream, with the output and its
 // answer, once.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ const QUERY: QuerySpec = {
 };
 
 describe('query results to a webhook output', () => {
-  it('delivers every offline result by its id, after 500s; a 404 is dead-lettered once', async () => {
+  it('delivers every offline result by its id, after 500s and a Retry-After; a 404 is dead-lettered once', async () => {
     const started = performance.now();
     receiver = await startReceiver();
     const tag = `w${Math.random().toString(36).slice(2, 7)}`;
@@ -58,8 +59,11 @@ describe('query results to a webhook output', () => {
     const ids = [...planned.keys()].sort();
     const failTwice = new Set(ids.filter((_, i) => i % 3 === 0));
     const rejected = ids.find((id) => !failTwice.has(id))!;
+    // One result is throttled once: 429 with Retry-After 2 s, which the worker must wait out.
+    const throttled = ids.find((id) => !failTwice.has(id) && id !== rejected)!;
     receiver.setRespond(([id], attempt) => {
       if (id === rejected) return { status: 404, body: 'no subscriber for this result' };
+      if (id === throttled && attempt === 1) return { status: 429, headers: { 'retry-after': '2' } };
       if (failTwice.has(id!) && attempt <= 2) return { status: 500, body: 'try again' };
       return { status: 204 };
     });
@@ -103,8 +107,11 @@ describe('query results to a webhook output', () => {
           tries.slice(0, 3).map((d) => d.status),
           id,
         ).toEqual([500, 500, 204]);
-      else expect(tries[0]!.status, id).toBe(204);
+      else if (id !== throttled) expect(tries[0]!.status, id).toBe(204);
     }
+    const [first, second] = receiver.attempts(throttled);
+    expect([first!.status, second!.status]).toEqual([429, 204]);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1900);
     expect(receiver.attempts(rejected).map((d) => d.status)).toEqual([404]);
     const deadLetters = await readDeadLetters(s.nc, st.n.dlqStream);
     expect(deadLetters.map((d) => ({ id: d.id, output: d.output }))).toEqual([
@@ -122,7 +129,7 @@ describe('query results to a webhook output', () => {
         )?.[1],
       );
     expect({ transient: sinkErrors('transient'), rejected: sinkErrors('rejected') }).toEqual({
-      transient: 2 * failTwice.size,
+      transient: 2 * failTwice.size + 1,
       rejected: 1,
     });
 
