@@ -18,11 +18,12 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
     servers: ['nats', 'cassandra', 'clickhouse'],
   },
   // Traces through ingest, processor and sinks into Jaeger; metrics scraped by Prometheus, with
-  // every dashboard and alert query run against them.
+  // every dashboard and alert query run against them, and the web dashboard reading Prometheus
+  // (its resources on a kube-apiserver).
   {
     name: 'observability',
     include: ['test/integration/observability/**/*.test.ts'],
-    servers: ['nats', 'cassandra', 'clickhouse', 'jaeger', 'prometheus'],
+    servers: ['kube', 'nats', 'cassandra', 'clickhouse', 'jaeger', 'prometheus'],
   },
   {
     name: 'queries',

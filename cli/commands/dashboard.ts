@@ -9,8 +9,9 @@ export const dashboardCommand = {
   about: `Serves a live web dashboard of EventSources, Pipelines, queries and Sinks: the graph with
 events per second, each Pipeline's rates, outcomes, latency, lag, dead letters and recent events.
 It reads the Kubernetes API (resources, Events, and the pods' metrics through the API server's pod
-proxy) and, with --nats-url, JetStream (streams, consumers, the last messages). It never writes to
-the cluster, NATS or a database, and never reads a Secret. Ctrl-C stops it.`,
+proxy, or from Prometheus with --prometheus-url) and, with --nats-url, JetStream (streams,
+consumers, the last messages). It never writes to the cluster, NATS or a database, and never reads
+a Secret. Ctrl-C stops it.`,
   flags: {
     port: {
       type: 'string',
@@ -52,6 +53,13 @@ the cluster, NATS or a database, and never reads a Secret. Ctrl-C stops it.`,
       env: 'NATS_CREDENTIALS_FILE',
       description: 'NATS .creds file, for a NATS that requires it',
     },
+    'prometheus-url': {
+      type: 'string',
+      value: 'url',
+      env: 'EVENTRUNNER_DASHBOARD_PROMETHEUS_URL',
+      description:
+        'Prometheus to read rates, latency and the last 15 minutes from, instead of scraping the pods',
+    },
     interval: {
       type: 'string',
       value: 'seconds',
@@ -81,6 +89,9 @@ export async function run(argv: string[]): Promise<number> {
   const interval = Number(v.interval);
   if (!(interval >= 0.2 && interval <= 60))
     throw new UsageError(`--interval ${v.interval}: give seconds from 0.2 to 60`);
+  const prometheusUrl = v['prometheus-url'];
+  if (prometheusUrl !== undefined && !/^https?:\/\/[^/]/.test(prometheusUrl))
+    throw new UsageError(`--prometheus-url ${prometheusUrl}: give an http:// or https:// URL`);
   if (v['all-namespaces'] && v.namespace)
     throw new UsageError('--namespace and --all-namespaces exclude each other');
 
@@ -111,6 +122,7 @@ export async function run(argv: string[]): Promise<number> {
           },
         }
       : {}),
+    ...(prometheusUrl ? { prometheusUrl } : {}),
     port,
     host: v.address,
     intervalMs: interval * 1000,

@@ -1,6 +1,7 @@
 // The dashboard's view of the cluster, kept current: EventSources, Pipelines and Sinks from
 // watches on the API server, and on every tick the pods' metrics scraped, summed per Pipeline and
-// EventSource, and turned into rates with a short history. It only lists, watches and reads.
+// EventSource, and turned into rates with a short history; or, given a Prometheus source, all of it
+// (rates, latency and the history) read from Prometheus. It only lists, watches and reads.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
@@ -17,6 +18,7 @@ import {
   type Buckets,
   type Sample,
 } from './prometheus.js';
+import type { PrometheusFigures, PrometheusSource } from './prometheus-source.js';
 import type { ScrapeTarget, TargetLister } from './targets.js';
 
 const group = 'eventrunner.io';
@@ -37,6 +39,12 @@ class Rates {
     const r = c.update(t, value);
     if (r !== undefined) this.now.set(name, r);
     return r;
+  }
+
+  /** Rates computed elsewhere (by Prometheus) replace the current ones. */
+  replace(rates: ReadonlyMap<string, number> | undefined): void {
+    this.now.clear();
+    for (const [k, v] of rates ?? []) this.now.set(k, v);
   }
 }
 
@@ -92,6 +100,8 @@ export interface CollectorOptions {
   /** One namespace, or every namespace when undefined. */
   namespace?: string;
   targets: TargetLister;
+  /** When given, every figure comes from this Prometheus instead of the targets. */
+  prometheus?: PrometheusSource;
   intervalMs: number;
   historyMs: number;
   log: Logger;
@@ -211,11 +221,27 @@ export class Collector {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const scraped = await this.scrapeAll();
-      const t = this.now();
-      this.updatePipelines(t, scraped);
-      this.updateEventSources(t, scraped);
-      this.updateSinks(t);
+      let t: number;
+      let scraped: Map<string, { pods: number; samples: Sample[] }>;
+      let prom: PrometheusFigures | undefined;
+      if (this.opts.prometheus) {
+        t = this.now();
+        try {
+          prom = await this.opts.prometheus.read(t);
+        } catch (err) {
+          // The figures of the last round stay; the next round asks again.
+          this.scrapeErrors++;
+          this.opts.log.warn({ err }, 'Could not query Prometheus');
+          return;
+        }
+        scraped = prom.samples;
+      } else {
+        scraped = await this.scrapeAll();
+        t = this.now();
+      }
+      this.updatePipelines(t, scraped, prom);
+      this.updateEventSources(t, scraped, prom);
+      this.updateSinks(t, prom);
       this.lastTick = t;
     } finally {
       this.ticking = false;
@@ -223,7 +249,11 @@ export class Collector {
     for (const l of this.listeners) l();
   }
 
-  private updatePipelines(t: number, scraped: Map<string, { pods: number; samples: Sample[] }>): void {
+  private updatePipelines(
+    t: number,
+    scraped: Map<string, { pods: number; samples: Sample[] }>,
+    prom: PrometheusFigures | undefined,
+  ): void {
     const seen = new Set<string>();
     for (const pl of this.listPipelines()) {
       const k = key(pl);
@@ -265,6 +295,23 @@ export class Collector {
         errors.set(o, byKind);
       }
       live.sinkErrors = errors;
+      // Every replica reports the pending count of the one shared consumer: the largest is current.
+      live.lag = got
+        ? (maxOf(s, 'eventrunner_processor_consumer_pending') ?? pl.status?.lag)
+        : pl.status?.lag;
+      if (prom) {
+        const pk = `pipeline:${k}`;
+        live.rates.replace(prom.rates.get(pk));
+        live.processingLatency.current = prom.latency.processing.get(pk) ?? [];
+        live.endToEndLatency.current = prom.latency.endToEnd.get(pk) ?? [];
+        for (const o of pl.spec.outputs ?? []) {
+          let lat = live.writeLatency.get(o.name);
+          if (!lat) live.writeLatency.set(o.name, (lat = new Latency()));
+          lat.current = prom.latency.write.get(`${pk}:${o.name}`) ?? [];
+        }
+        if (prom.history) live.series.load(prom.history.t, prom.history.columns.get(pk) ?? {});
+        continue;
+      }
       for (const o of pl.spec.outputs ?? []) {
         let lat = live.writeLatency.get(o.name);
         if (!lat) live.writeLatency.set(o.name, (lat = new Latency()));
@@ -272,10 +319,6 @@ export class Collector {
       }
       live.processingLatency.update(t, bucketsOf(s, 'eventrunner_processor_processing_duration_seconds'));
       live.endToEndLatency.update(t, bucketsOf(s, 'eventrunner_processor_end_to_end_duration_seconds'));
-      // Every replica reports the pending count of the one shared consumer: the largest is current.
-      live.lag = got
-        ? (maxOf(s, 'eventrunner_processor_consumer_pending') ?? pl.status?.lag)
-        : pl.status?.lag;
       const r = live.rates;
       const values = {
         in: r.update(t, 'in', live.totals.in),
@@ -292,7 +335,11 @@ export class Collector {
     for (const k of this.pipelines.keys()) if (!seen.has(k)) this.pipelines.delete(k);
   }
 
-  private updateEventSources(t: number, scraped: Map<string, { pods: number; samples: Sample[] }>): void {
+  private updateEventSources(
+    t: number,
+    scraped: Map<string, { pods: number; samples: Sample[] }>,
+    prom: PrometheusFigures | undefined,
+  ): void {
     const seen = new Set<string>();
     for (const es of this.listEventSources()) {
       const k = key(es);
@@ -330,6 +377,13 @@ export class Collector {
         classes.set(cls, (classes.get(cls) ?? 0) + n);
       }
       live.requestsByClass = new Map([...classes].sort(([a], [b]) => (a < b ? -1 : 1)));
+      if (prom) {
+        const ek = `eventsource:${k}`;
+        live.rates.replace(prom.rates.get(ek));
+        live.publishLatency.current = prom.latency.publish.get(ek) ?? [];
+        if (prom.history) live.series.load(prom.history.t, prom.history.columns.get(ek) ?? {});
+        continue;
+      }
       live.publishLatency.update(t, bucketsOf(s, 'eventrunner_ingest_publish_duration_seconds'));
       live.series.push(t, {
         accepted: live.rates.update(t, 'accepted', live.accepted),
@@ -340,9 +394,10 @@ export class Collector {
   }
 
   /** A Sink's figures are the sums over every Pipeline output that writes to it. */
-  private updateSinks(t: number): void {
+  private updateSinks(t: number, prom: PrometheusFigures | undefined): void {
     const seen = new Set<string>();
     const totals = new Map<string, { written: number; errors: Map<string, number> }>();
+    const fromProm = new Map<string, { written: number; errors: number; outputs: string[] }>();
     for (const pl of this.listPipelines()) {
       const live = this.pipelines.get(key(pl));
       if (!live) continue;
@@ -353,6 +408,14 @@ export class Collector {
         for (const [kind, n] of live.sinkErrors.get(o.name) ?? [])
           entry.errors.set(kind, (entry.errors.get(kind) ?? 0) + n);
         totals.set(k, entry);
+        if (prom) {
+          const ok = `pipeline:${key(pl)}:${o.name}`;
+          const p = fromProm.get(k) ?? { written: 0, errors: 0, outputs: [] };
+          p.written += live.rates.now.get(`out:${o.name}`) ?? 0;
+          p.errors += prom.outputErrorRates.get(ok) ?? 0;
+          p.outputs.push(ok);
+          fromProm.set(k, p);
+        }
       }
     }
     for (const sink of this.listSinks()) {
@@ -371,6 +434,29 @@ export class Collector {
       const got = totals.get(k);
       live.written = got?.written ?? 0;
       live.errorsByKind = got?.errors ?? new Map();
+      if (prom) {
+        const p = fromProm.get(k);
+        live.rates.replace(
+          new Map([
+            ['written', p?.written ?? 0],
+            ['errors', p?.errors ?? 0],
+          ]),
+        );
+        if (prom.history) {
+          const h = prom.history;
+          const sum = (which: 'written' | 'errors') =>
+            h.t.map((_, i) => {
+              let total: number | null = null;
+              for (const o of p?.outputs ?? []) {
+                const v = h.outputs.get(o)?.[which][i];
+                if (v !== null && v !== undefined) total = (total ?? 0) + v;
+              }
+              return total;
+            });
+          live.series.load(h.t, { written: sum('written'), errors: sum('errors') });
+        }
+        continue;
+      }
       const errors = [...live.errorsByKind.values()].reduce((a, b) => a + b, 0);
       live.series.push(t, {
         written: live.rates.update(t, 'written', live.written),

@@ -48,6 +48,15 @@ export class SeriesSet<K extends string> {
     }
   }
 
+  /** Replaces the whole history with one read elsewhere (a Prometheus range query). */
+  load(t: readonly number[], columns: Partial<Record<K, readonly (number | null)[]>>): void {
+    this.t.splice(0, this.t.length, ...t);
+    for (const n of this.names) {
+      const col = columns[n];
+      this.columns[n].splice(0, this.columns[n].length, ...t.map((_, i) => col?.[i] ?? null));
+    }
+  }
+
   latest(name: K): number | undefined {
     const v = this.columns[name].at(-1);
     return v === null || v === undefined ? undefined : v;

@@ -22,6 +22,8 @@ function quantilesOf(b: Buckets): Quantiles | null {
 export interface PipelineNumbers {
   namespace: string;
   name: string;
+  /** When these figures were read (ms since the epoch): the instant Prometheus evaluated them at. */
+  at: number;
   health: string;
   reason: string;
   pods: number;
@@ -46,6 +48,7 @@ export function pipelineNumbers(c: Collector, pl: Pipeline, x: PipelineExtras): 
   return {
     namespace: ns,
     name,
+    at: c.lastTick,
     health: h.health,
     reason: h.reason,
     pods: live?.pods ?? 0,

@@ -1,4 +1,4 @@
-// Starts the dashboard: the collector (watches and scrapes), a read-only JetStream manager when a
+// Starts the dashboard: the collector (watches, and scrapes or queries Prometheus), a read-only JetStream manager when a
 // NATS URL is given, and the HTTP server. `eventrunner dashboard`, the chart's Deployment and the
 // demo all start it through here.
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -7,6 +7,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats, type NatsSettings } from '../common/nats.js';
 import type { Logger } from '../common/logger.js';
 import { Collector } from './collector.js';
+import { PrometheusSource } from './prometheus-source.js';
 import { DetailReads } from './reads.js';
 import { DashboardServer } from './server.js';
 import { apiServerTargets, type TargetLister } from './targets.js';
@@ -18,6 +19,8 @@ export interface DashboardOptions {
   nats?: NatsSettings;
   /** Where the pods' metrics come from; by default every operator pod through the API server. */
   targets?: TargetLister;
+  /** Read every metric (rates, latency, history) from this Prometheus instead of scraping. */
+  prometheusUrl?: string;
   port: number;
   host: string;
   intervalMs: number;
@@ -43,6 +46,18 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
     kc: o.kc,
     ...(o.namespace ? { namespace: o.namespace } : {}),
     targets: o.targets ?? apiServerTargets(o.kc, o.namespace),
+    ...(o.prometheusUrl
+      ? {
+          prometheus: new PrometheusSource({
+            url: o.prometheusUrl,
+            ...(o.namespace ? { namespace: o.namespace } : {}),
+            historyMs: o.historyMs,
+            // 180 points over 15 minutes; the history is re-read once per step.
+            stepMs: Math.max(o.intervalMs, Math.ceil(o.historyMs / 180 / 1000) * 1000),
+            timeoutMs: Math.max(o.intervalMs * 2, 5000),
+          }),
+        }
+      : {}),
     intervalMs: o.intervalMs,
     historyMs: o.historyMs,
     log: o.log,

@@ -61,6 +61,17 @@ describe('chart dashboard', () => {
     expect(pod.volumes).toEqual([{ name: 'nats-credentials', secret: { secretName: 'dashboard-nats' } }]);
   });
 
+  it('reads its metrics from Prometheus when given a URL, and refuses anything but an http(s) URL', () => {
+    const objects = render({
+      dashboard: { enabled: true, prometheusUrl: 'http://prometheus-operated.monitoring:9090' },
+    }).filter(isDashboard);
+    const args = find<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!.args;
+    expect(args).toContain('--prometheus-url=http://prometheus-operated.monitoring:9090');
+    expect(tryTemplate({ dashboard: { enabled: true, prometheusUrl: 'prometheus:9090' } }).status).not.toBe(
+      0,
+    );
+  });
+
   it('rejects unknown dashboard values', () => {
     const r = tryTemplate({ dashboard: { enabled: true, auth: 'none' } });
     expect(r.status).not.toBe(0);

@@ -36,4 +36,13 @@ describe('SeriesSet', () => {
     expect(s.latest('out')).toBe(4);
     expect(s.latest('in')).toBeUndefined();
   });
+
+  it('takes a whole history read elsewhere, missing columns as nulls', () => {
+    const s = new SeriesSet(['in', 'out'] as const, 10_000);
+    s.push(0, { in: 1, out: 2 });
+    s.load([5_000, 10_000], { in: [null, 3] });
+    expect(s.t).toEqual([5_000, 10_000]);
+    expect(s.columns.in).toEqual([null, 3]);
+    expect(s.columns.out).toEqual([null, null]);
+  });
 });
