@@ -266,37 +266,78 @@ export function processorDeployment(
   options: OperatorOptions,
   digests: SecretDigests = {},
 ): V1Deployment {
-  const names = processorNames(pl);
+  return sinkWriterDeployment(
+    pl,
+    {
+      component: 'processor',
+      command: 'process',
+      names: processorNames(pl),
+      sinkNames: pl.spec.outputs.map((o) => o.sink),
+      config,
+      // suspend scales to zero and keeps the consumer (and its position) in JetStream.
+      replicas: pl.spec.suspend ? 0 : pl.spec.replicas,
+      selector: processorSelector(pl),
+      resources: pl.spec.resources,
+    },
+    sinks,
+    options,
+    digests,
+  );
+}
+
+/** What tells a Pipeline's Sink-writing workloads (processors, query workers) apart. */
+export interface SinkWriter {
+  component: 'processor' | 'query-worker';
+  /** The eventrunner subcommand its container runs. */
+  command: string;
+  names: { deployment: string; configMap: string; natsUser: string };
+  /** The Sinks whose credentials, tokens and CA bundles it mounts. */
+  sinkNames: readonly string[];
+  config: unknown;
+  replicas: number;
+  selector: Record<string, string>;
+  resources: unknown;
+}
+
+/**
+ * The Deployment of a workload that writes to Sinks. Its pods roll when their effective config
+ * changes, and only then: the config and the Secrets it reads at start-up (`digests`). Without CA
+ * bundles or credentials the hash is what it was before they were hashed (undefined fields drop
+ * out).
+ */
+export function sinkWriterDeployment(
+  pl: Pipeline,
+  w: SinkWriter,
+  sinks: Map<string, Sink>,
+  options: OperatorOptions,
+  digests: SecretDigests,
+): V1Deployment {
   const { volumes, mounts, secrets, cas, logins } = sinkVolumes(
-    names.configMap,
-    pl.spec.outputs.map((o) => o.sink),
+    w.names.configMap,
+    w.sinkNames,
     sinks,
     digests,
   );
-  const lbls = childLabels(pl, 'processor');
-  const natsUser = natsUserVolume(options, names.natsUser);
+  const lbls = childLabels(pl, w.component);
+  const natsUser = natsUserVolume(options, w.names.natsUser);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: {
-      name: names.deployment,
+      name: w.names.deployment,
       namespace: pl.metadata.namespace,
       labels: lbls,
       ownerReferences: [ownerReference(pl)],
     },
     spec: {
-      // suspend scales to zero and keeps the consumer (and its position) in JetStream.
-      replicas: pl.spec.suspend ? 0 : pl.spec.replicas,
-      selector: { matchLabels: processorSelector(pl) },
+      replicas: w.replicas,
+      selector: { matchLabels: w.selector },
       template: {
         metadata: {
           labels: lbls,
-          // The processors roll when their effective config changes, and only then. Without CA
-          // bundles or credentials the hash is what it was before they were hashed (undefined
-          // fields drop out).
           annotations: {
             'eventrunner.io/config-hash': hashOf({
-              config,
+              config: w.config,
               secrets,
               cas: Object.keys(cas).length ? cas : undefined,
               logins: Object.keys(logins).length ? logins : undefined,
@@ -306,14 +347,16 @@ export function processorDeployment(
         spec: {
           securityContext: podSecurityContext,
           automountServiceAccountToken: false,
+          // A draining processor finishes its writes; a draining query worker writes its results,
+          // a last checkpoint per partition and releases its leases before the kubelet's SIGKILL.
           terminationGracePeriodSeconds: 60,
           containers: [
             {
-              name: 'processor',
+              name: w.component,
               image: options.image,
               imagePullPolicy: options.imagePullPolicy,
-              args: ['process', '--config', `${configMountPath}/config.yaml`],
-              ...tracingEnv(otelEnv(options.otel, pl, 'processor')),
+              args: [w.command, '--config', `${configMountPath}/config.yaml`],
+              ...tracingEnv(otelEnv(options.otel, pl, w.component)),
               ports: [{ name: 'ops', containerPort: opsPort }],
               readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
               livenessProbe: {
@@ -322,7 +365,7 @@ export function processorDeployment(
                 failureThreshold: 3,
               },
               securityContext: containerSecurityContext,
-              ...(pl.spec.resources ? { resources: pl.spec.resources as V1ResourceRequirements } : {}),
+              ...(w.resources ? { resources: w.resources as V1ResourceRequirements } : {}),
               volumeMounts: [...mounts, ...natsUser.mounts],
             },
           ],

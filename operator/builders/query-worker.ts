@@ -1,7 +1,7 @@
 // Pure builders for a Pipeline's query workers: their config file (the query-worker schema of
 // api/schema/config), its ConfigMap and the Deployment. The outputs, credentials and dead-letter
 // stream come from the processor config, so both workloads write to the same Sinks the same way.
-import type { V1ConfigMap, V1Deployment, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type {
   Pipeline,
@@ -11,19 +11,9 @@ import type {
 } from '../../api/generated/types.js';
 import { childName, queryStateBucket, shuffleStreamName, shuffleSubjectPrefix } from '../names.js';
 import type { OperatorOptions } from '../options.js';
-import {
-  childLabels,
-  configMountPath,
-  containerSecurityContext,
-  hashOf,
-  opsPort,
-  otelEnv,
-  ownerReference,
-  podSecurityContext,
-  tracingEnv,
-} from './common.js';
-import { natsConfigMapData, natsConnection, natsUserVolume } from './nats-user.js';
-import { sinkVolumes, type SecretDigests } from './processor.js';
+import { childLabels, opsPort, ownerReference } from './common.js';
+import { natsConfigMapData, natsConnection } from './nats-user.js';
+import { sinkWriterDeployment, type SecretDigests } from './processor.js';
 
 /** How long a partition stays with a silent owner: failover takes about this long. */
 export const QUERY_LEASE_DURATION = '10s';
@@ -115,69 +105,21 @@ export function queryWorkerDeployment(
   options: OperatorOptions,
   digests: SecretDigests = {},
 ): V1Deployment {
-  const names = queryWorkerNames(pl);
   const used = queryOutputs(pl);
-  const { volumes, mounts, secrets, cas, logins } = sinkVolumes(
-    names.configMap,
-    pl.spec.outputs.filter((o) => used.has(o.name)).map((o) => o.sink),
+  return sinkWriterDeployment(
+    pl,
+    {
+      component: 'query-worker',
+      command: 'query-worker',
+      names: queryWorkerNames(pl),
+      sinkNames: pl.spec.outputs.filter((o) => used.has(o.name)).map((o) => o.sink),
+      config,
+      replicas: queryWorkerReplicas(pl),
+      selector: queryWorkerSelector(pl),
+      resources: pl.spec.queryWorkers?.resources,
+    },
     sinks,
+    options,
     digests,
   );
-  const natsUser = natsUserVolume(options, names.natsUser);
-  const lbls = childLabels(pl, 'query-worker');
-  const resources = pl.spec.queryWorkers?.resources;
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: names.deployment,
-      namespace: pl.metadata.namespace,
-      labels: lbls,
-      ownerReferences: [ownerReference(pl)],
-    },
-    spec: {
-      replicas: queryWorkerReplicas(pl),
-      selector: { matchLabels: queryWorkerSelector(pl) },
-      template: {
-        metadata: {
-          labels: lbls,
-          annotations: {
-            'eventrunner.io/config-hash': hashOf({
-              config,
-              secrets,
-              cas: Object.keys(cas).length ? cas : undefined,
-              logins: Object.keys(logins).length ? logins : undefined,
-            }),
-          },
-        },
-        spec: {
-          securityContext: podSecurityContext,
-          automountServiceAccountToken: false,
-          // A draining worker writes its results, a last checkpoint per partition and releases its
-          // leases (shutdownGracePeriod, 25s by default) before the kubelet's SIGKILL.
-          terminationGracePeriodSeconds: 60,
-          containers: [
-            {
-              name: 'query-worker',
-              image: options.image,
-              imagePullPolicy: options.imagePullPolicy,
-              args: ['query-worker', '--config', `${configMountPath}/config.yaml`],
-              ...tracingEnv(otelEnv(options.otel, pl, 'query-worker')),
-              ports: [{ name: 'ops', containerPort: opsPort }],
-              readinessProbe: { httpGet: { path: '/readyz', port: 'ops' }, periodSeconds: 5 },
-              livenessProbe: {
-                httpGet: { path: '/healthz', port: 'ops' },
-                periodSeconds: 10,
-                failureThreshold: 3,
-              },
-              securityContext: containerSecurityContext,
-              ...(resources ? { resources: resources as V1ResourceRequirements } : {}),
-              volumeMounts: [...mounts, ...natsUser.mounts],
-            },
-          ],
-          volumes: [...volumes, ...natsUser.volumes],
-        },
-      },
-    },
-  };
 }
