@@ -133,8 +133,12 @@ describe('tracing through ingest, processor and sinks', () => {
       expect(linksOf(write)).toEqual([]);
       expect(tag(write, 'db.system.name')).toBe(system);
       expect(tag(write, 'eventrunner.batch.rows')).toBeGreaterThanOrEqual(1);
-      // The write finished before the event was acknowledged, which ends the process span.
-      expect(write.startTime + write.duration).toBeLessThanOrEqual(process.startTime + process.duration);
+      // The write finished before the event was acknowledged, which ends the process span. The
+      // write span is ended in the write's own callback, so its end may be stamped up to a
+      // millisecond after the acknowledgement that followed it (seen once: 656 µs).
+      expect(write.startTime + write.duration).toBeLessThanOrEqual(
+        process.startTime + process.duration + 1000,
+      );
     }
     expect(t.spans).toHaveLength(4);
     expect(await cassandraIds(s.cql, s.keyspace, 'orders')).toContain(id);
