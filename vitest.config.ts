@@ -42,6 +42,9 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
 
 export default defineConfig({
   test: {
+    // Two test files at a time: integration tests spend most of their time waiting on servers, so
+    // a second file uses the cores the first leaves idle (CI's 2-core machines otherwise run one).
+    maxWorkers: 2,
     reporters: process.env.CI
       ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
       : ['default'],
