@@ -10,7 +10,7 @@ import { isConfigError, UsageError } from '../../runtime/common/errors.js';
 import { helpText, parseFlags, type CommandSpec } from '../../runtime/common/flags.js';
 import { QueryInputs, runQueries } from '../../runtime/queries/offline-pipeline.js';
 import { sourceName, type PipelineQueries } from '../../runtime/queries/pipeline.js';
-import type { CompiledRules } from '../../runtime/rules/index.js';
+import { keptForQueries, type CompiledRules } from '../../runtime/rules/index.js';
 import {
   compareExpectation,
   DEFAULT_RAW_SOURCE,
@@ -295,8 +295,9 @@ export async function run(argv: string[]): Promise<number> {
           check(refused.id, refused, `${file}:${line} (id ${refused.id}`);
           continue;
         }
-        const result = testResult(rules.evaluate(event));
-        if (result.outcome === 'routed') inputs.add(result.event as Record<string, unknown>, only);
+        const outcome = rules.evaluate(event);
+        const result = testResult(outcome);
+        if (keptForQueries(outcome)) inputs.add(result.event as Record<string, unknown>, only);
         else inputs.skip();
         if (!opts.quiet) process.stdout.write(`${JSON.stringify(result)}\n`);
         check(result.id, result, `${file}:${line} (id ${result.id}`);

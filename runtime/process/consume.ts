@@ -4,7 +4,7 @@
 import type { Consumer, JsMsg, StoredMsg } from '@nats-io/jetstream';
 import { SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from '../common/logger.js';
-import type { CompiledRules } from '../rules/index.js';
+import { keptForQueries, type CompiledRules } from '../rules/index.js';
 import {
   errorMessage,
   type Batcher,
@@ -172,7 +172,17 @@ export class SourceLoop {
           span,
           outcome.rule,
         );
-      if (outcome.outcome === 'dropped' || outcome.routes.length === 0) {
+      const routes = outcome.routes;
+      const shuffle = this.d.shuffle;
+      const input = shuffle &&
+        keptForQueries(outcome) && {
+          source: shuffle.source,
+          seq: info.streamSequence,
+          streamTime: Math.floor(m.info.timestampNanos / 1e6),
+          event: outcome.event as SinkEvent,
+        };
+      const shuffled = input ? shuffle.to.routes(input) : [];
+      if (routes.length === 0 && shuffled.length === 0) {
         m.ack();
         this.m.acked.inc();
         this.m.dropped.inc();
@@ -183,15 +193,6 @@ export class SourceLoop {
         return this.d.inFlight.release();
       }
       const routed = outcome.event as SinkEvent;
-      const routes = outcome.routes;
-      const shuffle = this.d.shuffle;
-      const input = shuffle && {
-        source: shuffle.source,
-        seq: info.streamSequence,
-        streamTime: Math.floor(m.info.timestampNanos / 1e6),
-        event: routed,
-      };
-      const shuffled = input ? shuffle.to.routes(input) : [];
       // From here on only the reply subject and the delivery numbers are kept, not the message
       // (kept only when its reply subject cannot be read).
       delivery = new Delivery(

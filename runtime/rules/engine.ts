@@ -36,6 +36,15 @@ export interface RuleOutcome {
   event: CloudEventLike;
 }
 
+/**
+ * Whether the Pipeline's queries see the event: every event the rules neither dead-lettered nor
+ * dropped with `Drop()`. An event no `Route()` and no `defaultOutputs` send anywhere is a drop for
+ * the outputs, yet still an input of the queries (a Pipeline may exist only for its queries).
+ */
+export function keptForQueries(o: Pick<RuleOutcome, 'outcome' | 'rule'>): boolean {
+  return o.outcome === 'routed' || (o.outcome === 'dropped' && o.rule === undefined);
+}
+
 export interface EngineRule {
   name: string;
   /** Matches when it returns the boolean true; a throw means no match. */

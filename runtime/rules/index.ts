@@ -20,6 +20,7 @@ import { invalidationMap, isVolatile, writesOf } from './paths.js';
 
 export { RuleCompileError, isRuleCompileError, RulesErrorCode, type RuleDiagnostic } from './errors.js';
 export type { CloudEventLike, RuleMode, RuleOutcome } from './engine.js';
+export { keptForQueries } from './engine.js';
 
 export const DEFAULT_MAX_CYCLES = 5000;
 

@@ -102,6 +102,8 @@ export interface SetupOptions {
    * and `recent` and the Cassandra table `sessions` of threeQueries().
    */
   outputs?: object[];
+  /** The processor's defaultOutputs for the events themselves; default ['raw']. */
+  defaultOutputs?: string[];
 }
 
 export async function setup(
@@ -163,7 +165,7 @@ export async function setup(
     nats: { url: s.targets.nats },
     sources: [{ eventSource: 'shop', as: 'orders', stream: n.stream, consumer: n.consumer }],
     outputs: [ch('raw'), ...outputs],
-    defaultOutputs: ['raw'],
+    defaultOutputs: opts.defaultOutputs ?? ['raw'],
     queries,
     shuffle,
     delivery: { maxDeliver: 20, backoff: ['200ms'], maxAckPending: 2000 },

@@ -67,6 +67,26 @@ describe('examples/queries with eventrunner test', () => {
     expect(r.status).toBe(0);
   });
 
+  it('feeds the queries events that no output receives, but not events a rule dropped', () => {
+    // The same Pipeline, kept only for its queries: events go to no output.
+    const dir = mkdtempSync(join(tmpdir(), 'er-queries-example-'));
+    const queriesOnly = join(dir, 'pipeline.yaml');
+    const yaml = readFileSync(pipeline, 'utf8');
+    expect(yaml).toContain('defaultOutputs: [store]');
+    writeFileSync(queriesOnly, yaml.replace('defaultOutputs: [store]', 'defaultOutputs: []'));
+    const r = eventrunner('test', '-f', queriesOnly, '--events', events);
+    expect(r.status).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { query?: string; outcome?: string; routes?: string[] });
+    const queries = lines.filter((l) => l.query !== undefined);
+    expect(queries).toEqual(queryLines.map((l) => JSON.parse(l) as unknown));
+    // Every event is a drop for the outputs; the load-test events, dropped by a rule, stay out of
+    // the results (they would add to revenue-per-minute otherwise).
+    expect(lines.filter((l) => l.query === undefined && l.outcome === 'routed')).toEqual([]);
+  });
+
   it('names the query, the result id and the field when a result differs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'er-queries-example-'));
     const wrong = join(dir, 'expected.jsonl');
