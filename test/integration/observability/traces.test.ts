@@ -211,9 +211,11 @@ describe('tracing through ingest, processor and sinks', () => {
     expect(tag(dl, 'eventrunner.deadletter.cause')).toBe('rule');
     expect(tag(dl, 'eventrunner.deadletter.reason')).toBe('poison payload');
     expect(t.spans.map((sp) => sp.operationName).filter((name) => name.startsWith('write'))).toEqual([]);
-    // Nothing in the trace ends after the dead letter was published (but the process span around it).
+    // Nothing the processor did for the event ends after the dead letter was published (but the
+    // process span around it). Ingest's publish span is left out: it ends when the stream's ack
+    // reaches ingest, which may come after the processor has already dead-lettered the event.
     const dlEnd = dl.startTime + dl.duration;
-    for (const sp of t.spans.filter((x) => x !== process))
+    for (const sp of t.spans.filter((x) => x !== process && service(t, x) === 'eventrunner-processor'))
       expect(sp.startTime + sp.duration).toBeLessThanOrEqual(dlEnd);
 
     // The dead letter keeps the context: the producer's extension in its body, ingest's in its headers.
