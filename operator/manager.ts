@@ -41,6 +41,7 @@ import { operatorMetrics, type OperatorMetrics } from './metrics.js';
 import { labels, schemaConfigMapLabel } from './names.js';
 import type { OperatorOptions } from './options.js';
 import { WorkQueue, type ReconcileResult } from './queue.js';
+import type { ReconcileTracer } from './tracing.js';
 
 export interface ControllerContext {
   kc: KubeConfig;
@@ -87,6 +88,8 @@ export async function startOperator(opts: {
   reconcilers: Record<PrimaryKind, Reconciler>;
   /** Called when leadership is lost after it was held; the CLI exits the process. */
   onLostLeadership?: () => void;
+  /** Traces each reconcile (tracing.ts); none when tracing is off. */
+  tracing?: ReconcileTracer | undefined;
 }): Promise<Operator> {
   const { log } = opts;
   const options: OperatorOptions = opts.options.natsAuth?.caFile
@@ -280,7 +283,10 @@ export async function startOperator(opts: {
       const end = metrics.reconcileDuration.startTimer({ kind });
       const rlog = log.child({ [kind.toLowerCase()]: `${namespace}/${name}` });
       try {
-        const result = await opts.reconcilers[kind](ctx, namespace, name, rlog);
+        const reconcile = () => opts.reconcilers[kind](ctx, namespace, name, rlog);
+        const result = await (opts.tracing
+          ? opts.tracing.reconcile(kind, namespace, name, reconcile)
+          : reconcile());
         metrics.reconciles.inc({ kind, result: 'success' });
         return result;
       } catch (err) {

@@ -7,6 +7,7 @@ import { reconcilePipeline } from './controllers/pipeline.js';
 import { reconcileSink } from './controllers/sink.js';
 import { startOperator, type Operator } from './manager.js';
 import type { OperatorOptions } from './options.js';
+import type { ReconcileTracer } from './tracing.js';
 
 export const reconcilers = {
   EventSource: reconcileEventSource,
@@ -26,6 +27,14 @@ export function runOperator(
   options: OperatorOptions,
   log: Logger,
   onLostLeadership?: () => void,
+  tracing?: ReconcileTracer,
 ): Promise<Operator> {
-  return startOperator({ kc, options, log, reconcilers, ...(onLostLeadership ? { onLostLeadership } : {}) });
+  return startOperator({
+    kc,
+    options,
+    log,
+    reconcilers,
+    tracing,
+    ...(onLostLeadership ? { onLostLeadership } : {}),
+  });
 }

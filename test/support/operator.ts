@@ -6,6 +6,7 @@ import { isLogLevel } from '../../api/schema/config/common.js';
 import type { Operator } from '../../operator/manager.js';
 import type { OperatorOptions } from '../../operator/options.js';
 import { runOperator } from '../../operator/run.js';
+import type { ReconcileTracer } from '../../operator/tracing.js';
 
 /** The CRDs as the API module installs them (server-side apply, waits for Established). */
 export { installCrds } from '../../operator/install-crds.js';
@@ -35,8 +36,13 @@ export function testOptions(
   };
 }
 
-export function startTestOperator(kc: KubeConfig, options: OperatorOptions): Promise<Operator> {
-  return runOperator(kc, options, createLogger({ name: 'operator-test', level: options.logLevel }));
+export function startTestOperator(
+  kc: KubeConfig,
+  options: OperatorOptions,
+  tracing?: ReconcileTracer,
+): Promise<Operator> {
+  const log = createLogger({ name: 'operator-test', level: options.logLevel });
+  return runOperator(kc, options, log, undefined, tracing);
 }
 
 /** Polls `probe` until it returns a value (not undefined); fails with `what` after the timeout. */
