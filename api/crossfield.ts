@@ -195,6 +195,15 @@ export const checks: Record<string, Check> = {
       ),
     );
   },
+  'pl-lookback-positive': (o) =>
+    positiveDuration(['spec', 'autoscaling', 'lookback'], at(o, 'spec', 'autoscaling', 'lookback')),
+  'pl-autoscaling-range': (o) => {
+    const min = at(o, 'spec', 'autoscaling', 'minReplicas') ?? 1;
+    const max = at(o, 'spec', 'autoscaling', 'maxReplicas');
+    return typeof min === 'number' && typeof max === 'number' && min > max
+      ? [{ path: ['spec', 'autoscaling', 'minReplicas'], message: 'minReplicas must not exceed maxReplicas' }]
+      : [];
+  },
   'pl-idle-timeout-positive': (o) =>
     list(at(o, 'spec', 'queries')).flatMap((q, i) =>
       positiveDuration(['spec', 'queries', i, 'idleTimeout'], at(q, 'idleTimeout')),

@@ -87,12 +87,17 @@ let hintsByPattern: Map<string, string> | undefined;
 function patternHints(): Map<string, string> {
   if (hintsByPattern) return hintsByPattern;
   hintsByPattern = new Map(Object.entries(hints));
-  const parts = [...kinds.flatMap((def) => [def.spec, def.status]), ...podConfigs.map((c) => c.schema)];
-  for (const part of parts) {
+  // The resources' wording wins: pod configs embed parts of them (a Pipeline's tables), whose
+  // hints must not replace the one a user's manifest error is worded with.
+  for (const part of kinds.flatMap((def) => [def.spec, def.status]))
     walk(part, (s) => {
       if (s.pattern && s.$hint) hintsByPattern!.set(s.pattern, s.$hint);
     });
-  }
+  const fromKinds = new Set(hintsByPattern.keys());
+  for (const c of podConfigs)
+    walk(c.schema, (s) => {
+      if (s.pattern && s.$hint && !fromKinds.has(s.pattern)) hintsByPattern!.set(s.pattern, s.$hint);
+    });
   return hintsByPattern;
 }
 

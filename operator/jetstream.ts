@@ -17,7 +17,9 @@ import { ConditionReason } from '../api/conditions.js';
 import type { EventSource, Pipeline } from '../api/generated/types.js';
 import { parseBytes, parseDuration } from '../api/units.js';
 import { TerminalError } from '../runtime/common/errors.js';
+import { maxDeliveriesSubject } from '../runtime/process/max-deliveries.js';
 import {
+  advisoryStreamName,
   consumerName,
   deadLetterStreamName,
   deadLetterSubject,
@@ -71,7 +73,18 @@ export function deadLetterDuplicateWindowMs(maxAgeMs: number): number {
   return maxAgeMs > 0 ? maxAgeMs : 7 * 24 * 3600 * 1000;
 }
 
-export function deadLetterStream(pl: Pipeline): DesiredStream {
+/**
+ * Replicas of a Pipeline's own streams (dead letters, max-deliveries advisories): as many as its
+ * most replicated source stream, so that what is taken out of a replicated stream is kept as
+ * safely as it was there.
+ */
+export function pipelineStreamReplicas(sources: Iterable<EventSource>): number {
+  let replicas = 1;
+  for (const es of sources) replicas = Math.max(replicas, es.spec.stream.replicas ?? 1);
+  return replicas;
+}
+
+export function deadLetterStream(pl: Pipeline, replicas = 1): DesiredStream {
   const ns = pl.metadata.namespace ?? 'default';
   const name = pl.metadata.name!;
   return {
@@ -82,9 +95,54 @@ export function deadLetterStream(pl: Pipeline): DesiredStream {
     storage: StorageType.File,
     max_age: nanos(parseDuration(pl.spec.deadLetter.maxAge)),
     max_bytes: parseBytes(pl.spec.deadLetter.maxBytes),
-    num_replicas: 1,
+    num_replicas: replicas,
     duplicate_window: nanos(deadLetterDuplicateWindowMs(parseDuration(pl.spec.deadLetter.maxAge))),
     discard: DiscardPolicy.Old,
+  };
+}
+
+/**
+ * JetStream tells that a consumer gave up on an event (maxDeliver reached without an ack or term)
+ * only in a core NATS advisory, which nobody hears while no processor is connected. This stream
+ * keeps the advisories of the Pipeline's consumers until a processor has dead-lettered the event
+ * and acknowledged the advisory (work-queue retention: acknowledged advisories are removed).
+ */
+export function advisoryStream(pl: Pipeline, replicas = 1): DesiredStream {
+  const ns = pl.metadata.namespace ?? 'default';
+  const name = pl.metadata.name!;
+  const consumer = consumerName(ns, name);
+  return {
+    name: advisoryStreamName(ns, name),
+    description: `eventrunner max-deliveries advisories of Pipeline ${ns}/${name}`,
+    subjects: [
+      ...new Set(pl.spec.sources.map((s) => maxDeliveriesSubject(streamName(ns, s.eventSource), consumer))),
+    ],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    // An advisory older than the dead letters' duplicate window could dead-letter an event twice;
+    // the event itself is rarely kept that long by its source stream anyway.
+    max_age: nanos(deadLetterDuplicateWindowMs(parseDuration(pl.spec.deadLetter.maxAge))),
+    max_bytes: parseBytes(pl.spec.deadLetter.maxBytes),
+    num_replicas: replicas,
+    duplicate_window: nanos(120_000),
+    discard: DiscardPolicy.Old,
+  };
+}
+
+/**
+ * The processors' durable consumer on the advisory stream: every advisory is retried until it
+ * has been handled (no maxDeliver), a few at a time.
+ */
+export function advisoryConsumer(pl: Pipeline): DesiredConsumer {
+  const ns = pl.metadata.namespace ?? 'default';
+  return {
+    durable_name: consumerName(ns, pl.metadata.name!),
+    description: `eventrunner Pipeline ${ns}/${pl.metadata.name} max-deliveries advisories`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_deliver: -1,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 64,
   };
 }
 
@@ -211,4 +269,23 @@ export async function deleteConsumerIfExists(
     if (isJsNotFound(err)) return false;
     throw err;
   }
+}
+
+/**
+ * A Pipeline's own streams: its dead letters, and its max-deliveries advisories with the
+ * processors' consumer on them. Returns the dead-letter stream's result (its depth goes to status).
+ */
+export async function ensurePipelineStreams(
+  jsm: JetStreamManager,
+  pl: Pipeline,
+  replicas: number,
+): Promise<{
+  deadLetters: Awaited<ReturnType<typeof ensureStream>>;
+  advisories: Awaited<ReturnType<typeof ensureStream>>;
+  advisoryConsumer: Awaited<ReturnType<typeof ensureConsumer>>;
+}> {
+  const deadLetters = await ensureStream(jsm, deadLetterStream(pl, replicas));
+  const advisories = await ensureStream(jsm, advisoryStream(pl, replicas));
+  const consumer = await ensureConsumer(jsm, advisories.info.config.name, advisoryConsumer(pl));
+  return { deadLetters, advisories, advisoryConsumer: consumer };
 }

@@ -29,6 +29,14 @@ export function deadLetterSubject(namespace: string, pipeline: string): string {
   return `erdlq.${namespace}.${pipeline.replaceAll('.', '_')}`;
 }
 
+/**
+ * Stream of a Pipeline keeping JetStream's max-deliveries advisories of its consumers, so that one
+ * sent while no processor is connected still reaches one.
+ */
+export function advisoryStreamName(namespace: string, pipeline: string): string {
+  return `ER_ADV_${namespace}_${enc(pipeline)}`;
+}
+
 /** Shuffle stream of a Pipeline's queries: what the processors publish for the query workers. */
 export function shuffleStreamName(namespace: string, pipeline: string): string {
   return `ER_SH_${namespace}_${enc(pipeline)}`;

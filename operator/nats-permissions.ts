@@ -106,8 +106,9 @@ export function ingestPermissions(config: IngestConfigInput): NatsPermissions {
 
 /**
  * A processor: reads and acknowledges its durable consumer on each source stream, reads back
- * stored events (max-deliveries advisories name them by sequence) and listens for those advisories,
- * publishes dead letters, chained events and query inputs.
+ * stored events (max-deliveries advisories name them by sequence) and reads those advisories from
+ * the Pipeline's advisory stream (or listens for them, without one), publishes dead letters,
+ * chained events and query inputs.
  */
 export function processorPermissions(config: ProcessorConfigInput): NatsPermissions {
   const pub = [
@@ -116,10 +117,11 @@ export function processorPermissions(config: ProcessorConfigInput): NatsPermissi
       api('STREAM', 'MSG', 'GET', s.stream),
     ]),
     ...publishTo(config.deadLetter.stream, [config.deadLetter.subject]),
+    ...(config.advisories ? consume(config.advisories.stream, config.advisories.consumer) : []),
     ...outputStreams(config.outputs),
     ...(config.shuffle ? publishTo(config.shuffle.stream, [`${config.shuffle.subjectPrefix}.>`]) : []),
   ];
-  const sub = config.sources.map((s) => maxDeliveriesSubject(s.stream, s.consumer));
+  const sub = config.advisories ? [] : config.sources.map((s) => maxDeliveriesSubject(s.stream, s.consumer));
   return permissions(inboxOf(config), pub, sub);
 }
 

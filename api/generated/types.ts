@@ -285,9 +285,11 @@ export interface PipelineSpec {
   /** Number of processor pods; the scale subresource (HPA, KEDA, kubectl scale) sets it.
    * @default 1 */
   replicas: number;
-  /** Stop processing: the processor scales to zero and the consumer keeps its position.
+  /** Stop processing: the processor and query workers scale to zero and the consumer keeps its position; false again continues from it.
    * @default false */
   suspend: boolean;
+  /** The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling). */
+  autoscaling?: PipelineAutoscaling;
   /** Compute resources of each processor container, as in a Pod spec. */
   resources?: ProcessorResources;
   /** The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries.
@@ -398,6 +400,24 @@ export interface PipelineDeadLetter {
   deletionPolicy: 'Delete' | 'Retain';
 }
 
+/** The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling). */
+export interface PipelineAutoscaling {
+  /** Fewest processor pods; 0 lets the Pipeline scale to zero when nothing is pending (it wakes when events arrive).
+   * @default 1 */
+  minReplicas: number;
+  /** Most processor pods. */
+  maxReplicas: number;
+  /** Pending events should be worked off within this many seconds at the measured rate per pod.
+   * @default 30 */
+  targetLagSeconds: number;
+  /** How long fewer pods must have sufficed before one step down (each step at most halves the pods), e.g. 5m.
+   * @default "5m" */
+  scaleDownDelay: string;
+  /** Window over which the processing rate is measured; after each step up, the new pods are measured for this long before the next decision.
+   * @default "30s" */
+  lookback: string;
+}
+
 /** Compute resources of each processor container, as in a Pod spec. */
 export interface ProcessorResources {
   /** Minimum resources reserved for the container (e.g. cpu: 100m, memory: 128Mi). */
@@ -437,10 +457,12 @@ export interface PipelineStatus {
   readyReplicas?: number;
   /** Label selector of the processor pods, for the scale subresource (HPA). */
   selector?: string;
-  /** Events in the sources not yet delivered to the Pipeline (consumer pending). */
+  /** Events of the sources not yet acknowledged by the processors: not yet delivered (consumer num_pending) plus delivered and awaiting acknowledgement (num_ack_pending), summed over the sources. Absent when a consumer cannot be read (ConsumerReady says why); refreshed at least every 10 s while not 0. */
   lag?: number;
-  /** Events in the dead-letter stream. */
+  /** Dead letters currently held in the dead-letter stream (its message count, after maxAge and maxBytes discarded old ones), not the number ever dead-lettered. Absent when the stream cannot be read (ConsumerReady says why). */
   deadLetters?: number;
+  /** The last decision of the autoscaler (spec.autoscaling). */
+  autoscaling?: PipelineAutoscalingStatus;
   /** JetStream objects of the Pipeline, named from namespace and name. */
   consumer?: PipelineConsumerStatus;
   /** Result of compiling spec.rules. */
@@ -451,6 +473,18 @@ export interface PipelineStatus {
   queryWorkers?: PipelineQueryWorkersStatus;
   /** One-line summaries shown by kubectl get -o wide. */
   summary?: PipelineSummary;
+}
+
+/** The last decision of the autoscaler (spec.autoscaling). */
+export interface PipelineAutoscalingStatus {
+  /** Processor pods the autoscaler set on the Deployment. */
+  desiredReplicas?: number;
+  /** Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax. */
+  reason?: string;
+  /** The decision with its figures: pending events, measured rate, per-pod rate. */
+  message?: string;
+  /** When the autoscaler last changed the replicas. */
+  lastScaleTime?: string;
 }
 
 /** JetStream objects of the Pipeline, named from namespace and name. */
@@ -1242,8 +1276,12 @@ export interface ProcessorConfig {
   delivery: PipelineDelivery;
   /** Where events that cannot be processed go, with the reason in headers. */
   deadLetter: ProcessorDeadLetter;
+  /** The stream keeping the max-deliveries advisories of the sources’ consumers, read through a durable consumer: an event a consumer gave up on is dead-lettered even when no processor was connected at the time. Omitted: the processor listens for the advisories as core NATS messages and misses those sent while it is away. */
+  advisories?: ProcessorAdvisories;
   /** The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it. */
   queries?: PipelineQuery[];
+  /** The Pipeline’s lookup tables (spec.tables): the processor compiles the queries that join them. */
+  tables?: PipelineTable[];
   /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
   shuffle?: ProcessorShuffle;
   /** How the processor pulls and bounds its work.
@@ -1347,6 +1385,14 @@ export interface ProcessorDeadLetter {
   subject: string;
 }
 
+/** The stream keeping the max-deliveries advisories of the sources’ consumers, read through a durable consumer: an event a consumer gave up on is dead-lettered even when no processor was connected at the time. Omitted: the processor listens for the advisories as core NATS messages and misses those sent while it is away. */
+export interface ProcessorAdvisories {
+  /** Advisory stream of the Pipeline. */
+  stream: string;
+  /** Durable consumer of the processors on it. */
+  consumer: string;
+}
+
 /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
 export interface ProcessorShuffle {
   /** Shuffle stream of the Pipeline. */
@@ -1389,8 +1435,12 @@ export interface ProcessorConfigInput {
   delivery?: PipelineDeliveryInput;
   /** Where events that cannot be processed go, with the reason in headers. */
   deadLetter: ProcessorDeadLetterInput;
+  /** The stream keeping the max-deliveries advisories of the sources’ consumers, read through a durable consumer: an event a consumer gave up on is dead-lettered even when no processor was connected at the time. Omitted: the processor listens for the advisories as core NATS messages and misses those sent while it is away. */
+  advisories?: ProcessorAdvisoriesInput;
   /** The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it. */
   queries?: PipelineQueryInput[];
+  /** The Pipeline’s lookup tables (spec.tables): the processor compiles the queries that join them. */
+  tables?: PipelineTableInput[];
   /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream. */
   shuffle?: ProcessorShuffleInput;
   /** How the processor pulls and bounds its work.
@@ -1789,6 +1839,15 @@ export interface ProcessorDeadLetterInput {
   subject: string;
 }
 
+/** The stream keeping the max-deliveries advisories of the sources’ consumers, read through a durable consumer: an event a consumer gave up on is dead-lettered even when no processor was connected at the time. Omitted: the processor listens for the advisories as core NATS messages and misses those sent while it is away.
+ * (As written: fields with defaults may be omitted.) */
+export interface ProcessorAdvisoriesInput {
+  /** Advisory stream of the Pipeline. */
+  stream: string;
+  /** Durable consumer of the processors on it. */
+  consumer: string;
+}
+
 /** A streaming-SQL query over the events the rules kept: windows and aggregations; see docs/queries.md.
  * (As written: fields with defaults may be omitted.) */
 export interface PipelineQueryInput {
@@ -1809,6 +1868,31 @@ export interface PipelineQueryInput {
   /** Most keys (groups with open windows) a partition holds; beyond it new keys are refused and reported in status, never an out-of-memory kill.
    * @default 1000000 */
   maxStateKeys?: number;
+}
+
+/** Reference data for lookup joins in queries (JOIN customers AS c ON o.data.customerId = c.id): a table of a Sink, read by its key.
+ * (As written: fields with defaults may be omitted.) */
+export interface PipelineTableInput {
+  /** The table’s name in queries; unique among the tables and not the name of a source. */
+  name: string;
+  /** Name of a Sink in the same namespace (Cassandra/ScyllaDB or ClickHouse) whose table holds the rows. */
+  sink: string;
+  /** The column a lookup reads rows by; a join’s ON compares it with a field of the event. */
+  key: string;
+  /** Rows read are kept this long and up to this many, so repeated keys do not each read the database.
+   * @default {} */
+  cache?: PipelineTableCacheInput;
+}
+
+/** Rows read are kept this long and up to this many, so repeated keys do not each read the database.
+ * (As written: fields with defaults may be omitted.) */
+export interface PipelineTableCacheInput {
+  /** How long a row read (or found missing) is reused, e.g. 60s.
+   * @default "60s" */
+  ttl?: string;
+  /** Most rows kept per query worker; the least recently used go first.
+   * @default 100000 */
+  maxEntries?: number;
 }
 
 /** Where events for queries go: subject <subjectPrefix>.<query>.<partition> of the shuffle stream.
@@ -1848,6 +1932,8 @@ export interface QueryWorkerConfig {
   queries: PipelineQuery[];
   /** Outputs results can be written to. */
   outputs: ProcessorOutput[];
+  /** Lookup tables the queries join (spec.tables), with their Sinks. */
+  tables?: QueryWorkerTable[];
   /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
   shuffle: QueryWorkerShuffle;
   /** Where partition leases and checkpoints live. */
@@ -1879,6 +1965,24 @@ export interface QueryWorkerPipeline {
   /** Name of the Pipeline.
    * @default "pipeline" */
   name: string;
+}
+
+/** A lookup table of the Pipeline (spec.tables) and the Sink whose table holds its rows. */
+export interface QueryWorkerTable {
+  /** The table’s name in queries; unique among the tables and not the name of a source. */
+  name: string;
+  /** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource. */
+  sink: SinkSpec;
+  /** The column a lookup reads rows by; a join’s ON compares it with a field of the event. */
+  key: string;
+  /** Rows read are kept this long and up to this many, so repeated keys do not each read the database.
+   * @default {} */
+  cache: PipelineTableCache;
+  /** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them. */
+  credentials?: ProcessorOutputCredentials;
+  /** Lookups of one batch in flight at once.
+   * @default 32 */
+  concurrency: number;
 }
 
 /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
@@ -1947,6 +2051,8 @@ export interface QueryWorkerConfigInput {
   queries: PipelineQueryInput[];
   /** Outputs results can be written to. */
   outputs: ProcessorOutputInput[];
+  /** Lookup tables the queries join (spec.tables), with their Sinks. */
+  tables?: QueryWorkerTableInput[];
   /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>. */
   shuffle: QueryWorkerShuffleInput;
   /** Where partition leases and checkpoints live. */
@@ -1979,6 +2085,25 @@ export interface QueryWorkerPipelineInput {
   /** Name of the Pipeline.
    * @default "pipeline" */
   name?: string;
+}
+
+/** A lookup table of the Pipeline (spec.tables) and the Sink whose table holds its rows.
+ * (As written: fields with defaults may be omitted.) */
+export interface QueryWorkerTableInput {
+  /** The table’s name in queries; unique among the tables and not the name of a source. */
+  name: string;
+  /** Desired state of the Sink: exactly one of scylla, clickhouse, http or eventSource. */
+  sink: SinkSpecInput;
+  /** The column a lookup reads rows by; a join’s ON compares it with a field of the event. */
+  key: string;
+  /** Rows read are kept this long and up to this many, so repeated keys do not each read the database.
+   * @default {} */
+  cache?: PipelineTableCacheInput;
+  /** Files of the Sink’s mounted Secrets: username and password together or a bearer token (webhooks), a CA bundle with or without them. */
+  credentials?: ProcessorOutputCredentialsInput;
+  /** Lookups of one batch in flight at once.
+   * @default 32 */
+  concurrency?: number;
 }
 
 /** The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>.

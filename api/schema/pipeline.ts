@@ -152,6 +152,9 @@ const query = obj(
 /** A query as pod configs embed it (the processor shuffles for it, the query workers run it). */
 export const pipelineQuery = query;
 
+/** A lookup table as pod configs embed it (its name, key and cache; the query workers add the Sink). */
+export const pipelineTable = table;
+
 export const ruleEngine = obj(
   'PipelineRuleEngine',
   'How rules execute for each event.',
@@ -262,9 +265,48 @@ const spec = obj(
       maximum: 100,
       default: 1,
     }),
-    suspend: bool('Stop processing: the processor scales to zero and the consumer keeps its position.', {
-      default: false,
-    }),
+    suspend: bool(
+      'Stop processing: the processor and query workers scale to zero and the consumer keeps its position; false again continues from it.',
+      { default: false },
+    ),
+    autoscaling: obj(
+      'PipelineAutoscaling',
+      'The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling).',
+      {
+        minReplicas: int(
+          'Fewest processor pods; 0 lets the Pipeline scale to zero when nothing is pending (it wakes when events arrive).',
+          {
+            minimum: 0,
+            maximum: 100,
+            default: 1,
+          },
+        ),
+        maxReplicas: int('Most processor pods.', { minimum: 1, maximum: 100 }),
+        targetLagSeconds: int(
+          'Pending events should be worked off within this many seconds at the measured rate per pod.',
+          { minimum: 1, maximum: 86400, default: 30 },
+        ),
+        scaleDownDelay: duration(
+          'How long fewer pods must have sufficed before one step down (each step at most halves the pods), e.g. 5m.',
+          { default: '5m' },
+        ),
+        lookback: duration(
+          'Window over which the processing rate is measured; after each step up, the new pods are measured for this long before the next decision.',
+          { default: '30s', 'x-kubernetes-validations': [positiveDuration('lookback')] },
+        ),
+      },
+      {
+        required: ['maxReplicas'],
+        'x-kubernetes-validations': [
+          {
+            $id: 'pl-autoscaling-range',
+            rule: 'self.minReplicas <= self.maxReplicas',
+            message: 'minReplicas must not exceed maxReplicas',
+            fieldPath: '.minReplicas',
+          },
+        ],
+      },
+    ),
     resources: resources('ProcessorResources', 'processor'),
     queryWorkers: obj(
       'PipelineQueryWorkers',
@@ -383,11 +425,22 @@ const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by
   replicas: int('Processor pods that exist (the scale subresource reads it).', { minimum: 0 }),
   readyReplicas: int('Processor pods that are ready.', { minimum: 0 }),
   selector: str('Label selector of the processor pods, for the scale subresource (HPA).'),
-  lag: int('Events in the sources not yet delivered to the Pipeline (consumer pending).', {
-    minimum: 0,
-    format: 'int64',
+  lag: int(
+    'Events of the sources not yet acknowledged by the processors: not yet delivered (consumer num_pending) plus delivered and awaiting acknowledgement (num_ack_pending), summed over the sources. Absent when a consumer cannot be read (ConsumerReady says why); refreshed at least every 10 s while not 0.',
+    { minimum: 0, format: 'int64' },
+  ),
+  deadLetters: int(
+    'Dead letters currently held in the dead-letter stream (its message count, after maxAge and maxBytes discarded old ones), not the number ever dead-lettered. Absent when the stream cannot be read (ConsumerReady says why).',
+    { minimum: 0, format: 'int64' },
+  ),
+  autoscaling: obj('PipelineAutoscalingStatus', 'The last decision of the autoscaler (spec.autoscaling).', {
+    desiredReplicas: int('Processor pods the autoscaler set on the Deployment.', { minimum: 0 }),
+    reason: str(
+      'Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax.',
+    ),
+    message: str('The decision with its figures: pending events, measured rate, per-pod rate.'),
+    lastScaleTime: str('When the autoscaler last changed the replicas.', { format: 'date-time' }),
   }),
-  deadLetters: int('Events in the dead-letter stream.', { minimum: 0, format: 'int64' }),
   consumer: obj(
     'PipelineConsumerStatus',
     'JetStream objects of the Pipeline, named from namespace and name.',
@@ -441,8 +494,20 @@ export const pipeline: KindDefinition = {
   printerColumns: [
     readyColumn(),
     { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Processor pods.' },
-    { name: 'Lag', type: 'integer', jsonPath: '.status.lag', description: 'Events not yet delivered.' },
-    { name: 'DLQ', type: 'integer', jsonPath: '.status.deadLetters', description: 'Events dead-lettered.' },
+    {
+      name: 'Lag',
+      type: 'integer',
+      jsonPath: '.status.lag',
+      description:
+        'Events of the sources not yet acknowledged (pending plus ack pending); empty when it cannot be read.',
+    },
+    {
+      name: 'DLQ',
+      type: 'integer',
+      jsonPath: '.status.deadLetters',
+      description:
+        'Dead letters now held in the dead-letter stream (its depth, not a running total); empty when it cannot be read.',
+    },
     ageColumn(),
     {
       name: 'Sources',

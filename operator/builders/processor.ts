@@ -17,6 +17,7 @@ import type {
   Sink,
 } from '../../api/generated/types.js';
 import {
+  advisoryStreamName,
   childName,
   consumerName,
   deadLetterStreamName,
@@ -94,6 +95,29 @@ export function volumeName(prefix: string, sink: string): string {
   return `${full.slice(0, 46).replace(/\./g, '-').replace(/-+$/, '')}-${hashOf(sink)}`;
 }
 
+/**
+ * Where the pods find the files of a Sink's mounted Secrets (login, webhook token, CA bundle), as
+ * the `credentials` of an output or a lookup table; nothing when the Sink names no Secret.
+ */
+export function sinkCredentialFiles(
+  sinkName: string,
+  sink: Sink,
+): { credentials?: NonNullable<ProcessorOutputInput['credentials']> } {
+  const ref = credentialRef(sink);
+  const token = tokenSecretRef(sink);
+  const ca = caSecretRef(sink);
+  if (!ref && !token && !ca) return {};
+  return {
+    credentials: {
+      ...(ref
+        ? { usernameFile: `${sinkDir(sinkName)}/username`, passwordFile: `${sinkDir(sinkName)}/password` }
+        : {}),
+      ...(token ? { tokenFile: `${sinkDir(sinkName)}/token` } : {}),
+      ...(ca ? { caFile: `${caDir(sinkName)}/${caFileName}` } : {}),
+    },
+  };
+}
+
 /** The processor config file (api/schema/config/processor.ts) for this Pipeline. */
 export function processorConfig(
   pl: Pipeline,
@@ -119,27 +143,11 @@ export function processorConfig(
     rules: { source: pl.spec.rules, mode: pl.spec.ruleEngine.mode, maxCycles: pl.spec.ruleEngine.maxCycles },
     outputs: pl.spec.outputs.map((o): ProcessorOutputInput => {
       const sink = sinks.get(o.sink)!;
-      const ref = credentialRef(sink);
-      const token = tokenSecretRef(sink);
-      const ca = caSecretRef(sink);
       const target = sink.spec.eventSource?.name;
       return {
         name: o.name,
         sink: sink.spec,
-        ...(ref || token || ca
-          ? {
-              credentials: {
-                ...(ref
-                  ? {
-                      usernameFile: `${sinkDir(o.sink)}/username`,
-                      passwordFile: `${sinkDir(o.sink)}/password`,
-                    }
-                  : {}),
-                ...(token ? { tokenFile: `${sinkDir(o.sink)}/token` } : {}),
-                ...(ca ? { caFile: `${caDir(o.sink)}/${caFileName}` } : {}),
-              },
-            }
-          : {}),
+        ...sinkCredentialFiles(o.sink, sink),
         // Where an eventSource Sink publishes: derived from the namespace, like every stream name.
         ...(target !== undefined
           ? { eventSource: { stream: streamName(ns, target), subjectPrefix: subjectPrefix(ns, target) } }
@@ -153,10 +161,12 @@ export function processorConfig(
       maxAckPending: delivery.maxAckPending,
     },
     deadLetter: { stream: deadLetterStreamName(ns, name), subject: deadLetterSubject(ns, name) },
+    advisories: { stream: advisoryStreamName(ns, name), consumer: consumerName(ns, name) },
     // Rendered only with queries, so that configs (and their hash) without them stay as they were.
     ...(pl.spec.queries?.length
       ? {
           queries: pl.spec.queries,
+          ...(pl.spec.tables?.length ? { tables: pl.spec.tables } : {}),
           shuffle: { stream: shuffleStreamName(ns, name), subjectPrefix: shuffleSubjectPrefix(ns, name) },
         }
       : {}),

@@ -13,7 +13,7 @@ import { childName, queryStateBucket, shuffleStreamName, shuffleSubjectPrefix } 
 import type { OperatorOptions } from '../options.js';
 import { childLabels, opsPort, ownerReference } from './common.js';
 import { natsConfigMapData, natsConnection } from './nats-user.js';
-import { sinkWriterDeployment, type SecretDigests } from './processor.js';
+import { sinkCredentialFiles, sinkWriterDeployment, type SecretDigests } from './processor.js';
 
 /** How long a partition stays with a silent owner: failover takes about this long. */
 export const QUERY_LEASE_DURATION = '10s';
@@ -49,24 +49,44 @@ function queryOutputs(pl: Pipeline): Set<string> {
   return new Set((pl.spec.queries ?? []).flatMap((q) => q.outputs));
 }
 
+/** The Sinks of the Pipeline's lookup tables (spec.tables). */
+export function tableSinkNames(pl: Pipeline): string[] {
+  return [...new Set((pl.spec.tables ?? []).map((t) => t.sink))];
+}
+
 /**
  * The query-worker config for a Pipeline with queries, from its processor config: the same outputs
- * and dead-letter stream, and a NATS connection of the workers' own (their user and inbox).
+ * and dead-letter stream, and a NATS connection of the workers' own (their user and inbox). The
+ * lookup tables carry their Sink's spec and credential files, from `sinks` (which must hold every
+ * table's Sink).
  */
 export function queryWorkerConfig(
   pl: Pipeline,
   processor: ProcessorConfigInput,
   options: OperatorOptions,
+  sinks: ReadonlyMap<string, Sink> = new Map(),
 ): QueryWorkerConfigInput {
   const ns = pl.metadata.namespace!;
   const name = pl.metadata.name!;
   const used = queryOutputs(pl);
+  const tables = (pl.spec.tables ?? []).map((t) => {
+    const sink = sinks.get(t.sink);
+    if (!sink) throw new Error(`Sink ${t.sink} of table ${t.name} is not known`);
+    return {
+      name: t.name,
+      key: t.key,
+      cache: t.cache,
+      sink: sink.spec,
+      ...sinkCredentialFiles(t.sink, sink),
+    };
+  });
   return {
     pipeline: { namespace: ns, name },
     nats: natsConnection(options, ns, queryWorkerNames(pl).deployment),
     sources: pl.spec.sources.map((s) => s.as ?? s.eventSource),
     queries: pl.spec.queries ?? [],
     outputs: processor.outputs.filter((o) => used.has(o.name)),
+    ...(tables.length ? { tables } : {}),
     shuffle: { stream: shuffleStreamName(ns, name), subjectPrefix: shuffleSubjectPrefix(ns, name) },
     state: { bucket: queryStateBucket(ns, name), leaseDuration: QUERY_LEASE_DURATION },
     deadLetter: processor.deadLetter,
@@ -112,7 +132,12 @@ export function queryWorkerDeployment(
       component: 'query-worker',
       command: 'query-worker',
       names: queryWorkerNames(pl),
-      sinkNames: pl.spec.outputs.filter((o) => used.has(o.name)).map((o) => o.sink),
+      sinkNames: [
+        ...new Set([
+          ...pl.spec.outputs.filter((o) => used.has(o.name)).map((o) => o.sink),
+          ...tableSinkNames(pl),
+        ]),
+      ],
       config,
       replicas: queryWorkerReplicas(pl),
       selector: queryWorkerSelector(pl),

@@ -12,6 +12,7 @@ import {
   queryWorkerDeployment,
   queryWorkerNames,
   queryWorkerReplicas,
+  tableSinkNames,
 } from '../builders/query-worker.js';
 import type { SecretDigests } from '../builders/processor.js';
 import { deleteStreamIfExists, ensureStream } from '../jetstream.js';
@@ -27,6 +28,7 @@ import {
 } from '../query-state.js';
 import { queryWorkerPermissions } from '../nats-permissions.js';
 import { ensureNatsUser } from './nats-users.js';
+import { sinkSecretDigests } from './sink-secrets.js';
 import { workloadCondition } from './workload.js';
 
 /** True when the Pipeline runs query workers: it has queries (and they compiled). */
@@ -76,7 +78,24 @@ export async function ensureQueryWorkers(
 ): Promise<number | undefined> {
   const ns = pl.metadata.namespace!;
   const names = queryWorkerNames(pl);
-  const config = queryWorkerConfig(pl, processor, ctx.options);
+  // Lookup tables read the Sinks spec.tables names, which need not be outputs; their Secrets are
+  // mounted and hashed like the outputs'. A table's missing Sink is retried until it exists.
+  const extra = new Map<string, Sink>();
+  for (const t of tableSinkNames(pl)) {
+    if (sinks.has(t)) continue;
+    const sink = ctx.caches.sinks.get(t, ns);
+    if (!sink) throw new Error(`Sink ${t} of a lookup table (spec.tables) does not exist`);
+    extra.set(t, sink);
+  }
+  if (extra.size) {
+    const more = await sinkSecretDigests(ctx, ns, extra);
+    sinks = new Map([...sinks, ...extra]);
+    digests = {
+      ca: new Map([...(digests.ca ?? []), ...more.ca]),
+      credentials: new Map([...(digests.credentials ?? []), ...more.credentials]),
+    };
+  }
+  const config = queryWorkerConfig(pl, processor, ctx.options, sinks);
   // The user before the pods that mount it.
   const renewAt = await ensureNatsUser(
     ctx,

@@ -25,17 +25,17 @@ import {
   processorSelector,
 } from '../builders/processor.js';
 import {
-  deadLetterStream,
   deleteConsumerIfExists,
   deleteStreamIfExists,
   ensureConsumer,
-  ensureStream,
+  ensurePipelineStreams,
   isJsNotFound,
   pipelineConsumer,
+  pipelineStreamReplicas,
 } from '../jetstream.js';
 import { describeCycle, downstreamOf, feedbackCycle, publishedTo } from '../graph.js';
 import type { ControllerContext } from '../manager.js';
-import { consumerName, deadLetterStreamName, streamName } from '../names.js';
+import { advisoryStreamName, consumerName, deadLetterStreamName, streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
 import {
   asManifest,
@@ -58,6 +58,13 @@ import { sinkSecretDigests } from './sink-secrets.js';
 import { ensureNatsUser, requeueBefore } from './nats-users.js';
 import { processorPermissions } from '../nats-permissions.js';
 import { workloadCondition } from './workload.js';
+import {
+  autoscaleIntervalMs,
+  autoscaleProcessors,
+  consumerReading,
+  forgetAutoscaler,
+  type ConsumerReading,
+} from './pipeline-autoscale.js';
 
 async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
   const ns = pl.metadata.namespace!;
@@ -71,6 +78,8 @@ async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Lo
     if (await deleteConsumerIfExists(jsm, streamName(ns, s.eventSource), durable))
       log.info({ consumer: durable }, 'Deleted consumer');
   }
+  if (await deleteStreamIfExists(jsm, advisoryStreamName(ns, pl.metadata.name!)))
+    log.info('Deleted max-deliveries advisory stream');
   if (pl.spec.deadLetter.deletionPolicy === 'Retain')
     log.info('Retained the dead-letter stream (deadLetter.deletionPolicy: Retain)');
   else if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
@@ -87,6 +96,7 @@ export async function reconcilePipeline(
   const pl = ctx.caches.pipelines.get(name, namespace);
   if (!pl) return;
   if (pl.metadata.deletionTimestamp) {
+    forgetAutoscaler(ctx, pl);
     if (!hasFinalizer(pl)) return;
     await deletePipelineState(ctx, pl, log);
     await setFinalizer(ctx, pl, false);
@@ -178,7 +188,9 @@ export async function reconcilePipeline(
   // 2. Sources: each EventSource's stream gets this Pipeline's durable consumer.
   const eventSources = new Map<string, EventSource>();
   let consumerProblem: ConditionInput | undefined;
-  let lag = 0;
+  // Unknown (undefined) as soon as one source's consumer cannot be read: never a partial sum or 0.
+  let lag: number | undefined = 0;
+  const consumers: ConsumerReading[] = [];
   let transient: unknown;
   for (const src of pl.spec.sources) {
     const es = ctx.caches.eventSources.get(src.eventSource, namespace);
@@ -192,7 +204,10 @@ export async function reconcilePipeline(
       continue;
     }
     eventSources.set(src.eventSource, es);
-    if (issues.length) continue;
+    if (issues.length) {
+      lag = undefined;
+      continue;
+    }
     try {
       const res = await ensureConsumer(
         await ctx.jsm(),
@@ -204,8 +219,10 @@ export async function reconcilePipeline(
           { consumer: res.info.name, stream: res.info.stream_name, action: res.action },
           res.action === 'created' ? 'Created consumer' : 'Repaired consumer drift',
         );
-      lag += res.info.num_pending + res.info.num_ack_pending;
+      if (lag !== undefined) lag += res.info.num_pending + res.info.num_ack_pending;
+      consumers.push(consumerReading(res.info));
     } catch (err) {
+      lag = undefined;
       if (isJsNotFound(err)) {
         consumerProblem ??= {
           type: ConditionType.ConsumerReady,
@@ -219,24 +236,30 @@ export async function reconcilePipeline(
           type: ConditionType.ConsumerReady,
           status: 'False',
           reason: ConditionReason.ConsumerError,
-          message: err instanceof Error ? err.message : String(err),
+          message: `cannot read the consumer on the stream of EventSource ${src.eventSource}, so LAG is unknown: ${err instanceof Error ? err.message : String(err)}`,
         };
       }
     }
   }
-  let deadLetters = pl.status?.deadLetters ?? 0;
+  let deadLetters: number | undefined;
   if (!issues.length) {
     try {
-      const dlq = await ensureStream(await ctx.jsm(), deadLetterStream(pl));
+      const own = await ensurePipelineStreams(
+        await ctx.jsm(),
+        pl,
+        pipelineStreamReplicas(eventSources.values()),
+      );
+      if (own.advisories.action === 'created') log.info('Created max-deliveries advisory stream');
+      const dlq = own.deadLetters;
       deadLetters = dlq.info.state.messages;
-      await reportDeadLetters(ctx, pl, pl.status?.deadLetters ?? 0, dlq.info.state, log);
+      await reportDeadLetters(ctx, pl, pl.status?.deadLetters, dlq.info.state, log);
     } catch (err) {
       transient ??= err;
       consumerProblem ??= {
         type: ConditionType.ConsumerReady,
         status: 'False',
         reason: ConditionReason.ConsumerError,
-        message: `dead-letter stream: ${err instanceof Error ? err.message : String(err)}`,
+        message: `cannot read the dead-letter stream, so DLQ is unknown: ${err instanceof Error ? err.message : String(err)}`,
       };
     }
   }
@@ -259,8 +282,9 @@ export async function reconcilePipeline(
     name: consumerName(namespace, name),
     deadLetterStream: deadLetterStreamName(namespace, name),
   };
-  status.lag = lag;
-  status.deadLetters = deadLetters;
+  // Absent, not 0, when unread: kubectl then prints an empty cell and ConsumerReady says why.
+  if (lag !== undefined) status.lag = lag;
+  if (deadLetters !== undefined) status.deadLetters = deadLetters;
 
   // 3. Sinks: every output's Sink exists and reports Ready.
   const sinks = new Map<string, Sink>();
@@ -325,6 +349,18 @@ export async function reconcilePipeline(
     !cycle &&
     sinks.size === new Set(pl.spec.outputs.map((o) => o.sink)).size &&
     eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
+  // 3c. Autoscaling: the processor replicas from pending work and processing rate (never while
+  // suspended, and never from a partial reading).
+  const autoscaled = pl.spec.suspend
+    ? undefined
+    : await autoscaleProcessors(
+        ctx,
+        pl,
+        lag === undefined ? undefined : consumers,
+        ctx.caches.deployments.get(names.deployment, namespace),
+        log,
+      );
+  if (autoscaled) status.autoscaling = autoscaled.status;
   let renewCredentialsAt: number | undefined;
   if (canRoll) {
     const config = processorConfig(pl, eventSources, sinks, ctx.options);
@@ -342,10 +378,9 @@ export async function reconcilePipeline(
       processorConfigMap(pl, config, ctx.options),
       ctx.caches.configMaps.get(names.configMap, namespace),
     );
-    await ctx.children.ensure(
-      processorDeployment(pl, config, sinks, ctx.options, digests),
-      ctx.caches.deployments.get(names.deployment, namespace),
-    );
+    const desired = processorDeployment(pl, config, sinks, ctx.options, digests);
+    if (autoscaled) desired.spec!.replicas = autoscaled.replicas;
+    await ctx.children.ensure(desired, ctx.caches.deployments.get(names.deployment, namespace));
     if (withQueries) {
       const workersRenewAt = await ensureQueryWorkers(ctx, pl, config, sinks, digests, log);
       if (workersRenewAt !== undefined)
@@ -354,7 +389,7 @@ export async function reconcilePipeline(
   }
   if (!issues.length && queriesOk && !hasQueries(pl)) await removeQueryWorkers(ctx, pl, log);
   const deployment = ctx.caches.deployments.get(names.deployment, namespace);
-  const desiredReplicas = pl.spec.suspend ? 0 : pl.spec.replicas;
+  const desiredReplicas = pl.spec.suspend ? 0 : (autoscaled?.replicas ?? pl.spec.replicas);
   const processorReady = workloadCondition(
     ConditionType.WorkloadReady,
     deployment,
@@ -393,7 +428,12 @@ export async function reconcilePipeline(
           : 'Pending';
   await writeStatus(ctx, 'Pipeline', pl, { ...status, conditions });
   if (transient) throw transient;
-  return { requeueAfterMs: requeueBefore(jitteredResync(ctx.options.resyncMs), renewCredentialsAt) };
+  // LAG is refreshed at least every 10 s while not 0; the autoscaler samples a few times per lookback.
+  let next = jitteredResync(ctx.options.resyncMs);
+  if (status.lag !== 0 && !issues.length) next = Math.min(next, jitteredResync(8000));
+  const sampling = autoscaled ? autoscaleIntervalMs(pl) : undefined;
+  if (sampling !== undefined) next = Math.min(next, sampling);
+  return { requeueAfterMs: requeueBefore(next, renewCredentialsAt) };
 }
 
 /**
@@ -404,11 +444,12 @@ export async function reconcilePipeline(
 async function reportDeadLetters(
   ctx: ControllerContext,
   pl: Pipeline,
-  before: number,
+  before: number | undefined,
   state: { messages: number; last_seq: number },
   log: Logger,
 ): Promise<void> {
-  if (state.messages <= before) return;
+  // Unknown before (first look, or NATS was unreachable): nothing to compare with.
+  if (before === undefined || state.messages <= before) return;
   let latest = '';
   try {
     const m = await (

@@ -70,6 +70,7 @@ export function checkConfig(input: unknown, file: string, rulesText?: string): P
     sources: value.sources.map((s) => ({ eventSource: s.eventSource ?? s.stream, as: s.as })),
     queries: value.queries,
     outputs: value.outputs,
+    tables: value.tables,
   });
   problems.push(...queries.problems.map(formatQueryProblem));
   if (problems.length) throw new ConfigError(`${file}: ${problems.join('; ')}`);

@@ -38,11 +38,14 @@ export class Shuffle {
     private readonly target: ProcessorShuffle,
     queries: readonly CompiledQuery[],
   ) {
-    for (const q of queries) {
-      const list = this.bySource.get(q.source) ?? [];
-      list.push(q);
-      this.bySource.set(q.source, list);
-    }
+    // A query may read several sources (an interval join both sides, a pattern each of its
+    // variables' sources): it is registered under each, once.
+    for (const q of queries)
+      for (const source of new Set(q.sources.length ? q.sources : [q.source])) {
+        const list = this.bySource.get(source) ?? [];
+        list.push(q);
+        this.bySource.set(source, list);
+      }
   }
 
   /** True when some query reads the source (by its name in queries). */

@@ -1,5 +1,6 @@
 // The processor's sources: each source stream's durable consumer bound (retried until it exists),
-// its pull loop, its max-deliveries advisory watcher, and the lag read from JetStream on a timer.
+// its pull loop, the reader of the Pipeline's max-deliveries advisories (runtime/process/
+// max-deliveries.ts), and the lag read from JetStream on a timer.
 import type { Subscription } from '@nats-io/nats-core';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Tracer } from '@opentelemetry/api';
@@ -12,7 +13,7 @@ import type { ProcessConfig, SourceConfig } from './config.js';
 import { SourceLoop } from './consume.js';
 import { DeadLetterPublisher } from './deadletter.js';
 import type { InFlight } from './inflight.js';
-import { watchMaxDeliveries } from './max-deliveries.js';
+import { AdvisoryLoop, watchMaxDeliveries } from './max-deliveries.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Outputs } from './outputs.js';
 import type { Replies } from './replies.js';
@@ -42,6 +43,7 @@ export class Sources {
   readonly health = new Map<string, string>();
   private readonly bound: { loop: SourceLoop; name: string; source: SourceConfig }[] = [];
   private readonly advisories: Subscription[] = [];
+  private advisoryLoop: AdvisoryLoop | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: SourcesDeps) {}
@@ -69,17 +71,18 @@ export class Sources {
       const deadLetter = () =>
         new DeadLetterPublisher(js, config.deadLetter.subject, config.deadLetter.stream, this.d.pipeline);
       const sourceLog = log.child({ stream: source.stream, consumer: source.consumer });
-      this.advisories.push(
-        watchMaxDeliveries({
-          nc: this.d.nc,
-          jsm,
-          stream: source.stream,
-          consumer: source.consumer,
-          deadLetter: deadLetter(),
-          metrics: this.d.metrics,
-          log: sourceLog,
-        }),
-      );
+      if (!config.advisories)
+        this.advisories.push(
+          watchMaxDeliveries({
+            nc: this.d.nc,
+            jsm,
+            stream: source.stream,
+            consumer: source.consumer,
+            deadLetter: deadLetter(),
+            metrics: this.d.metrics,
+            log: sourceLog,
+          }),
+        );
       const loop = new SourceLoop({
         source,
         consumer,
@@ -108,6 +111,36 @@ export class Sources {
       });
       this.bound.push({ loop, name, source });
     }
+    return this.bindAdvisories(signal);
+  }
+
+  /** The durable consumer on the Pipeline's advisory stream, when the config names one. */
+  private async bindAdvisories(signal: AbortSignal): Promise<boolean> {
+    const { config, js, jsm, log } = this.d;
+    const adv = config.advisories;
+    if (!adv) return true;
+    const consumer = await retry(
+      async () => {
+        const c = await js.consumers.get(adv.stream, adv.consumer);
+        await c.info();
+        return c;
+      },
+      { what: `Bind consumer ${adv.stream}/${adv.consumer}`, log, signal },
+    );
+    if (!consumer) return false;
+    this.advisoryLoop = new AdvisoryLoop({
+      consumer,
+      sources: new Set(config.sources.map((s) => `${s.stream}/${s.consumer}`)),
+      jsm,
+      deadLetter: new DeadLetterPublisher(
+        js,
+        config.deadLetter.subject,
+        config.deadLetter.stream,
+        this.d.pipeline,
+      ),
+      metrics: this.d.metrics,
+      log: log.child({ stream: adv.stream, consumer: adv.consumer }),
+    });
     return true;
   }
 
@@ -128,9 +161,11 @@ export class Sources {
     void this.pollLag();
   }
 
-  /** Runs every pull loop until the signal aborts. */
+  /** Runs every pull loop, and the advisory reader, until the signal aborts. */
   run(signal: AbortSignal): Promise<void>[] {
-    return this.bound.map((b) => b.loop.run(signal));
+    const loops = this.bound.map((b) => b.loop.run(signal));
+    if (this.advisoryLoop) loops.push(this.advisoryLoop.run(signal));
+    return loops;
   }
 
   /** Stops the lag timer and the advisory watchers. */

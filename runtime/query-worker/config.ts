@@ -21,6 +21,8 @@ export interface WorkerConfig extends QueryWorkerConfig {
   checkpointIntervalMs: number;
   tickMs: number;
   gracePeriodMs: number;
+  /** Each lookup table's cache TTL in ms, by table name. */
+  tableTtlMs: ReadonlyMap<string, number>;
 }
 
 /** Checks a parsed config object; `file` names it in errors. */
@@ -34,8 +36,17 @@ export function checkWorkerConfig(input: unknown, file: string): WorkerConfig {
     sources: value.sources.map((name) => ({ eventSource: name })),
     queries: value.queries,
     outputs: value.outputs,
+    tables: value.tables,
   });
-  if (problems.length) throw new ConfigError(`${file}: ${problems.map(formatQueryProblem).join('; ')}`);
+  const tableProblems = (value.tables ?? []).flatMap((t, i) =>
+    t.sink.scylla || t.sink.clickhouse
+      ? []
+      : [
+          `tables[${i}].sink: table ${t.name} must name a Cassandra/ScyllaDB or ClickHouse Sink to read rows from`,
+        ],
+  );
+  if (problems.length || tableProblems.length)
+    throw new ConfigError(`${file}: ${[...problems.map(formatQueryProblem), ...tableProblems].join('; ')}`);
   const leaseMs = durationMs(value.state.leaseDuration);
   if (leaseMs < 1000) throw new ConfigError(`${file}: state.leaseDuration: must be at least 1s`);
   return {
@@ -46,6 +57,7 @@ export function checkWorkerConfig(input: unknown, file: string): WorkerConfig {
     checkpointIntervalMs: durationMs(value.state.checkpointInterval),
     tickMs: durationMs(value.processing.tickInterval),
     gracePeriodMs: durationMs(value.shutdownGracePeriod),
+    tableTtlMs: new Map((value.tables ?? []).map((t) => [t.name, durationMs(t.cache.ttl)])),
   };
 }
 

@@ -51,6 +51,7 @@ import {
 import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
 import { isWrongSequence, type Lease, type Leases } from './leases.js';
 import { PartitionStatusWriter, partitionStatusKey } from './status.js';
+import { isLookupError, type LookupTable } from './lookup.js';
 
 /** The partition is owned by someone else now; nothing more may be written. */
 export class FencedError extends Error {
@@ -77,6 +78,8 @@ export interface PartitionDeps {
   checkpointEvery: number;
   checkpointIntervalMs: number;
   tickMs: number;
+  /** The lookup-join query's table: each batch's rows are read into the inputs before they go in. */
+  lookup?: LookupTable;
   log: Logger;
 }
 
@@ -137,9 +140,12 @@ export class PartitionRunner {
     await this.claim();
     const consumer = await this.recreateConsumer();
     const expires = Math.max(1000, this.d.tickMs);
+    let lookupFailures = 0;
     while (this.active()) {
       const inputs: QueryInput[] = [];
       const bySource = new Map<string, { msg: JsMsg; input: QueryInput }>();
+      const heldBefore = this.held.length;
+      const lastBefore = this.last;
       const messages = await consumer.fetch({ max_messages: this.d.pullBatch, expires });
       for await (const m of messages) {
         if (m.seq <= this.covered) {
@@ -162,6 +168,25 @@ export class PartitionRunner {
       // Fetched inputs are in `held` and `last` already: a runner asked to stop still pushes them,
       // or its last checkpoint would cover (and ack) inputs its state never saw.
       if (!this.d.leases.valid(this.d.lease)) break;
+      if (inputs.length && this.d.lookup && this.d.query.lookup) {
+        try {
+          await this.d.lookup.fill(inputs, this.d.query.lookup);
+          lookupFailures = 0;
+        } catch (err) {
+          if (!isLookupError(err)) throw err;
+          // Nothing of the batch went in: hand it back (nak, no delay, so that it is redelivered
+          // before newer messages, in order) and wait before asking again.
+          for (const m of this.held.splice(heldBefore)) m.nak();
+          this.last = lastBefore;
+          lookupFailures++;
+          this.d.log.warn(
+            { partition: this.name, inputs: inputs.length, failures: lookupFailures, err: err.message },
+            'Reading lookup rows failed; batch nak’ed for redelivery',
+          );
+          await sleep(Math.min(200 * 2 ** Math.min(lookupFailures - 1, 5), 5000));
+          continue;
+        }
+      }
       if (inputs.length) {
         this.counts.inputs += inputs.length;
         this.sinceCheckpoint += inputs.length;

@@ -22,6 +22,9 @@ import { errorMessage } from '../sinks/index.js';
 import type { WorkerConfig } from './config.js';
 import { Leases, type Lease } from './leases.js';
 import { FencedError, PartitionRunner } from './partition.js';
+import { LookupTable, lookupMetrics } from './lookup.js';
+import { openTableReader } from './table-readers.js';
+import { readCredentials } from '../sinks/credentials.js';
 
 interface Owned {
   lease: Lease;
@@ -58,6 +61,7 @@ export async function startQueryWorker(
     Array.from({ length: q.partitions }, (_, p) => ({ query: q, partition: p })),
   );
 
+  let closeTables: () => Promise<unknown> = () => Promise.resolve();
   const run = async (): Promise<void> => {
     const nc = (state.nc = await connectNats(config.nats, {
       name: `eventrunner-query-worker ${pipeline}`,
@@ -77,6 +81,28 @@ export async function startQueryWorker(
       config.deadLetter.stream,
       pipeline,
     );
+    // Lookup tables: one reader and cache per table, shared by the partitions of every query that
+    // joins it. Connections open lazily, at the first read.
+    const tables = new Map<string, LookupTable>();
+    const metricsOfLookups = config.tables?.length ? lookupMetrics(registry) : undefined;
+    for (const t of config.tables ?? []) {
+      const credentials = t.credentials ? await readCredentials(t.credentials) : undefined;
+      const reader = openTableReader(t.sink, credentials, {
+        key: t.key,
+        concurrency: t.concurrency,
+        applicationName: `eventrunner-query-worker ${pipeline}`,
+      });
+      tables.set(
+        t.name,
+        new LookupTable(
+          t.name,
+          reader,
+          { ttlMs: config.tableTtlMs.get(t.name)!, maxEntries: t.cache.maxEntries },
+          metricsOfLookups,
+        ),
+      );
+    }
+    closeTables = () => Promise.all([...tables.values()].map((t) => t.close().catch(() => undefined)));
     const outputsOf = new Map(
       config.queries.map((q) => [
         q.name,
@@ -102,6 +128,7 @@ export async function startQueryWorker(
         checkpointEvery: config.state.checkpointEvery,
         checkpointIntervalMs: config.checkpointIntervalMs,
         tickMs: config.tickMs,
+        ...(q.lookup ? { lookup: tables.get(q.lookup.table)! } : {}),
         log,
       });
       const done = runner.run().then(
@@ -204,6 +231,7 @@ export async function startQueryWorker(
       log.warn('Grace period ended before the drain finished; partitions resume from their checkpoints');
     await outputs.drain().catch(() => undefined);
     await outputs.close();
+    await closeTables();
     await state.nc?.close().catch(() => undefined);
     await ops.close();
     if (failure) throw failure;

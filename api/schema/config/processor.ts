@@ -9,6 +9,7 @@ import {
   OUTPUT_NAME_PATTERN,
   pipeline,
   pipelineQuery,
+  pipelineTable,
   ruleEngine,
   SQL_NAME_PATTERN,
 } from '../pipeline.js';
@@ -127,9 +128,23 @@ export const processorConfig: ConfigDefinition = {
         },
         { required: ['stream', 'subject'] },
       ),
+      advisories: obj(
+        'ProcessorAdvisories',
+        'The stream keeping the max-deliveries advisories of the sources’ consumers, read through a durable consumer: an event a consumer gave up on is dead-lettered even when no processor was connected at the time. Omitted: the processor listens for the advisories as core NATS messages and misses those sent while it is away.',
+        {
+          stream: jetStreamName('Advisory stream of the Pipeline.'),
+          consumer: jetStreamName('Durable consumer of the processors on it.'),
+        },
+        { required: ['stream', 'consumer'] },
+      ),
       queries: arr(
         'The Pipeline’s queries: each event the rules kept is published to the shuffle stream for each query whose WHERE accepts it.',
         pipelineQuery,
+        { maxItems: 16 },
+      ),
+      tables: arr(
+        'The Pipeline’s lookup tables (spec.tables): the processor compiles the queries that join them.',
+        pipelineTable,
         { maxItems: 16 },
       ),
       shuffle: obj(
@@ -177,3 +192,6 @@ export const processorConfig: ConfigDefinition = {
 
 /** An output and its Sink, as other workloads that write to a Pipeline's outputs embed it. */
 export const processorOutput = output;
+
+/** The files of a Sink's mounted Secrets, as other workloads that connect to a Sink embed them. */
+export const processorOutputCredentials = credentials;

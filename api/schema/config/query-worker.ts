@@ -2,13 +2,27 @@
 // renders from a Pipeline with queries. It embeds the Pipeline's query schema and the processor's
 // output schema (the Sink spec with its credentials) instead of restating them.
 import { arr, duration, int, obj, str } from '../dsl.js';
-import { pipeline, pipelineQuery, SQL_NAME_PATTERN } from '../pipeline.js';
-import { sink } from '../sink.js';
+import { pipeline, pipelineQuery, pipelineTable, SQL_NAME_PATTERN } from '../pipeline.js';
+import { sink, sinkSpec } from '../sink.js';
 import { fastPaths, logLevel, natsConnection, opsListener, type ConfigDefinition } from './common.js';
-import { processorOutput } from './processor.js';
+import { processorOutput, processorOutputCredentials } from './processor.js';
 
 const jetStreamName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: '^[^.*>\\s/\\\\]+$' });
+
+// A lookup table: the Pipeline's spec.tables entry with the Sink it names, how to log in to it,
+// and how hard the lookups of one fetched batch may press on the database.
+const table = obj(
+  'QueryWorkerTable',
+  'A lookup table of the Pipeline (spec.tables) and the Sink whose table holds its rows.',
+  {
+    ...pipelineTable.properties,
+    sink: sinkSpec,
+    credentials: processorOutputCredentials,
+    concurrency: int('Lookups of one batch in flight at once.', { minimum: 1, maximum: 1024, default: 32 }),
+  },
+  { required: ['name', 'key', 'sink'] },
+);
 
 export const queryWorkerConfig: ConfigDefinition = {
   schema: obj(
@@ -36,6 +50,7 @@ export const queryWorkerConfig: ConfigDefinition = {
       ),
       queries: arr('The Pipeline’s queries.', pipelineQuery, { minItems: 1, maxItems: 16 }),
       outputs: arr('Outputs results can be written to.', processorOutput, { minItems: 1, maxItems: 32 }),
+      tables: arr('Lookup tables the queries join (spec.tables), with their Sinks.', table, { maxItems: 16 }),
       shuffle: obj(
         'QueryWorkerShuffle',
         'The shuffle stream the processors publish query inputs to, subject <subjectPrefix>.<query>.<partition>.',
@@ -109,6 +124,7 @@ export const queryWorkerConfig: ConfigDefinition = {
   ) as ConfigDefinition['schema'],
   embeds: [
     { at: ['outputs', '[]', 'sink'], kind: sink, from: ['spec'] },
+    { at: ['tables', '[]', 'sink'], kind: sink, from: ['spec'] },
     { at: ['queries'], kind: pipeline, from: ['spec', 'queries'] },
   ],
 };

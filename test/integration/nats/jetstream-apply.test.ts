@@ -7,6 +7,7 @@ import type { EventSource, Pipeline } from '../../../api/generated/types.js';
 import {
   deadLetterStream,
   ensureConsumer,
+  ensurePipelineStreams,
   ensureStream,
   eventSourceStream,
   pipelineConsumer,
@@ -121,5 +122,22 @@ describe('operator JetStream apply', () => {
     const res = await ensureStream(jsm, deadLetterStream(pipeline('orders')));
     expect(res.info.config.name).toBe('ER_DLQ_js-apply_orders');
     expect(res.info.config.subjects).toEqual(['erdlq.js-apply.orders']);
+  });
+
+  it('creates the advisory stream of a Pipeline and the processors’ consumer on it, then finds nothing to change', async () => {
+    const name = `advised${Math.random().toString(36).slice(2, 8)}`;
+    const pl = pipeline(name);
+    const first = await ensurePipelineStreams(jsm, pl, 1);
+    expect(first.advisories.action).toBe('created');
+    expect(first.advisories.info.config.subjects).toEqual([
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ER_js-apply_shop.ER_PL_js-apply_${name}`,
+    ]);
+    expect(first.advisoryConsumer.info.config.max_deliver).toBe(-1);
+    const second = await ensurePipelineStreams(jsm, pl, 1);
+    expect([second.deadLetters.action, second.advisories.action, second.advisoryConsumer.action]).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
   });
 });

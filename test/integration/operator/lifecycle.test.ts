@@ -152,9 +152,20 @@ describe('operator lifecycle', () => {
       );
     for (const name of ['kept', 'gone']) {
       await eventually(`dead letters and consumer of ${name}`, async () =>
-        (await streamExists(`ER_DLQ_${ns}_${name}`)) && (await consumerExists(name)) ? true : undefined,
+        (await streamExists(`ER_DLQ_${ns}_${name}`)) &&
+        (await consumerExists(name)) &&
+        (await jsm.consumers.info(`ER_ADV_${ns}_${name}`, `ER_PL_${ns}_${name}`).then(
+          () => true,
+          () => false,
+        ))
+          ? true
+          : undefined,
       );
     }
+    // Max-deliveries advisories are kept where the processors read them.
+    expect((await jsm.streams.info(`ER_ADV_${ns}_kept`)).config.subjects).toEqual([
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ER_${ns}_orders.ER_PL_${ns}_kept`,
+    ]);
     // Repeats of a dead letter are dropped for as long as the stream keeps dead letters.
     const info = await jsm.streams.info(`ER_DLQ_${ns}_kept`);
     expect(info.config.duplicate_window).toBe(48 * 3600 * 1e9);
@@ -172,6 +183,9 @@ describe('operator lifecycle', () => {
     expect(await streamExists(`ER_DLQ_${ns}_kept`)).toBe(true);
     expect(await consumerExists('gone')).toBe(false);
     expect(await streamExists(`ER_DLQ_${ns}_gone`)).toBe(false);
+    // Advisories are of no use without the consumers: they go with either policy.
+    expect(await streamExists(`ER_ADV_${ns}_kept`)).toBe(false);
+    expect(await streamExists(`ER_ADV_${ns}_gone`)).toBe(false);
   });
 
   it('finishes the work after a restart in the middle of it, creating nothing twice', async () => {

@@ -389,6 +389,12 @@ export const invalidCases: InvalidCase[] = [
     offline: { field: 'spec.suspend', message: 'must be boolean' },
   },
   {
+    name: 'autoscaling minReplicas above maxReplicas',
+    manifest: edit(pipeline(), (m) => (m.spec.autoscaling = { minReplicas: 3, maxReplicas: 2 })),
+    server: { field: 'spec.autoscaling.minReplicas', message: 'minReplicas must not exceed maxReplicas' },
+    offline: { field: 'spec.autoscaling.minReplicas', message: 'minReplicas must not exceed maxReplicas' },
+  },
+  {
     name: 'dead-letter maxBytes not a byte size',
     manifest: edit(pipeline(), (m) => (m.spec.deadLetter = { maxBytes: 'lots' })),
     server: { field: 'spec.deadLetter.maxBytes', message: 'should match' },

@@ -88,6 +88,21 @@ describe('NATS permissions of each workload', () => {
     expect(p.pub.some((s) => /CREATE|DELETE|PURGE|\$JS\.API\.INFO|^>|\*/.test(s))).toBe(false);
   });
 
+  it('lets a processor with an advisory stream read it through its consumer instead of listening for advisories', () => {
+    const p = processorPermissions({
+      ...processor,
+      advisories: { stream: 'ER_ADV_shop_orders', consumer: 'ER_PL_shop_orders' },
+    });
+    expect(p.pub).toEqual(
+      expect.arrayContaining([
+        '$JS.API.CONSUMER.INFO.ER_ADV_shop_orders.ER_PL_shop_orders',
+        '$JS.API.CONSUMER.MSG.NEXT.ER_ADV_shop_orders.ER_PL_shop_orders',
+        '$JS.ACK.ER_ADV_shop_orders.ER_PL_shop_orders.>',
+      ]),
+    );
+    expect(p.sub).toEqual(['_INBOX_shop_orders-processor.>']);
+  });
+
   it('lets a query worker own consumers on its shuffle stream and use its bucket, not create streams', () => {
     const worker: QueryWorkerConfigInput = {
       nats: { url: 'nats://n:4222' },

@@ -1,0 +1,160 @@
+// LAG and DLQ as the operator reports them, on a NATS of this test's own that it stops: known
+// figures while NATS answers, absent (an empty kubectl cell, never 0) with a ConsumerReady message
+// saying why while it does not, and known again once it is back. LAG follows new events within the
+// 10 s refresh while it is not 0, though the operator's resync is a minute.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import type { Pipeline } from '../../../api/generated/types.js';
+import type { Operator } from '../../../operator/manager.js';
+import { kubeEnv } from '../../stack/context.js';
+import { startNats, type NatsServer } from '../../stack/nats.js';
+import { toolPath } from '../../stack/paths.js';
+import { adminConfig } from '../../support/kube.js';
+import {
+  createNamespace,
+  eventually,
+  installCrds,
+  startTestOperator,
+  testOptions,
+} from '../../support/operator.js';
+
+const ns = `status-truth-${Date.now().toString(36)}`;
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+
+describe('LAG and DLQ when NATS cannot be read', () => {
+  let nats: NatsServer;
+  let kc: KubeConfig;
+  let custom: CustomObjectsApi;
+  let operator: Operator;
+  let nc: NatsConnection;
+
+  const pipeline = async () =>
+    (await custom.getNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'pipelines',
+      name: 'orders',
+    })) as Pipeline;
+  const consumerReady = (pl: Pipeline) => pl.status?.conditions?.find((c) => c.type === 'ConsumerReady');
+  const kubectlRow = () =>
+    execFileSync(
+      toolPath('kubectl'),
+      ['--kubeconfig', kubeEnv().kubeconfig, '-n', ns, 'get', 'pipelines', 'orders', '--no-headers'],
+      { encoding: 'utf8' },
+    ).trim();
+  const publish = async (n: number, from: number) => {
+    const js = jetstream(nc);
+    for (let i = 0; i < n; i++)
+      await js.publish(`er.${ns}.shop.com.shop.order`, JSON.stringify({ id: `e-${from + i}` }), {
+        msgID: `e-${from + i}`,
+      });
+  };
+
+  beforeAll(async () => {
+    nats = await startNats('nats-status-truth');
+    kc = adminConfig(kubeEnv().kubeconfig);
+    await installCrds(kc);
+    await createNamespace(kc, ns);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    operator = await startTestOperator(kc, testOptions(nats.url, { watchNamespace: ns, resyncMs: 60_000 }));
+    nc = await connect({ servers: nats.url, maxReconnectAttempts: -1 });
+    const create = (plural: string, body: object) =>
+      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
+    await create('eventsources', {
+      apiVersion: `${group}/${version}`,
+      kind: 'EventSource',
+      metadata: { name: 'shop' },
+      spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes: '16Mi' } },
+    });
+    await create('sinks', {
+      apiVersion: `${group}/${version}`,
+      kind: 'Sink',
+      metadata: { name: 'hook' },
+      spec: { http: { url: 'http://127.0.0.1:9/hook' } },
+    });
+    await eventually('the stream of EventSource shop', async () => {
+      const es = (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural: 'eventsources',
+        name: 'shop',
+      })) as { status?: { conditions?: { type: string; status: string }[] } };
+      return es.status?.conditions?.find((c) => c.type === 'StreamReady')?.status === 'True'
+        ? true
+        : undefined;
+    });
+    // Events before the Pipeline exists: its consumer starts with them pending.
+    await publish(7, 0);
+    await create('pipelines', {
+      apiVersion: `${group}/${version}`,
+      kind: 'Pipeline',
+      metadata: { name: 'orders' },
+      spec: {
+        sources: [{ eventSource: 'shop' }],
+        rules: 'rule All "all" { when true then Route("out"); }',
+        outputs: [{ name: 'out', sink: 'hook' }],
+        deadLetter: { maxBytes: '8Mi' },
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await operator?.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it(
+    'shows known figures, then none with a reason while NATS is away, then figures again',
+    { timeout: 120_000 },
+    async () => {
+      await eventually('LAG 7 and DLQ 0', async () => {
+        const pl = await pipeline();
+        return pl.status?.lag === 7 && pl.status.deadLetters === 0 ? pl : undefined;
+      });
+      expect(kubectlRow()).toMatch(/^orders\s+\S+\s+\d+\s+7\s+0\s+/);
+
+      // Not 0, so refreshed within 10 s although the resync is a minute.
+      await publish(5, 7);
+      await eventually(
+        'LAG 12',
+        async () => ((await pipeline()).status?.lag === 12 ? true : undefined),
+        20_000,
+      );
+
+      await nats.pause();
+      const unknown = await eventually(
+        'LAG and DLQ absent',
+        async () => {
+          const pl = await pipeline();
+          return pl.status?.lag === undefined && pl.status?.deadLetters === undefined ? pl : undefined;
+        },
+        60_000,
+      );
+      const cond = consumerReady(unknown);
+      expect(cond?.status).toBe('False');
+      expect(cond?.reason).toBe('ConsumerError');
+      expect(cond?.message).toMatch(/LAG is unknown|DLQ is unknown/);
+      // READY, REPLICAS, then LAG and DLQ: empty cells (kubectl prints <none> or nothing), not 0.
+      const row = kubectlRow();
+      expect(row).not.toMatch(/^orders\s+\S+\s+\d+\s+0\s/);
+      expect(row).toMatch(/^orders\s+False\s+\d+\s+(<none>\s+<none>|<unknown>\s+<unknown>)?\s*\S+$/);
+
+      await nats.resume();
+      await eventually(
+        'LAG and DLQ known again',
+        async () => {
+          const pl = await pipeline();
+          return pl.status?.lag === 12 && pl.status.deadLetters === 0 ? true : undefined;
+        },
+        60_000,
+      );
+    },
+  );
+});
