@@ -25,6 +25,7 @@ bash "$T/go-install.sh" helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 bash "$T/cassandra.sh"
 bash "$T/prometheus.sh"
+bash "$T/prometheus-operator-crds.sh"
 for extra in "$T"/extra-*.sh; do
   [ -e "$extra" ] && bash "$extra"
 done
