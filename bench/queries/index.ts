@@ -14,6 +14,7 @@ import { measureCheckpoint } from './checkpoint.js';
 import { runOurs } from './engine.js';
 import { runtimeBench } from './runtime.js';
 import { patternsBench } from './patterns.js';
+import { lookupBench } from './lookup.js';
 import { WORKLOADS } from './workloads.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -72,6 +73,7 @@ function runFlink(file: string, sql: string, runs: number): Promise<FlinkRun[]> 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'runtime') return runtimeBench(argv.slice(1));
   if (argv[0] === 'patterns') return patternsBench(argv.slice(1));
+  if (argv[0] === 'lookup') return lookupBench(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
