@@ -9,6 +9,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { ProcessorShuffle } from '../../api/generated/types.js';
 import type { CompiledQuery, QueryInput } from '../queries/index.js';
 import { errorMessage, TransientSinkError, type RowWaiter } from '../sinks/index.js';
+import { shuffleTraceHeaders } from './shuffle-trace.js';
 
 /** The shuffle subject of a query's partition. */
 export function shuffleSubject(prefix: string, query: string, partition: number): string {
@@ -78,18 +79,19 @@ export class Shuffle {
     const payload = encoder.encode(JSON.stringify(input));
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
-      this.js
-        .publish(r.subject, payload, { msgID: r.msgId, expect: { streamName: this.target.stream } })
-        .then(
-          () => waiter.rowDone(index + i, undefined),
-          (err: unknown) =>
-            waiter.rowDone(
-              index + i,
-              new TransientSinkError(`shuffle publish for query ${r.query}: ${errorMessage(err)}`, {
-                cause: err,
-              }),
-            ),
-        );
+      // A traced event's context goes along (shuffle-trace.ts): the results it feeds link back to it.
+      const headers = shuffleTraceHeaders(waiter);
+      const opts = { msgID: r.msgId, expect: { streamName: this.target.stream } };
+      this.js.publish(r.subject, payload, headers ? { ...opts, headers } : opts).then(
+        () => waiter.rowDone(index + i, undefined),
+        (err: unknown) =>
+          waiter.rowDone(
+            index + i,
+            new TransientSinkError(`shuffle publish for query ${r.query}: ${errorMessage(err)}`, {
+              cause: err,
+            }),
+          ),
+      );
     }
   }
 }

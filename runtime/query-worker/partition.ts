@@ -52,6 +52,7 @@ import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
 import { isWrongSequence, type Lease, type Leases } from './leases.js';
 import { PartitionStatusWriter, partitionStatusKey } from './status.js';
 import { isLookupError, type LookupTable } from './lookup.js';
+import type { WindowTracer } from './tracing.js';
 
 /** The partition is owned by someone else now; nothing more may be written. */
 export class FencedError extends Error {
@@ -80,6 +81,8 @@ export interface PartitionDeps {
   tickMs: number;
   /** The lookup-join query's table: each batch's rows are read into the inputs before they go in. */
   lookup?: LookupTable;
+  /** Set when tracing is on: a span per result, linked to its inputs (tracing.ts). */
+  traces?: WindowTracer;
   log: Logger;
 }
 
@@ -191,6 +194,7 @@ export class PartitionRunner {
         this.counts.inputs += inputs.length;
         this.sinceCheckpoint += inputs.length;
         this.dirty = true;
+        this.d.traces?.inputs(bySource.values());
         await this.emit(this.state.push(inputs), bySource);
       }
       const ticked = this.state.tick(Date.now());
@@ -273,6 +277,7 @@ export class PartitionRunner {
     bySource: Map<string, { msg: JsMsg; input: QueryInput }>,
   ): Promise<void> {
     if (out === NOTHING || (out.results.length === 0 && out.late.length === 0)) return;
+    const spans = this.d.traces?.emitting(out);
     const { query } = this.d;
     let jobs: Job[] = [];
     for (const r of out.results) {
@@ -330,6 +335,7 @@ export class PartitionRunner {
         );
       jobs = failed;
     }
+    spans?.end();
   }
 
   private outputsOfQuery(): string[] {

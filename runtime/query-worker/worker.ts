@@ -22,6 +22,8 @@ import { errorMessage } from '../sinks/index.js';
 import type { WorkerConfig } from './config.js';
 import { Leases, type Lease } from './leases.js';
 import { FencedError, PartitionRunner } from './partition.js';
+import { WindowTracer } from './tracing.js';
+import type { Telemetry } from '../common/tracing.js';
 import { LookupTable, lookupMetrics } from './lookup.js';
 import { openTableReader } from './table-readers.js';
 import { readCredentials } from '../sinks/credentials.js';
@@ -36,6 +38,7 @@ export async function startQueryWorker(
   config: WorkerConfig,
   log: Logger,
   signal: AbortSignal,
+  telemetry: Telemetry = {},
 ): Promise<Service> {
   const pipeline = `${config.pipeline.namespace}/${config.pipeline.name}`;
   const state: { nc?: NatsConnection; started: boolean } = { started: false };
@@ -129,6 +132,7 @@ export async function startQueryWorker(
         checkpointIntervalMs: config.checkpointIntervalMs,
         tickMs: config.tickMs,
         ...(q.lookup ? { lookup: tables.get(q.lookup.table)! } : {}),
+        ...(telemetry.tracer ? { traces: new WindowTracer(telemetry.tracer, q, lease.partition) } : {}),
         log,
       });
       const done = runner.run().then(
