@@ -16,6 +16,10 @@ jaeger_log="$ER_CACHE/jaeger-build.log"
 bash "$T/go-install.sh" jaeger-all-in-one "$JAEGER_VERSION" github.com/jaegertracing/jaeger/cmd/all-in-one \
   jaeger-all-in-one >"$jaeger_log" 2>&1 &
 jaeger_pid=$!
+# The prometheus-operator CRDs (controller-gen over its API module: ~0.3 GB of modules) likewise.
+crds_log="$ER_CACHE/prometheus-operator-crds.log"
+bash "$T/prometheus-operator-crds.sh" >"$crds_log" 2>&1 &
+crds_pid=$!
 bash "$T/clickhouse.sh"
 bash "$T/kube.sh"
 bash "$T/go-install.sh" etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
@@ -25,7 +29,6 @@ bash "$T/go-install.sh" helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm helm \
   "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 bash "$T/cassandra.sh"
 bash "$T/prometheus.sh"
-bash "$T/prometheus-operator-crds.sh"
 for extra in "$T"/extra-*.sh; do
   [ -e "$extra" ] && bash "$extra"
 done
@@ -34,4 +37,10 @@ if ! wait "$jaeger_pid"; then
   die "building Jaeger $JAEGER_VERSION failed (log: $jaeger_log)" "see the Go error above; check JAEGER_VERSION in hack/versions.env"
 fi
 cat "$jaeger_log" >&2
+if ! wait "$crds_pid"; then
+  cat "$crds_log" >&2
+  die "generating the prometheus-operator CRDs failed (log: $crds_log)" \
+    "see the Go error above; check PROMETHEUS_OPERATOR_VERSION and CONTROLLER_TOOLS_VERSION in hack/versions.env"
+fi
+cat "$crds_log" >&2
 step "tools ready in $((SECONDS - started))s: $ER_BIN"
