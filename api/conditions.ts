@@ -46,6 +46,8 @@ export const ConditionReason = {
   InvalidSpec: 'InvalidSpec',
   SecretNotFound: 'SecretNotFound',
   Suspended: 'Suspended',
+  /** An Event: a suspended object was resumed. */
+  Resumed: 'Resumed',
   // EventSource
   StreamCreated: 'StreamCreated',
   StreamUpdated: 'StreamUpdated',

@@ -23,6 +23,9 @@ export interface EventSourceSpec {
   /** The JetStream stream that stores accepted events until every Pipeline has consumed them.
    * @default {} */
   stream: EventSourceStream;
+  /** Refuse new events: ingest answers 503 (gRPC UNAVAILABLE) with Retry-After and a message saying the EventSource is suspended, within seconds and without restarting its pods; the stream and the events it holds stay. false again accepts events.
+   * @default false */
+  suspend: boolean;
   /** What happens to the stream and its events when the EventSource is deleted: Delete removes it, Retain leaves it in NATS.
    * @default "Delete" */
   deletionPolicy: 'Delete' | 'Retain';

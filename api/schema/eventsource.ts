@@ -298,6 +298,10 @@ const spec = obj(
     conversion,
     schemas,
     stream,
+    suspend: bool(
+      'Refuse new events: ingest answers 503 (gRPC UNAVAILABLE) with Retry-After and a message saying the EventSource is suspended, within seconds and without restarting its pods; the stream and the events it holds stay. false again accepts events.',
+      { default: false },
+    ),
     deletionPolicy: enumOf(
       'What happens to the stream and its events when the EventSource is deleted: Delete removes it, Retain leaves it in NATS.',
       ['Delete', 'Retain'],

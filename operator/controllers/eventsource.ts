@@ -18,6 +18,7 @@ import {
 } from '../builders/ingest.js';
 import { evolveSchemas, schemaSetOf } from '../builders/schemas.js';
 import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstream.js';
+import { syncStreamSuspend } from './eventsource-suspend.js';
 import type { ControllerContext } from '../manager.js';
 import { streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
@@ -106,6 +107,18 @@ export async function reconcileEventSource(
           `Repaired stream ${stream}: ${res.drifted.join(', ')} had drifted`,
         );
       }
+    }
+    const suspend = await syncStreamSuspend(await ctx.jsm(), es, res.info);
+    if (suspend) {
+      log.info({ stream }, suspend === 'suspended' ? 'Suspended ingest' : 'Resumed ingest');
+      await ctx.events.record(
+        es,
+        'Normal',
+        suspend === 'suspended' ? ConditionReason.Suspended : ConditionReason.Resumed,
+        suspend === 'suspended'
+          ? 'Ingest refuses new events with 503 until spec.suspend is false'
+          : 'Ingest accepts events again',
+      );
     }
     streamStatus = { name: stream, messages: res.info.state.messages, bytes: res.info.state.bytes };
     inputs.push({

@@ -351,6 +351,7 @@ export async function reconcilePipeline(
     eventSources.size === new Set(pl.spec.sources.map((s) => s.eventSource)).size;
   // 3c. Autoscaling: the processor replicas from pending work and processing rate (never while
   // suspended, and never from a partial reading).
+  if (pl.spec.suspend) forgetAutoscaler(ctx, pl);
   const autoscaled = pl.spec.suspend
     ? undefined
     : await autoscaleProcessors(

@@ -21,8 +21,11 @@ import { RateLimiter } from './rate-limit.js';
 import { asyncApiDocument, openApiDocument, type DescribeInput } from '../schemas/describe.js';
 import { loadLiveSchemas } from './schema-reload.js';
 import type { SchemaRegistry } from './schemas.js';
+import { SuspendState, watchSuspend } from './suspend.js';
 
 const STREAM_CHECK_CACHE_MS = 1000;
+/** How often the stream's metadata is read for the EventSource's suspend mark. */
+const SUSPEND_CHECK_MS = 2000;
 
 /** What the OpenAPI and AsyncAPI documents say about this ingest. */
 function describeInput(config: IngestConfig, registry: SchemaRegistry): DescribeInput {
@@ -172,12 +175,19 @@ export async function startIngest(
   state.metrics = metrics;
   metrics.natsConnected.set(1);
 
+  const suspend = new SuspendState(
+    config.eventSource
+      ? `EventSource ${config.eventSource.namespace}/${config.eventSource.name}`
+      : 'this ingest',
+  );
+  watchSuspend(state.jsm, config.stream.name, suspend, SUSPEND_CHECK_MS, logger, signal);
   const ingestor = new Ingestor(
     pub,
     schemas,
     limiter,
     metrics,
     telemetry.tracer ? { tracer: telemetry.tracer, stream: config.stream.name } : undefined,
+    suspend,
   );
   let httpServer: HttpIngestServer | undefined;
   let grpcServer: GrpcIngestServer | undefined;

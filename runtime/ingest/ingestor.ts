@@ -17,6 +17,7 @@ import { IngestRejection, Reason, rejected, type EventOutcome } from './outcome.
 import type { Publisher } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { LiveSchemas } from './schema-reload.js';
+import type { SuspendState } from './suspend.js';
 import { isSchemaViolation } from './schemas.js';
 
 export interface SubmitContext {
@@ -44,13 +45,16 @@ export class Ingestor {
     private readonly limiter: RateLimiter,
     private readonly metrics: IngestMetrics,
     private readonly tracing?: IngestTracing,
+    private readonly suspend?: SuspendState,
   ) {}
 
   /**
-   * Admits `n` events for a client against its rate limit; throws IngestRejection (429) when over.
+   * Admits `n` events for a client against its rate limit; throws IngestRejection (429) when over,
+   * or (503) while the EventSource is suspended.
    * Called once per request (a batch is admitted whole or not at all).
    */
   admit(ctx: SubmitContext, n: number): void {
+    if (this.suspend?.refusal) throw this.suspend.refusal;
     const wait = this.limiter.take(ctx.client, n);
     if (wait > 0) {
       throw new IngestRejection(

@@ -31,6 +31,7 @@ function eventSource(name: string, storage: 'file' | 'memory' = 'file'): EventSo
       },
       conversion: { defaultType: 'io.eventrunner.raw' },
       stream: { maxAge: '72h', maxBytes: '64Mi', replicas: 1, storage, duplicateWindow: '2m' },
+      suspend: false,
       deletionPolicy: 'Delete',
     },
   };

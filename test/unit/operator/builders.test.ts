@@ -40,6 +40,7 @@ const es: EventSource = {
     },
     conversion: { defaultType: 'com.shop.raw', typeFrom: '/eventType' },
     stream: { maxAge: '72h', maxBytes: '1Gi', replicas: 1, storage: 'file', duplicateWindow: '2m' },
+    suspend: false,
     deletionPolicy: 'Delete',
   },
 };
