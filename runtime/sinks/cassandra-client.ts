@@ -21,6 +21,17 @@ export function consistencyOf(name: ScyllaSpec['consistency']): number {
   return value;
 }
 
+/**
+ * The port the contact points share, if they name one: the driver reaches the peers it discovers
+ * (system.peers has no port) on protocolOptions.port, 9042 unless set, so a cluster on another
+ * port would be reached only through its contact points.
+ */
+export function sharedPort(contactPoints: readonly string[]): number | undefined {
+  const ports = new Set(contactPoints.map((cp) => /^(?:\[[^\]]+\]|[^:[\]]+):(\d+)$/.exec(cp.trim())?.[1]));
+  const [port] = ports;
+  return ports.size === 1 && port !== undefined ? Number(port) : undefined;
+}
+
 export interface CassandraClientOptions {
   /** Application name the server shows for the connection. */
   applicationName?: string;
@@ -33,8 +44,10 @@ export function cassandraClient(
   opts: CassandraClientOptions = {},
 ): cassandra.Client {
   const sslOptions = cassandraTlsOptions(spec, credentials?.ca);
+  const port = sharedPort(spec.contactPoints);
   return new cassandra.Client({
     contactPoints: spec.contactPoints,
+    ...(port !== undefined ? { protocolOptions: { port } } : {}),
     localDataCenter: spec.localDataCenter,
     applicationName: opts.applicationName ?? 'eventrunner',
     // Credentials may carry only a CA: no username, no authentication.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import cassandra from 'cassandra-driver';
-import { classifyCassandraError } from '../../../runtime/sinks/cassandra-client.js';
+import { classifyCassandraError, sharedPort } from '../../../runtime/sinks/cassandra-client.js';
 import { isSinkConfigError } from '../../../runtime/sinks/errors.js';
 
 describe('Cassandra errors', () => {
@@ -30,5 +30,16 @@ describe('Cassandra errors', () => {
     const e = classifyCassandraError(err);
     expect(isSinkConfigError(e)).toBe(true);
     expect(e.message).not.toContain('\n');
+  });
+});
+
+describe('Cassandra contact points', () => {
+  it('give the driver the port they share, so that the peers it discovers are reached on it', () => {
+    expect(sharedPort(['10.0.0.1:19042', '10.0.0.2:19042'])).toBe(19042);
+    expect(sharedPort(['[fd00::1]:19042'])).toBe(19042);
+    // No port, or several: the driver's default and the contact points' own.
+    expect(sharedPort(['db1', 'db2'])).toBeUndefined();
+    expect(sharedPort(['db1:9042', 'db2:9043'])).toBeUndefined();
+    expect(sharedPort(['fd00::1'])).toBeUndefined();
   });
 });
