@@ -3,7 +3,15 @@ import { defineConfig } from 'vitest/config';
 // Each project names the real servers its tests need; a project's globalSetup files start them
 // only when at least one of its tests is selected, and a server is shared by every project that
 // needs it within one run (see test/stack/README.md).
-type Server = 'kube' | 'nats' | 'cassandra' | 'clickhouse' | 'jaeger' | 'prometheus';
+type Server =
+  | 'kube'
+  | 'nats'
+  | 'cassandra'
+  | 'clickhouse'
+  | 'jaeger'
+  | 'prometheus'
+  | 'nats-cluster'
+  | 'cassandra-cluster';
 
 const projects: { name: string; include: string[]; servers: Server[]; timeout?: number }[] = [
   { name: 'unit', include: ['test/unit/**/*.test.ts'], servers: [] },
@@ -38,6 +46,13 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
   // Apache Flink SQL as an oracle: no server, the flink-sql-harness that `npm run tools` builds.
   { name: 'flink', include: ['test/integration/flink/**/*.test.ts'], servers: [], timeout: 900_000 },
   { name: 'e2e', include: ['test/e2e/**/*.test.ts'], servers: ['kube', 'nats', 'cassandra', 'clickhouse'] },
+  // Node failures on a 3-node JetStream and a 3-node Cassandra cluster, 100,000 events per fault.
+  {
+    name: 'cluster',
+    include: ['test/integration/cluster/**/*.test.ts'],
+    servers: ['nats-cluster', 'cassandra-cluster'],
+    timeout: 600_000,
+  },
 ];
 
 export default defineConfig({

@@ -68,6 +68,50 @@ const jvm17Flags = [
   '-Dio.netty.tryReflectionSetAccessible=true',
 ];
 
+/** The JVM command line of one Cassandra node whose config, data and logs are in `dir`. */
+export function cassandraJavaArgs(o: {
+  libDir: string;
+  jamm: string | undefined;
+  dir: string;
+  heap: string;
+  jmxPort: number;
+  /** How long a joining node waits for ring information; 0 suits a node that is alone. */
+  ringDelayMs?: number;
+  extra?: string[];
+}): string[] {
+  return [
+    `-Xms${o.heap}`,
+    `-Xmx${o.heap}`,
+    '-XX:+UseG1GC',
+    '-XX:+ParallelRefProcEnabled',
+    '-XX:MaxTenuringThreshold=1',
+    '-Xss256k',
+    ...jvm17Flags,
+    ...(o.jamm ? [`-javaagent:${join(o.libDir, o.jamm)}`] : []),
+    `-Dcassandra.config=file://${join(o.dir, 'cassandra.yaml')}`,
+    '-Dcassandra-foreground=true',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.superuser_setup_delay_ms=0',
+    `-Dcassandra.ring_delay_ms=${o.ringDelayMs ?? 0}`,
+    `-Dcassandra.jmx.local.port=${o.jmxPort}`,
+    `-Dcassandra.storagedir=${o.dir}`,
+    `-Dcassandra.logdir=${o.dir}/logs`,
+    ...(o.extra ?? []),
+    '-cp',
+    `${o.libDir}/*`,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+}
+
+/** The provisioned Cassandra jars (`npm run tools`), or MissingToolError. */
+export async function cassandraLib(): Promise<{ version: string; libDir: string; jamm: string | undefined }> {
+  const version = await pinnedVersion('CASSANDRA_VERSION');
+  const libDir = join(cacheDir(), `cassandra-${version}`, 'lib');
+  if (!existsSync(join(libDir, `cassandra-all-${version}.jar`)))
+    throw new MissingToolError('cassandra', libDir);
+  return { version, libDir, jamm: readdirSync(libDir).find((f) => /^jamm-.*\.jar$/.test(f)) };
+}
+
 interface NativeTls {
   port: number;
   keystore: string;
@@ -127,11 +171,7 @@ write_request_timeout: 5000ms
 export const cassandraCredentials = { username: 'cassandra', password: 'cassandra' };
 
 export async function startCassandra(name = 'cassandra'): Promise<CassandraServer> {
-  const version = await pinnedVersion('CASSANDRA_VERSION');
-  const libDir = join(cacheDir(), `cassandra-${version}`, 'lib');
-  if (!existsSync(join(libDir, `cassandra-all-${version}.jar`)))
-    throw new MissingToolError('cassandra', libDir);
-  const jamm = readdirSync(libDir).find((f) => /^jamm-.*\.jar$/.test(f));
+  const { version, libDir, jamm } = await cassandraLib();
   const dir = mkdtempSync(join(tmpdir(), 'eventrunner-cassandra-'));
   mkdirSync(join(dir, 'tls'));
   const tls = makeServerTls(join(dir, 'tls'), 'cassandra');
@@ -171,27 +211,7 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
   const proc = new ServerProcess({
     name,
     command: 'java',
-    args: [
-      `-Xms${heap}`,
-      `-Xmx${heap}`,
-      '-XX:+UseG1GC',
-      '-XX:+ParallelRefProcEnabled',
-      '-XX:MaxTenuringThreshold=1',
-      '-Xss256k',
-      ...jvm17Flags,
-      ...(jamm ? [`-javaagent:${join(libDir, jamm)}`] : []),
-      `-Dcassandra.config=file://${join(dir, 'cassandra.yaml')}`,
-      '-Dcassandra-foreground=true',
-      '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-      '-Dcassandra.superuser_setup_delay_ms=0',
-      '-Dcassandra.ring_delay_ms=0',
-      `-Dcassandra.jmx.local.port=${jmxPort}`,
-      `-Dcassandra.storagedir=${dir}`,
-      `-Dcassandra.logdir=${dir}/logs`,
-      '-cp',
-      `${libDir}/*`,
-      'org.apache.cassandra.service.CassandraDaemon',
-    ],
+    args: cassandraJavaArgs({ libDir, jamm, dir, heap, jmxPort }),
     cwd: dir,
     ready: probe,
     readyTimeoutMs: 180_000,

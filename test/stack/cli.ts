@@ -1,12 +1,12 @@
-// `npm run stack -- up [kube nats cassandra clickhouse]`: starts the test stack and keeps it running
-// until Ctrl-C. It writes .stack/env.json; point tests at it with
+// `npm run stack -- up [kube nats cassandra clickhouse ...]`: starts the test stack and keeps it
+// running until Ctrl-C; the 3-node clusters (nats-cluster, cassandra-cluster) only when named. It writes .stack/env.json; point tests at it with
 // EVENTRUNNER_STACK_ENV=.stack/env.json to reuse the servers across many test runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ServerKind, FullStackEnv } from './env.js';
 import { toProcessEnv } from './env.js';
 import { logsDir, repoRoot } from './paths.js';
-import { serverKinds, startServer, type RunningServer } from './servers.js';
+import { clusterKinds, serverKinds, startServer, type RunningServer } from './servers.js';
 
 export async function startStack(kinds: ServerKind[], log = (s: string) => process.stderr.write(s + '\n')) {
   const running: RunningServer[] = [];
@@ -33,21 +33,29 @@ export async function startStack(kinds: ServerKind[], log = (s: string) => proce
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...args] = argv;
+  // --out <path>: where to describe the stack (default .stack/env.json), so that a second
+  // stack (the clusters, say) can run next to the first without replacing its file.
+  const at = args.indexOf('--out');
+  const envFileArg = at >= 0 ? args[at + 1] : undefined;
+  const rest = at >= 0 ? args.filter((_, i) => i !== at && i !== at + 1) : args;
   if (cmd !== 'up') {
-    process.stderr.write('usage: npm run stack -- up [kube] [nats] [cassandra] [clickhouse]\n');
+    process.stderr.write(
+      `usage: npm run stack -- up [${[...serverKinds, ...clusterKinds].join('] [')}] [--out <path>]\n`,
+    );
     process.exit(2);
   }
-  const unknown = rest.filter((k) => !serverKinds.includes(k as ServerKind));
+  const known = [...serverKinds, ...clusterKinds];
+  const unknown = rest.filter((k) => !known.includes(k as ServerKind));
   if (unknown.length) {
-    process.stderr.write(`unknown server(s): ${unknown.join(', ')}; choose from ${serverKinds.join(', ')}\n`);
+    process.stderr.write(`unknown server(s): ${unknown.join(', ')}; choose from ${known.join(', ')}\n`);
     process.exit(2);
   }
   const kinds = rest.length ? (rest as ServerKind[]) : serverKinds;
   const stack = await startStack(kinds);
   const dir = join(repoRoot, '.stack');
   mkdirSync(dir, { recursive: true });
-  const envFile = join(dir, 'env.json');
+  const envFile = envFileArg ? resolve(envFileArg) : join(dir, 'env.json');
   writeFileSync(envFile, JSON.stringify(stack.env, null, 2));
   const exports = Object.entries(toProcessEnv(stack.env))
     .map(([k, v]) => `export ${k}=${v}`)

@@ -1,7 +1,9 @@
 // Accessors for tests: the servers their vitest project started (see registry.ts, setup/).
 import { inject } from 'vitest';
 import type {
+  CassandraClusterEnv,
   CassandraEnv,
+  NatsClusterEnv,
   ClickHouseEnv,
   JaegerEnv,
   KubeEnv,
@@ -19,6 +21,8 @@ declare module 'vitest' {
     clickhouse: ClickHouseEnv;
     jaeger: JaegerEnv;
     prometheus: PrometheusEnv;
+    'nats-cluster': NatsClusterEnv;
+    'cassandra-cluster': CassandraClusterEnv;
   }
 }
 
@@ -39,3 +43,5 @@ export const cassandraEnv = (): CassandraEnv => provided('cassandra');
 export const clickhouseEnv = (): ClickHouseEnv => provided('clickhouse');
 export const jaegerEnv = (): JaegerEnv => provided('jaeger');
 export const prometheusEnv = (): PrometheusEnv => provided('prometheus');
+export const natsClusterEnv = (): NatsClusterEnv => provided('nats-cluster');
+export const cassandraClusterEnv = (): CassandraClusterEnv => provided('cassandra-cluster');

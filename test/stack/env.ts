@@ -56,8 +56,29 @@ export interface ObservabilityEnv {
   jaeger?: JaegerEnv;
   prometheus?: PrometheusEnv;
 }
+/** A 3-node JetStream cluster (test/stack/nats-cluster.ts). */
+export interface NatsClusterEnv {
+  /** Client URLs of every node, comma-separated. */
+  url: string;
+  nodes: { name: string; url: string; monitorUrl: string }[];
+  /** Fault injection (kill, restart, pause, resume a node): test/stack/cluster-control.ts. */
+  controlUrl: string;
+}
+/** A 3-node Cassandra cluster, one data center, no authentication (test/stack/cassandra-cluster.ts). */
+export interface CassandraClusterEnv {
+  /** address:port of every node (127.0.0.1, .2, .3; one port). */
+  contactPoints: string[];
+  localDataCenter: string;
+  nodes: { name: string; address: string; contactPoint: string }[];
+  controlUrl: string;
+}
+/** The clusters; only the cluster tests and benchmarks start them. */
+export interface ClusterEnv {
+  'nats-cluster'?: NatsClusterEnv;
+  'cassandra-cluster'?: CassandraClusterEnv;
+}
 /** Every server a stack may run. */
-export type FullStackEnv = StackEnv & ObservabilityEnv;
+export type FullStackEnv = StackEnv & ObservabilityEnv & ClusterEnv;
 export type ServerKind = keyof FullStackEnv;
 
 /** The environment variables through which processes (CLI, benchmarks, demo) find the stack. */
@@ -81,6 +102,14 @@ export function toProcessEnv(env: FullStackEnv): Record<string, string> {
   if (env.jaeger) {
     out.JAEGER_OTLP_URL = env.jaeger.otlpUrl;
     out.JAEGER_QUERY_URL = env.jaeger.queryUrl;
+  }
+  if (env['nats-cluster']) {
+    out.NATS_CLUSTER_URL = env['nats-cluster'].url;
+    out.NATS_CLUSTER_CONTROL_URL = env['nats-cluster'].controlUrl;
+  }
+  if (env['cassandra-cluster']) {
+    out.CASSANDRA_CLUSTER_CONTACT_POINTS = env['cassandra-cluster'].contactPoints.join(',');
+    out.CASSANDRA_CLUSTER_CONTROL_URL = env['cassandra-cluster'].controlUrl;
   }
   if (env.prometheus) {
     out.PROMETHEUS_URL = env.prometheus.url;

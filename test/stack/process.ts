@@ -110,9 +110,19 @@ export class ServerProcess {
     const child = this.child;
     if (!child || this.exitInfo !== undefined) return;
     child.kill('SIGTERM');
+    // A paused (SIGSTOP) server handles the SIGTERM only once it runs again.
+    child.kill('SIGCONT');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Sends a signal without waiting: SIGSTOP freezes the server (its sockets stay open and
+   * unanswered, as a hung or partitioned node's do), SIGCONT lets it go on.
+   */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child && this.exitInfo === undefined) this.child.kill(signal);
   }
 
   /** Kills the server at once, as a crash would. */

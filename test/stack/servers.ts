@@ -5,6 +5,9 @@ import { startClickHouse } from './clickhouse.js';
 import { startKubeApiServer } from './kube.js';
 import { startJaeger } from './jaeger.js';
 import { startNats } from './nats.js';
+import { startNatsCluster } from './nats-cluster.js';
+import { startCassandraCluster } from './cassandra-cluster.js';
+import { serveClusterControl } from './cluster-control.js';
 import { startPrometheus } from './prometheus.js';
 
 export interface RunningServer<K extends ServerKind = ServerKind> {
@@ -14,6 +17,8 @@ export interface RunningServer<K extends ServerKind = ServerKind> {
 }
 
 export const serverKinds: ServerKind[] = ['kube', 'nats', 'cassandra', 'clickhouse', 'jaeger', 'prometheus'];
+/** Started only when named: three nodes each. */
+export const clusterKinds: ServerKind[] = ['nats-cluster', 'cassandra-cluster'];
 
 export async function startServer(kind: ServerKind): Promise<RunningServer> {
   switch (kind) {
@@ -54,6 +59,39 @@ export async function startServer(kind: ServerKind): Promise<RunningServer> {
     case 'jaeger': {
       const s = await startJaeger();
       return { kind, env: { otlpUrl: s.otlpUrl, queryUrl: s.queryUrl }, stop: s.stop };
+    }
+    case 'nats-cluster': {
+      const c = await startNatsCluster();
+      const control = await serveClusterControl(c);
+      return {
+        kind,
+        env: {
+          url: c.url,
+          nodes: c.nodes.map((n) => ({ name: n.name, url: n.url, monitorUrl: n.monitorUrl })),
+          controlUrl: control.url,
+        },
+        stop: async () => {
+          await control.close();
+          await c.stop();
+        },
+      };
+    }
+    case 'cassandra-cluster': {
+      const c = await startCassandraCluster();
+      const control = await serveClusterControl(c);
+      return {
+        kind,
+        env: {
+          contactPoints: c.contactPoints,
+          localDataCenter: c.localDataCenter,
+          nodes: c.nodes.map((n) => ({ name: n.name, address: n.address, contactPoint: n.contactPoint })),
+          controlUrl: control.url,
+        },
+        stop: async () => {
+          await control.close();
+          await c.stop();
+        },
+      };
     }
     case 'prometheus': {
       const s = await startPrometheus();
