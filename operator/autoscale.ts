@@ -99,6 +99,9 @@ export function plateauHoldMs(spec: AutoscaleSpec): number {
   return Math.max(5 * 60_000, 10 * spec.lookbackMs);
 }
 
+/** Ceiling that does not turn 7.000000001 (floating-point noise) into 8. */
+const ceil = (n: number) => Math.ceil(n - 1e-9);
+
 const rate = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : 0);
 
 export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observation): Decision {
@@ -175,10 +178,12 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
   // Capacity per pod: measured under load at this count, else a lower bound from what was done.
   const perPod = (state.throughput[current] ?? processedRate) / current;
   const load = arrivalRate + obs.pending / spec.targetLagSeconds;
-  const wanted = perPod > 0 ? Math.ceil(load / perPod) : min;
+  const wanted = perPod > 0 ? ceil(load / perPod) : min;
   const ceiling = state.hold ? Math.min(max, state.hold.replicas) : max;
 
-  if (wanted > current) {
+  // Up only on evidence: work pending throughout the window. Otherwise the pods kept up, and the
+  // rate per pod is only a lower bound of what they can do.
+  if (wanted > current && saturated) {
     state.surplusSince = undefined;
     if (current >= ceiling)
       return state.hold && current < max
@@ -192,8 +197,7 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
     const next = Math.min(ceiling, wanted, current * 2);
     return result(next, AutoscaleReason.ScaledUp, `${figures}: ${wanted} wanted`);
   }
-  const enough =
-    load === 0 ? min : Math.max(min, perPod > 0 ? Math.ceil((load * HEADROOM) / perPod) : current);
+  const enough = load === 0 ? min : Math.max(min, perPod > 0 ? ceil((load * HEADROOM) / perPod) : current);
   if (enough >= current) {
     state.surplusSince = undefined;
     return result(current, AutoscaleReason.Steady, figures);
