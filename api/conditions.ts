@@ -16,6 +16,8 @@ export const ConditionType = {
   ConsumerReady: 'ConsumerReady',
   WorkloadReady: 'WorkloadReady',
   SinksReady: 'SinksReady',
+  /** A Replay: Unknown while it runs, True when every event landed, False when it failed. */
+  Succeeded: 'Succeeded',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -36,6 +38,7 @@ export const conditionTypesByKind = {
     ConditionType.SinksReady,
   ],
   Sink: [ConditionType.Ready],
+  Replay: [ConditionType.Succeeded],
 } as const satisfies Record<string, readonly ConditionType[]>;
 
 export const ConditionReason = {
@@ -104,6 +107,17 @@ export const ConditionReason = {
   SchemaMismatch: 'SchemaMismatch',
   /** The table, or its keyspace/database, does not exist and manageSchema is off. */
   TableNotFound: 'TableNotFound',
+  // Replay
+  /** The Replay's worker is selecting and sending its events. */
+  ReplayRunning: 'ReplayRunning',
+  /** Every selected event went through the Pipeline's rules and outputs. */
+  ReplaySucceeded: 'ReplaySucceeded',
+  /** Selected events were dead-lettered again; the dead-letter stream has their new reasons. */
+  EventsDeadLetteredAgain: 'EventsDeadLetteredAgain',
+  /** The Replay could not run (its worker reports why). */
+  ReplayFailed: 'ReplayFailed',
+  /** spec.pipeline names no Pipeline in the namespace, or the Pipeline has no processor yet. */
+  PipelineNotFound: 'PipelineNotFound',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 

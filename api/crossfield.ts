@@ -73,7 +73,37 @@ function positiveDuration(path: Path, value: unknown): Issue[] {
   return ms === 0 ? [{ path, message: 'must be greater than 0' }] : [];
 }
 
+const onePosition =
+  (field: 'from' | 'to'): Check =>
+  (o) => {
+    const p = at(o, 'spec', field);
+    return p !== undefined && (at(p, 'time') !== undefined) === (at(p, 'sequence') !== undefined)
+      ? [{ path: ['spec', field], message: 'set exactly one of time and sequence' }]
+      : [];
+  };
+
+/** The Replay's rules (api/schema/replay.ts). */
+const replayChecks: Record<string, Check> = {
+  'rp-name': workloadName,
+  'rp-from-one': onePosition('from'),
+  'rp-to-one': onePosition('to'),
+  'rp-one-of': (o) =>
+    (at(o, 'spec', 'from') !== undefined) === (at(o, 'spec', 'deadLetters') !== undefined)
+      ? [
+          {
+            path: ['spec'],
+            message: 'set exactly one of from (replay the sources) and deadLetters (redrive dead letters)',
+          },
+        ]
+      : [],
+  'rp-to-needs-from': (o) =>
+    at(o, 'spec', 'to') !== undefined && at(o, 'spec', 'from') === undefined
+      ? [{ path: ['spec', 'to'], message: 'to needs from' }]
+      : [],
+};
+
 export const checks: Record<string, Check> = {
+  ...replayChecks,
   'es-name': workloadName,
   'pl-name': workloadName,
 

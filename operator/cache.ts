@@ -7,12 +7,13 @@ import type {
   V1Deployment,
   V1Service,
 } from '@kubernetes/client-node';
-import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
+import type { EventSource, Pipeline, Replay, Sink } from '../api/generated/types.js';
 
 export interface Caches {
   eventSources: ObjectCache<EventSource>;
   pipelines: ObjectCache<Pipeline>;
   sinks: ObjectCache<Sink>;
+  replays: ObjectCache<Replay>;
   deployments: ObjectCache<V1Deployment>;
   services: ObjectCache<V1Service>;
   configMaps: ObjectCache<V1ConfigMap>;
@@ -20,12 +21,13 @@ export interface Caches {
   schemaConfigMaps: ObjectCache<V1ConfigMap>;
 }
 
-export type PrimaryKind = 'EventSource' | 'Pipeline' | 'Sink';
+export type PrimaryKind = 'EventSource' | 'Pipeline' | 'Sink' | 'Replay';
 
 export const primaryPlural: Record<PrimaryKind, string> = {
   EventSource: 'eventsources',
   Pipeline: 'pipelines',
   Sink: 'sinks',
+  Replay: 'replays',
 };
 
 export function queueKey(kind: PrimaryKind, namespace: string, name: string): string {

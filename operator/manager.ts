@@ -16,7 +16,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsOptions } from '../runtime/common/nats.js';
 import { loadSigner, type NatsSigner } from './nats-credentials.js';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { EventSource, Pipeline, Sink } from '../api/generated/types.js';
+import type { EventSource, Pipeline, Replay, Sink } from '../api/generated/types.js';
 import { isTerminalError } from '../runtime/common/errors.js';
 import { FastPaths } from '../runtime/internals/fast-paths.js';
 import { shareConnections } from '../runtime/internals/kube-connections.js';
@@ -144,8 +144,8 @@ export async function startOperator(opts: {
       onChange: (obj, verb) => {
         if (kind === 'Pipeline') dependents.update(obj as unknown as Pipeline, verb);
         enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
-        if (kind !== 'Pipeline') enqueueDependents(kind, obj);
-        else enqueueDownstream(obj as unknown as Pipeline);
+        if (kind === 'EventSource' || kind === 'Sink') enqueueDependents(kind, obj);
+        else if (kind === 'Pipeline') enqueueDownstream(obj as unknown as Pipeline);
       },
       onRestart: () => metrics.informerRestarts.inc({ resource: plural }),
     });
@@ -179,6 +179,7 @@ export async function startOperator(opts: {
     eventSources: customInformer<EventSource>('EventSource'),
     pipelines: customInformer<Pipeline>('Pipeline'),
     sinks: customInformer<Sink>('Sink'),
+    replays: customInformer<Replay>('Replay'),
     deployments: childInformer(
       'deployments',
       ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',

@@ -10,22 +10,22 @@ export const operatorClusterRules: V1PolicyRule[] = [
   // Its own kinds: watched, and patched to add and remove its finalizer.
   {
     apiGroups: ['eventrunner.io'],
-    resources: ['eventsources', 'pipelines', 'sinks'],
+    resources: ['eventsources', 'pipelines', 'sinks', 'replays'],
     verbs: ['get', 'list', 'watch', 'patch'],
   },
   // Their status, written once per reconcile when it changed.
   {
     apiGroups: ['eventrunner.io'],
-    resources: ['eventsources/status', 'pipelines/status', 'sinks/status'],
+    resources: ['eventsources/status', 'pipelines/status', 'sinks/status', 'replays/status'],
     verbs: ['get', 'patch'],
   },
   {
     apiGroups: ['eventrunner.io'],
-    resources: ['eventsources/finalizers', 'pipelines/finalizers'],
+    resources: ['eventsources/finalizers', 'pipelines/finalizers', 'replays/finalizers'],
     verbs: ['update'],
   },
-  // The ingest, processor and query-worker Deployments; a Pipeline that drops its queries has its
-  // query-worker Deployment deleted.
+  // The ingest, processor, query-worker and replay Deployments; a Pipeline that drops its queries
+  // has its query-worker Deployment deleted, a finished Replay its replay Deployment.
   {
     apiGroups: ['apps'],
     resources: ['deployments'],

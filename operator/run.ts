@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../runtime/common/logger.js';
 import { reconcileEventSource } from './controllers/eventsource.js';
 import { reconcilePipeline } from './controllers/pipeline.js';
+import { reconcileReplay } from './controllers/replay.js';
 import { reconcileSink } from './controllers/sink.js';
 import { startOperator, type Operator } from './manager.js';
 import type { OperatorOptions } from './options.js';
@@ -13,6 +14,7 @@ export const reconcilers = {
   EventSource: reconcileEventSource,
   Pipeline: reconcilePipeline,
   Sink: reconcileSink,
+  Replay: reconcileReplay,
 };
 
 /** Loads $KUBECONFIG, or the in-cluster ServiceAccount when running in a pod. */

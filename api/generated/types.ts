@@ -859,6 +859,81 @@ export interface SinkStatus {
   lastProbeTime?: string;
 }
 
+/** Replay sends a Pipeline’s events back through its own rules and outputs: its sources from a time or stream sequence, or its dead letters (redrive). Other Pipelines on the same streams see nothing of it. */
+export interface Replay {
+  apiVersion: 'eventrunner.io/v1alpha1';
+  kind: 'Replay';
+  metadata: V1ObjectMeta;
+  spec: ReplaySpec;
+  status?: ReplayStatus;
+}
+
+/** What to send back through the Pipeline: `from` (optionally `to`) over its sources, or `deadLetters`. The spec cannot change once created; create another Replay. */
+export interface ReplaySpec {
+  /** Name of the Pipeline in the same namespace whose rules and outputs run the events. */
+  pipeline: string;
+  /** Replay the Pipeline’s sources from this position (inclusive), filtered as the Pipeline filters them: a time or a stream sequence, one of them. */
+  from?: ReplayFrom;
+  /** End of the replay (exclusive); default: the last event stored at creation: a time or a stream sequence, one of them. */
+  to?: ReplayTo;
+  /** Redrive: the Pipeline’s dead letters that match every filter given (none given: all of them). Each dead letter is sent back once; a second Replay with the same filter finds nothing left to send. */
+  deadLetters?: ReplayDeadLetters;
+  /** Events per second at most; default: as fast as the Pipeline’s outputs take them. */
+  ratePerSecond?: number;
+}
+
+/** Replay the Pipeline’s sources from this position (inclusive), filtered as the Pipeline filters them: a time or a stream sequence, one of them. */
+export interface ReplayFrom {
+  /** Replay the Pipeline’s sources from this position (inclusive), filtered as the Pipeline filters them as an RFC 3339 time, compared with the time the stream stored each event. */
+  time?: string;
+  /** Replay the Pipeline’s sources from this position (inclusive), filtered as the Pipeline filters them as a stream sequence (every source stream of the Pipeline has its own numbering). */
+  sequence?: number;
+}
+
+/** End of the replay (exclusive); default: the last event stored at creation: a time or a stream sequence, one of them. */
+export interface ReplayTo {
+  /** End of the replay (exclusive); default: the last event stored at creation as an RFC 3339 time, compared with the time the stream stored each event. */
+  time?: string;
+  /** End of the replay (exclusive); default: the last event stored at creation as a stream sequence (every source stream of the Pipeline has its own numbering). */
+  sequence?: number;
+}
+
+/** Redrive: the Pipeline’s dead letters that match every filter given (none given: all of them). Each dead letter is sent back once; a second Replay with the same filter finds nothing left to send. */
+export interface ReplayDeadLetters {
+  /** Only dead letters whose reason contains this text (case-insensitive). */
+  reason?: string;
+  /** Only dead letters a rule of this name dead-lettered. */
+  rule?: string;
+  /** Only dead letters this output refused. */
+  output?: string;
+  /** Only query results of this query. */
+  query?: string;
+  /** Only dead letters stored at or after this RFC 3339 time. */
+  since?: string;
+  /** Only dead letters stored before this RFC 3339 time. */
+  until?: string;
+}
+
+/** Progress of the Replay, as the operator last saw it. */
+export interface ReplayStatus {
+  /** metadata.generation of the spec the status describes; older than metadata.generation while the operator catches up. */
+  observedGeneration?: number;
+  /** Pending (being set up), Running, Succeeded (every event landed), Failed (see conditions: the Replay could not run, or events were dead-lettered again). */
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** Events selected: the events between from and to, or the dead letters matching the filter. */
+  total?: number;
+  /** Events that went through the rules and every output they were routed to. */
+  done?: number;
+  /** Events dead-lettered again (with their new reason) while replayed. */
+  failed?: number;
+  /** When the Replay started running. */
+  startTime?: string;
+  /** When the Replay finished. */
+  completionTime?: string;
+  /** Current state of the object as metav1.Condition entries, one per type; Ready summarizes the others. */
+  conditions?: Condition[];
+}
+
 /** Configuration of an EventSource’s ingest pods. */
 export interface IngestConfig {
   /** How the pod connects to NATS. At most one of credentialsFile, nkeySeedFile, tokenFile and userFile/passwordFile. */

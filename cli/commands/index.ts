@@ -53,6 +53,26 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./query-worker.js'),
   },
   {
+    name: 'dlq',
+    summary: "list and show a Pipeline's dead letters with their reasons (dlq list|show)",
+    load: () => import('./dlq.js'),
+  },
+  {
+    name: 'replay',
+    summary: "replay a Pipeline's events from a time or sequence, following its progress",
+    load: () => import('./replay.js'),
+  },
+  {
+    name: 'redrive',
+    summary: "send a Pipeline's dead letters back through it, following its progress",
+    load: () => import('./redrive.js'),
+  },
+  {
+    name: 'replay-worker',
+    summary: "carry out a Replay with a Pipeline's processor config (run by the operator)",
+    load: () => import('./replay-worker.js'),
+  },
+  {
     name: 'dashboard',
     summary: 'serve a read-only live web dashboard of the pipelines (graph, rates, lag, dead letters)',
     load: () => import('./dashboard.js'),

@@ -117,10 +117,25 @@ export class LocalKubelet {
     this.statusTimer = setInterval(() => void this.reportStatus(), 500);
   }
 
-  /** Runs one change per Deployment at a time, in order. */
+  /**
+   * Runs one change per Deployment at a time, in order. A failed sync (e.g. a kept-alive connection
+   * the API server closed: EPIPE) is tried again a few times, as the kubelet keeps syncing a pod.
+   */
   private serialize(k: string, fn: () => Promise<void>): void {
     const prev = this.busy.get(k) ?? Promise.resolve();
-    const next = prev.then(fn).catch((err: unknown) => this.log.error({ err, deployment: k }, 'Sync failed'));
+    const attempt = async (left: number): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        if (left === 0) throw err;
+        this.log.warn({ err, deployment: k }, 'Sync failed; trying again');
+        await new Promise((r) => setTimeout(r, 500));
+        await attempt(left - 1);
+      }
+    };
+    const next = prev
+      .then(() => attempt(3))
+      .catch((err: unknown) => this.log.error({ err, deployment: k }, 'Sync failed'));
     this.busy.set(k, next);
   }
 
@@ -151,7 +166,13 @@ export class LocalKubelet {
         ...(this.opts.env ? { env: this.opts.env } : {}),
       });
       w.pods.push(pod);
-      await pod.start();
+      try {
+        await pod.start();
+      } catch (err) {
+        // Not started (its volumes could not be read): the next sync makes it again.
+        w.pods.pop();
+        throw err;
+      }
     }
   }
 

@@ -15,6 +15,7 @@ describe('generated API files', () => {
       'api/generated/types.ts',
       'crds/eventrunner.io_eventsources.yaml',
       'crds/eventrunner.io_pipelines.yaml',
+      'crds/eventrunner.io_replays.yaml',
       'crds/eventrunner.io_sinks.yaml',
       'docs/api.md',
     ]);

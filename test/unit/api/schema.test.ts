@@ -62,6 +62,13 @@ describe('schemas', () => {
         categories: ['eventrunner'],
         scope: 'Namespaced',
       }),
+      expect.objectContaining({
+        kind: 'Replay',
+        plural: 'replays',
+        shortNames: ['rp'],
+        categories: ['eventrunner'],
+        scope: 'Namespaced',
+      }),
     ]);
   });
 
@@ -88,6 +95,7 @@ describe('schemas', () => {
         'WATERMARK*',
       ],
       Sink: ['READY', 'KIND', 'TARGET', 'AGE'],
+      Replay: ['PIPELINE', 'PHASE', 'DONE', 'TOTAL', 'FAILED', 'AGE'],
     });
   });
 

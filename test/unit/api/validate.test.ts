@@ -84,7 +84,7 @@ describe('validateResource', () => {
 
   it('rejects an unknown kind and a foreign apiVersion', () => {
     expect(validateResource({ ...pipeline(), kind: 'Pipe' }).issues).toEqual([
-      { path: ['kind'], message: 'must be one of EventSource, Pipeline, Sink' },
+      { path: ['kind'], message: 'must be one of EventSource, Pipeline, Sink, Replay' },
     ]);
     const issues = validateResource({ ...pipeline(), apiVersion: 'eventrunner.io/v1' }).issues;
     expect(issues.map((i) => formatPath(i.path))).toContain('apiVersion');

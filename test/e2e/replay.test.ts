@@ -1,0 +1,323 @@
+// Replay and redrive through the operator (its own process) and the local kubelet on the real
+// stack: a replay from a time rewrites exactly the events stored after it, in one Pipeline's
+// Cassandra table only; a redrive by reason sends dead letters through a webhook output once each,
+// a second redrive of the same filter sends nothing, and an event that fails again is dead-lettered
+// again with its new reason.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import cassandra from 'cassandra-driver';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { startJourney, waitAllReady, type Journey } from '../../hack/journey.js';
+import type { Replay } from '../../api/generated/types.js';
+import { deadLetterStreamName, subjectPrefix } from '../../operator/names.js';
+import { replayBucketName, workStreamName } from '../../runtime/replay/plan.js';
+import { STRUCTURED_CONTENT_TYPE } from '../../runtime/events/wire.js';
+import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
+import type { StackEnv } from '../stack/env.js';
+import { repoRoot } from '../stack/paths.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe('Replay and redrive through the operator and the local kubelet', () => {
+  const suffix = randomUUID().slice(0, 6);
+  const namespace = `replay-${suffix}`;
+  const keyspace = `rp_${suffix}`;
+  let stack: Required<StackEnv>;
+  let journey: Journey;
+  let receiver: Receiver;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let db: cassandra.Client;
+  let custom: CustomObjectsApi;
+
+  const publish = async (eventSource: string, ids: string[]) => {
+    const js = jetstream(nc);
+    for (const id of ids) {
+      const h = natsHeaders();
+      h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
+      const body = { specversion: '1.0', id, type: 'com.test.thing', source: '/test', data: { n: id } };
+      await js.publish(`${subjectPrefix(namespace, eventSource)}.com.test.thing`, JSON.stringify(body), {
+        headers: h,
+        msgID: id,
+      });
+    }
+  };
+  const writeTimes = async (table: string) => {
+    const rs = await db.execute(`SELECT id, WRITETIME(type) AS w FROM ${keyspace}.${table}`);
+    return new Map(rs.rows.map((r) => [r.get('id') as string, Number(r.get('w'))]));
+  };
+  const createReplay = (name: string, spec: Replay['spec']) =>
+    custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural: 'replays',
+      body: { apiVersion: `${group}/${version}`, kind: 'Replay', metadata: { name }, spec },
+    });
+  const finished = (name: string) =>
+    until(`Replay ${name} to finish`, 300_000, async () => {
+      const rp = (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'replays',
+        name,
+      })) as Replay;
+      const phase = rp.status?.phase;
+      return phase === 'Succeeded' || phase === 'Failed' ? rp : undefined;
+    });
+  /** The CLI as a user runs it: exit status, stdout, stderr. */
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'eventrunner.js'), ...args], {
+      env: { ...process.env, KUBECONFIG: stack.kube.kubeconfig, NATS_URL: stack.nats.url },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const deadLetters = async (pipeline: string) => {
+    const stream = deadLetterStreamName(namespace, pipeline);
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    const out: { id: string; reason: string }[] = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq });
+      if (m) out.push({ id: m.json<{ id: string }>().id, reason: m.header.get('eventrunner-reason') });
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    stack = { kube: kubeEnv(), nats: natsEnv(), cassandra: cassandraEnv(), clickhouse: clickhouseEnv() };
+    receiver = await startReceiver({ respond: () => ({ status: 500 }) });
+    nc = await connect({ servers: stack.nats.url });
+    jsm = await jetstreamManager(nc);
+    db = new cassandra.Client({
+      contactPoints: [stack.cassandra.contactPoint],
+      localDataCenter: stack.cassandra.localDataCenter,
+      credentials: { username: stack.cassandra.username, password: stack.cassandra.password },
+    });
+    journey = await startJourney(stack, namespace);
+    custom = journey.kc.makeApiClient(CustomObjectsApi);
+    const dir = mkdtempSync(join(tmpdir(), 'eventrunner-replay-'));
+    const eventSource = (name: string) => `apiVersion: ${group}/${version}
+kind: EventSource
+metadata: {name: ${name}}
+spec:
+  ingest: {http: {port: 8080}, grpc: {enabled: false}, replicas: 1, auth: {enabled: false}}
+  stream: {maxBytes: 16Mi, maxAge: 1h, storage: file, replicas: 1}
+`;
+    const table = (name: string) => `apiVersion: ${group}/${version}
+kind: Sink
+metadata: {name: ${name}}
+spec:
+  scylla:
+    contactPoints: ["${stack.cassandra.contactPoint}"]
+    localDataCenter: ${stack.cassandra.localDataCenter}
+    keyspace: ${keyspace}
+    table: ${name.replaceAll('-', '_')}
+    credentialsSecretRef: {name: cassandra}
+    manageSchema: true
+    replicationFactor: 1
+`;
+    const pipeline = (
+      name: string,
+      source: string,
+      sink: string,
+      delivery = '',
+    ) => `apiVersion: ${group}/${version}
+kind: Pipeline
+metadata: {name: ${name}}
+spec:
+  sources: [{eventSource: ${source}}]
+  outputs: [{name: out, sink: ${sink}}]
+  deadLetter: {maxBytes: 16Mi}
+  replicas: 1${delivery}
+`;
+    const docs = [
+      `apiVersion: v1
+kind: Secret
+metadata: {name: cassandra}
+stringData: {username: ${stack.cassandra.username}, password: ${stack.cassandra.password}}
+`,
+      eventSource('things'),
+      eventSource('calls'),
+      table('table-a'),
+      table('table-b'),
+      `apiVersion: ${group}/${version}
+kind: Sink
+metadata: {name: hook}
+spec:
+  http: {url: "${receiver.url}/hook", mode: binary, timeout: 2s}
+`,
+      pipeline('pa', 'things', 'table-a'),
+      pipeline('pb', 'things', 'table-b'),
+      pipeline('pc', 'calls', 'hook', '\n  delivery: {maxDeliver: 2, ackWait: 5s, backoff: [100ms]}'),
+    ];
+    writeFileSync(join(dir, 'all.yaml'), docs.join('---\n'));
+    journey.kubectl('apply', '-f', dir);
+    await waitAllReady(journey, 150_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    // Streams reserve their maxBytes on the shared NATS: the operator removes them with their owners.
+    journey?.kubectl('delete', 'replays,pipelines,eventsources', '--all', '--wait=true', '--timeout=60s');
+    await journey?.stop();
+    for (const pl of ['pa', 'pb', 'pc'])
+      await jsm?.streams.delete(`KV_${replayBucketName(namespace, pl)}`).catch(() => undefined);
+    await receiver?.close();
+    await db?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await db?.shutdown();
+    await nc?.close();
+  });
+
+  it(
+    'replays one Pipeline from a time: earlier rows untouched, later rows rewritten once, the other Pipeline sees nothing',
+    { timeout: 600_000 },
+    async () => {
+      const early = Array.from({ length: 30 }, (_, i) => `early-${i}`);
+      const late = Array.from({ length: 30 }, (_, i) => `late-${i}`);
+      await publish('things', early);
+      await until('the early events in both tables', 60_000, async () =>
+        (await writeTimes('table_a')).size === 30 && (await writeTimes('table_b')).size === 30
+          ? true
+          : undefined,
+      );
+      // Stream times are taken when stored: every early event is before `from`, every late one after.
+      const from = new Date(Date.now() + 5).toISOString();
+      await new Promise((r) => setTimeout(r, 10));
+      await publish('things', late);
+      await until('the late events in both tables', 60_000, async () =>
+        (await writeTimes('table_a')).size === 60 && (await writeTimes('table_b')).size === 60
+          ? true
+          : undefined,
+      );
+      const beforeA = await writeTimes('table_a');
+      const beforeB = await writeTimes('table_b');
+
+      const run = cli('replay', '-n', namespace, '-p', 'pa', '--name', 'from-time', '--from-time', from);
+      expect(run.stderr).toMatch(/\[#{30}\] 30\/30 {2}Succeeded/);
+      expect(run.stdout).toMatch(/from-time: Succeeded/);
+      expect(run.status).toBe(0);
+      const rp = await finished('from-time');
+      expect(rp.status).toMatchObject({ phase: 'Succeeded', total: 30, done: 30, failed: 0 });
+      expect(rp.status?.conditions?.[0]).toMatchObject({ type: 'Succeeded', status: 'True' });
+
+      const afterA = await writeTimes('table_a');
+      const afterB = await writeTimes('table_b');
+      expect(afterA.size).toBe(60);
+      for (const id of early) expect(afterA.get(id), id).toBe(beforeA.get(id));
+      for (const id of late) expect(afterA.get(id)!, id).toBeGreaterThan(beforeA.get(id)!);
+      expect(afterB).toEqual(beforeB);
+
+      // Cleaned up: no replay Deployment, no work stream; Events tell the story.
+      await until('the replay Deployment to go', 30_000, async () =>
+        journey.kubectl('get', 'deployments', '-o', 'name').includes('from-time-replay') ? undefined : true,
+      );
+      await expect(
+        jsm.streams.info(workStreamName({ namespace, name: 'from-time', uid: rp.metadata.uid! })),
+      ).rejects.toThrow();
+      expect(journey.kubectl('get', 'replays')).toMatch(/from-time\s+pa\s+Succeeded\s+30\s+30\s+0/);
+      const events = journey.kubectl('get', 'events', '--field-selector', 'involvedObject.name=from-time');
+      expect(events).toMatch(/ReplayStarted/);
+      expect(events).toMatch(/ReplaySucceeded/);
+    },
+  );
+
+  it(
+    'redrives dead letters by reason once each; a second redrive sends nothing; one that fails again is dead-lettered with its new reason',
+    { timeout: 600_000 },
+    async () => {
+      const ids = Array.from({ length: 10 }, (_, i) => `call-${i}`);
+      await publish('calls', ids);
+      const first = await until('10 dead letters', 60_000, async () => {
+        const dl = await deadLetters('pc');
+        return dl.length === 10 ? dl : undefined;
+      });
+      expect(new Set(first.map((d) => d.id))).toEqual(new Set(ids));
+      for (const d of first) expect(d.reason).toMatch(/HTTP 500/);
+      const listed = cli('dlq', 'list', '-n', namespace, '-p', 'pc', '-o', 'json', '--reason', 'http 500');
+      expect(listed.status).toBe(0);
+      const rows = JSON.parse(listed.stdout) as {
+        sequence: number;
+        eventId: string;
+        output: string;
+        deliveries: number;
+      }[];
+      expect(rows.map((r) => r.eventId).sort()).toEqual([...ids].sort());
+      for (const r of rows) expect(r).toMatchObject({ deliveries: 2 });
+      expect(
+        JSON.parse(cli('dlq', 'list', '-n', namespace, '-p', 'pc', '-o', 'json', '--reason', 'nope').stdout),
+      ).toEqual([]);
+      const shown = cli('dlq', 'show', String(rows[0]!.sequence), '-n', namespace, '-p', 'pc');
+      expect(shown.stdout).toMatch(/Reason: +.*HTTP 500/);
+      expect(shown.stdout).toMatch(/Redriven: +no/);
+
+      // The endpoint is back, but refuses call-0 for good.
+      receiver.setRespond((got) => (got.includes('call-0') ? { status: 404 } : { status: 200 }));
+      const failing = cli(
+        'redrive',
+        '-n',
+        namespace,
+        '-p',
+        'pc',
+        '--name',
+        'redrive-1',
+        '--reason',
+        'http 500',
+      );
+      expect(failing.status).toBe(1);
+      expect(failing.stdout).toMatch(/redrive-1: Failed \(EventsDeadLetteredAgain: 1 of 10/);
+      const r1 = await finished('redrive-1');
+      expect(r1.status).toMatchObject({ phase: 'Failed', total: 10, done: 9, failed: 1 });
+      const accepted = receiver.accepted();
+      expect([...accepted.keys()].sort()).toEqual(ids.slice(1).sort());
+      for (const id of ids.slice(1)) expect(accepted.get(id), id).toBe(1);
+      const again = (await deadLetters('pc')).slice(10);
+      expect(again).toHaveLength(1);
+      expect(again[0]!.id).toBe('call-0');
+      expect(again[0]!.reason).toMatch(/HTTP 404/);
+      expect(cli('dlq', 'list', '-n', namespace, '-p', 'pc').stdout).toMatch(/ redrive-1 +.*HTTP 500/);
+
+      const requests = receiver.deliveries.length;
+      await createReplay('redrive-2', { pipeline: 'pc', deadLetters: { reason: 'http 500' } });
+      const r2 = await finished('redrive-2');
+      expect(r2.status).toMatchObject({ phase: 'Succeeded', total: 0, done: 0, failed: 0 });
+      expect(receiver.deliveries.length).toBe(requests);
+
+      receiver.setRespond(() => ({ status: 200 }));
+      const ok = cli('redrive', '-n', namespace, '-p', 'pc', '--name', 'redrive-3', '--reason', 'HTTP 404');
+      expect(ok.status).toBe(0);
+      const r3 = await finished('redrive-3');
+      expect(r3.status).toMatchObject({ phase: 'Succeeded', total: 1, done: 1, failed: 0 });
+      expect(receiver.accepted().get('call-0')).toBe(1);
+
+      // Deleting a Replay lets it go once what it made is gone (the finalizer).
+      journey.kubectl('delete', 'replay', 'redrive-1', '--wait=true', '--timeout=30s');
+      expect(journey.kubectl('get', 'replays', '-o', 'name')).not.toMatch(/redrive-1/);
+    },
+  );
+});
