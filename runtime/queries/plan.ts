@@ -19,6 +19,8 @@ export interface Plan {
   readonly window: WindowSpec | undefined;
   readonly pattern: PatternPlan | undefined;
   readonly join: JoinPlan | undefined;
+  /** Every source the query reads, sorted; with more than one, each keeps its own watermark (state.ts). */
+  readonly sources: readonly string[];
   /** What the partition's state holds (the checkpoint's `window` field). */
   readonly stateKind: StateKind;
   /** Grace period of the window, pattern or join, ms. */
@@ -76,6 +78,7 @@ export function buildPlan(
     window: checked.window,
     pattern: checked.pattern ? buildPatternPlan(checked.pattern) : undefined,
     join: checked.join ? buildJoinPlan(checked.join, checked.where) : undefined,
+    sources: [...checked.sources].sort(),
     stateKind,
     grace: checked.window?.grace ?? checked.pattern?.grace ?? checked.join?.grace ?? 0,
     emit: checked.emit,

@@ -5,12 +5,23 @@
 // +∞ after end(). Only events WHERE accepts (those routed to the partition) move it. A window
 // closes when W reaches its end; what "late" means per window kind is in windows/*.ts.
 //
+// Several sources. A query that reads more than one source (an interval join, a pattern over
+// several sources) keeps that watermark per source — W_s = max(largest event time pushed from s −
+// grace, idle floor of s), moved only by s's events and s's idleness — and its watermark is the
+// smallest of them: W = min over its sources of W_s, −∞ until every source has sent an event or
+// gone idle. Two-input operators in Flink do the same. So one source running ahead of another
+// delays results but never makes the other's events late: an event is late only when it is more
+// than the grace period older than an earlier event of its own source (or behind an idle floor).
+// An input of a source the query does not read moves no watermark. A query of one source takes
+// the single-source path (no per-source bookkeeping).
+//
 // Idleness. tick(now) records when it last saw new input: the first tick after a push (or the
 // first tick ever) starts the idle clock. When a tick finds no input pushed since the clock
 // started and `now − started ≥ idleTimeout`, the idle floor moves to
-// min(now − idleTimeout − grace, inFlightMinTime − 1) if that is above W. The floor is part of
-// the checkpoint; the idle clock is not (it is wall-clock bookkeeping: a restored partition starts
-// a fresh one).
+// min(now − idleTimeout − grace, inFlightMinTime − 1) if that is above W. With several sources
+// each has its own idle clock and floor (input of a source restarts its clock only), and the
+// floor of a source moves when that is above W_s. The floors are part of the checkpoint; the idle
+// clocks are not (wall-clock bookkeeping: a restored partition starts fresh ones).
 //
 // Checkpoint, version 1 (plain JSON; field order irrelevant):
 //   {
@@ -21,8 +32,13 @@
 //               | "interval-join" | "lookup-join",
 //     "covers": { "<source>": <highest seq pushed> },   // what the state includes, per source
 //     "inputs": <inputs pushed since creation>,
-//     "maxTime": <largest event time pushed, ms> | null,
-//     "watermarkFloor": <idle floor, ms> | null,
+//     "maxTime": <largest event time pushed (of any source), ms> | null,
+//     "watermarkFloor": <idle floor, ms> | null,        // null with several sources: see "sources"
+//     "sources": { "<source>": { "maxTime": ms | null, "watermarkFloor": ms | null } },
+//                // only for a query of several sources, one member per source it reads; a
+//                // checkpoint without it (written before sources had their own watermarks)
+//                // restores every source with the top-level maxTime and watermarkFloor, which
+//                // gives the watermark it had
 //     "ended": <end() was called>,
 //     "rejected": <inputs refused for maxStateKeys>,
 //     "state": <window state, below>
@@ -69,6 +85,7 @@ import { SlidingWindows } from './windows/sliding.js';
 import { IntervalJoin } from './windows/interval-join.js';
 import { LookupJoin } from './windows/lookup-join.js';
 import { PatternMatcher } from './windows/pattern.js';
+import { SourceWatermarks, type SourceClock } from './source-watermarks.js';
 
 function operatorFor(plan: Plan, ctx: RowContext): WindowOperator {
   if (plan.pattern) return new PatternMatcher(plan, ctx);
@@ -95,8 +112,11 @@ export class Partition implements PartitionState {
   private readonly grace: number;
   private readonly covers = new Map<string, number>();
   private inputs = 0;
+  /** Largest event time pushed, of any source. */
   private maxTime = -Infinity;
   private floor = -Infinity;
+  /** Per-source watermarks, for a query of several sources; undefined for one source. */
+  private readonly perSource: SourceWatermarks | undefined;
   private w = -Infinity;
   private ended = false;
   private rejectedCount = 0;
@@ -108,6 +128,7 @@ export class Partition implements PartitionState {
   constructor(private readonly plan: Plan) {
     this.op = operatorFor(plan, this.ctx);
     this.grace = plan.grace;
+    this.perSource = plan.sources.length > 1 ? new SourceWatermarks(plan.sources, plan.grace) : undefined;
   }
 
   get stateKeys(): number {
@@ -142,15 +163,22 @@ export class Partition implements PartitionState {
     if (inputs.length > 0) this.active = true;
     const ctx = this.ctx;
     const op = this.op;
+    const perSource = this.perSource;
     // The highest seq of the source being read, written back to `covers` when the source changes.
     let source: string | undefined;
     let covered = 0;
+    // Several sources: the clock of the source being read (undefined for one the query does not read).
+    let clock: SourceClock | undefined;
     for (const input of inputs) {
       this.inputs++;
       if (input.source !== source) {
         if (source !== undefined) this.covers.set(source, covered);
         source = input.source;
         covered = this.covers.get(source) ?? 0;
+        if (perSource) {
+          clock = perSource.of(source);
+          if (clock) clock.active = true;
+        }
       }
       if (input.seq > covered) covered = input.seq;
       ctx.ev = input.event;
@@ -162,10 +190,17 @@ export class Partition implements PartitionState {
       }
       // The event's own time moves the watermark first: what that closes cannot include the event
       // (everything it belongs to ends after t ≥ the new watermark), and closing first frees state.
-      if (t > this.maxTime) {
-        this.maxTime = t;
-        this.raise(t - this.grace, out);
-        ctx.ev = input.event; // emitting rows may have evaluated other events in ctx
+      if (perSource === undefined) {
+        if (t > this.maxTime) {
+          this.maxTime = t;
+          this.raise(t - this.grace, out);
+          ctx.ev = input.event; // emitting rows may have evaluated other events in ctx
+        }
+      } else if (clock !== undefined && t > clock.maxTime) {
+        clock.maxTime = t;
+        if (t > this.maxTime) this.maxTime = t;
+        this.raise(perSource.watermark(), out);
+        ctx.ev = input.event;
       }
       const status = op.add(ctx, t, input, this.w, out.results);
       if (status === LATE) out.late.push(this.lateOf(input, 'late'));
@@ -188,15 +223,22 @@ export class Partition implements PartitionState {
   tick(now: number, inFlightMinTime?: number): StepOutput {
     const out: StepOutput = { results: [], late: [] };
     if (this.ended) return out;
+    const timeout = this.plan.idleTimeout;
+    let target = now - timeout - this.grace;
+    if (inFlightMinTime !== undefined) target = Math.min(target, inFlightMinTime - 1);
+    if (this.perSource) {
+      if (this.perSource.tick(now, timeout, target)) {
+        this.raise(this.perSource.watermark(), out);
+        this.op.flush(out.results);
+      }
+      return out;
+    }
     if (this.active || this.idleSince === undefined) {
       this.active = false;
       this.idleSince = now;
       return out;
     }
-    const timeout = this.plan.idleTimeout;
     if (now - this.idleSince < timeout) return out;
-    let target = now - timeout - this.grace;
-    if (inFlightMinTime !== undefined) target = Math.min(target, inFlightMinTime - 1);
     if (target > this.w) {
       this.floor = target;
       this.raise(target, out);
@@ -224,6 +266,7 @@ export class Partition implements PartitionState {
       inputs: this.inputs,
       maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
       watermarkFloor: Number.isFinite(this.floor) ? this.floor : null,
+      ...(this.perSource ? { sources: this.perSource.save() } : {}),
       ended: this.ended,
       rejected: this.rejectedCount,
       state: this.op.save(),
@@ -257,7 +300,12 @@ export class Partition implements PartitionState {
     this.rejectedCount = optional('rejected');
     if (!Number.isFinite(this.rejectedCount)) this.rejectedCount = 0;
     this.ended = field(o, 'ended') === true;
-    this.w = this.ended ? Infinity : Math.max(this.maxTime - this.grace, this.floor);
+    if (this.perSource) this.perSource.load(field(o, 'sources'), this.maxTime, this.floor);
+    this.w = this.ended
+      ? Infinity
+      : this.perSource
+        ? this.perSource.watermark()
+        : Math.max(this.maxTime - this.grace, this.floor);
     this.op.load(field(o, 'state'));
   }
 }

@@ -92,6 +92,8 @@ export interface QueryCheckpoint {
   inputs: number;
   maxTime: number | null;
   watermarkFloor: number | null;
+  /** A query of several sources: each source's largest event time and idle floor (state.ts). */
+  sources?: Record<string, { maxTime: number | null; watermarkFloor: number | null }>;
   ended: boolean;
   rejected: number;
   state: unknown;
@@ -102,7 +104,8 @@ export interface PartitionState {
   push(inputs: readonly QueryInput[]): StepOutput;
   /**
    * Advance time: `now` is wall-clock ms. When no input arrived for idleTimeout, the watermark
-   * moves to `now − idleTimeout − grace`, never past `inFlightMinTime − 1`.
+   * moves to `now − idleTimeout − grace`, never past `inFlightMinTime − 1` (with several sources,
+   * per source: a source without input for idleTimeout moves its own watermark so).
    */
   tick(now: number, inFlightMinTime?: number): StepOutput;
   /** End of input: watermark to +infinity, every window closes. */

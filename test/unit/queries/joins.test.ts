@@ -49,13 +49,16 @@ describe('interval join', () => {
     expect(
       state.push([unpaid, ev('orders', 5, { id: 2 }), ev('payments', 6, { order: 2, amount: 3 })]).results,
     ).toHaveLength(1);
-    expect(state.push([ev('payments', 10, { order: 9 })]).results).toEqual([]); // watermark 10 s: order 1 may still join
-    const closed = state.push([ev('payments', 10.001, { order: 9 })]).results;
+    // Payments alone do not move time past the orders' (watermark 5 s): order 1 may still join.
+    expect(state.push([ev('payments', 60, { order: 9 })]).results).toEqual([]);
+    expect(state.push([ev('orders', 10, { id: 3 })]).results).toEqual([]); // watermark 10 s
+    const closed = state.push([ev('orders', 10.001, { id: 4 })]).results;
     expect(closed.map((r) => [r.time, r.data])).toEqual([[at(0), { order_id: 1, paid: null }]]);
     expect(closed[0]!.id).toBe(
       resultId([CTX.namespace, CTX.pipeline, 'q', 'join', unpaid.event.id as string, 0]),
     );
-    expect(state.end().results).toEqual([]); // order 2 joined; payments never give LEFT rows
+    // Order 2 joined; payments never give LEFT rows; orders 3 and 4 close at the end.
+    expect(state.end().results.map((r) => r.data.order_id)).toEqual([3, 4]);
     expect(state.stateKeys).toBe(0);
   });
 

@@ -119,9 +119,11 @@ describe('followed by (PATTERN)', () => {
     const q = compile(
       `SELECT a.id AS a FROM PATTERN (EVERY a=orders -> b=payments) WITHIN 1 MINUTE GRACE PERIOD 1 SECOND`,
     );
+    // Both sources at 10 s and more: the watermark is 9 s, and an order of 3 s is late.
+    const first = ev('orders', 10, {});
     const late = ev('orders', 3, {});
-    const out = runOffline(q, [ev('payments', 10, {}), late, ev('payments', 11, {})]);
-    expect(out.results).toEqual([]);
+    const out = runOffline(q, [first, ev('payments', 12, {}), late, ev('payments', 13, {})]);
+    expect(out.results.map((r) => r.data.a)).toEqual([first.event.id]);
     expect(out.late).toEqual([
       { query: 'q', id: late.event.id, seq: late.seq, source: 'orders', reason: 'late' },
     ]);
@@ -238,21 +240,21 @@ describe('identity and state', () => {
 
   it('drops matches in progress once WITHIN has passed, and refuses input at maxStateKeys', () => {
     const q = compile(
-      `SELECT a.id AS a FROM PATTERN (EVERY a=orders -> b=payments) WITHIN 10 SECONDS PARTITION BY data.u`,
+      `SELECT a.id AS a FROM PATTERN (EVERY a=orders[data.k = 'a'] -> b=orders[data.k = 'b']) WITHIN 10 SECONDS PARTITION BY data.u`,
       {
         maxStateKeys: 3,
       },
     );
     const state = q.createState();
-    state.push([ev('orders', 0, { u: 1 }), ev('orders', 1, { u: 2 })]);
+    state.push([ev('orders', 0, { u: 1, k: 'a' }), ev('orders', 1, { u: 2, k: 'a' })]);
     expect(state.stateKeys).toBe(2); // buffered until the watermark passes them
-    state.push([ev('orders', 2, { u: 3 })]);
+    state.push([ev('orders', 2, { u: 3, k: 'a' })]);
     expect(state.stateKeys).toBe(3);
-    const refused = state.push([ev('orders', 2, { u: 4 })]);
+    const refused = state.push([ev('orders', 2, { u: 4, k: 'a' })]);
     expect(refused.late.map((l) => l.reason)).toEqual(['state-limit']);
     expect(state.overLimit).toBe(true);
-    state.push([ev('payments', 30, { u: 9 })]); // watermark 30 s: every run's WITHIN has passed
-    expect(state.stateKeys).toBe(1); // the payment itself, buffered
+    state.push([ev('orders', 30, { u: 9, k: 'b' })]); // watermark 30 s: every run's WITHIN has passed
+    expect(state.stateKeys).toBe(1); // the last order itself, buffered
     expect(state.end().results).toEqual([]);
     expect(state.stateKeys).toBe(0);
   });
