@@ -6,7 +6,12 @@ import { expect } from 'vitest';
 import { RetentionPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { CloudEvent } from '../../../runtime/events/index.js';
 import { compilePipelineQueries } from '../../../runtime/queries/pipeline.js';
-import { runOffline, sortOutput, type QueryInput } from '../../../runtime/queries/index.js';
+import {
+  runOffline,
+  sortOutput,
+  type CompiledQuery,
+  type QueryInput,
+} from '../../../runtime/queries/index.js';
 import type { StackTargets } from '../processor/stack-targets.js';
 import { names, natsSetup, publish, writeConfig, type Names } from '../processor/support.js';
 import type { QuerySpec } from './harness.js';
@@ -146,17 +151,13 @@ export interface Published {
   rows?: Record<string, Record<string, unknown> | null>;
 }
 
-/**
- * The offline engine's result rows (id → data) for each query over the inputs in publishing order
- * (the per-source orders the streams keep).
- */
-export function offlineRows(
+/** The queries compiled as the processor and the workers compile them. */
+export function compiledQueries(
   pipeline: string,
   sources: string[],
   queries: QuerySpec[],
-  inputs: Published[],
   tables: { name: string; key: string }[] = [],
-): Map<string, Map<string, unknown>> {
+): CompiledQuery[] {
   const { compiled, problems } = compilePipelineQueries(
     { namespace: 'test', name: pipeline },
     {
@@ -167,6 +168,21 @@ export function offlineRows(
     },
   );
   expect(problems).toEqual([]);
+  return compiled;
+}
+
+/**
+ * The offline engine's result rows (id → data) for each query over the inputs in publishing order
+ * (each source in the order its stream keeps; how the sources interleave does not matter).
+ */
+export function offlineRows(
+  pipeline: string,
+  sources: string[],
+  queries: QuerySpec[],
+  inputs: Published[],
+  tables: { name: string; key: string }[] = [],
+): Map<string, Map<string, unknown>> {
+  const compiled = compiledQueries(pipeline, sources, queries, tables);
   const all: QueryInput[] = inputs.map((p) => ({
     source: p.source,
     seq: p.seq,
