@@ -3,7 +3,7 @@
 // Cassandra table only; a redrive by reason sends dead letters through a webhook output once each,
 // a second redrive of the same filter sends nothing, and an event that fails again is dead-lettered
 // again with its new reason.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,15 +90,24 @@ describe('Replay and redrive through the operator and the local kubelet', () => 
       const phase = rp.status?.phase;
       return phase === 'Succeeded' || phase === 'Failed' ? rp : undefined;
     });
-  /** The CLI as a user runs it: exit status, stdout, stderr. */
-  const cli = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'eventrunner.js'), ...args], {
-      env: { ...process.env, KUBECONFIG: stack.kube.kubeconfig, NATS_URL: stack.nats.url },
-      encoding: 'utf8',
-      timeout: 300_000,
+  /**
+   * The CLI as a user runs it: exit status, stdout, stderr. Asynchronously: the local kubelet that
+   * runs the Replay's pod lives in this process, so blocking it while the CLI follows the Replay
+   * would wait for a pod that cannot start.
+   */
+  const cli = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'eventrunner.js'), ...args], {
+        env: { ...process.env, KUBECONFIG: stack.kube.kubeconfig, NATS_URL: stack.nats.url },
+        timeout: 300_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
     });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
   const deadLetters = async (pipeline: string) => {
     const stream = deadLetterStreamName(namespace, pipeline);
     const last = (await jsm.streams.info(stream)).state.last_seq;
@@ -218,7 +227,17 @@ spec:
       const beforeA = await writeTimes('table_a');
       const beforeB = await writeTimes('table_b');
 
-      const run = cli('replay', '-n', namespace, '-p', 'pa', '--name', 'from-time', '--from-time', from);
+      const run = await cli(
+        'replay',
+        '-n',
+        namespace,
+        '-p',
+        'pa',
+        '--name',
+        'from-time',
+        '--from-time',
+        from,
+      );
       expect(run.stderr).toMatch(/\[#{30}\] 30\/30 {2}Succeeded/);
       expect(run.stdout).toMatch(/from-time: Succeeded/);
       expect(run.status).toBe(0);
@@ -259,7 +278,18 @@ spec:
       });
       expect(new Set(first.map((d) => d.id))).toEqual(new Set(ids));
       for (const d of first) expect(d.reason).toMatch(/HTTP 500/);
-      const listed = cli('dlq', 'list', '-n', namespace, '-p', 'pc', '-o', 'json', '--reason', 'http 500');
+      const listed = await cli(
+        'dlq',
+        'list',
+        '-n',
+        namespace,
+        '-p',
+        'pc',
+        '-o',
+        'json',
+        '--reason',
+        'http 500',
+      );
       expect(listed.status).toBe(0);
       const rows = JSON.parse(listed.stdout) as {
         sequence: number;
@@ -270,15 +300,17 @@ spec:
       expect(rows.map((r) => r.eventId).sort()).toEqual([...ids].sort());
       for (const r of rows) expect(r).toMatchObject({ deliveries: 2 });
       expect(
-        JSON.parse(cli('dlq', 'list', '-n', namespace, '-p', 'pc', '-o', 'json', '--reason', 'nope').stdout),
+        JSON.parse(
+          (await cli('dlq', 'list', '-n', namespace, '-p', 'pc', '-o', 'json', '--reason', 'nope')).stdout,
+        ),
       ).toEqual([]);
-      const shown = cli('dlq', 'show', String(rows[0]!.sequence), '-n', namespace, '-p', 'pc');
+      const shown = await cli('dlq', 'show', String(rows[0]!.sequence), '-n', namespace, '-p', 'pc');
       expect(shown.stdout).toMatch(/Reason: +.*HTTP 500/);
       expect(shown.stdout).toMatch(/Redriven: +no/);
 
       // The endpoint is back, but refuses call-0 for good.
       receiver.setRespond((got) => (got.includes('call-0') ? { status: 404 } : { status: 200 }));
-      const failing = cli(
+      const failing = await cli(
         'redrive',
         '-n',
         namespace,
@@ -300,7 +332,9 @@ spec:
       expect(again).toHaveLength(1);
       expect(again[0]!.id).toBe('call-0');
       expect(again[0]!.reason).toMatch(/HTTP 404/);
-      expect(cli('dlq', 'list', '-n', namespace, '-p', 'pc').stdout).toMatch(/ redrive-1 +.*HTTP 500/);
+      expect((await cli('dlq', 'list', '-n', namespace, '-p', 'pc')).stdout).toMatch(
+        / redrive-1 +.*HTTP 500/,
+      );
 
       const requests = receiver.deliveries.length;
       await createReplay('redrive-2', { pipeline: 'pc', deadLetters: { reason: 'http 500' } });
@@ -309,7 +343,17 @@ spec:
       expect(receiver.deliveries.length).toBe(requests);
 
       receiver.setRespond(() => ({ status: 200 }));
-      const ok = cli('redrive', '-n', namespace, '-p', 'pc', '--name', 'redrive-3', '--reason', 'HTTP 404');
+      const ok = await cli(
+        'redrive',
+        '-n',
+        namespace,
+        '-p',
+        'pc',
+        '--name',
+        'redrive-3',
+        '--reason',
+        'HTTP 404',
+      );
       expect(ok.status).toBe(0);
       const r3 = await finished('redrive-3');
       expect(r3.status).toMatchObject({ phase: 'Succeeded', total: 1, done: 1, failed: 0 });
