@@ -13,7 +13,14 @@ type Server =
   | 'nats-cluster'
   | 'cassandra-cluster';
 
-const projects: { name: string; include: string[]; servers: Server[]; timeout?: number }[] = [
+const projects: {
+  name: string;
+  include: string[];
+  servers: Server[];
+  timeout?: number;
+  /** Files run one at a time: they take the same shared servers away (node failures). */
+  sequential?: boolean;
+}[] = [
   { name: 'unit', include: ['test/unit/**/*.test.ts'], servers: [] },
   { name: 'kube', include: ['test/integration/kube/**/*.test.ts'], servers: ['kube'] },
   { name: 'nats', include: ['test/integration/nats/**/*.test.ts'], servers: ['nats'] },
@@ -52,6 +59,7 @@ const projects: { name: string; include: string[]; servers: Server[]; timeout?: 
     include: ['test/integration/cluster/**/*.test.ts'],
     servers: ['nats-cluster', 'cassandra-cluster'],
     timeout: 600_000,
+    sequential: true,
   },
 ];
 
@@ -71,6 +79,7 @@ export default defineConfig({
         globalSetup: p.servers.map((s) => `test/stack/setup/${s}.ts`),
         testTimeout: p.timeout ?? (p.servers.length ? 120_000 : 10_000),
         hookTimeout: p.servers.length ? 180_000 : 10_000,
+        ...(p.sequential ? { fileParallelism: false, maxWorkers: 1 } : {}),
       },
     })),
   },
