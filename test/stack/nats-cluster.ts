@@ -43,7 +43,25 @@ async function nodeHealthy(monitorUrl: string): Promise<boolean> {
   return (await httpGet(`${monitorUrl}/healthz`)).status === 200;
 }
 
+/**
+ * Starts the cluster, on fresh ports again when a node found one of its ports taken: its ports are
+ * chosen free before the nodes start, and another server starting at the same time may take one.
+ */
 export async function startNatsCluster(opts: NatsClusterOptions = {}): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsClusterOnce(opts);
+    } catch (err) {
+      if (
+        attempt >= 3 ||
+        !String(err instanceof Error ? err.message : err).includes('address already in use')
+      )
+        throw err;
+    }
+  }
+}
+
+async function startNatsClusterOnce(opts: NatsClusterOptions): Promise<NatsCluster> {
   const bin = toolPath('nats-server');
   const clusterName = opts.name ?? 'nats-cluster';
   const count = opts.nodes ?? 3;
