@@ -29,12 +29,13 @@ export interface NatsOptions {
 export async function startNats(name = 'nats-server', opts: NatsOptions = {}): Promise<NatsServer> {
   const bin = toolPath('nats-server');
   const storeDir = mkdtempSync(join(tmpdir(), 'eventrunner-nats-'));
-  const configArgs: string[] = [];
-  if (opts.config) {
-    const file = join(storeDir, 'nats.conf');
-    writeFileSync(file, `${opts.config}\n`, { mode: 0o600 });
-    configArgs.push('-c', file);
-  }
+  // Streams reserve their max bytes in the store: a test run creates many Pipelines, each with a
+  // dead-letter and an advisory stream, which together reserve far more than the temp dir holds
+  // (the default limit is most of the free disk). The reservation is never used up by tests.
+  const config = opts.config ?? 'jetstream { max_file_store: 1TB }';
+  const file = join(storeDir, 'nats.conf');
+  writeFileSync(file, `${config}\n`, { mode: 0o600 });
+  const configArgs = ['-c', file];
   const port = opts.port ?? (await freePort());
   const monitorPort = await freePort();
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
