@@ -14,11 +14,14 @@ import {
 } from '../../../operator/jetstream.js';
 import { natsEnv } from '../../stack/context.js';
 
+// A namespace of its own per run: the streams' names derive from it, so a reused server starts clean.
+const NS = `js-apply-${Math.random().toString(36).slice(2, 8)}`;
+
 function eventSource(name: string, storage: 'file' | 'memory' = 'file'): EventSource {
   return {
     apiVersion: 'eventrunner.io/v1alpha1',
     kind: 'EventSource',
-    metadata: { name, namespace: 'js-apply' },
+    metadata: { name, namespace: NS },
     spec: {
       ingest: {
         http: { enabled: true, port: 8080 },
@@ -41,7 +44,7 @@ function pipeline(name: string, backoff?: string[]): Pipeline {
   return {
     apiVersion: 'eventrunner.io/v1alpha1',
     kind: 'Pipeline',
-    metadata: { name, namespace: 'js-apply' },
+    metadata: { name, namespace: NS },
     spec: {
       sources: [{ eventSource: 'shop', types: ['com.shop.order.*'] }],
       rules: '',
@@ -68,10 +71,10 @@ describe('operator JetStream apply', () => {
 
   it('creates a stream, then finds nothing to change', async () => {
     const desired = eventSourceStream(eventSource('shop'));
-    expect(desired.name).toBe('ER_js-apply_shop');
+    expect(desired.name).toBe(`ER_${NS}_shop`);
     const first = await ensureStream(jsm, desired);
     expect(first.action).toBe('created');
-    expect(first.info.config.subjects).toEqual(['er.js-apply.shop.>']);
+    expect(first.info.config.subjects).toEqual([`er.${NS}.shop.>`]);
     const second = await ensureStream(jsm, desired);
     expect(second.action).toBe('unchanged');
   });
@@ -105,24 +108,24 @@ describe('operator JetStream apply', () => {
     await ensureStream(jsm, eventSourceStream(eventSource('shop')));
     const pl = pipeline('orders', ['1s', '10s']);
     const desired = pipelineConsumer(pl, pl.spec.sources[0]!);
-    const first = await ensureConsumer(jsm, 'ER_js-apply_shop', desired);
+    const first = await ensureConsumer(jsm, `ER_${NS}_shop`, desired);
     expect(first.action).toBe('created');
     expect(first.info.config.ack_wait).toBe(30e9);
     expect(first.info.config.backoff).toBeUndefined();
     expect(first.info.config.filter_subjects ?? [first.info.config.filter_subject]).toEqual([
-      'er.js-apply.shop.com.shop.order.*',
+      `er.${NS}.shop.com.shop.order.*`,
     ]);
-    expect((await ensureConsumer(jsm, 'ER_js-apply_shop', desired)).action).toBe('unchanged');
-    await jsm.consumers.update('ER_js-apply_shop', desired.durable_name!, { max_ack_pending: 7 });
-    const repaired = await ensureConsumer(jsm, 'ER_js-apply_shop', desired);
+    expect((await ensureConsumer(jsm, `ER_${NS}_shop`, desired)).action).toBe('unchanged');
+    await jsm.consumers.update(`ER_${NS}_shop`, desired.durable_name!, { max_ack_pending: 7 });
+    const repaired = await ensureConsumer(jsm, `ER_${NS}_shop`, desired);
     expect(repaired.drifted).toEqual(['max_ack_pending']);
     expect(repaired.info.config.max_ack_pending).toBe(1000);
   });
 
   it('creates the dead-letter stream of a Pipeline', async () => {
     const res = await ensureStream(jsm, deadLetterStream(pipeline('orders')));
-    expect(res.info.config.name).toBe('ER_DLQ_js-apply_orders');
-    expect(res.info.config.subjects).toEqual(['erdlq.js-apply.orders']);
+    expect(res.info.config.name).toBe(`ER_DLQ_${NS}_orders`);
+    expect(res.info.config.subjects).toEqual([`erdlq.${NS}.orders`]);
   });
 
   it('creates the advisory stream of a Pipeline and the processors’ consumer on it, then finds nothing to change', async () => {
@@ -131,7 +134,7 @@ describe('operator JetStream apply', () => {
     const first = await ensurePipelineStreams(jsm, pl, 1);
     expect(first.advisories.action).toBe('created');
     expect(first.advisories.info.config.subjects).toEqual([
-      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ER_js-apply_shop.ER_PL_js-apply_${name}`,
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.ER_${NS}_shop.ER_PL_${NS}_${name}`,
     ]);
     expect(first.advisoryConsumer.info.config.max_deliver).toBe(-1);
     const second = await ensurePipelineStreams(jsm, pl, 1);
