@@ -18,8 +18,6 @@ const projects: {
   include: string[];
   servers: Server[];
   timeout?: number;
-  /** Files run one at a time: they take the same shared servers away (node failures). */
-  sequential?: boolean;
 }[] = [
   { name: 'unit', include: ['test/unit/**/*.test.ts'], servers: [] },
   { name: 'kube', include: ['test/integration/kube/**/*.test.ts'], servers: ['kube'] },
@@ -54,12 +52,12 @@ const projects: {
   { name: 'flink', include: ['test/integration/flink/**/*.test.ts'], servers: [], timeout: 900_000 },
   { name: 'e2e', include: ['test/e2e/**/*.test.ts'], servers: ['kube', 'nats', 'cassandra', 'clickhouse'] },
   // Node failures on a 3-node JetStream and a 3-node Cassandra cluster, 100,000 events per fault.
+  // One file: its faults take nodes away one after another, beside the other projects' files.
   {
     name: 'cluster',
     include: ['test/integration/cluster/**/*.test.ts'],
     servers: ['nats-cluster', 'cassandra-cluster'],
     timeout: 600_000,
-    sequential: true,
   },
 ];
 
@@ -68,9 +66,16 @@ export default defineConfig({
     // Two test files at a time: integration tests spend most of their time waiting on servers, so
     // a second file uses the cores the first leaves idle (CI's 2-core machines otherwise run one).
     maxWorkers: 2,
-    reporters: process.env.CI
-      ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]]
-      : ['default'],
+    // The start-servers reporter starts every server the selected projects need at once, when the
+    // run starts (their globalSetup files would start them one after another).
+    reporters: [
+      'default',
+      [
+        './test/stack/start-servers.ts',
+        { servers: Object.fromEntries(projects.map((p) => [p.name, p.servers])) },
+      ],
+      ...(process.env.CI ? [['json', { outputFile: 'test-results/vitest.json' }] as ['json', object]] : []),
+    ],
     projects: projects.map((p) => ({
       extends: true,
       test: {
@@ -79,7 +84,6 @@ export default defineConfig({
         globalSetup: p.servers.map((s) => `test/stack/setup/${s}.ts`),
         testTimeout: p.timeout ?? (p.servers.length ? 120_000 : 10_000),
         hookTimeout: p.servers.length ? 180_000 : 10_000,
-        ...(p.sequential ? { fileParallelism: false, maxWorkers: 1 } : {}),
       },
     })),
   },

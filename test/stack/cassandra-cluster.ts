@@ -1,7 +1,8 @@
 // Three Apache Cassandra nodes in one data center, each on its own loopback address (127.0.0.1,
 // .2, .3) with the same ports, as nodes on separate hosts have: Cassandra knows a peer by its
-// address. They start one after the other (a node joins the ring only when the previous one has
-// finished joining), with small heaps, and keep their data dirs across a kill and restart.
+// address. They start all at once, with small heaps, and keep their data dirs across a kill and
+// restart: a new cluster holds no data, so no node needs to bootstrap (stream data from the others,
+// one node at a time); each is given its share of the ring (initial_token) and joins it as it is.
 // No authentication and no TLS: the cluster is for faults, the single server covers those.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -41,22 +42,39 @@ export interface CassandraClusterOptions {
 
 const localDataCenter = 'datacenter1';
 
+const TOKENS_PER_NODE = 16;
+
+/**
+ * Node `index` of `count`: every count-th of TOKENS_PER_NODE × count tokens spread evenly over
+ * Murmur3's range, so that the nodes' vnodes interleave and each owns an equal share.
+ */
+export function initialTokens(index: number, count: number): string[] {
+  const total = BigInt(TOKENS_PER_NODE * count);
+  const step = 2n ** 64n / total;
+  return Array.from({ length: TOKENS_PER_NODE }, (_, j) =>
+    String(-(2n ** 63n) + BigInt(j * count + index) * step),
+  );
+}
+
 function nodeYaml(o: {
   dir: string;
   address: string;
-  seed: string;
+  seeds: string[];
+  tokens: string[];
   storagePort: number;
   nativePort: number;
 }): string {
   return `cluster_name: eventrunner-test-cluster
-num_tokens: 16
-allocate_tokens_for_local_replication_factor: 3
+num_tokens: ${o.tokens.length}
+initial_token: ${o.tokens.join(',')}
+# A new, empty cluster: nothing to stream from the others.
+auto_bootstrap: false
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 endpoint_snitch: SimpleSnitch
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "${o.seed}:${o.storagePort}"
+      - seeds: "${o.seeds.map((a) => `${a}:${o.storagePort}`).join(',')}"
 listen_address: ${o.address}
 rpc_address: ${o.address}
 storage_port: ${o.storagePort}
@@ -142,7 +160,14 @@ export async function startCassandraCluster(opts: CassandraClusterOptions = {}):
     mkdirSync(join(dir, 'logs'));
     writeFileSync(
       join(dir, 'cassandra.yaml'),
-      nodeYaml({ dir, address, seed: addresses[0]!, storagePort, nativePort }),
+      nodeYaml({
+        dir,
+        address,
+        seeds: addresses,
+        tokens: initialTokens(i, count),
+        storagePort,
+        nativePort,
+      }),
     );
     // JMX listens on 127.0.0.1 whatever the node's address: each node needs its own port.
     const jmxPort = await freePort();
@@ -161,8 +186,6 @@ export async function startCassandraCluster(opts: CassandraClusterOptions = {}):
           dir,
           heap,
           jmxPort,
-          // The first node is alone; the others wait for its gossip before they join.
-          ringDelayMs: i === 0 ? 0 : 5000,
           // Two cores for three nodes: fewer threads than the defaults, which size by core count.
           extra: ['-XX:ActiveProcessorCount=2', '-XX:ParallelGCThreads=1', '-XX:ConcGCThreads=1'],
         }),
@@ -196,8 +219,8 @@ export async function startCassandraCluster(opts: CassandraClusterOptions = {}):
     for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
   };
   try {
-    // One at a time: Cassandra refuses a second node bootstrapping while another one is.
-    for (const n of nodes) await n.process.start();
+    // All at once: none bootstraps, so none waits for another.
+    await Promise.all(nodes.map((n) => n.process.start()));
     await healthy();
   } catch (err) {
     await stop();

@@ -11,18 +11,21 @@ import { clusterKinds, serverKinds, startServer, type RunningServer } from './se
 export async function startStack(kinds: ServerKind[], log = (s: string) => process.stderr.write(s + '\n')) {
   const running: RunningServer[] = [];
   const env: FullStackEnv = {};
-  try {
-    for (const kind of kinds) {
+  // All at once; if one fails, the others are stopped once they are up.
+  const started = await Promise.allSettled(
+    kinds.map(async (kind) => {
       const t = Date.now();
       log(`starting ${kind} ...`);
       const server = await startServer(kind);
       running.push(server);
       (env as Record<string, unknown>)[kind] = server.env;
       log(`${kind} ready in ${((Date.now() - t) / 1000).toFixed(1)}s`);
-    }
-  } catch (err) {
+    }),
+  );
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await Promise.all(running.map((s) => s.stop()));
-    throw err;
+    throw failed.reason;
   }
   return {
     env,

@@ -1,9 +1,8 @@
 // A Pipeline on the clusters as the operator sets it up: the EventSource's stream, the dead-letter
 // and advisory streams at 3 replicas, the durable consumer, a Cassandra Sink at replication
 // factor 3 written at LOCAL_QUORUM; `eventrunner ingest` and `eventrunner process` as child
-// processes; producers that post events over HTTP in batches and retry every event ingest did not
-// acknowledge (same id); and the per-id account at the end: every acknowledged event written or
-// dead-lettered, exactly once, nothing else.
+// processes; and producers that post events over HTTP in batches and retry every event ingest did
+// not acknowledge (same id). The per-id account of a run is in fault-run.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +28,6 @@ import {
   subjectPrefix,
 } from '../../../operator/names.js';
 import type { CassandraClusterEnv, NatsClusterEnv } from '../../stack/env.js';
-import { readDeadLetters } from '../processor/support.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
@@ -376,68 +374,6 @@ export function produce(
     done,
     progress: () => accepted.size,
     failedRequests: () => failedRequests,
-  };
-}
-
-export interface Account {
-  /** Acknowledged by ingest, but neither written nor dead-lettered. */
-  lost: string[];
-  /** Written or dead-lettered without ingest having acknowledged them. */
-  unacknowledged: string[];
-  /** Dead-lettered more than once. */
-  deadLetteredTwice: string[];
-  /** Both written and dead-lettered. */
-  writtenAndDeadLettered: string[];
-  /** Poison events that were written, or clean ones that were dead-lettered. */
-  misrouted: string[];
-  /** Stream messages beyond one per acknowledged id (repeats the duplicate window did not drop). */
-  streamDuplicates: number;
-  written: number;
-  deadLettered: number;
-}
-
-export async function cassandraIds(cql: cassandra.Client, keyspace: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let pageState: string | undefined;
-  do {
-    const rs = await cql.execute(`SELECT id FROM ${keyspace}.orders`, [], {
-      prepare: true,
-      fetchSize: 10_000,
-      ...(pageState ? { pageState } : {}),
-    });
-    for (const row of rs.rows) ids.add(row.get('id') as string);
-    pageState = rs.pageState ?? undefined;
-  } while (pageState);
-  return ids;
-}
-
-/**
- * The per-id account of a run (ids `<run>-<i>`): what ingest acknowledged against what the table
- * and the streams hold. `streamBefore` is the stream's message count before the run.
- */
-export async function account(
-  p: ClusterPipeline,
-  accepted: Set<string>,
-  where: { run: string; streamBefore: number },
-): Promise<Account> {
-  const mine = (id: string) => id.startsWith(`${where.run}-`);
-  const written = new Set([...(await cassandraIds(p.cql, p.keyspace))].filter(mine));
-  const dead = (await readDeadLetters(p.nc, p.dlqStream)).map((d) => d.id!).filter(mine);
-  const deadSet = new Set(dead);
-  const seen = new Set<string>();
-  const twice = new Set<string>();
-  for (const id of dead) (seen.has(id) ? twice : seen).add(id);
-  const poison = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1)) % POISON_EVERY === 0;
-  const info = await p.jsm.streams.info(p.stream);
-  return {
-    lost: [...accepted].filter((id) => !written.has(id) && !deadSet.has(id)),
-    unacknowledged: [...written, ...deadSet].filter((id) => !accepted.has(id)),
-    deadLetteredTwice: [...twice],
-    writtenAndDeadLettered: [...deadSet].filter((id) => written.has(id)),
-    misrouted: [...[...written].filter(poison), ...[...deadSet].filter((id) => !poison(id))],
-    streamDuplicates: info.state.messages - where.streamBefore - accepted.size,
-    written: written.size,
-    deadLettered: dead.length,
   };
 }
 
