@@ -24,7 +24,19 @@ import { toNatsMessage } from '../../runtime/events/index.js';
 import { ensureSchema, type SinkSpec } from '../../runtime/sinks/index.js';
 import { BENCH_COLUMNS, BENCH_RULES, shopEvent } from './events.js';
 import { measureLatency } from './latency.js';
-import { coreBusy, coreTicks, cpuSeconds, log, median, percentile, rate, rssMb } from './measure.js';
+import {
+  coreBusy,
+  coreTicks,
+  cpuSeconds,
+  histogramBuckets,
+  histogramDelta,
+  histogramQuantile,
+  log,
+  median,
+  percentile,
+  rate,
+  rssMb,
+} from './measure.js';
 import { rawCassandra, rawClickHouse, rawConsume } from './raw.js';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -101,6 +113,24 @@ function gcMs(trace: string): { scavenge: number; markCompact: number } {
   ))
     sum[m[1] === 'Mark-Compact' ? 'markCompact' : 'scavenge'] += Number(m[2]);
   return sum;
+}
+
+/** The processor's per-event handling time (message taken → writes queued), a histogram on /metrics. */
+const HANDLE_HISTOGRAM = 'eventrunner_processor_handle_duration_seconds';
+
+/** p50 and p99 in microseconds of handling-time buckets (see histogramQuantile). */
+function handleQuantiles(buckets: Map<number, number>) {
+  const q = (p: number) => histogramQuantile(buckets, p);
+  const us = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e7) / 10 : null);
+  const [p50, p99] = [q(0.5), q(0.99)];
+  return {
+    samples: p50?.count ?? 0,
+    p50Us: p50 ? us(p50.value) : null,
+    p99Us: p99 ? us(p99.value) : null,
+    // The bucket bounds the true values cannot exceed.
+    p50BucketUs: p50 ? us(p50.le) : null,
+    p99BucketUs: p99 ? us(p99.le) : null,
+  };
 }
 
 function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -368,8 +398,10 @@ export async function main(args: string[]): Promise<void> {
     if (f.isolateCassandra) pin(pid, `0-${cores - 2}`);
     let processingAt: number | undefined;
     let out = '';
+    let opsPort: number | undefined;
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      opsPort ??= Number(/"port":(\d+)[^\n]*"msg":"Serving operations endpoint"/.exec(out)?.[1]) || undefined;
       if (processingAt === undefined && out.includes('"msg":"Processing events"'))
         processingAt = performance.now();
     });
@@ -416,6 +448,11 @@ export async function main(args: string[]): Promise<void> {
       })
     ).json<{ c: string }>();
     const dlq = (await jsm.streams.info('BENCH_DLQ')).state.messages;
+    // The processor's own handling time, from its /metrics: over the drain, then over the latency phase.
+    if (!opsPort) throw new Error('the processor did not log its operations port');
+    const scrapeHandle = async () =>
+      histogramBuckets(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), HANDLE_HISTOGRAM);
+    const handleAfterDrain = await scrapeHandle();
 
     // Latency at a fixed offered rate, the processor still running.
     log(`latency: ${f.rate}/s for ${f.latencySeconds}s`);
@@ -429,6 +466,9 @@ export async function main(args: string[]): Promise<void> {
       cassandraTable: 'bench.events',
       clickhouseTable: 'bench.events',
     });
+    const handleLatency = histogramDelta(await scrapeHandle(), handleAfterDrain);
+    const ms = (xs: number[]) =>
+      xs.length ? { p50: percentile(xs, 50), p99: percentile(xs, 99), samples: xs.length } : null;
     // Cassandra gets slower per write as its table grows (flushes, compaction) and faster as its JIT
     // warms; the eventrunner run comes after the raw runs, so measure the raw limit again after it
     // (the processor idle) and take the median of all runs.
@@ -468,6 +508,19 @@ export async function main(args: string[]): Promise<void> {
       latencySamples: lat.latenciesMs.length,
       latencyMissing: lat.missing,
       latencyPollMs: 50,
+      // At the offered rate, separated: publish → row visible in each sink (ms, polled every
+      // latencyPollMs), and the processor's own handling of each event (µs, message taken → every
+      // write queued to its outputs' batches) from its eventrunner_processor_handle_duration_seconds
+      // histogram on /metrics, interpolated inside its buckets as histogram_quantile does.
+      latencySeparated: {
+        cassandraMs: ms(lat.cassandraMs),
+        clickhouseMs: ms(lat.clickhouseMs),
+        clickhouseBatchDelayMs: f.clickhouseDelayMs,
+        bothMs: ms(lat.latenciesMs),
+        processing: handleQuantiles(handleLatency),
+      },
+      // The same handling time while draining the backlog (every event, saturated).
+      processingDuringDrain: handleQuantiles(handleAfterDrain),
       // CPU ms per 1,000 events of each process: during the raw Cassandra runs and the drain.
       cpuMsPer1k: { rawCassandra: rawCassandraCpu, eventrunner: drainCpu },
       // How busy each core was during the drain (/proc/stat), in percent.

@@ -1,6 +1,7 @@
 // End-to-end latency at a fixed offered rate: events are published at `rate`/s and every k-th one
-// is followed until its row is visible in both Cassandra and ClickHouse. Visibility is polled
-// every `pollMs`, which bounds the resolution of the figures.
+// is followed until its row is visible in Cassandra and in ClickHouse, each sink timed on its own
+// (publish → row visible there) and both together. Visibility is polled every `pollMs`, which
+// bounds the resolution of the figures.
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -25,10 +26,18 @@ export async function measureLatency(
   cql: cassandra.Client,
   ch: ClickHouseClient,
   o: LatencyOptions,
-): Promise<{ latenciesMs: number[]; published: number; missing: number }> {
+): Promise<{
+  latenciesMs: number[];
+  cassandraMs: number[];
+  clickhouseMs: number[];
+  published: number;
+  missing: number;
+}> {
   const js = jetstream(nc);
   const outstanding = new Map<string, { sent: number; inCassandra?: boolean; inClickHouse?: boolean }>();
   const latencies: number[] = [];
+  const cassandraMs: number[] = [];
+  const clickhouseMs: number[] = [];
   let publishing = true;
   // Set when publishing failed: the poller stops, so the error that ended the run is the one
   // reported (and not a query on a client the caller has shut down since).
@@ -59,8 +68,14 @@ export async function measureLatency(
           : [],
       ]);
       const now = Date.now();
-      for (const id of rs) outstanding.get(id)!.inCassandra = true;
-      for (const id of chRows) outstanding.get(id)!.inClickHouse = true;
+      for (const id of rs) {
+        outstanding.get(id)!.inCassandra = true;
+        cassandraMs.push(now - outstanding.get(id)!.sent);
+      }
+      for (const id of chRows) {
+        outstanding.get(id)!.inClickHouse = true;
+        clickhouseMs.push(now - outstanding.get(id)!.sent);
+      }
       for (const id of ids) {
         const s = outstanding.get(id)!;
         if (s.inCassandra && s.inClickHouse) {
@@ -91,7 +106,13 @@ export async function measureLatency(
   publishing = false;
   const expectedSamples = Math.ceil(total / o.sampleEvery);
   await poller;
-  return { latenciesMs: latencies, published: total, missing: expectedSamples - latencies.length };
+  return {
+    latenciesMs: latencies,
+    cassandraMs,
+    clickhouseMs,
+    published: total,
+    missing: expectedSamples - latencies.length,
+  };
 
   async function publishAll(): Promise<void> {
     while (sent < total) {
@@ -103,9 +124,12 @@ export async function measureLatency(
         const h = natsHeaders();
         for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
         pending.push(
-          js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }).catch((err: unknown) => {
-            publishError ??= { err };
-          }),
+          // A loaded machine may take seconds to confirm a publish; the default 5 s ended runs.
+          js
+            .publish(m.subject, m.body, { headers: h, msgID: m.msgId, timeout: 30_000 })
+            .catch((err: unknown) => {
+              publishError ??= { err };
+            }),
         );
         if (sent % o.sampleEvery === 0) outstanding.set(e.id, { sent: now });
       }

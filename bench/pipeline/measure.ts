@@ -50,3 +50,52 @@ export function coreTicks(): [number, number][] {
 export function coreBusy(a: [number, number][], b: [number, number][]): number[] {
   return b.map(([busy, total], i) => Math.round(((busy - a[i]![0]) / Math.max(1, total - a[i]![1])) * 100));
 }
+
+/** Cumulative bucket counts of one label-less histogram in a Prometheus text exposition. */
+export function histogramBuckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const prefix = `${name}_bucket{`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (le !== undefined) out.set(le === '+Inf' ? Infinity : Number(le), value);
+  }
+  return out;
+}
+
+/** Bucket counts observed between two scrapes (`later` minus `earlier`). */
+export function histogramDelta(
+  later: Map<number, number>,
+  earlier: Map<number, number>,
+): Map<number, number> {
+  return new Map([...later].map(([le, n]) => [le, n - (earlier.get(le) ?? 0)]));
+}
+
+/**
+ * The q-quantile of cumulative bucket counts, interpolated linearly inside its bucket as
+ * Prometheus' histogram_quantile does, with the bucket it falls in (`le`: the upper bound the
+ * true value cannot exceed). Null when nothing was observed.
+ */
+export function histogramQuantile(
+  buckets: Map<number, number>,
+  q: number,
+): { value: number; le: number; count: number } | null {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const count = sorted.at(-1)?.[1] ?? 0;
+  if (count === 0) return null;
+  const rank = q * count;
+  let lower = 0;
+  let below = 0;
+  for (const [le, n] of sorted) {
+    if (n >= rank) {
+      // Above the last finite bound nothing is known but that bound.
+      if (le === Infinity) return { value: lower, le, count };
+      const value = n === below ? le : lower + ((le - lower) * (rank - below)) / (n - below);
+      return { value, le, count };
+    }
+    lower = le;
+    below = n;
+  }
+  return null;
+}

@@ -134,6 +134,7 @@ export interface ProcessorMetrics {
   outputRequests: Counter<'output' | 'kind' | 'outcome'>;
   outputRequestSeconds: Histogram<'output' | 'kind'>;
   eventsByType: CounterWithHot<'type'>;
+  handleSeconds: HotHistogram;
   processingSeconds: HotHistogram;
   endToEndSeconds: HotHistogram;
 }
@@ -143,6 +144,10 @@ export const MAX_EVENT_TYPES = 200;
 
 /** Latency buckets of the per-event histograms, in seconds. */
 const EVENT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Buckets of the per-event handling time, which takes tens of microseconds, in seconds. */
+const HANDLE_BUCKETS = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
+];
 
 export function processorMetrics(registry: Registry): ProcessorMetrics {
   const registers = [registry];
@@ -246,6 +251,12 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
       name: 'eventrunner_processor_events_by_type_total',
       help: `Decoded events by CloudEvents type (the first ${MAX_EVENT_TYPES} types seen; the rest as "other").`,
       labelNames: ['type'],
+      registers,
+    }),
+    handleSeconds: new HotHistogram({
+      name: 'eventrunner_processor_handle_duration_seconds',
+      help: "Time from the pull loop taking a message to every write it needs queued to its outputs' batches (decode, rules, rows built) or its ack sent; the batch wait and the writes follow.",
+      buckets: HANDLE_BUCKETS,
       registers,
     }),
     processingSeconds: new HotHistogram({

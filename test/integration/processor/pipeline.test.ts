@@ -135,7 +135,10 @@ describe('eventrunner process', () => {
         90_000,
         'replay processed',
       );
-      expect(await metric(again, 'eventrunner_processor_events_in_total')).toBeGreaterThanOrEqual(produced);
+      const taken = await metric(again, 'eventrunner_processor_events_in_total');
+      expect(taken).toBeGreaterThanOrEqual(produced);
+      // Every message taken is timed once, from the loop taking it to its writes queued.
+      expect(await metric(again, 'eventrunner_processor_handle_duration_seconds_count')).toBe(taken);
     } finally {
       expect((await stopProcess(again)).code).toBe(0);
     }

@@ -71,3 +71,25 @@ describe('per-event histograms', () => {
     expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });
+
+describe('handling time', () => {
+  it('resolves tens of microseconds, below the end-to-end buckets', async () => {
+    const registry = new Registry();
+    const m = processorMetrics(registry);
+    for (const s of [0.000004, 0.00003, 0.00003, 0.0004, 0.002]) m.handleSeconds.record(s);
+    const text = await registry.metrics();
+    const bucket = (le: string) =>
+      Number(
+        new RegExp(
+          `eventrunner_processor_handle_duration_seconds_bucket\\{le="${le.replace(/[+.]/g, '\\$&')}"[^}]*\\} (\\d+)`,
+        ).exec(text)?.[1],
+      );
+    expect([
+      bucket('0.00001'),
+      bucket('0.00005'),
+      bucket('0.0005'),
+      bucket('0.0025'),
+      bucket('+Inf'),
+    ]).toEqual([1, 3, 4, 5, 5]);
+  });
+});
