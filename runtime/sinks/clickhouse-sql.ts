@@ -3,6 +3,7 @@
 // FINAL). Only what ClickHouse 18.16 (the test stack) and current releases both accept, with
 // DateTime64 where the server has it (docs/clickhouse.md). Pure functions, unit-tested.
 import type { ColumnValue, ConvertedRow } from './columns.js';
+import { RowRejectedError } from './errors.js';
 import type { ClickHouseSpec, ColumnSpec, ColumnType } from './types.js';
 
 export interface ServerVersion {
@@ -205,4 +206,79 @@ export function encodeRow(
   }
   parts.push('}\n');
   return parts.join('');
+}
+
+/**
+ * Whether rows with these typed columns can be sent as TabSeparated text that the server stores
+ * exactly as it stores the JSONEachRow line. Decimals stay on JSONEachRow: their text may carry an
+ * exponent, which the two input formats do not read alike on every server version.
+ */
+export function tsvEncodable(columns: readonly ColumnSpec[]): boolean {
+  return columns.every((c) => c.type !== 'decimal');
+}
+
+const TSV_SPECIAL = /[\\\t\n\r\0]/;
+const TSV_SPECIAL_ALL = /[\\\t\n\r\0]/g;
+const TSV_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
+const tsvEscape = (c: string) => TSV_ESCAPES[c]!;
+
+/**
+ * A string as a TabSeparated field. Text that is not well-formed UTF-16 (a lone surrogate) is
+ * rejected, as the server rejects it in a JSONEachRow line, rather than stored with a replacement
+ * character.
+ */
+function tsvString(column: string, s: string): string {
+  // String.prototype.isWellFormed (Node 20) is not in the ES2023 typings.
+  if (!(s as string & { isWellFormed(): boolean }).isWellFormed())
+    throw new RowRejectedError(`column ${column}: text holds a lone surrogate (not valid Unicode)`);
+  return TSV_SPECIAL.test(s) ? s.replace(TSV_SPECIAL_ALL, tsvEscape) : s;
+}
+
+function tsvValue(name: string, type: ColumnType, v: ColumnValue, millis: boolean): string {
+  if (v === null) return '\\N';
+  switch (type) {
+    case 'int':
+    case 'double':
+      return String(v);
+    case 'boolean':
+      return v ? '1' : '0';
+    case 'timestamp':
+      return chDateTime(v as Date, millis);
+    default:
+      // text, json, uuid, date, bigint (and decimal, which tsvEncodable keeps off this path)
+      return tsvString(name, v as string);
+  }
+}
+
+/**
+ * One TabSeparated line (with trailing newline) for a converted row, columns in the order of
+ * encodeRow: the same values, without JSON's quoting and escaping, which costs the processor and
+ * the server more than a tab-separated line (and a third more bytes). Throws RowRejectedError.
+ */
+export function encodeTsvRow(row: ConvertedRow, columns: readonly ColumnSpec[], millis: boolean): string {
+  let line =
+    tsvString('id', row.id) +
+    '\t' +
+    tsvString('type', row.type) +
+    '\t' +
+    tsvString('source', row.source) +
+    '\t' +
+    (row.subject === null ? '\\N' : tsvString('subject', row.subject)) +
+    '\t' +
+    rowTime(row, millis) +
+    '\t' +
+    tsvString('time_text', row.timeText) +
+    '\t' +
+    (row.data === null ? '\\N' : tsvString('data', row.data));
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    line += '\t' + tsvValue(c.name, c.type, row.typed[i]!, millis);
+  }
+  return line + '\n';
 }

@@ -11,8 +11,10 @@ import {
   chDateTime,
   createTableSql,
   encodeRow,
+  encodeTsvRow,
   parseVersion,
   timeType,
+  tsvEncodable,
 } from '../../../runtime/sinks/clickhouse-sql.js';
 import { compileColumns } from '../../../runtime/sinks/columns.js';
 import type { ColumnSpec } from '../../../runtime/sinks/types.js';
@@ -98,5 +100,29 @@ describe('ClickHouse SQL', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('TabSeparated rows', () => {
+  it('escape what TabSeparated reads specially and nothing else', () => {
+    const specs = [
+      { name: 'n', type: 'int' as const, from: '/data/n' },
+      { name: 'ok', type: 'boolean' as const, from: '/data/ok' },
+      { name: 't', type: 'text' as const, from: '/data/t' },
+    ];
+    const row = compileColumns(specs).convert({
+      specversion: '1.0',
+      id: 'a\tb',
+      type: 'x\\y',
+      source: 'l1\nl2\r\0"q"',
+      time: '2024-03-01T10:00:00.123Z',
+      data: { n: 7, ok: true },
+    });
+    expect(encodeTsvRow(row, specs, false)).toBe(
+      'a\\tb\tx\\\\y\tl1\\nl2\\r\\0"q"\t\\N\t2024-03-01 10:00:00\t2024-03-01T10:00:00.123Z\t' +
+        '{"n":7,"ok":true}\t7\t1\t\\N\n',
+    );
+    expect(tsvEncodable(specs)).toBe(true);
+    expect(tsvEncodable([...specs, { name: 'd', type: 'decimal', from: '/data/d' }])).toBe(false);
   });
 });
