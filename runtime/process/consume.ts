@@ -19,6 +19,7 @@ import { replyReader, type ReplyReader } from '../internals/nats-reply.js';
 import type { SourceConfig } from './config.js';
 import { decodeMessage } from './decode.js';
 import { sleep } from '../common/backoff.js';
+import { PULL_EXPIRES_MS } from '../common/nats.js';
 import { stopConsuming } from './stop-consuming.js';
 import { backoffFor, decide } from './decision.js';
 import type { DeadLetter, DeadLetterPublisher } from './deadletter.js';
@@ -107,7 +108,7 @@ export class SourceLoop {
     const { consumer, inFlight, log } = this.d;
     while (!signal.aborted) {
       try {
-        const messages = await consumer.consume({ max_messages: this.d.pullBatch });
+        const messages = await consumer.consume({ max_messages: this.d.pullBatch, expires: PULL_EXPIRES_MS });
         // Drained, then stopped: what the server already sent still arrives here and is nak'ed.
         const stop = () => void stopConsuming(messages);
         signal.addEventListener('abort', stop, { once: true });

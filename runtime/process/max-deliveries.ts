@@ -14,6 +14,7 @@ import type { Consumer, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { backoffDelay, sleep } from '../common/backoff.js';
 import type { Logger } from '../common/logger.js';
+import { PULL_EXPIRES_MS } from '../common/nats.js';
 import { errorMessage } from '../sinks/index.js';
 import type { DeadLetterPublisher } from './deadletter.js';
 import type { ProcessorMetrics } from './metrics.js';
@@ -102,7 +103,7 @@ export class AdvisoryLoop {
     const { consumer, log } = this.d;
     while (!signal.aborted) {
       try {
-        const messages = await consumer.consume({ max_messages: 16 });
+        const messages = await consumer.consume({ max_messages: 16, expires: PULL_EXPIRES_MS });
         const stop = () => void messages.stop();
         signal.addEventListener('abort', stop, { once: true });
         try {
