@@ -1,7 +1,8 @@
-// Which Pipelines name each EventSource and Sink, kept up to date from the Pipeline informer's
-// events, so that a change to one of them enqueues its Pipelines without scanning every Pipeline
-// of the namespace (which made a burst of EventSource and Sink events cost O(n²)).
-import type { Pipeline } from '../api/generated/types.js';
+// Which Pipelines name each EventSource and Sink, and which eventSource Sinks publish to each
+// EventSource, kept up to date from the informers' events, so that a change to one of them enqueues
+// what depends on it without scanning every Pipeline or Sink of the namespace (which made a burst
+// of EventSource and Sink events cost O(n²)).
+import type { Pipeline, Sink } from '../api/generated/types.js';
 
 export type DependencyKind = 'EventSource' | 'Sink';
 
@@ -12,6 +13,10 @@ export class DependentsIndex {
   private readonly byRef = new Map<string, Set<string>>();
   /** namespace/pipeline → the refs it was indexed under. */
   private readonly refsOf = new Map<string, string[]>();
+  /** namespace/EventSource/name → names of the eventSource Sinks publishing to it. */
+  private readonly sinksByTarget = new Map<string, Set<string>>();
+  /** namespace/sink → the EventSource ref it was indexed under. */
+  private readonly targetOf = new Map<string, string>();
 
   /** Records a Pipeline as the informer saw it; a deleted one is forgotten. */
   update(pl: Pipeline, verb: 'add' | 'update' | 'delete'): void {
@@ -31,6 +36,7 @@ export class DependentsIndex {
       ...new Set([
         ...(pl.spec?.sources ?? []).map((s) => refKey(namespace, 'EventSource', s.eventSource)),
         ...(pl.spec?.outputs ?? []).map((o) => refKey(namespace, 'Sink', o.sink)),
+        ...(pl.spec?.tables ?? []).map((t) => refKey(namespace, 'Sink', t.sink)),
       ]),
     ];
     for (const ref of refs) {
@@ -44,5 +50,31 @@ export class DependentsIndex {
   /** Names of the Pipelines in `namespace` that name this EventSource or Sink. */
   pipelinesUsing(kind: DependencyKind, namespace: string, name: string): string[] {
     return [...(this.byRef.get(refKey(namespace, kind, name)) ?? [])];
+  }
+
+  /** Records a Sink as the informer saw it: an eventSource Sink is indexed under its target. */
+  updateSink(sink: Sink, verb: 'add' | 'update' | 'delete'): void {
+    const namespace = sink.metadata.namespace!;
+    const name = sink.metadata.name!;
+    const key = `${namespace}/${name}`;
+    const before = this.targetOf.get(key);
+    if (before !== undefined) {
+      const set = this.sinksByTarget.get(before);
+      set?.delete(name);
+      if (set?.size === 0) this.sinksByTarget.delete(before);
+      this.targetOf.delete(key);
+    }
+    const target = sink.spec?.eventSource?.name;
+    if (verb === 'delete' || target === undefined) return;
+    const ref = refKey(namespace, 'EventSource', target);
+    let set = this.sinksByTarget.get(ref);
+    if (!set) this.sinksByTarget.set(ref, (set = new Set()));
+    set.add(name);
+    this.targetOf.set(key, ref);
+  }
+
+  /** Names of the eventSource Sinks in `namespace` that publish to this EventSource. */
+  sinksPublishingTo(namespace: string, eventSource: string): string[] {
+    return [...(this.sinksByTarget.get(refKey(namespace, 'EventSource', eventSource)) ?? [])];
   }
 }

@@ -33,6 +33,7 @@ import {
 } from './cache.js';
 import { ChildApplier } from './children.js';
 import { DependentsIndex } from './dependents.js';
+import { ChangeFilter, readinessFingerprint, specFingerprint } from './triggers.js';
 import { downstreamOf, publishedTo } from './graph.js';
 import { EventRecorder } from './events.js';
 import { startInformer, type ManagedInformer } from './informer.js';
@@ -127,6 +128,23 @@ export async function startOperator(opts: {
     queue.add(queueKey(kind, namespace, name));
   const informers: ManagedInformer<KubernetesObject>[] = [];
   const dependents = new DependentsIndex();
+  // What an event can change (triggers.ts): the object's own reconcile (not for its status alone;
+  // Replays keep every event), and its dependents' (Pipelines report their Sinks' Ready message;
+  // a Pipeline's consumer and an eventSource Sink's probe wait for the EventSource's stream).
+  const selfChanges: Partial<Record<PrimaryKind, ChangeFilter>> = {
+    EventSource: new ChangeFilter(specFingerprint),
+    Pipeline: new ChangeFilter(specFingerprint),
+    Sink: new ChangeFilter(specFingerprint),
+  };
+  const dependentChanges = {
+    EventSource: new ChangeFilter((o) => readinessFingerprint(o, ['StreamReady'])),
+    Sink: new ChangeFilter((o) => readinessFingerprint(o, ['Ready'])),
+  };
+  const childKinds: Record<string, string> = {
+    deployments: 'Deployment',
+    services: 'Service',
+    configmaps: 'ConfigMap',
+  };
 
   const customInformer = <T extends KubernetesObject>(kind: PrimaryKind) => {
     const plural = primaryPlural[kind];
@@ -143,9 +161,12 @@ export async function startOperator(opts: {
           : await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<T>,
       onChange: (obj, verb) => {
         if (kind === 'Pipeline') dependents.update(obj as unknown as Pipeline, verb);
-        enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
-        if (kind === 'EventSource' || kind === 'Sink') enqueueDependents(kind, obj);
-        else if (kind === 'Pipeline') enqueueDownstream(obj as unknown as Pipeline);
+        else if (kind === 'Sink') dependents.updateSink(obj as unknown as Sink, verb);
+        const own = selfChanges[kind]?.changed(obj, verb) ?? true;
+        if (own) enqueue(kind, obj.metadata!.namespace!, obj.metadata!.name!);
+        if (kind === 'EventSource' || kind === 'Sink') {
+          if (dependentChanges[kind].changed(obj, verb)) enqueueDependents(kind, obj);
+        } else if (kind === 'Pipeline' && own) enqueueDownstream(obj as unknown as Pipeline);
       },
       onRestart: () => metrics.informerRestarts.inc({ resource: plural }),
     });
@@ -165,9 +186,12 @@ export async function startOperator(opts: {
       labelSelector: managed,
       list,
       ...(prune ? { prune } : {}),
-      onChange: (obj) => {
+      onChange: (obj, verb) => {
         const owner = controllerOf(obj);
-        if (owner) enqueue(owner.kind, owner.namespace, owner.name);
+        if (!owner) return;
+        const enqueueOwner = () => enqueue(owner.kind, owner.namespace, owner.name);
+        if (verb === 'delete') enqueueOwner();
+        else children.notice(childKinds[resource] ?? '', obj, enqueueOwner);
       },
       onRestart: () => metrics.informerRestarts.inc({ resource }),
     });
@@ -247,8 +271,8 @@ export async function startOperator(opts: {
       enqueue('Pipeline', namespace, name);
     // eventSource Sinks report whether their EventSource (and its stream) exists.
     if (kind === 'EventSource')
-      for (const sk of caches.sinks.list(namespace))
-        if (sk.spec?.eventSource?.name === obj.metadata!.name) enqueue('Sink', namespace, sk.metadata.name!);
+      for (const name of dependents.sinksPublishingTo(namespace, obj.metadata!.name!))
+        enqueue('Sink', namespace, name);
   }
 
   // A Pipeline that publishes to EventSources (eventSource Sinks) can close or open a cycle with

@@ -200,12 +200,11 @@ export async function reconcileEventSource(
     ctx.caches.configMaps.get(names.configMap, namespace),
   );
   await ctx.children.ensure(ingestService(es), ctx.caches.services.get(names.service, namespace));
-  await ctx.children.ensure(
+  // Status reports from the Deployment as applied: the cache sees it only later.
+  const { object: deployment } = await ctx.children.ensureObject(
     ingestDeployment(es, ctx.options, tlsDigest),
     ctx.caches.deployments.get(names.deployment, namespace),
   );
-
-  const deployment = ctx.caches.deployments.get(names.deployment, namespace);
   inputs.push(
     secretProblem
       ? {

@@ -4,6 +4,7 @@
 // workload, with lag (consumer pending) and dead-letter depth. A Pipeline whose outputs would feed
 // its own sources (through eventSource Sinks, directly or via other Pipelines) is refused, and new
 // dead letters are told as a Warning Event with the latest reason.
+import type { V1Deployment } from '@kubernetes/client-node';
 import { compilePipelineQueries, formatQueryProblem } from '../../runtime/queries/pipeline.js';
 import type { EventSource, Pipeline, PipelineStatus, Sink } from '../../api/generated/types.js';
 import {
@@ -363,6 +364,8 @@ export async function reconcilePipeline(
       );
   if (autoscaled) status.autoscaling = autoscaled.status;
   let renewCredentialsAt: number | undefined;
+  // The processor Deployment as applied; status reports from it (the cache sees it only later).
+  let applied: V1Deployment | undefined;
   if (canRoll) {
     const config = processorConfig(pl, eventSources, sinks, ctx.options);
     const digests = await sinkSecretDigests(ctx, namespace, sinks);
@@ -381,7 +384,9 @@ export async function reconcilePipeline(
     );
     const desired = processorDeployment(pl, config, sinks, ctx.options, digests);
     if (autoscaled) desired.spec!.replicas = autoscaled.replicas;
-    await ctx.children.ensure(desired, ctx.caches.deployments.get(names.deployment, namespace));
+    applied = (
+      await ctx.children.ensureObject(desired, ctx.caches.deployments.get(names.deployment, namespace))
+    ).object;
     if (withQueries) {
       const workersRenewAt = await ensureQueryWorkers(ctx, pl, config, sinks, digests, log);
       if (workersRenewAt !== undefined)
@@ -389,7 +394,7 @@ export async function reconcilePipeline(
     }
   }
   if (!issues.length && queriesOk && !hasQueries(pl)) await removeQueryWorkers(ctx, pl, log);
-  const deployment = ctx.caches.deployments.get(names.deployment, namespace);
+  const deployment = applied ?? ctx.caches.deployments.get(names.deployment, namespace);
   const desiredReplicas = pl.spec.suspend ? 0 : (autoscaled?.replicas ?? pl.spec.replicas);
   const processorReady = workloadCondition(
     ConditionType.WorkloadReady,
