@@ -1,8 +1,9 @@
 // W3C Trace Context (`traceparent`, `tracestate`): parsed from what producers send (HTTP headers,
 // gRPC metadata, the CloudEvents distributed-tracing extension, JetStream headers) and written
 // back out. Pure: no tracer, no I/O.
-import { TraceFlags, type SpanContext } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
+// createTraceState is the API's own TraceState: @opentelemetry/core (and what it loads) stays out
+// of every pod's start-up unless tracing is on.
+import { TraceFlags, createTraceState, type SpanContext } from '@opentelemetry/api';
 
 /** The header names, lower case as HTTP/2, gRPC metadata and CloudEvents attributes spell them. */
 export const TRACEPARENT = 'traceparent';
@@ -40,7 +41,7 @@ export function parseTraceparent(traceparent: unknown, tracestate?: unknown): Sp
     isRemote: true,
   };
   if (typeof tracestate === 'string' && tracestate.length > 0 && tracestate.length <= MAX_TRACESTATE) {
-    sc.traceState = new TraceState(tracestate.trim());
+    sc.traceState = createTraceState(tracestate.trim());
   }
   return sc;
 }
