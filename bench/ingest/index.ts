@@ -83,7 +83,7 @@ export async function main(args: string[]): Promise<void> {
       streams: { type: 'string', default: '4' },
       'stream-size': { type: 'string', default: '5000' },
       window: { type: 'string', default: '1024' },
-      modes: { type: 'string', default: 'raw,raw-async,http-batch,grpc-stream,http-single' },
+      modes: { type: 'string', default: 'raw,raw-async,http-batch,grpc-stream,http-single,plain-single' },
       // Also run each HTTP/gRPC mode against a second ingest that checks every event against a
       // realistic order schema (schema.ts), and report the ratio with/without.
       schema: { type: 'boolean', default: false },
@@ -145,7 +145,25 @@ export async function main(args: string[]): Promise<void> {
     schemaIngest.stdout!.on('data', (d: Buffer) => (schemaOut += d.toString()));
     schemaIngest.stderr!.on('data', (d: Buffer) => (schemaOut += d.toString()));
   }
+  // plain-single's server: bare node:http publishing the same way (plain-http.ts).
+  const plainPort = await freePort();
+  const plainServer = values.modes.split(',').includes('plain-single')
+    ? tsProcess('plain-http.ts', [
+        JSON.stringify({ natsUrl: nats.url, stream, subjectPrefix, port: plainPort }),
+      ])
+    : undefined;
   try {
+    if (plainServer) {
+      let plainOut = '';
+      await new Promise<void>((resolve, reject) => {
+        plainServer.stdout!.on(
+          'data',
+          (d: Buffer) => (plainOut += d.toString()).includes('ready') && resolve(),
+        );
+        plainServer.stderr!.on('data', (d: Buffer) => (plainOut += d.toString()));
+        plainServer.once('exit', () => reject(new Error(`plain-http exited during start-up:\n${plainOut}`)));
+      });
+    }
     await waitReady(`http://127.0.0.1:${opsPort}`, ingest, () => ingestOut);
     if (schemaIngest) await waitReady(`http://127.0.0.1:${schemaPorts[2]}`, schemaIngest, () => schemaOut);
     log('ingest ready');
@@ -172,12 +190,19 @@ export async function main(args: string[]): Promise<void> {
         events: Number(values['single-events']),
         concurrency: Number(values.concurrency),
       },
+      {
+        ...base,
+        mode: 'plain-single',
+        httpUrl: `http://127.0.0.1:${plainPort}/events`,
+        events: Number(values['single-events']),
+        concurrency: Number(values.concurrency),
+      },
     ];
     const plain = allSpecs.filter((s) => wanted.has(s.mode));
     // Each mode under its own label; with --schema, every HTTP/gRPC mode twice, right after each other.
     const specs: { label: string; spec: Omit<LoadSpec, 'idPrefix'>; process: ChildProcess }[] = plain.flatMap(
       (spec) => [
-        { label: spec.mode, spec, process: ingest },
+        { label: spec.mode, spec, process: spec.mode === 'plain-single' ? plainServer! : ingest },
         ...(schemaIngest && spec.mode !== 'raw' && spec.mode !== 'raw-async'
           ? [
               {
@@ -240,6 +265,14 @@ export async function main(args: string[]): Promise<void> {
         eventsPerSecond: Math.round(median(rs.map((r) => r.eventsPerSecond))),
         p50Ms: Number(median(rs.map((r) => r.p50Ms)).toFixed(3)),
         p99Ms: Number(median(rs.map((r) => r.p99Ms)).toFixed(3)),
+        ...(rs[0]!.eventP50Ms !== undefined
+          ? {
+              perEventStoredMs: {
+                p50: Number(median(rs.map((r) => r.eventP50Ms!)).toFixed(3)),
+                p99: Number(median(rs.map((r) => r.eventP99Ms!)).toFixed(3)),
+              },
+            }
+          : {}),
         runs: rs.map((r) => Math.round(r.eventsPerSecond)),
         cpuMicrosPerEvent: {
           loadgen: median(cs.map((c) => c.loadgen)),
@@ -270,6 +303,9 @@ export async function main(args: string[]): Promise<void> {
               ...sm,
               ratioToRaw: ratio(m, 'raw'),
               ratioToAsyncPublisher: ratio(m, 'raw-async'),
+              ...(m === 'http-single' && results.has('plain-single')
+                ? { ratioToPlainHttp: ratio(m, 'plain-single') }
+                : {}),
             },
           ],
         ];
@@ -295,9 +331,14 @@ export async function main(args: string[]): Promise<void> {
           eventsPerStream: base.streamSize,
           publishWindow: window,
         },
-        latency: 'p50/p99 per request (HTTP), per stream call (gRPC), per publish (raw)',
-        cpu: 'CPU microseconds per event of each process (load generator, ingest, nats-server)',
-        raw: { 'js.publish': summary('raw'), 'async-publisher': summary('raw-async') },
+        latency:
+          'p50/p99 per request (HTTP), per stream call (gRPC), per publish (raw); gRPC perEventStoredMs: each event from its write by the client to its JetStream timestamp',
+        cpu: 'CPU microseconds per event of each process (load generator, ingest or the plain server, nats-server)',
+        raw: {
+          'js.publish': summary('raw'),
+          'async-publisher': summary('raw-async'),
+          'plain-http': summary('plain-single'),
+        },
         modes,
         ...(schemaModes.length
           ? {
@@ -319,12 +360,13 @@ export async function main(args: string[]): Promise<void> {
           met: batchRatio === undefined ? undefined : batchRatio >= 0.8,
           batchRatioToAsyncPublisher: batchRatioAsync,
           metAgainstAsyncPublisher: batchRatioAsync === undefined ? undefined : batchRatioAsync >= 0.8,
+          grpcStreamRatioToAsyncPublisher: ratio('grpc-stream', 'raw-async'),
         },
         machine: { cpus: cpus().length, node: process.version },
       }) + '\n',
     );
   } finally {
-    for (const p of [ingest, schemaIngest]) {
+    for (const p of [ingest, schemaIngest, plainServer]) {
       if (!p) continue;
       p.kill('SIGTERM');
       await new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));

@@ -4,21 +4,23 @@
 //   raw-async    the async publisher ingest uses (runtime/ingest/jetstream-async.ts), without
 //                ingest around it (baseline 2)
 //   http-single  one structured-mode event per HTTP request
+//   plain-single the same against plain-http.ts, a bare node:http server publishing the same way
 //   http-batch   application/cloudevents-batch+json requests
 //   grpc-stream  client-streaming PublishStream calls
 import http from 'node:http';
-import { credentials, Metadata, type Client } from '@grpc/grpc-js';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { toNatsMessage, STRUCTURED_CONTENT_TYPE } from '../../runtime/events/index.js';
 import { JetStreamAsyncPublisher } from '../../runtime/ingest/jetstream-async.js';
+import { eventHeaders } from '../../runtime/ingest/publish-headers.js';
 import { loadIngestProto } from '../../runtime/ingest/proto.js';
-import { toProtoEvent, type ProtoCloudEvent } from '../../runtime/ingest/proto-event.js';
+import { toProtoEvent } from '../../runtime/ingest/proto-event.js';
 import { benchEvent, percentile, type ModeResult } from './payload.js';
 
 export interface LoadSpec {
-  mode: 'raw' | 'raw-async' | 'http-single' | 'http-batch' | 'grpc-stream';
+  mode: 'raw' | 'raw-async' | 'http-single' | 'plain-single' | 'http-batch' | 'grpc-stream';
   events: number;
   idPrefix: string;
   /** HTTP connections, gRPC streams in parallel, or the raw publish window. */
@@ -55,15 +57,14 @@ async function raw(spec: LoadSpec, lat: number[], c: Counter): Promise<Runner> {
   const worker = async () => {
     while (next < spec.events) {
       const m = toNatsMessage(events[next++]!, spec.subjectPrefix);
-      const h = natsHeaders();
-      h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
       const t = performance.now();
       try {
         if (spec.mode === 'raw-async') {
-          h.set('Nats-Msg-Id', m.msgId);
-          h.set('Nats-Expected-Stream', spec.stream);
-          await asyncPublisher.publish(m.subject, m.body, h);
+          // Exactly what ingest's publisher sends: the same headers, built the same way.
+          await asyncPublisher.publish(m.subject, m.body, eventHeaders(m.msgId, spec.stream));
         } else {
+          const h = natsHeaders();
+          h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
           await js.publish(m.subject, m.body, {
             msgID: m.msgId,
             headers: h,
@@ -141,23 +142,20 @@ async function httpMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runn
   };
 }
 
-interface StreamingClient extends Client {
-  PublishStream(
-    md: Metadata,
-    cb: (err: Error | null, res?: { accepted: number; rejected: number }) => void,
-  ): {
-    write(m: ProtoCloudEvent, cb?: () => void): boolean;
-    end(): void;
-    once(e: 'drain', f: () => void): void;
-  };
-}
-
-async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runner> {
-  const { Client } = loadIngestProto();
-  const client = new Client(spec.grpcAddress, credentials.createInsecure()) as unknown as StreamingClient;
+// The events go out as protobuf bytes encoded before the clock starts, as the HTTP modes send
+// bodies serialised beforehand: the load generator stands in for producers, whose encoding is
+// theirs. Each event's write time is kept, for its latency to being stored (storedLatency).
+async function grpcMode(spec: LoadSpec, lat: number[], c: Counter, sentAt: Float64Array): Promise<Runner> {
+  const method = loadIngestProto().service.PublishStream!;
+  const client = new Client(spec.grpcAddress, credentials.createInsecure());
   const md = new Metadata();
   md.set('authorization', `Bearer ${spec.token}`);
-  const events = Array.from({ length: spec.events }, (_, i) => toProtoEvent(benchEvent(spec.idPrefix, i)));
+  const encode = method.requestSerialize as (m: unknown) => Buffer;
+  const events = Array.from({ length: spec.events }, (_, i) =>
+    encode(toProtoEvent(benchEvent(spec.idPrefix, i))),
+  );
+  const asIs = (b: Buffer) => b;
+  const origin = performance.timeOrigin;
   let next = 0;
   const worker = async () => {
     while (next < spec.events) {
@@ -166,16 +164,24 @@ async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runn
       next += n;
       const t = performance.now();
       await new Promise<void>((resolve) => {
-        const call = client.PublishStream(md, (err, res) => {
-          lat.push(performance.now() - t);
-          if (err) fail(c, err.message);
-          else if (res!.rejected > 0 || res!.accepted !== n) fail(c, `stream: ${JSON.stringify(res)}`);
-          resolve();
-        });
+        const call = client.makeClientStreamRequest<Buffer, { accepted: number; rejected: number }>(
+          method.path,
+          asIs,
+          method.responseDeserialize as (b: Buffer) => { accepted: number; rejected: number },
+          md,
+          (err, res) => {
+            lat.push(performance.now() - t);
+            if (err) fail(c, err.message);
+            else if (res!.rejected > 0 || res!.accepted !== n) fail(c, `stream: ${JSON.stringify(res)}`);
+            resolve();
+          },
+        );
         let i = 0;
         const pump = () => {
           while (i < n) {
-            if (!call.write(events[start + i++]!)) {
+            const at = start + i++;
+            sentAt[at] = origin + performance.now();
+            if (!call.write(events[at]!)) {
               call.once('drain', pump);
               return;
             }
@@ -192,20 +198,47 @@ async function grpcMode(spec: LoadSpec, lat: number[], c: Counter): Promise<Runn
   };
 }
 
+/**
+ * Per event: written by the client → stored by JetStream (the message's stream timestamp; the
+ * acknowledgement goes back to ingest right after). Read back from the stream once the timed part
+ * is over. A PublishStream answers once per call, so this is the only per-event latency a client
+ * of it can have; the per-call latency is the p50/p99 of the stream calls.
+ */
+async function storedLatency(spec: LoadSpec, sentAt: Float64Array): Promise<number[]> {
+  const nc = await connect({ servers: spec.natsUrl, noAsyncTraces: true });
+  try {
+    const consumer = await jetstream(nc).consumers.get(spec.stream);
+    const messages = await consumer.consume();
+    const out: number[] = [];
+    for await (const m of messages) {
+      const id = m.headers?.get('Nats-Msg-Id') ?? '';
+      const i = Number(id.slice(id.lastIndexOf('-') + 1));
+      out.push(m.info.timestampNanos / 1e6 - sentAt[i]!);
+      if (out.length === spec.events) break;
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
 async function runLoad(spec: LoadSpec): Promise<ModeResult> {
   const lat: number[] = [];
   const c: Counter = { errors: 0 };
+  const sentAt = new Float64Array(spec.mode === 'grpc-stream' ? spec.events : 0);
   const run =
     spec.mode === 'raw' || spec.mode === 'raw-async'
       ? await raw(spec, lat, c)
       : spec.mode === 'grpc-stream'
-        ? await grpcMode(spec, lat, c)
+        ? await grpcMode(spec, lat, c, sentAt)
         : await httpMode(spec, lat, c);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   await run();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const perEvent =
+    spec.mode === 'grpc-stream' && c.errors === 0 ? await storedLatency(spec, sentAt) : undefined;
   return {
     mode: spec.mode,
     events: spec.events,
@@ -215,6 +248,7 @@ async function runLoad(spec: LoadSpec): Promise<ModeResult> {
     p99Ms: percentile(lat, 99),
     errors: c.errors,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    ...(perEvent ? { eventP50Ms: percentile(perEvent, 50), eventP99Ms: percentile(perEvent, 99) } : {}),
     ...(c.firstError ? { firstError: c.firstError } : {}),
   };
 }

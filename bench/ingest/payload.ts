@@ -51,4 +51,7 @@ export interface ModeResult {
   firstError?: string;
   /** CPU time the load generator itself used. */
   cpuSeconds: number;
+  /** gRPC streams: per event, written by the client → stored by JetStream, in ms. */
+  eventP50Ms?: number;
+  eventP99Ms?: number;
 }
