@@ -262,7 +262,8 @@ export async function main(args: string[]): Promise<void> {
       const m = toNatsMessage(shopEvent(run, i), 'bench');
       const h = natsHeaders();
       for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-      inflight.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId }));
+      // A loaded machine may take more than the default 5 s to confirm a publish.
+      inflight.push(js.publish(m.subject, m.body, { headers: h, msgID: m.msgId, timeout: 30_000 }));
       if (inflight.length >= 4000) {
         await Promise.all(inflight);
         inflight = [];
