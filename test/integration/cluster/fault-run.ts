@@ -28,11 +28,17 @@ export async function cassandraIds(cql: cassandra.Client, keyspace: string): Pro
   const ids = new Set<string>();
   let pageState: string | undefined;
   do {
-    const rs = await cql.execute(`SELECT id FROM ${keyspace}.orders`, [], {
-      prepare: true,
-      fetchSize: 10_000,
-      ...(pageState ? { pageState } : {}),
-    });
+    const from = pageState;
+    const rs = await retried(
+      'reading the table',
+      () =>
+        cql.execute(`SELECT id FROM ${keyspace}.orders`, [], {
+          prepare: true,
+          fetchSize: 10_000,
+          ...(from ? { pageState: from } : {}),
+        }),
+      300_000,
+    );
     for (const row of rs.rows) ids.add(row.get('id') as string);
     pageState = rs.pageState ?? undefined;
   } while (pageState);
@@ -122,7 +128,7 @@ export async function faultRun(
   const mark = (point: string) => (timings[point] = Math.round((Date.now() - t) / 100) / 10);
   const run = randomUUID().slice(0, 8);
   // The account keeps this run's ids; earlier runs' rows would only lengthen its table scan.
-  await retried('truncating the table', () => p.cql.execute(`TRUNCATE ${p.keyspace}.orders`));
+  await retried('truncating the table', () => p.cql.execute(`TRUNCATE ${p.keyspace}.orders`), 300_000);
   const before = (await retried('stream info', () => p.jsm.streams.info(p.stream))).state.messages;
   const prod = produce(p.ingestUrl, run, events);
   await fault(prod, mark);

@@ -200,6 +200,8 @@ export async function startClusterPipeline(
     protocolOptions: { port: Number(cass.contactPoints[0]!.split(':')[1]) },
     ...(cass.username ? { credentials: { username: cass.username, password: cass.password ?? '' } } : {}),
     queryOptions: { consistency: cassandra.types.consistencies.localQuorum },
+    // The test's own reads (the account's table scan) wait for busy nodes rather than fail.
+    socketOptions: { readTimeout: 60_000 },
   });
   await cql.connect();
 
