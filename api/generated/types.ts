@@ -291,7 +291,7 @@ export interface PipelineSpec {
   /** Stop processing: the processor and query workers scale to zero and the consumer keeps its position; false again continues from it.
    * @default false */
   suspend: boolean;
-  /** The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling). */
+  /** The operator scales the processor Deployment and the query-worker Deployment, each on its own pending work and measured processing rate, between minReplicas and maxReplicas (query workers: at least 1, at most the partitions of all queries); spec.replicas and spec.queryWorkers.replicas are then ignored and never written (docs/operations.md, Autoscaling). */
   autoscaling?: PipelineAutoscaling;
   /** Compute resources of each processor container, as in a Pod spec. */
   resources?: ProcessorResources;
@@ -403,12 +403,12 @@ export interface PipelineDeadLetter {
   deletionPolicy: 'Delete' | 'Retain';
 }
 
-/** The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling). */
+/** The operator scales the processor Deployment and the query-worker Deployment, each on its own pending work and measured processing rate, between minReplicas and maxReplicas (query workers: at least 1, at most the partitions of all queries); spec.replicas and spec.queryWorkers.replicas are then ignored and never written (docs/operations.md, Autoscaling). */
 export interface PipelineAutoscaling {
-  /** Fewest processor pods; 0 lets the Pipeline scale to zero when nothing is pending (it wakes when events arrive).
+  /** Fewest processor pods, and query-worker pods (at least 1 of those); 0 lets the processors scale to zero when nothing is pending (they wake when events arrive).
    * @default 1 */
   minReplicas: number;
-  /** Most processor pods. */
+  /** Most processor pods, and most query-worker pods (never more than the partitions). */
   maxReplicas: number;
   /** Pending events should be worked off within this many seconds at the measured rate per pod.
    * @default 30 */
@@ -431,7 +431,7 @@ export interface ProcessorResources {
 
 /** The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries. */
 export interface PipelineQueryWorkers {
-  /** Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing).
+  /** Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing). Ignored under spec.autoscaling, which sizes the query workers too.
    * @default 1 */
   replicas: number;
   /** Compute resources of each query-worker container, as in a Pod spec. */
@@ -464,7 +464,7 @@ export interface PipelineStatus {
   lag?: number;
   /** Dead letters currently held in the dead-letter stream (its message count, after maxAge and maxBytes discarded old ones), not the number ever dead-lettered. Absent when the stream cannot be read (ConsumerReady says why). */
   deadLetters?: number;
-  /** The last decision of the autoscaler (spec.autoscaling). */
+  /** The last decision of the autoscaler (spec.autoscaling) for this Deployment. */
   autoscaling?: PipelineAutoscalingStatus;
   /** JetStream objects of the Pipeline, named from namespace and name. */
   consumer?: PipelineConsumerStatus;
@@ -478,11 +478,11 @@ export interface PipelineStatus {
   summary?: PipelineSummary;
 }
 
-/** The last decision of the autoscaler (spec.autoscaling). */
+/** The last decision of the autoscaler (spec.autoscaling) for this Deployment. */
 export interface PipelineAutoscalingStatus {
-  /** Processor pods the autoscaler set on the Deployment. */
+  /** Pods the autoscaler set on the Deployment. */
   desiredReplicas?: number;
-  /** Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax. */
+  /** Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax, Unknown. */
   reason?: string;
   /** The decision with its figures: pending events, measured rate, per-pod rate. */
   message?: string;
@@ -566,6 +566,8 @@ export interface QueryStatus {
 
 /** The query-worker Deployment. */
 export interface PipelineQueryWorkersStatus {
+  /** The last decision of the autoscaler (spec.autoscaling) for this Deployment. */
+  autoscaling?: PipelineAutoscalingStatus;
   /** Query-worker pods that exist. */
   replicas?: number;
   /** Query-worker pods that are ready. */

@@ -271,17 +271,20 @@ const spec = obj(
     ),
     autoscaling: obj(
       'PipelineAutoscaling',
-      'The operator scales the processor Deployment on pending work and measured processing rate, between minReplicas and maxReplicas; spec.replicas is then ignored and never written (docs/operations.md, Autoscaling).',
+      'The operator scales the processor Deployment and the query-worker Deployment, each on its own pending work and measured processing rate, between minReplicas and maxReplicas (query workers: at least 1, at most the partitions of all queries); spec.replicas and spec.queryWorkers.replicas are then ignored and never written (docs/operations.md, Autoscaling).',
       {
         minReplicas: int(
-          'Fewest processor pods; 0 lets the Pipeline scale to zero when nothing is pending (it wakes when events arrive).',
+          'Fewest processor pods, and query-worker pods (at least 1 of those); 0 lets the processors scale to zero when nothing is pending (they wake when events arrive).',
           {
             minimum: 0,
             maximum: 100,
             default: 1,
           },
         ),
-        maxReplicas: int('Most processor pods.', { minimum: 1, maximum: 100 }),
+        maxReplicas: int(
+          'Most processor pods, and most query-worker pods (never more than the partitions).',
+          { minimum: 1, maximum: 100 },
+        ),
         targetLagSeconds: int(
           'Pending events should be worked off within this many seconds at the measured rate per pod.',
           { minimum: 1, maximum: 86400, default: 30 },
@@ -313,7 +316,7 @@ const spec = obj(
       'The query-worker pods that own the partitions of spec.queries; they exist only while the Pipeline has queries.',
       {
         replicas: int(
-          'Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing).',
+          'Number of query-worker pods; never more than the partitions of all queries together (the rest would own nothing). Ignored under spec.autoscaling, which sizes the query workers too.',
           { minimum: 0, maximum: 100, default: 1 },
         ),
         resources: resources('QueryWorkerResources', 'query-worker'),
@@ -415,6 +418,20 @@ const queryStatus = obj(
   { required: ['name'] },
 );
 
+// The autoscaler's last decision, the same shape for the processors and the query workers.
+const autoscalingStatus = obj(
+  'PipelineAutoscalingStatus',
+  'The last decision of the autoscaler (spec.autoscaling) for this Deployment.',
+  {
+    desiredReplicas: int('Pods the autoscaler set on the Deployment.', { minimum: 0 }),
+    reason: str(
+      'Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax, Unknown.',
+    ),
+    message: str('The decision with its figures: pending events, measured rate, per-pod rate.'),
+    lastScaleTime: str('When the autoscaler last changed the replicas.', { format: 'date-time' }),
+  },
+);
+
 const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by the operator.', {
   observedGeneration: observedGenerationSchema,
   phase: enumOf(
@@ -433,14 +450,7 @@ const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by
     'Dead letters currently held in the dead-letter stream (its message count, after maxAge and maxBytes discarded old ones), not the number ever dead-lettered. Absent when the stream cannot be read (ConsumerReady says why).',
     { minimum: 0, format: 'int64' },
   ),
-  autoscaling: obj('PipelineAutoscalingStatus', 'The last decision of the autoscaler (spec.autoscaling).', {
-    desiredReplicas: int('Processor pods the autoscaler set on the Deployment.', { minimum: 0 }),
-    reason: str(
-      'Why, as a CamelCase word: ScaledUp, ScaledDown, ScaledFromZero, Steady, Measuring, ThroughputPlateau, ScaleDownDelay, NoProgress, AtMax.',
-    ),
-    message: str('The decision with its figures: pending events, measured rate, per-pod rate.'),
-    lastScaleTime: str('When the autoscaler last changed the replicas.', { format: 'date-time' }),
-  }),
+  autoscaling: autoscalingStatus,
   consumer: obj(
     'PipelineConsumerStatus',
     'JetStream objects of the Pipeline, named from namespace and name.',
@@ -470,6 +480,7 @@ const status = obj('PipelineStatus', 'Observed state of the Pipeline, written by
     items: arr('Each query, as its workers last reported it.', queryStatus, { maxItems: 16 }),
   }),
   queryWorkers: obj('PipelineQueryWorkersStatus', 'The query-worker Deployment.', {
+    autoscaling: autoscalingStatus,
     replicas: int('Query-worker pods that exist.', { minimum: 0 }),
     readyReplicas: int('Query-worker pods that are ready.', { minimum: 0 }),
     shuffleStream: str('JetStream stream the processors publish query inputs to.'),

@@ -1,8 +1,14 @@
-// The autoscaler in the Pipeline reconcile: feeds each reconcile's consumer readings to the pure
-// decision (operator/autoscale.ts), keeps its state per Pipeline in memory (a restarted operator
-// measures again from scratch), tells every change as an Event and the decision in
-// status.autoscaling. The replicas go on the processor Deployment only; spec.replicas is not written.
-import type { ConsumerInfo } from '@nats-io/jetstream';
+// The autoscaler in the Pipeline reconcile: feeds each reconcile's readings to the pure decision
+// (operator/autoscale.ts), keeps its state per Pipeline and workload in memory (a restarted
+// operator measures again from scratch), tells every change as an Event and the decision in
+// status.autoscaling (processors) and status.queryWorkers.autoscaling (query workers). The
+// replicas go on the Deployments only; spec.replicas and spec.queryWorkers.replicas are not written.
+//
+// One spec.autoscaling covers both workloads, each measured and decided on its own: processors on
+// their source consumers, query workers on the shuffle stream. Query workers are capped at the
+// partitions of all queries (more would own nothing) and never go below one while the Pipeline
+// has queries: windows also close on the clock, which needs a running worker.
+import type { ConsumerInfo, StreamInfo } from '@nats-io/jetstream';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../../api/generated/types.js';
 import { parseDuration } from '../../api/units.js';
@@ -28,6 +34,22 @@ export function consumerReading(info: ConsumerInfo): ConsumerReading {
     processed: Math.max(0, info.delivered.consumer_seq - info.num_ack_pending),
   };
 }
+
+/**
+ * The query workers' reading from their shuffle stream, a work queue: a message stays until its
+ * partition's owner acked it (after a checkpoint), so the stream's messages are the pending work
+ * and the ones gone (last sequence − messages) were processed. Unlike the per-partition consumers'
+ * counters, which restart whenever a partition changes owner, these only grow.
+ */
+export function shuffleReading(info: StreamInfo): ConsumerReading {
+  return {
+    pending: info.state.messages,
+    processed: Math.max(0, info.state.last_seq - info.state.messages),
+  };
+}
+
+/** Which Deployment of a Pipeline the autoscaler sizes. */
+export type ScaledWorkload = 'processors' | 'query workers';
 
 // Per Pipeline: the decision state and the replicas last set, which the Deployment cache may not
 // show yet when the next reconcile comes.
@@ -55,15 +77,31 @@ export function autoscaleSpec(pl: Pipeline): AutoscaleSpec | undefined {
   };
 }
 
+/**
+ * spec.autoscaling as it applies to the query workers: at most one per partition, at least one
+ * (windows close on the clock), within the Pipeline's minReplicas and maxReplicas otherwise.
+ */
+export function queryWorkerAutoscaleSpec(spec: AutoscaleSpec, partitions: number): AutoscaleSpec {
+  const max = Math.max(1, Math.min(spec.maxReplicas, partitions));
+  return { ...spec, maxReplicas: max, minReplicas: Math.min(max, Math.max(1, spec.minReplicas)) };
+}
+
 /** How soon to look again while autoscaling: a few samples per lookback window. */
 export function autoscaleIntervalMs(pl: Pipeline): number | undefined {
   const spec = autoscaleSpec(pl);
   return spec ? Math.min(10_000, Math.max(1000, Math.round(spec.lookbackMs / 4))) : undefined;
 }
 
-export function forgetAutoscaler(ctx: ControllerContext, pl: Pipeline): void {
-  stateOf(ctx).delete(`${pl.metadata.namespace}/${pl.metadata.name}`);
+const keyOf = (pl: Pipeline, workload: ScaledWorkload) =>
+  `${pl.metadata.namespace}/${pl.metadata.name}/${workload}`;
+
+/** Forgets what was measured of the Pipeline's workloads (all of them, or one). */
+export function forgetAutoscaler(ctx: ControllerContext, pl: Pipeline, workload?: ScaledWorkload): void {
+  for (const w of workload ? [workload] : (['processors', 'query workers'] as const))
+    stateOf(ctx).delete(keyOf(pl, w));
 }
+
+export type AutoscalingStatus = NonNullable<PipelineStatus['autoscaling']>;
 
 /**
  * The processor replicas under spec.autoscaling, and the status to show. `readings` is undefined
@@ -76,14 +114,68 @@ export async function autoscaleProcessors(
   deployment: V1Deployment | undefined,
   log: Logger,
   now = Date.now(),
-): Promise<{ replicas: number; status: NonNullable<PipelineStatus['autoscaling']> } | undefined> {
+): Promise<{ replicas: number; status: AutoscalingStatus } | undefined> {
   const spec = autoscaleSpec(pl);
   if (!spec) {
     forgetAutoscaler(ctx, pl);
     return undefined;
   }
-  const previous = pl.status?.autoscaling;
-  const key = `${pl.metadata.namespace}/${pl.metadata.name}`;
+  return autoscaleWorkload(
+    ctx,
+    pl,
+    'processors',
+    spec,
+    pl.status?.autoscaling,
+    readings,
+    deployment,
+    log,
+    now,
+  );
+}
+
+/**
+ * The query-worker replicas under spec.autoscaling, from the shuffle stream's reading (undefined:
+ * it could not be read, the replicas stay), and the status to show.
+ */
+export async function autoscaleQueryWorkers(
+  ctx: ControllerContext,
+  pl: Pipeline,
+  partitions: number,
+  reading: ConsumerReading | undefined,
+  deployment: V1Deployment | undefined,
+  log: Logger,
+  now = Date.now(),
+): Promise<{ replicas: number; status: AutoscalingStatus } | undefined> {
+  const spec = autoscaleSpec(pl);
+  if (!spec || partitions === 0) {
+    forgetAutoscaler(ctx, pl, 'query workers');
+    return undefined;
+  }
+  return autoscaleWorkload(
+    ctx,
+    pl,
+    'query workers',
+    queryWorkerAutoscaleSpec(spec, partitions),
+    pl.status?.queryWorkers?.autoscaling,
+    reading && [reading],
+    deployment,
+    log,
+    now,
+  );
+}
+
+async function autoscaleWorkload(
+  ctx: ControllerContext,
+  pl: Pipeline,
+  workload: ScaledWorkload,
+  spec: AutoscaleSpec,
+  previous: AutoscalingStatus | undefined,
+  readings: ConsumerReading[] | undefined,
+  deployment: V1Deployment | undefined,
+  log: Logger,
+  now: number,
+): Promise<{ replicas: number; status: AutoscalingStatus }> {
+  const key = keyOf(pl, workload);
   const kept = stateOf(ctx).get(key);
   const current = kept?.replicas ?? deployment?.spec?.replicas ?? Math.max(1, spec.minReplicas);
   if (!readings) {
@@ -93,7 +185,10 @@ export async function autoscaleProcessors(
         ...previous,
         desiredReplicas: current,
         reason: 'Unknown',
-        message: 'the consumers cannot be read; replicas stay as they are',
+        message:
+          workload === 'processors'
+            ? 'the consumers cannot be read; replicas stay as they are'
+            : 'the shuffle stream cannot be read; replicas stay as they are',
       },
     };
   }
@@ -111,10 +206,10 @@ export async function autoscaleProcessors(
   });
   stateOf(ctx).set(key, { state: d.state, replicas: d.replicas });
   if (d.changed) {
-    log.info({ from: current, to: d.replicas, reason: d.reason }, 'Scaled processors');
-    await ctx.events.record(pl, 'Normal', d.reason, `processors ${current} → ${d.replicas}: ${d.message}`);
+    log.info({ workload, from: current, to: d.replicas, reason: d.reason }, `Scaled ${workload}`);
+    await ctx.events.record(pl, 'Normal', d.reason, `${workload} ${current} → ${d.replicas}: ${d.message}`);
   } else if (d.reason === AutoscaleReason.ThroughputPlateau && previous?.reason !== d.reason) {
-    await ctx.events.record(pl, 'Normal', d.reason, `processors held at ${current}: ${d.message}`);
+    await ctx.events.record(pl, 'Normal', d.reason, `${workload} held at ${current}: ${d.message}`);
   }
   return {
     replicas: d.replicas,

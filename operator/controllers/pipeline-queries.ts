@@ -13,6 +13,7 @@ import {
   queryWorkerNames,
   queryWorkerReplicas,
   tableSinkNames,
+  totalPartitions,
 } from '../builders/query-worker.js';
 import type { SecretDigests } from '../builders/processor.js';
 import { deleteStreamIfExists, ensureStream } from '../jetstream.js';
@@ -30,16 +31,20 @@ import { queryWorkerPermissions } from '../nats-permissions.js';
 import { ensureNatsUser } from './nats-users.js';
 import { sinkSecretDigests } from './sink-secrets.js';
 import { workloadCondition } from './workload.js';
+import { autoscaleQueryWorkers, shuffleReading, type ConsumerReading } from './pipeline-autoscale.js';
 
 /** True when the Pipeline runs query workers: it has queries (and they compiled). */
 export const hasQueries = (pl: Pipeline) => (pl.spec.queries?.length ?? 0) > 0;
 
-/** Creates or repairs the shuffle stream and creates the state bucket; a problem for ConsumerReady. */
+/**
+ * Creates or repairs the shuffle stream and creates the state bucket; a problem for ConsumerReady.
+ * `reading` is the shuffle stream's pending and processed work, for the autoscaler.
+ */
 export async function ensureQueryState(
   ctx: ControllerContext,
   pl: Pipeline,
   log: Logger,
-): Promise<{ problem?: ConditionInput; transient?: unknown }> {
+): Promise<{ problem?: ConditionInput; transient?: unknown; reading?: ConsumerReading }> {
   try {
     const jsm = await ctx.jsm();
     const res = await ensureStream(jsm, shuffleStream(pl));
@@ -50,7 +55,7 @@ export async function ensureQueryState(
       );
     const bucket = queryStateBucket(pl.metadata.namespace!, pl.metadata.name!);
     if (await ensureStateBucket(jsm, bucket)) log.info({ bucket }, 'Created query state bucket');
-    return {};
+    return { reading: shuffleReading(res.info) };
   } catch (err) {
     return {
       transient: err,
@@ -75,6 +80,8 @@ export async function ensureQueryWorkers(
   sinks: Map<string, Sink>,
   digests: SecretDigests,
   log: Logger,
+  /** The autoscaler's count, instead of spec.queryWorkers.replicas. */
+  replicas?: number,
 ): Promise<number | undefined> {
   const ns = pl.metadata.namespace!;
   const names = queryWorkerNames(pl);
@@ -109,11 +116,24 @@ export async function ensureQueryWorkers(
     queryWorkerConfigMap(pl, config, ctx.options),
     ctx.caches.configMaps.get(names.configMap, ns),
   );
-  await ctx.children.ensure(
-    queryWorkerDeployment(pl, config, sinks, ctx.options, digests),
-    ctx.caches.deployments.get(names.deployment, ns),
-  );
+  const desired = queryWorkerDeployment(pl, config, sinks, ctx.options, digests);
+  if (replicas !== undefined) desired.spec!.replicas = replicas;
+  await ctx.children.ensure(desired, ctx.caches.deployments.get(names.deployment, ns));
   return renewAt;
+}
+
+/**
+ * The query-worker replicas under spec.autoscaling (undefined without it), from the shuffle
+ * stream's reading that ensureQueryState returned (undefined: unread, the count stays).
+ */
+export function scaleQueryWorkers(
+  ctx: ControllerContext,
+  pl: Pipeline,
+  reading: ConsumerReading | undefined,
+  log: Logger,
+): ReturnType<typeof autoscaleQueryWorkers> {
+  const deployment = ctx.caches.deployments.get(queryWorkerNames(pl).deployment, pl.metadata.namespace!);
+  return autoscaleQueryWorkers(ctx, pl, totalPartitions(pl), reading, deployment, log);
 }
 
 /**
@@ -164,15 +184,12 @@ export function withQueryWorkers(
   ctx: ControllerContext,
   pl: Pipeline,
   processor: ConditionInput,
+  /** The autoscaler's count, instead of spec.queryWorkers.replicas. */
+  replicas = queryWorkerReplicas(pl),
 ): ConditionInput {
   if (processor.status !== 'True') return processor;
   const deployment = ctx.caches.deployments.get(queryWorkerNames(pl).deployment, pl.metadata.namespace!);
-  const workers = workloadCondition(
-    ConditionType.WorkloadReady,
-    deployment,
-    queryWorkerReplicas(pl),
-    'query-worker',
-  );
+  const workers = workloadCondition(ConditionType.WorkloadReady, deployment, replicas, 'query-worker');
   if (workers.status !== 'True') return workers;
   return { ...processor, message: `${processor.message}; ${workers.message}` };
 }

@@ -53,6 +53,7 @@ import {
   hasQueries,
   queryStatus,
   removeQueryWorkers,
+  scaleQueryWorkers,
   withQueryWorkers,
 } from './pipeline-queries.js';
 import { sinkSecretDigests } from './sink-secrets.js';
@@ -266,10 +267,12 @@ export async function reconcilePipeline(
   }
   // 2b. Queries: the shuffle stream the processors publish to and the workers' state bucket.
   const withQueries = !issues.length && queriesOk && hasQueries(pl);
+  let shuffle: ConsumerReading | undefined;
   if (withQueries) {
     const q = await ensureQueryState(ctx, pl, log);
     transient ??= q.transient;
     consumerProblem ??= q.problem;
+    shuffle = q.reading;
   }
   inputs.push(
     consumerProblem ?? {
@@ -363,6 +366,8 @@ export async function reconcilePipeline(
         log,
       );
   if (autoscaled) status.autoscaling = autoscaled.status;
+  const workersScaled =
+    withQueries && !pl.spec.suspend ? await scaleQueryWorkers(ctx, pl, shuffle, log) : undefined;
   let renewCredentialsAt: number | undefined;
   // The processor Deployment as applied; status reports from it (the cache sees it only later).
   let applied: V1Deployment | undefined;
@@ -388,7 +393,15 @@ export async function reconcilePipeline(
       await ctx.children.ensureObject(desired, ctx.caches.deployments.get(names.deployment, namespace))
     ).object;
     if (withQueries) {
-      const workersRenewAt = await ensureQueryWorkers(ctx, pl, config, sinks, digests, log);
+      const workersRenewAt = await ensureQueryWorkers(
+        ctx,
+        pl,
+        config,
+        sinks,
+        digests,
+        log,
+        workersScaled?.replicas,
+      );
       if (workersRenewAt !== undefined)
         renewCredentialsAt = Math.min(renewCredentialsAt ?? workersRenewAt, workersRenewAt);
     }
@@ -405,7 +418,7 @@ export async function reconcilePipeline(
   inputs.push(
     deployment || canRoll
       ? withQueries
-        ? withQueryWorkers(ctx, pl, processorReady)
+        ? withQueryWorkers(ctx, pl, processorReady, workersScaled?.replicas)
         : processorReady
       : {
           type: ConditionType.WorkloadReady,
@@ -418,6 +431,7 @@ export async function reconcilePipeline(
   status.replicas = deployment?.status?.replicas ?? 0;
   status.readyReplicas = deployment?.status?.readyReplicas ?? 0;
   if (withQueries) Object.assign(status, await queryStatus(ctx, pl, status.queries, log));
+  if (workersScaled && status.queryWorkers) status.queryWorkers.autoscaling = workersScaled.status;
 
   const conditions = computeConditions('Pipeline', pl.status?.conditions, inputs, generation);
   const ready = isConditionTrue(conditions, ConditionType.Ready);
