@@ -11,6 +11,13 @@ import type {
   QueryWorkerConfigInput,
 } from '../api/generated/types.js';
 import { maxDeliveriesSubject } from '../runtime/process/max-deliveries.js';
+import {
+  replayBucketName,
+  replayInboxPrefix,
+  workStreamName,
+  workSubjectPrefix,
+  type ReplayPlan,
+} from '../runtime/replay/plan.js';
 
 export interface NatsPermissions {
   /** Subjects the user may publish to. */
@@ -82,6 +89,17 @@ function kvBucket(bucket: string): string[] {
   ];
 }
 
+/** Reading a stream through ordered consumers (created, read and deleted by the pod, no acks). */
+function readThroughOrderedConsumers(stream: string): string[] {
+  return [
+    api('STREAM', 'INFO', stream),
+    api('CONSUMER', 'CREATE', stream),
+    api('CONSUMER', 'CREATE', stream, '>'),
+    api('CONSUMER', 'DELETE', stream, '>'),
+    api('CONSUMER', 'MSG', 'NEXT', stream, '>'),
+  ];
+}
+
 function permissions(inboxPrefix: string, pub: string[], sub: string[] = []): NatsPermissions {
   // JetStream's account information ($JS.API.INFO) is not granted: it describes every tenant's
   // usage of the account; the pods' clients do not ask for it.
@@ -138,4 +156,33 @@ export function queryWorkerPermissions(config: QueryWorkerConfigInput): NatsPerm
     ...outputStreams(config.outputs),
   ];
   return permissions(inboxOf(config), pub);
+}
+
+/**
+ * A Replay's pod (runtime/replay): the Pipeline's processor config with the Replay's plan. It
+ * creates its own work stream and its consumers there, and reads and writes progress and redriven
+ * marks in the Pipeline's replay bucket (the operator creates the bucket). It reads what it
+ * replays: the source streams from a point (and the Pipeline's consumers, for their filters), or
+ * the dead-letter stream for a redrive, never both. It writes as a processor does: dead letters
+ * and chained outputs. Not granted: the Pipeline's durable consumers' deliveries and acks, its
+ * advisories and its shuffle stream (a replay sends nothing to the queries).
+ */
+export function replayPermissions(config: ProcessorConfigInput, plan: ReplayPlan): NatsPermissions {
+  const work = workStreamName(plan);
+  const pub = [
+    api('STREAM', 'CREATE', work),
+    api('STREAM', 'MSG', 'GET', work),
+    ...publishTo(work, [`${workSubjectPrefix(plan)}.>`]),
+    ...ownConsumers(work),
+    ...kvBucket(replayBucketName(plan.namespace, plan.pipeline)),
+    ...(plan.deadLetters
+      ? readThroughOrderedConsumers(config.deadLetter.stream)
+      : config.sources.flatMap((s) => [
+          ...readThroughOrderedConsumers(s.stream),
+          api('CONSUMER', 'INFO', s.stream, s.consumer),
+        ])),
+    ...publishTo(config.deadLetter.stream, [config.deadLetter.subject]),
+    ...outputStreams(config.outputs),
+  ];
+  return permissions(replayInboxPrefix(inboxOf(config)), pub);
 }

@@ -50,7 +50,8 @@ export const operatorClusterRules: V1PolicyRule[] = [
  * Secrets next to the workloads. Still no listing or watching of Secrets.
  */
 export const operatorNatsUserRules: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'patch'] },
+  // delete: a finished Replay's user goes with its pod.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'patch', 'delete'] },
 ];
 
 /** Namespaced rules in the operator's own namespace, for leader election. */

@@ -10,7 +10,8 @@ import type { OperatorOptions } from '../options.js';
 import { configMountPath } from './common.js';
 
 const mountPath = `${configMountPath}/nats`;
-const volumeName = 'nats-user';
+/** The pod volume holding a workload's credentials Secret. */
+export const natsUserVolumeName = 'nats-user';
 /** The key of the NATS CA bundle in a workload's config ConfigMap (mounted at configMountPath). */
 const caKey = 'nats-ca.crt';
 
@@ -46,7 +47,7 @@ export function natsUserVolume(
 ): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   if (!options.natsUsers) return { volumes: [], mounts: [] };
   return {
-    volumes: [{ name: volumeName, secret: { secretName, defaultMode: 0o440 } }],
-    mounts: [{ name: volumeName, mountPath, readOnly: true }],
+    volumes: [{ name: natsUserVolumeName, secret: { secretName, defaultMode: 0o440 } }],
+    mounts: [{ name: natsUserVolumeName, mountPath, readOnly: true }],
   };
 }

@@ -1,11 +1,13 @@
-// The Deployment that carries out a Replay: the Pipeline's processor pod (its image, config,
-// Sink credentials and NATS user) running `eventrunner replay-worker` with the Replay as its plan.
+// The Deployment that carries out a Replay: the Pipeline's processor pod (its image, config and
+// Sink credentials) running `eventrunner replay-worker` with the Replay as its plan, and under
+// per-workload NATS users, a user of its own (operator/nats-permissions.ts, replayPermissions).
 // One replica; owned by the Replay and removed by the operator when the Replay finishes.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Replay } from '../../api/generated/types.js';
 import type { ReplayPlan } from '../../runtime/replay/plan.js';
 import { labels, childName } from '../names.js';
 import { ownerReference } from './common.js';
+import { natsUserVolumeName } from './nats-user.js';
 
 export function replayPlan(rp: Replay): ReplayPlan {
   const { pipeline, from, to, deadLetters, ratePerSecond } = rp.spec;
@@ -22,6 +24,9 @@ export function replayPlan(rp: Replay): ReplayPlan {
 }
 
 export const replayDeploymentName = (rp: Replay): string => childName(rp.metadata.name!, 'replay');
+
+/** The Secret with the replay pod's own NATS user (when the operator mints users). */
+export const replayNatsUserName = (rp: Replay): string => childName(rp.metadata.name!, 'replay-nats');
 
 export function replayLabels(rp: Replay): Record<string, string> {
   return {
@@ -68,7 +73,20 @@ export function replayDeployment(rp: Replay, processor: V1Deployment): V1Deploym
       selector: { matchLabels: { 'eventrunner.io/replay': rp.metadata.name!, [labels.component]: 'replay' } },
       template: {
         metadata: { labels: lbls, annotations: template.metadata?.annotations ?? {} },
-        spec: { ...template.spec!, containers },
+        spec: {
+          ...template.spec!,
+          containers,
+          // The processor's credentials volume, if any, carries the replay's own user instead.
+          ...(template.spec!.volumes
+            ? {
+                volumes: template.spec!.volumes.map((v) =>
+                  v.name === natsUserVolumeName && v.secret
+                    ? { ...v, secret: { ...v.secret, secretName: replayNatsUserName(rp) } }
+                    : v,
+                ),
+              }
+            : {}),
+        },
       },
     },
   };

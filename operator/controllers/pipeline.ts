@@ -59,6 +59,7 @@ import {
 import { sinkSecretDigests } from './sink-secrets.js';
 import { ensureNatsUser, requeueBefore } from './nats-users.js';
 import { processorPermissions } from '../nats-permissions.js';
+import { deleteReplayBucket } from './replay.js';
 import { workloadCondition } from './workload.js';
 import {
   autoscaleIntervalMs,
@@ -84,8 +85,11 @@ async function deletePipelineState(ctx: ControllerContext, pl: Pipeline, log: Lo
     log.info('Deleted max-deliveries advisory stream');
   if (pl.spec.deadLetter.deletionPolicy === 'Retain')
     log.info('Retained the dead-letter stream (deadLetter.deletionPolicy: Retain)');
-  else if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
-    log.info('Deleted dead-letter stream');
+  else {
+    if (await deleteStreamIfExists(jsm, deadLetterStreamName(ns, pl.metadata.name!)))
+      log.info('Deleted dead-letter stream');
+    await deleteReplayBucket(ctx, pl, log);
+  }
   await deleteQueryState(ctx, pl, log);
 }
 

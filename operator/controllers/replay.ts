@@ -1,11 +1,14 @@
 // Replay → a replay Deployment (the Pipeline's processor pod running `eventrunner replay-worker`)
 // until the worker reports the Replay finished in the Pipeline's replay bucket; status copies its
-// progress (total, done, failed), Events mark start and end, and the Deployment and the Replay's
-// work stream are removed when it finishes or is deleted (the finalizer waits for that).
+// progress (total, done, failed), Events mark start and end, and the Deployment, the Replay's
+// work stream and its NATS user are removed when it finishes or is deleted (the finalizer waits
+// for that). The operator creates the replay bucket; it goes with the Pipeline's dead-letter
+// stream (deleteReplayBucket), whose redriven dead letters it marks.
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ConditionReason, ConditionType, setCondition, type ConditionInput } from '../../api/conditions.js';
-import type { Replay, ReplayStatus } from '../../api/generated/types.js';
+import type { Pipeline, ProcessorConfigInput, Replay, ReplayStatus } from '../../api/generated/types.js';
 import type { Logger } from '../../runtime/common/logger.js';
 import {
   progressKey,
@@ -14,9 +17,17 @@ import {
   type ReplayProgress,
 } from '../../runtime/replay/plan.js';
 import { isNotFound } from '../apply.js';
-import { isJsNotFound } from '../jetstream.js';
+import { deleteStreamIfExists, isJsNotFound } from '../jetstream.js';
 import { canonicalJson } from '../builders/common.js';
-import { replayDeployment, replayDeploymentName, replayPlan } from '../builders/replay.js';
+import {
+  replayDeployment,
+  replayDeploymentName,
+  replayNatsUserName,
+  replayPlan,
+} from '../builders/replay.js';
+import { processorNames } from '../builders/processor.js';
+import { replayPermissions } from '../nats-permissions.js';
+import { ensureNatsUser } from './nats-users.js';
 import type { ControllerContext } from '../manager.js';
 import { childName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
@@ -67,6 +78,29 @@ export async function reconcileReplay(
       message: `Pipeline ${pl.metadata.name} has no processor Deployment yet`,
     });
     return { requeueAfterMs: 5000 };
+  }
+  // The bucket, and under per-workload NATS users the pod's own user, before the pod.
+  if (await ensureReplayBucket(ctx, namespace, pl.metadata.name!))
+    log.info({ bucket: replayBucketName(namespace, pl.metadata.name!) }, 'Created replay bucket');
+  if (ctx.natsSigner) {
+    const config = await readProcessorConfig(ctx, pl);
+    if (!config) {
+      await writeReplayStatus(ctx, rp, 'Pending', undefined, {
+        type: ConditionType.Succeeded,
+        status: 'Unknown',
+        reason: ConditionReason.PipelineNotFound,
+        message: `Pipeline ${pl.metadata.name} has no processor config yet`,
+      });
+      return { requeueAfterMs: 5000 };
+    }
+    await ensureNatsUser(
+      ctx,
+      rp,
+      replayNatsUserName(rp),
+      'replay',
+      replayPermissions(config, replayPlan(rp)),
+      log,
+    );
   }
   const desired = replayDeployment(rp, processor);
   if (await ctx.children.ensure(desired, ctx.caches.deployments.get(desired.metadata!.name!, namespace)))
@@ -177,6 +211,56 @@ async function readDeployment(
   }
 }
 
+/** The processor config the replay pod runs with, as the processor's ConfigMap holds it. */
+async function readProcessorConfig(
+  ctx: ControllerContext,
+  pl: Pipeline,
+): Promise<ProcessorConfigInput | undefined> {
+  try {
+    // The ConfigMap cache keeps no data.
+    const cm = await ctx.core.readNamespacedConfigMap({
+      name: processorNames(pl).configMap,
+      namespace: pl.metadata.namespace!,
+    });
+    const text = cm.data?.['config.yaml'];
+    return text ? (parseYaml(text) as ProcessorConfigInput) : undefined;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Creates the Pipeline's replay bucket when it is missing; true when it did. */
+async function ensureReplayBucket(
+  ctx: ControllerContext,
+  namespace: string,
+  pipeline: string,
+): Promise<boolean> {
+  const jsm = await ctx.jsm();
+  const bucket = replayBucketName(namespace, pipeline);
+  try {
+    await jsm.streams.info(`KV_${bucket}`);
+    return false;
+  } catch (err) {
+    if (!isJsNotFound(err)) throw err;
+  }
+  await new Kvm(jsm.jetstream()).create(bucket, {
+    history: 1,
+    description: `eventrunner Replay progress and redriven dead letters of Pipeline ${namespace}/${pipeline}`,
+  });
+  return true;
+}
+
+/**
+ * Deletes a deleted Pipeline's replay bucket with its dead-letter stream: its redriven marks name
+ * dead letters by sequence, and mean nothing without them. Kept when the dead-letter stream is.
+ */
+export async function deleteReplayBucket(ctx: ControllerContext, pl: Pipeline, log: Logger): Promise<void> {
+  const bucket = replayBucketName(pl.metadata.namespace!, pl.metadata.name!);
+  if (await deleteStreamIfExists(await ctx.jsm(), `KV_${bucket}`))
+    log.info({ bucket }, 'Deleted replay bucket');
+}
+
 async function bucketOf(ctx: ControllerContext, rp: Replay): Promise<KV | undefined> {
   const jsm = await ctx.jsm();
   try {
@@ -195,8 +279,9 @@ async function readProgress(ctx: ControllerContext, rp: Replay): Promise<ReplayP
 }
 
 /**
- * Removes what the Replay made: its Deployment and its work stream; on deletion also its progress
- * record. The redriven marks stay: they belong to the dead letters, not to one Replay.
+ * Removes what the Replay made: its Deployment, its NATS user and its work stream; on deletion
+ * also its progress record. The redriven marks stay: they belong to the dead letters, not to one
+ * Replay.
  */
 async function cleanUp(ctx: ControllerContext, rp: Replay, log: Logger, deleting: boolean): Promise<void> {
   const namespace = rp.metadata.namespace!;
@@ -209,6 +294,12 @@ async function cleanUp(ctx: ControllerContext, rp: Replay, log: Logger, deleting
     });
     log.info({ deployment }, 'Deleted replay Deployment');
   }
+  if (ctx.natsSigner)
+    await ctx.applier.delete({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: replayNatsUserName(rp), namespace },
+    });
   const jsm = await ctx.jsm();
   const stream = workStreamName(replayPlan(rp));
   try {

@@ -19,6 +19,8 @@ export interface DeadLetterFilter {
   reason?: string;
   rule?: string;
   output?: string;
+  /** Only query results of this query. */
+  query?: string;
   since?: string;
   until?: string;
 }
@@ -61,6 +63,18 @@ export function workSubjectPrefix(p: Pick<ReplayPlan, 'namespace' | 'name' | 'ui
 
 export const workConsumerName = (source: number): string => `replay-${source}`;
 
+/** Where redriven query results wait on the work stream, and their consumer. */
+export function workResultsSubject(p: Pick<ReplayPlan, 'namespace' | 'name' | 'uid'>): string {
+  return `${workSubjectPrefix(p)}.results`;
+}
+export const workResultsConsumer = 'replay-results';
+
+/**
+ * The replay pod's inbox prefix under per-workload NATS users: its own, beside the processor's
+ * whose config file it reads, so that neither user may read the other's replies.
+ */
+export const replayInboxPrefix = (processorInboxPrefix: string): string => `${processorInboxPrefix}_replay`;
+
 /** Per Pipeline: progress of its Replays and the ids of its dead letters already redriven. */
 export function replayBucketName(namespace: string, pipeline: string): string {
   return `ER_RP_${token(namespace)}_${token(pipeline)}`;
@@ -87,6 +101,7 @@ export function matchesDeadLetter(
     return false;
   if (filter.rule && get(DeadLetterHeader.Rule) !== filter.rule) return false;
   if (filter.output && get(DeadLetterHeader.Output) !== filter.output) return false;
+  if (filter.query && get('eventrunner-query') !== filter.query) return false;
   return true;
 }
 

@@ -20,9 +20,11 @@ import {
   ORIGIN_HEADER,
   originOf,
   redrivenKey,
+  workResultsSubject,
   workSubject,
   type ReplayPlan,
 } from './plan.js';
+import { isResultDeadLetter, ResultHeader } from './results.js';
 
 export interface SelectDeps {
   plan: ReplayPlan;
@@ -150,14 +152,29 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
     ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(filter.since).toISOString() }
     : { deliver_policy: DeliverPolicy.All };
   let total = 0;
+  let results = 0;
   let skipped = 0;
   await readStream(d, stream, opts, lastSeq, async (m) => {
     if (redriven.has(redrivenKey(m.seq))) return true;
     if (!matchesDeadLetter(filter, m.headers, new Date(m.info.timestampNanos / 1e6))) return true;
+    if (isResultDeadLetter(m.headers)) {
+      // A query result an output refused: written to that output again as it is (results.ts).
+      await pace.wait(total, d.signal);
+      const h = copyHeaders(m.headers, `${stream}:${m.seq}`);
+      for (const k of Object.values(ResultHeader)) {
+        const v = m.headers?.get(k);
+        if (v) h.set(k, v);
+      }
+      await js.publish(workResultsSubject(plan), m.data, { headers: h, msgID: `${stream}:${m.seq}` });
+      await kv.put(redrivenKey(m.seq), plan.name);
+      total++;
+      results++;
+      return true;
+    }
     const origin = originOf(m.headers);
     const index = origin && sourceIndex.get(origin.stream);
     if (!origin || index === undefined) {
-      // A query result, or an event of a source the Pipeline no longer reads: nothing to send it through.
+      // An event of a source the Pipeline no longer reads (or a query's late input): nothing to send it through.
       skipped++;
       return true;
     }
@@ -174,6 +191,6 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
     return true;
   });
   d.onCopied(total);
-  d.log.info({ total, skipped }, 'Selected dead letters to redrive');
+  d.log.info({ total, results, skipped }, 'Selected dead letters to redrive');
   return total;
 }

@@ -25,13 +25,17 @@ import { errorMessage } from '../sinks/index.js';
 import {
   progressKey,
   replayBucketName,
+  replayInboxPrefix,
   workConsumerName,
+  workResultsConsumer,
+  workResultsSubject,
   workStreamName,
   workSubject,
   workSubjectPrefix,
   type ReplayPlan,
   type ReplayProgress,
 } from './plan.js';
+import { ResultLoop } from './results.js';
 import { selectEvents } from './select.js';
 
 /** Replies that count terminations: each one is an event dead-lettered again. */
@@ -74,7 +78,11 @@ export async function startReplayWorker(
   let replies: CountingReplies | undefined;
 
   const run = async (): Promise<void> => {
-    const nc = (state.nc = await connectNats(config.nats, {
+    // Under per-workload NATS users the pod has a user of its own, with its own inbox.
+    const nats = config.nats.inboxPrefix
+      ? { ...config.nats, inboxPrefix: replayInboxPrefix(config.nats.inboxPrefix) }
+      : config.nats;
+    const nc = (state.nc = await connectNats(nats, {
       name: `eventrunner-replay ${plan.namespace}/${plan.name}`,
       log,
       signal,
@@ -82,7 +90,7 @@ export async function startReplayWorker(
     if (!nc) return;
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc, { checkAPI: false });
-    const kv = await new Kvm(nc).create(replayBucketName(plan.namespace, plan.pipeline), { history: 1 });
+    const kv = await openBucket(new Kvm(nc), replayBucketName(plan.namespace, plan.pipeline));
     const key = progressKey(plan);
     const progress: ReplayProgress = (await readProgress(kv, key)) ?? {
       total: 0,
@@ -125,7 +133,8 @@ export async function startReplayWorker(
       throw err;
     }
     replies = new CountingReplies(nc);
-    if (!(await outputs.open(config, pipeline, signal, nc))) return;
+    // Chained outputs wait for acknowledgements on the pod's own inbox too.
+    if (!(await outputs.open({ ...config, nats }, pipeline, signal, nc))) return;
     const failedBefore = progress.failed;
     const consumers: string[] = [];
     for (const [i, source] of config.sources.entries()) {
@@ -163,6 +172,22 @@ export async function startReplayWorker(
       });
       loops.push(loop.run(stopLoops.signal));
     }
+    // Redriven query results go straight to their outputs (results.ts).
+    await jsm.consumers.add(stream, {
+      durable_name: workResultsConsumer,
+      filter_subject: workResultsSubject(plan),
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: durationMs(config.delivery.ackWait) * 1e6,
+    });
+    consumers.push(workResultsConsumer);
+    const results = new ResultLoop({
+      consumer: await js.consumers.get(stream, workResultsConsumer),
+      outputs: outputs.batchers,
+      deadLetter: new DeadLetterPublisher(js, config.deadLetter.subject, config.deadLetter.stream, pipeline),
+      maxDeliver: config.delivery.maxDeliver,
+      log,
+    });
+    loops.push(results.run(stopLoops.signal));
     log.info({ total: progress.total, stream }, 'Replaying events');
     // Settled when no consumer has anything pending or unacknowledged.
     while (!signal.aborted) {
@@ -173,7 +198,7 @@ export async function startReplayWorker(
       }
       outputs.flushAll();
       replies.flush();
-      progress.failed = failedBefore + replies.terms;
+      progress.failed = failedBefore + replies.terms + results.failed;
       progress.done = Math.max(0, progress.total - left - progress.failed);
       if (left === 0) {
         progress.finished = true;
@@ -215,6 +240,17 @@ export async function startReplayWorker(
     return true;
   })();
   return { ports: { ops: ops.port }, done };
+}
+
+/** The operator creates the bucket (the pod's user may not); a worker run on its own creates it. */
+async function openBucket(kvm: Kvm, bucket: string): Promise<KV> {
+  try {
+    const kv = await kvm.open(bucket);
+    await kv.status();
+    return kv;
+  } catch {
+    return kvm.create(bucket, { history: 1 });
+  }
 }
 
 async function readProgress(kv: KV, key: string): Promise<ReplayProgress | undefined> {

@@ -3,7 +3,8 @@
 // processor workload into a Secret next to it and passes the CA on, and the pods the local kubelet
 // runs connect with those. Producers reach ingest over HTTPS with the certificate of a tls Secret. Orders posted to ingest reach the
 // chained EventSource; a user's permissions name its own streams only; a removed credentials
-// Secret is minted again and the pods carry on with the new user.
+// Secret is minted again and the pods carry on with the new user. A Replay and a redrive run under
+// a user of their own, and the Pipeline's replay bucket goes with the Pipeline.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -254,6 +255,85 @@ describe('the operator minting NATS users for the pods it runs', () => {
       await send(30, 30);
       await until('60 chained orders', async () => (await chained()) === 60);
       await until('60 query results', async () => (await results()) === 60);
+    },
+  );
+
+  // After the first test: the Pipeline runs, 60 orders went through it.
+  it(
+    'runs a replay and a redrive under a NATS user of their own, and removes the replay bucket with the Pipeline',
+    { timeout: 240_000 },
+    async () => {
+      const apply = (name: string, spec: object) => {
+        writeFileSync(
+          join(dir, `${name}.json`),
+          JSON.stringify({ apiVersion: 'eventrunner.io/v1alpha1', kind: 'Replay', metadata: { name }, spec }),
+        );
+        journey.kubectl('apply', '-f', join(dir, `${name}.json`));
+      };
+      const replayOf = (name: string) =>
+        JSON.parse(journey.kubectl('get', 'replay', name, '-o', 'json')) as {
+          status?: { phase?: string; total?: number; done?: number; failed?: number };
+        };
+      const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000) => {
+        const deadline = Date.now() + ms;
+        for (;;) {
+          const v = await probe();
+          if (v !== undefined) return v;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+
+      // All 60 orders again, slowly enough to look at the pod's user while it runs.
+      apply('again', { pipeline: 'orders', from: { sequence: 1 }, ratePerSecond: 20 });
+      const replaySecret = await until('the replay pod’s own user', () =>
+        secret('again-replay-nats').catch(() => undefined),
+      );
+      const replayUser = await userOf(replaySecret);
+      const processorUser = await userOf(await secret('orders-processor-nats'));
+      expect(replayUser.sub).not.toBe(processorUser.sub);
+      expect(replayUser.nats.pub?.allow).toEqual(
+        expect.arrayContaining([`$KV.ER_RP_${namespace}_orders.>`, `er.${namespace}.alerts.>`]),
+      );
+      // Its own work stream only: no other stream may be created, the processor's inbox is not its.
+      expect(
+        replayUser.nats.pub?.allow
+          ?.filter((s) => s.startsWith('$JS.API.STREAM.CREATE.'))
+          .map((s) => s.split('.')[4]),
+      ).toEqual([expect.stringMatching(new RegExp(`^ER_RP_${namespace}_again_`))]);
+      expect(replayUser.nats.sub?.allow).toEqual([`_INBOX_${namespace}_orders-processor_replay.>`]);
+      const done = await until('the replay to finish', async () => {
+        const st = replayOf('again').status;
+        return st?.phase === 'Succeeded' || st?.phase === 'Failed' ? st : undefined;
+      });
+      expect(done).toMatchObject({ phase: 'Succeeded', total: 60, done: 60, failed: 0 });
+      // Finished: its user is gone with its pod and work stream.
+      await until('the replay user removed', () =>
+        secret('again-replay-nats').then(
+          () => undefined,
+          () => true,
+        ),
+      );
+
+      // A redrive reads the dead-letter stream instead (empty here): it succeeds with nothing to send.
+      apply('redrive', { pipeline: 'orders', deadLetters: {} });
+      const redriven = await until('the redrive to finish', async () => {
+        const st = replayOf('redrive').status;
+        return st?.phase === 'Succeeded' || st?.phase === 'Failed' ? st : undefined;
+      });
+      expect(redriven).toMatchObject({ phase: 'Succeeded', total: 0, failed: 0 });
+
+      // The Pipeline goes: its replay bucket goes with its dead-letter stream.
+      const bucket = `KV_ER_RP_${namespace}_orders`;
+      await jsm.streams.info(bucket);
+      journey.kubectl('delete', 'pipeline', 'orders', '--wait=false');
+      await until('the replay bucket removed', () =>
+        jsm.streams.info(bucket).then(
+          () => undefined,
+          () => true,
+        ),
+      );
+      await expect(jsm.streams.info(`ER_DLQ_${namespace}_orders`)).rejects.toThrow();
     },
   );
 });

@@ -2,7 +2,7 @@
 // stack: a replay from a time rewrites exactly the events stored after it, in one Pipeline's
 // Cassandra table only; a redrive by reason sends dead letters through a webhook output once each,
 // a second redrive of the same filter sends nothing, and an event that fails again is dead-lettered
-// again with its new reason.
+// again with its new reason; query results an output refused are redriven to that output.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -195,7 +195,7 @@ spec:
     // Streams reserve their maxBytes on the shared NATS: the operator removes them with their owners.
     journey?.kubectl('delete', 'replays,pipelines,eventsources', '--all', '--wait=true', '--timeout=60s');
     await journey?.stop();
-    for (const pl of ['pa', 'pb', 'pc'])
+    for (const pl of ['pa', 'pb', 'pc', 'pq'])
       await jsm?.streams.delete(`KV_${replayBucketName(namespace, pl)}`).catch(() => undefined);
     await receiver?.close();
     await db?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
@@ -362,6 +362,99 @@ spec:
       // Deleting a Replay lets it go once what it made is gone (the finalizer).
       journey.kubectl('delete', 'replay', 'redrive-1', '--wait=true', '--timeout=30s');
       expect(journey.kubectl('get', 'replays', '-o', 'name')).not.toMatch(/redrive-1/);
+    },
+  );
+
+  it(
+    'redrives query results an output refused to that output, under their own ids, once',
+    { timeout: 300_000 },
+    async () => {
+      // The results endpoint refuses every result for good (404) until it is fixed.
+      let refusing = true;
+      receiver.setRespond((_ids, _attempt, req) =>
+        req.url?.startsWith('/results') && refusing ? { status: 404 } : { status: 200 },
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'eventrunner-replay-q-'));
+      writeFileSync(
+        join(dir, 'query.yaml'),
+        `apiVersion: ${group}/${version}
+kind: EventSource
+metadata: {name: readings}
+spec:
+  ingest: {http: {port: 8080}, grpc: {enabled: false}, replicas: 0, auth: {enabled: false}}
+  stream: {maxBytes: 16Mi, maxAge: 1h, storage: file, replicas: 1}
+---
+apiVersion: ${group}/${version}
+kind: Sink
+metadata: {name: results-hook}
+spec:
+  http: {url: "${receiver.url}/results", mode: binary, timeout: 2s}
+---
+apiVersion: ${group}/${version}
+kind: Sink
+metadata: {name: events-hook}
+spec:
+  http: {url: "${receiver.url}/events", mode: binary, timeout: 2s}
+---
+apiVersion: ${group}/${version}
+kind: Pipeline
+metadata: {name: pq}
+spec:
+  sources: [{eventSource: readings}]
+  rules: ""
+  # The events themselves go to another endpoint, which takes them; the query's results to res.
+  outputs: [{name: events, sink: events-hook}, {name: res, sink: results-hook}]
+  defaultOutputs: [events]
+  deadLetter: {maxBytes: 16Mi}
+  queries:
+    - name: echo
+      partitions: 1
+      outputs: [res]
+      sql: SELECT id AS reading FROM readings
+`,
+      );
+      journey.kubectl('apply', '-f', dir);
+      await until('Pipeline pq Ready', 150_000, async () => {
+        const pl = (await custom.getNamespacedCustomObject({
+          group,
+          version,
+          namespace,
+          plural: 'pipelines',
+          name: 'pq',
+        })) as { status?: { conditions?: { type: string; status: string }[] } };
+        return pl.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+          ? true
+          : undefined;
+      });
+      await publish(
+        'readings',
+        Array.from({ length: 5 }, (_, i) => `reading-${i}`),
+      );
+      const refused = await until('5 results dead-lettered', 120_000, async () => {
+        const dl = await deadLetters('pq');
+        return dl.length === 5 ? dl : undefined;
+      });
+      for (const d of refused) expect(d.reason).toMatch(/output res rejected the result: .*404/);
+      const resultIds = refused.map((d) => d.id).sort();
+
+      refusing = false;
+      const toResults = () => receiver.deliveries.filter((d) => d.path.startsWith('/results')).length;
+      const requests = toResults();
+      await createReplay('redrive-results', { pipeline: 'pq', deadLetters: { query: 'echo' } });
+      const r = await finished('redrive-results');
+      expect(r.status).toMatchObject({ phase: 'Succeeded', total: 5, done: 5, failed: 0 });
+      const accepted = receiver.accepted();
+      for (const id of resultIds) expect(accepted.get(id), id).toBe(1);
+      expect(toResults() - requests).toBe(5);
+      // Marked: the same filter again sends nothing.
+      await createReplay('redrive-results-2', { pipeline: 'pq', deadLetters: { query: 'echo' } });
+      const r2 = await finished('redrive-results-2');
+      expect(r2.status).toMatchObject({ phase: 'Succeeded', total: 0, done: 0, failed: 0 });
+      expect(toResults() - requests).toBe(5);
+      expect((await cli('dlq', 'list', '-n', namespace, '-p', 'pq', '--query', 'echo')).stdout).toMatch(
+        // The REDRIVEN column is cut to its width.
+        / redrive-res/,
+      );
     },
   );
 });
