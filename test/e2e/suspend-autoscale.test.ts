@@ -3,7 +3,7 @@
 // pod then does a bounded number of events per second, so more pods really do more).
 // - Suspend mid-stream: the processors go, the consumer's position holds while 10,000 more events
 //   arrive, and resume delivers every event exactly once.
-// - A 200,000-event backlog, published straight into the stream, scales a Pipeline from 1 to its
+// - A 20,000-event backlog, published straight into the stream, scales a Pipeline from 1 to its
 //   max and back to its min after the drain and scaleDownDelay, without reversing on the way.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ import { eventually } from '../support/operator.js';
 
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
-const BACKLOG = 200_000;
+// Enough that one slow pod (about 200 events/s) would take 100 s: four drain it in about a quarter.
+const BACKLOG = 20_000;
 
 describe('suspend and autoscaling through the operator and the local kubelet', () => {
   const ns = `day2-${randomUUID().slice(0, 6)}`;
@@ -73,7 +74,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       );
       const h = natsHeaders();
       for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-      window.push(js.publish(m.subject, m.body, { msgID: m.msgId, headers: h }));
+      window.push(js.publish(m.subject, m.body, { msgID: m.msgId, headers: h, timeout: 60_000 }));
       if (window.length >= 2000) await Promise.all(window.splice(0));
     }
     await Promise.all(window);
@@ -122,11 +123,11 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
     nc = await connect({ servers: natsEnv().url });
     jsm = await jetstreamManager(nc);
     // Every request is answered after 50 ms. `fast` (4 requests of 50 at a time) lets a processor go
-    // as fast as the machine allows; `slow` (one request of 20 at a time, about 400 events/s) bounds
+    // as fast as the machine allows; `slow` (one request of 10 at a time, about 200 events/s) bounds
     // each processor pod well below what the machine can do, so that more pods really do more.
     for (const [name, maxConcurrency, maxEvents] of [
       ['fast', 4, 50],
-      ['slow', 1, 20],
+      ['slow', 1, 10],
     ] as const)
       await create('sinks', {
         apiVersion: `${group}/${version}`,
@@ -147,7 +148,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
 
   afterAll(async () => {
     await journey?.stop();
-    // The streams hold 230,000 events and reserve their maxBytes on the shared NATS: remove them.
+    // The streams hold 35,000 events and reserve their maxBytes on the shared NATS: remove them.
     if (jsm)
       for await (const s of jsm.streams.list())
         if (s.config.name.includes(`_${ns}_`)) await jsm.streams.delete(s.config.name);
@@ -184,9 +185,9 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         },
         60_000,
       );
-      // Events the processors had fetched but not started when they stopped stay ack pending (JetStream
-      // redelivers them after ackWait); none of them was written. The position holds once two
-      // looks a second apart agree.
+      // Events the processors had fetched but not started when they stopped were nak'ed: they count
+      // as ack pending until a processor takes them again, at once after resume; none of them was
+      // written. The position holds once two looks a second apart agree.
       let previous = '';
       const held = await eventually(
         'the position to hold',
@@ -249,7 +250,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
   );
 
   it(
-    'scales a 200,000-event backlog from 1 to max and back to min after the drain, without flapping',
+    'scales a 20,000-event backlog from 1 to max and back to min after the drain, without flapping',
     { timeout: 600_000 },
     async () => {
       // The backlog first: the Pipeline's consumer starts with all of it pending.
