@@ -53,6 +53,7 @@ import { isWrongSequence, type Lease, type Leases } from './leases.js';
 import { PartitionStatusWriter, partitionStatusKey } from './status.js';
 import { isLookupError, type LookupTable } from './lookup.js';
 import type { WindowTracer } from './tracing.js';
+import type { QueryCounters } from './metrics.js';
 
 /** The partition is owned by someone else now; nothing more may be written. */
 export class FencedError extends Error {
@@ -83,6 +84,8 @@ export interface PartitionDeps {
   lookup?: LookupTable;
   /** Set when tracing is on: a span per result, linked to its inputs (tracing.ts). */
   traces?: WindowTracer;
+  /** The query's counters (metrics.ts). */
+  counters?: QueryCounters;
   log: Logger;
 }
 
@@ -106,6 +109,11 @@ export class PartitionRunner {
   private sinceCheckpoint = 0;
   private dirty = false;
   private lastCheckpoint = performance.now();
+  /** When this partition's state was last written or loaded (performance.now()); for metrics. */
+  get lastCheckpointAt(): number | undefined {
+    return this.checkpointedAt;
+  }
+  private checkpointedAt: number | undefined;
   private stopping = false;
   /** Inputs pushed, rows written, late events; for logs and status. */
   readonly counts = { inputs: 0, results: 0, late: 0, checkpoints: 0 };
@@ -192,6 +200,7 @@ export class PartitionRunner {
       }
       if (inputs.length) {
         this.counts.inputs += inputs.length;
+        this.d.counters?.inputs(inputs.length);
         this.sinceCheckpoint += inputs.length;
         this.dirty = true;
         this.d.traces?.inputs(bySource.values());
@@ -224,6 +233,7 @@ export class PartitionRunner {
         throw err;
       }
       this.cpChunks = stored.chunks;
+      this.checkpointedAt = performance.now();
       const checkpoint = await this.store.load(stored);
       const swept = await this.store.sweep(stored.chunks);
       this.covered = this.last = stored.seq;
@@ -291,6 +301,8 @@ export class PartitionRunner {
     }
     this.counts.results += out.results.length;
     this.counts.late += out.late.length;
+    this.d.counters?.results(out.results.length);
+    if (out.late.length) this.d.counters?.late(out.late.length);
     // The earliest retry an output asked for (a webhook's Retry-After), honoured like the processor does.
     let retryAfterMs = 0;
     for (let attempt = 0; jobs.length; attempt++) {
@@ -400,7 +412,9 @@ export class PartitionRunner {
     this.sinceCheckpoint = 0;
     this.dirty = false;
     this.lastCheckpoint = performance.now();
+    this.checkpointedAt = this.lastCheckpoint;
     this.counts.checkpoints++;
+    this.d.counters?.checkpoint();
     await (this.status ??= new PartitionStatusWriter(
       this.d.kv,
       partitionStatusKey(this.d.query.name, this.d.lease.partition),

@@ -57,8 +57,10 @@ export async function startQueryWorker(
   const fastPaths = new FastPaths({ enabled: config.fastPaths, log, registry });
   const outputs = new Outputs(processorMetrics(registry), log, fastPaths);
   const owned = new Map<string, Owned>();
-  queryWorkerMetrics(registry, () =>
-    [...owned.values()].map((o) => ({ query: o.lease.query, runner: o.runner })),
+  const counters = queryWorkerMetrics(
+    registry,
+    () => [...owned.values()].map((o) => ({ query: o.lease.query, runner: o.runner })),
+    config.compiled.map((q) => q.name),
   );
   const all = config.compiled.flatMap((q) =>
     Array.from({ length: q.partitions }, (_, p) => ({ query: q, partition: p })),
@@ -131,6 +133,7 @@ export async function startQueryWorker(
         checkpointEvery: config.state.checkpointEvery,
         checkpointIntervalMs: config.checkpointIntervalMs,
         tickMs: config.tickMs,
+        counters: counters.of(q.name),
         ...(q.lookup ? { lookup: tables.get(q.lookup.table)! } : {}),
         ...(telemetry.tracer ? { traces: new WindowTracer(telemetry.tracer, q, lease.partition) } : {}),
         log,
