@@ -86,7 +86,12 @@ export async function startProcessor(
       fastPaths,
       ...(telemetry.tracer ? { tracer: telemetry.tracer } : {}),
       ...(config.shuffle && config.queriesCompiled.length
-        ? { shuffle: new Shuffle(js, config.shuffle, config.queriesCompiled) }
+        ? {
+            shuffle: new Shuffle(js, config.shuffle, config.queriesCompiled, {
+              nc,
+              inboxPrefix: config.nats.inboxPrefix,
+            }),
+          }
         : {}),
     }));
     if (!(await sources.bind(signal))) return;
