@@ -1,4 +1,5 @@
-// `npm run bench -- queries runtime [--events N] [--keys N] [--partitions N] [--runs N] [--raw-events N]`:
+// `npm run bench -- queries runtime [--events N] [--keys N] [--partitions N] [--runs N] [--raw-events N]
+//   [--spacing-ms MS] [--no-recovery] [--cpu-prof DIR]`:
 // the distributed query runtime end to end. Starts its own NATS and ClickHouse and, in one run,
 // measures (a) the raw JetStream limits — async publish and pull consume+ack of the same events
 // with the client alone — and (b) a Pipeline with one windowed query (a 10-minute tumbling count
@@ -7,10 +8,13 @@
 // (c) recovery: the worker, holding a window open over --keys keys, is SIGKILLed and started again
 // under its identity (a container restarted in its pod), and the time from the kill until the
 // first result row of the window its restarted self closes, and until the last one, is taken.
-// Medians of --runs runs; progress on stderr, one JSON line last on stdout.
+// --spacing-ms sets the event time between events (1.2 ms: a million events span two windows; 6 ms:
+// ten, so windows close while keys repeat); --cpu-prof writes the processor's and the worker's CPU
+// profiles of each drain into DIR. Medians of --runs runs; progress on stderr, one JSON line last
+// on stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,10 +44,19 @@ interface Flags {
   partitions: number;
   runs: number;
   rawEvents: number;
+  spacingMs: number;
+  recovery: boolean;
+  cpuProf?: string;
 }
 
-/** Event i: a uniform pseudo-random key, an amount, 1.2 ms after the one before. */
-function event(run: string, i: number, keys: number, time = BASE + Math.floor(i * 1.2)): CloudEvent {
+/** Event i: a uniform pseudo-random key, an amount, `spacing` ms after the one before. */
+function event(
+  run: string,
+  i: number,
+  keys: number,
+  spacing = 1.2,
+  time = BASE + Math.floor(i * spacing),
+): CloudEvent {
   const r = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
   return {
     specversion: '1.0',
@@ -77,15 +90,15 @@ async function publishAll(nc: NatsConnection, prefix: string, evs: Iterable<Clou
   return rate(n, performance.now() - start);
 }
 
-function* range(run: string, from: number, to: number, keys: number): Generator<CloudEvent> {
-  for (let i = from; i < to; i++) yield event(run, i, keys);
+function* range(run: string, from: number, to: number, keys: number, spacing = 1.2): Generator<CloudEvent> {
+  for (let i = from; i < to; i++) yield event(run, i, keys, spacing);
 }
 
 /** One event per partition at `time`, keyed so that each partition gets one: it closes their windows. */
 function closers(q: CompiledQuery, run: string, time: number, keys: number): CloudEvent[] {
   const out = new Map<number, CloudEvent>();
   for (let k = 0; out.size < q.partitions; k++) {
-    const e = { ...event(`${run}-close`, k, keys, time), data: { k: `close${k}`, v: 0 } };
+    const e = { ...event(`${run}-close`, k, keys, 0, time), data: { k: `close${k}`, v: 0 } };
     const key = q.keyOf({ source: 'orders', seq: 0, event: e as unknown as Record<string, unknown> })!;
     const p = q.partitionOf(key, q.partitions);
     if (!out.has(p)) out.set(p, { ...e, id: `${run}-close-${p}` });
@@ -94,10 +107,10 @@ function closers(q: CompiledQuery, run: string, time: number, keys: number): Clo
 }
 
 /** The result rows the query gives: one per (window, key) with events; their counts sum to the events. */
-function expectedRows(run: string, events: number, keys: number): number {
+function expectedRows(run: string, events: number, keys: number, spacing: number): number {
   const seen = new Set<string>();
   for (let i = 0; i < events; i++) {
-    const e = event(run, i, keys);
+    const e = event(run, i, keys, spacing);
     seen.add(`${Math.floor(Date.parse(e.time!) / WINDOW_MS)}|${(e.data as { k: string }).k}`);
   }
   return seen.size;
@@ -109,11 +122,18 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startCli(command: string, file: string): Child {
-  const proc = spawn(process.execPath, [join(repo, 'bin/eventrunner.js'), command, '--config', file], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startCli(command: string, file: string, profile?: { dir: string; name: string }): Child {
+  const prof = profile
+    ? ['--cpu-prof', '--cpu-prof-dir', profile.dir, '--cpu-prof-name', `${profile.name}.cpuprofile`]
+    : [];
+  const proc = spawn(
+    process.execPath,
+    [...prof, join(repo, 'bin/eventrunner.js'), command, '--config', file],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const c: Child = {
     proc,
     out: '',
@@ -253,14 +273,17 @@ const partitionsUp = (w: Child, n: number) =>
 async function drain(env: Env, run: string) {
   const { f, ch } = env;
   const p = await pipeline(env, run);
-  const closing = closers(p.query, run, BASE + 10 * WINDOW_MS, f.keys);
-  await publishAll(env.nc, p.prefix, [...range(run, 0, f.events, f.keys), ...closing]);
-  const want = expectedRows(run, f.events, f.keys);
-  const worker = startCli('query-worker', p.workerFile);
+  // Ten windows after the last event: every window with events closes.
+  const closing = closers(p.query, run, BASE + f.events * f.spacingMs + 10 * WINDOW_MS, f.keys);
+  await publishAll(env.nc, p.prefix, [...range(run, 0, f.events, f.keys, f.spacingMs), ...closing]);
+  const want = expectedRows(run, f.events, f.keys, f.spacingMs);
+  const prof = (name: string) => (f.cpuProf ? { dir: f.cpuProf, name: `${name}-${run}` } : undefined);
+  const worker = startCli('query-worker', p.workerFile, prof('worker'));
   await until('worker owns every partition', () => partitionsUp(worker, f.partitions), 60_000);
-  const processor = startCli('process', p.processorFile);
+  const processor = startCli('process', p.processorFile, prof('processor'));
   await until('processor running', () => processor.out.includes('"msg":"Processing events"'), 60_000, 5);
   const t0 = performance.now();
+  const load0 = loadavg()[0]!;
   const cpu0 = { processor: cpuSeconds(processor.proc.pid!), worker: cpuSeconds(worker.proc.pid!) };
   const rss: { at: number; mb: number }[] = [];
   let last = 0;
@@ -271,7 +294,9 @@ async function drain(env: Env, run: string) {
       const c = (await count(ch, p.table).catch(() => ({ rows: 0, events: 0 }))).rows;
       if (c - last >= 50_000 || (c >= want && c !== last)) log(`${run}: ${c}/${want} rows`);
       last = c;
-      return c >= want;
+      // A write retried after a timeout can land a row twice (the table replaces it by id later):
+      // done when the distinct rows are all there.
+      return c >= want && (await count(ch, p.table, true)).rows >= want;
     },
     1_800_000,
     250,
@@ -292,12 +317,15 @@ async function drain(env: Env, run: string) {
       worker: Math.round((cpu.worker * 1e7) / f.events) / 10,
     },
     workerRssMb: {
+      start: at(0.1),
       q1: at(0.25),
       q2: at(0.5),
       q3: at(0.75),
       end: at(1),
       max: Math.round(Math.max(...rss.map((r) => r.mb))),
     },
+    // One-minute load average of the machine when the drain started and ended.
+    loadAverage: [load0, loadavg()[0]!].map((l) => Math.round(l * 10) / 10),
     rows: got.rows,
     rowsExpected: want,
     // Every event counted once in the rows (the closing events' windows stay open).
@@ -315,7 +343,7 @@ async function recovery(env: Env, run: string) {
   const p = await pipeline(env, run);
   // Every key once, all in one window that stays open.
   const keyed = Array.from({ length: f.keys }, (_, i) => ({
-    ...event(run, i, f.keys, BASE + i),
+    ...event(run, i, f.keys, 0, BASE + i),
     data: { k: `k${i}`, v: 1 },
   }));
   let worker = startCli('query-worker', p.workerFile);
@@ -365,6 +393,9 @@ export async function runtimeBench(argv: string[]): Promise<void> {
       partitions: { type: 'string', default: '4' },
       runs: { type: 'string', default: '3' },
       'raw-events': { type: 'string' },
+      'spacing-ms': { type: 'string', default: '1.2' },
+      'no-recovery': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
   const events = Number(values.events);
@@ -374,7 +405,14 @@ export async function runtimeBench(argv: string[]): Promise<void> {
     partitions: Number(values.partitions),
     runs: Number(values.runs),
     rawEvents: Number(values['raw-events'] ?? Math.min(events, 200_000)),
+    spacingMs: Number(values['spacing-ms']),
+    recovery: !values['no-recovery'],
+    ...(values['cpu-prof'] ? { cpuProf: values['cpu-prof'] } : {}),
   };
+  for (const [flag, v] of Object.entries({ events, keys: f.keys, partitions: f.partitions, runs: f.runs }))
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`--${flag}: must be a whole number ≥ 1, got ${String(v)}`);
+  if (!(f.spacingMs > 0)) throw new Error(`--spacing-ms: must be a number of milliseconds > 0`);
   log(`options ${JSON.stringify(f)}`);
   const nats = await startNats('bench-nats');
   const chs = await startClickHouse('bench-clickhouse');
@@ -399,6 +437,7 @@ export async function runtimeBench(argv: string[]): Promise<void> {
       const d = await drain(env, `d${r}`);
       log(`drain run ${r + 1}: ${JSON.stringify(d)}`);
       drains.push(d);
+      if (!f.recovery) continue;
       const rec = await recovery(env, `k${r}`);
       log(`recovery run ${r + 1}: ${JSON.stringify(rec)}`);
       recoveries.push(rec);
@@ -420,11 +459,13 @@ export async function runtimeBench(argv: string[]): Promise<void> {
       },
       workerRssMb: drains.map((d) => d.workerRssMb),
       rowsAgree: drains.every((d) => d.rows === d.rowsExpected && d.eventsCounted === f.events),
-      recovery: {
-        firstRowMs: median(recoveries.map((r) => r.firstRowMs)),
-        allRowsMs: median(recoveries.map((r) => r.allRowsMs)),
-        rowsAgree: recoveries.every((r) => r.rows === f.keys),
-      },
+      recovery: recoveries.length
+        ? {
+            firstRowMs: median(recoveries.map((r) => r.firstRowMs)),
+            allRowsMs: median(recoveries.map((r) => r.allRowsMs)),
+            rowsAgree: recoveries.every((r) => r.rows === f.keys),
+          }
+        : null,
       drains,
       recoveries,
     };
