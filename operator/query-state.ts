@@ -46,21 +46,28 @@ export function shuffleStream(pl: Pipeline): DesiredStream {
   };
 }
 
-/** Creates the Pipeline's state bucket when it is missing; true when it did. */
-export async function ensureStateBucket(jsm: JetStreamManager, bucket: string): Promise<boolean> {
+/**
+ * Creates a KV bucket when it is missing; true when it did. History 1: its users (leases,
+ * checkpoints, Replay progress) revision-check against the latest value only.
+ */
+export async function ensureKvBucket(
+  jsm: JetStreamManager,
+  bucket: string,
+  description: string,
+): Promise<boolean> {
   try {
     await jsm.streams.info(`KV_${bucket}`);
     return false;
   } catch (err) {
     if (!isJsNotFound(err)) throw err;
   }
-  // History 1: leases and checkpoints are revision-checked against the latest value only.
-  await new Kvm(jsm.jetstream()).create(bucket, {
-    history: 1,
-    description: 'eventrunner partition leases, checkpoints and status',
-  });
+  await new Kvm(jsm.jetstream()).create(bucket, { history: 1, description });
   return true;
 }
+
+/** Creates the Pipeline's state bucket when it is missing; true when it did. */
+export const ensureStateBucket = (jsm: JetStreamManager, bucket: string): Promise<boolean> =>
+  ensureKvBucket(jsm, bucket, 'eventrunner partition leases, checkpoints and status');
 
 export async function deleteStateBucketIfExists(jsm: JetStreamManager, bucket: string): Promise<boolean> {
   try {

@@ -18,6 +18,7 @@ import {
 } from '../../runtime/replay/plan.js';
 import { isNotFound } from '../apply.js';
 import { deleteStreamIfExists, isJsNotFound } from '../jetstream.js';
+import { ensureKvBucket } from '../query-state.js';
 import { canonicalJson } from '../builders/common.js';
 import {
   replayDeployment,
@@ -236,19 +237,11 @@ async function ensureReplayBucket(
   namespace: string,
   pipeline: string,
 ): Promise<boolean> {
-  const jsm = await ctx.jsm();
-  const bucket = replayBucketName(namespace, pipeline);
-  try {
-    await jsm.streams.info(`KV_${bucket}`);
-    return false;
-  } catch (err) {
-    if (!isJsNotFound(err)) throw err;
-  }
-  await new Kvm(jsm.jetstream()).create(bucket, {
-    history: 1,
-    description: `eventrunner Replay progress and redriven dead letters of Pipeline ${namespace}/${pipeline}`,
-  });
-  return true;
+  return ensureKvBucket(
+    await ctx.jsm(),
+    replayBucketName(namespace, pipeline),
+    `eventrunner Replay progress and redriven dead letters of Pipeline ${namespace}/${pipeline}`,
+  );
 }
 
 /**
