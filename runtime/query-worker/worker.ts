@@ -7,7 +7,7 @@
 // last checkpoint, and releases the leases so successors start at once.
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import { sleep } from '../common/backoff.js';
 import type { Logger } from '../common/logger.js';
 import { connectNats } from '../common/nats.js';
@@ -27,6 +27,7 @@ import type { Telemetry } from '../common/tracing.js';
 import { LookupTable, lookupMetrics } from './lookup.js';
 import { openTableReader } from './table-readers.js';
 import { readCredentials } from '../sinks/credentials.js';
+import { openBucket } from '../common/kv.js';
 
 interface Owned {
   lease: Lease;
@@ -245,18 +246,6 @@ export async function startQueryWorker(
     return inTime;
   })();
   return { ports: { ops: ops.port }, done };
-}
-
-async function openBucket(kvm: Kvm, bucket: string): Promise<KV> {
-  // open() does not look the bucket up; status() does. The operator creates it; a worker run on
-  // its own (tests, local runs) creates it when missing.
-  try {
-    const kv = await kvm.open(bucket);
-    await kv.status();
-    return kv;
-  } catch {
-    return kvm.create(bucket, { history: 1 });
-  }
 }
 
 /** The partitions in an order that starts at a place of this worker's own, so workers contend less. */

@@ -37,6 +37,7 @@ import {
 } from './plan.js';
 import { ResultLoop } from './results.js';
 import { selectEvents } from './select.js';
+import { openBucket } from '../common/kv.js';
 
 /** Replies that count terminations: each one is an event dead-lettered again. */
 class CountingReplies extends Replies {
@@ -240,17 +241,6 @@ export async function startReplayWorker(
     return true;
   })();
   return { ports: { ops: ops.port }, done };
-}
-
-/** The operator creates the bucket (the pod's user may not); a worker run on its own creates it. */
-async function openBucket(kvm: Kvm, bucket: string): Promise<KV> {
-  try {
-    const kv = await kvm.open(bucket);
-    await kv.status();
-    return kv;
-  } catch {
-    return kvm.create(bucket, { history: 1 });
-  }
 }
 
 async function readProgress(kv: KV, key: string): Promise<ReplayProgress | undefined> {
