@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { freePort } from './net.js';
-import { ServerProcess } from './process.js';
+import { ServerProcess, ServerStartError } from './process.js';
 import { cacheDir, MissingToolError, pinnedVersion } from './paths.js';
 import { makeServerTls, pkcs12Keystore, tlsHandshake } from './tls.js';
 
@@ -177,16 +177,17 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
   const tls = makeServerTls(join(dir, 'tls'), 'cassandra');
   const password = 'eventrunner-test';
   const keystore = pkcs12Keystore(join(dir, 'tls'), tls, password);
-  const [nativePort, tlsPort, storagePort, jmxPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  writeFileSync(
-    join(dir, 'cassandra.yaml'),
-    configYaml(dir, nativePort, storagePort, { port: tlsPort, keystore, password }),
-  );
+  const [nativePort, tlsPort] = [await freePort(), await freePort()];
+  // Clients know only the native ports; the storage and JMX ports can move between starts.
+  const nodePorts = async () => {
+    const [storagePort, jmxPort] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'cassandra.yaml'),
+      configYaml(dir, nativePort, storagePort, { port: tlsPort, keystore, password }),
+    );
+    return jmxPort;
+  };
+  const jmxPort = await nodePorts();
   const contactPoint = `127.0.0.1:${nativePort}`;
   const tlsContactPoint = `127.0.0.1:${tlsPort}`;
   const ca = readFileSync(tls.caFile);
@@ -208,10 +209,11 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
       await client.shutdown();
     }
   };
+  const args = cassandraJavaArgs({ libDir, jamm, dir, heap, jmxPort });
   const proc = new ServerProcess({
     name,
     command: 'java',
-    args: cassandraJavaArgs({ libDir, jamm, dir, heap, jmxPort }),
+    args,
     cwd: dir,
     ready: probe,
     readyTimeoutMs: 180_000,
@@ -225,7 +227,19 @@ export async function startCassandra(name = 'cassandra'): Promise<CassandraServe
     version,
     process: proc,
     pause: () => proc.stop(30_000),
-    resume: () => proc.start(),
+    async resume() {
+      // While the node was down another process may have taken its storage or JMX port (both come
+      // from the ephemeral range); Cassandra then exits at start-up. Move those two and start again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await proc.start();
+        } catch (err) {
+          if (attempt === 3 || !(err instanceof ServerStartError)) throw err;
+          const jmx = await nodePorts();
+          args.splice(0, args.length, ...cassandraJavaArgs({ libDir, jamm, dir, heap, jmxPort: jmx }));
+        }
+      }
+    },
     async stop() {
       await proc.stop(30_000);
       rmSync(dir, { recursive: true, force: true });
