@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'charts/', 'crds/', '.scratch/', '.stack/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      'charts/',
+      'crds/',
+      '.scratch/',
+      '.stack/',
+      'api/generated/validators/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,11 +1,12 @@
 // Validation of the pod configs (api/schema/config/) with the same machinery as the resources:
 // ajv with defaults and unknown fields rejected, then the offline twins of the CEL rules of every
 // CRD sub-schema a config embeds (a Sink spec in a processor output is checked as a Sink's spec
-// is). The runtimes run it at start-up; the operator's contract test runs it on what it renders.
+// is). The runtimes run it at start-up with the validator `npm run gen` precompiled for their config
+// (api/generated/validators/), so that no pod compiles a schema; the operator's contract test runs
+// it on what it renders.
 import type { ValidateFunction } from 'ajv';
 import { crossFieldIssues, type Issue, type Path } from './crossfield.js';
-import type { IngestConfig, ProcessorConfig } from './generated/types.js';
-import { ingestConfig, processorConfig, type ConfigDefinition } from './schema/config/index.js';
+import type { ConfigDefinition } from './schema/config/index.js';
 import { materializeDefaults, stripInternal } from './schema/dsl.js';
 import {
   ajvSchema,
@@ -14,7 +15,7 @@ import {
   ruleIdsUnder,
   schemaCheck,
   type ValidationResult,
-} from './validate.js';
+} from './validation.js';
 
 interface Compiled {
   fn: ValidateFunction;
@@ -23,10 +24,15 @@ interface Compiled {
 
 const compiled = new Map<ConfigDefinition, Compiled>();
 
-function compile(def: ConfigDefinition): Compiled {
+/** The schema a pod config is validated with (what its precompiled validator is generated from). */
+export function configSchema(def: ConfigDefinition): unknown {
+  return ajvSchema(stripInternal(materializeDefaults(def.schema)));
+}
+
+function compile(def: ConfigDefinition, precompiled: unknown): Compiled {
   let c = compiled.get(def);
   if (!c) {
-    const fn = newAjv().compile(ajvSchema(stripInternal(materializeDefaults(def.schema))) as object);
+    const fn = (precompiled as ValidateFunction | undefined) ?? newAjv().compile(configSchema(def) as object);
     const embeds = def.embeds.map((e) => ({ at: e.at, from: e.from, ruleIds: ruleIdsUnder(e.kind, e.from) }));
     c = { fn, embeds };
     compiled.set(def, c);
@@ -57,19 +63,18 @@ function embeddedIssues(value: unknown, embed: Compiled['embeds'][number]): Issu
   });
 }
 
-/** Checks a pod config; the returned value is a defaulted copy, meaningful when there are no issues. */
-export function validateConfig<T>(def: ConfigDefinition, input: unknown): ValidationResult<T> {
-  const c = compile(def);
+/**
+ * Checks a pod config; the returned value is a defaulted copy, meaningful when there are no issues.
+ * `precompiled` is the config's validator from api/generated/validators/ (else ajv compiles one).
+ */
+export function validateConfig<T>(
+  def: ConfigDefinition,
+  input: unknown,
+  precompiled?: unknown,
+): ValidationResult<T> {
+  const c = compile(def, precompiled);
   const value = structuredClone(input ?? {});
   const issues = schemaCheck(c.fn, value);
   for (const e of c.embeds) issues.push(...embeddedIssues(value, e));
   return { value: value as T, issues: distinctIssues(issues) };
-}
-
-export function validateProcessorConfig(input: unknown): ValidationResult<ProcessorConfig> {
-  return validateConfig<ProcessorConfig>(processorConfig, input);
-}
-
-export function validateIngestConfig(input: unknown): ValidationResult<IngestConfig> {
-  return validateConfig<IngestConfig>(ingestConfig, input);
 }

@@ -1,5 +1,6 @@
 // Generates everything derived from the API schema in api/schema/: crds/*.yaml,
-// api/generated/types.ts (the kinds and the pod configs) and docs/api.md. `npm run gen` writes them; test/unit/api/drift.test.ts
+// api/generated/types.ts (the kinds and the pod configs), the precompiled validators in
+// api/generated/validators/ and docs/api.md. `npm run gen` writes them; test/unit/api/drift.test.ts
 // calls generateFiles() and fails when the committed files differ from a fresh run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,8 +10,11 @@ import YAML from 'yaml';
 import { crdFor } from '../api/gen/crd.js';
 import { renderDocs } from '../api/gen/docs.js';
 import { renderTypes } from '../api/gen/types.js';
+import { renderValidators } from '../api/gen/validators.js';
 import { podConfigs } from '../api/schema/config/index.js';
 import { GROUP, kinds } from '../api/schema/index.js';
+import { configSchema } from '../api/validate-config.js';
+import { kindSchema, newAjv } from '../api/validation.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,6 +31,18 @@ export async function generateFiles(): Promise<Map<string, string>> {
   const options = (await prettier.resolveConfig(join(repoRoot, 'api/generated/types.ts'))) ?? {};
   files.set('api/generated/types.ts', await prettier.format(types, { ...options, parser: 'typescript' }));
   files.set('docs/api.md', renderDocs(kinds, `<!-- ${notice} -->\n`));
+  // One module per kind and pod config, so that a program loads only the validators it uses.
+  const validators: [string, unknown][] = [
+    ...kinds.map((def): [string, unknown] => [def.kind, kindSchema(def)]),
+    ...podConfigs.map((def): [string, unknown] => [def.schema.$name, configSchema(def)]),
+  ];
+  for (const [name, schema] of validators) {
+    const file = name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+    files.set(
+      `api/generated/validators/${file}.ts`,
+      renderValidators(newAjv(true), { validate: schema }, `// ${notice}\n`),
+    );
+  }
   return files;
 }
 

@@ -5,8 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { IngestConfig as IngestConfigFile, IngestHttpListener } from '../../api/generated/types.js';
 import { parseBytes } from '../../api/units.js';
-import { validateIngestConfig } from '../../api/validate-config.js';
-import { formatPath } from '../../api/validate.js';
+import { validate as precompiled } from '../../api/generated/validators/ingest-config.js';
+import { ingestConfig } from '../../api/schema/config/index.js';
+import { validateConfig } from '../../api/validate-config.js';
+import { formatPath } from '../../api/validation.js';
 import { ConfigError } from '../common/errors.js';
 import { compilePointer, subjectTypeProblem } from '../events/index.js';
 import { isJsonSchema, type JsonSchema } from '../schemas/json-schema.js';
@@ -31,7 +33,7 @@ function readStructured(path: string): unknown {
 
 /** Validates a parsed config object; `source` names the file in errors, `baseDir` resolves paths. */
 export function parseIngestConfig(input: unknown, opts: { source: string; baseDir: string }): IngestConfig {
-  const { value: c, issues } = validateIngestConfig(input);
+  const { value: c, issues } = validateConfig<IngestConfigFile>(ingestConfig, input, precompiled);
   if (issues.length) {
     const lines = issues.map((i) => `${formatPath(i.path) || '(top level)'}: ${i.message}`);
     throw new ConfigError(`${opts.source}: invalid ingest config:\n  ${lines.join('\n  ')}`);

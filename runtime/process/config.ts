@@ -4,8 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ProcessorConfig, ProcessorOutput, ProcessorSource } from '../../api/generated/types.js';
-import { validateProcessorConfig } from '../../api/validate-config.js';
-import { formatPath } from '../../api/validate.js';
+import { validate as precompiled } from '../../api/generated/validators/processor-config.js';
+import { processorConfig } from '../../api/schema/config/index.js';
+import { validateConfig } from '../../api/validate-config.js';
+import { formatPath } from '../../api/validation.js';
 import { ConfigError } from '../common/errors.js';
 import { parseDuration as durationMs } from '../../api/units.js';
 import { compileRules, isRuleCompileError, type CompiledRules } from '../rules/index.js';
@@ -28,7 +30,7 @@ export interface ProcessConfig extends ProcessorConfig {
 
 /** Checks a parsed config object; `file` names it in errors. Does not read rule files. */
 export function checkConfig(input: unknown, file: string, rulesText?: string): ProcessConfig {
-  const { value, issues } = validateProcessorConfig(input);
+  const { value, issues } = validateConfig<ProcessorConfig>(processorConfig, input, precompiled);
   if (issues.length) {
     throw new ConfigError(
       `${file}: ${issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`).join('; ')}`,

@@ -5,8 +5,9 @@ import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { QueryWorkerConfig } from '../../api/generated/types.js';
+import { validate as precompiled } from '../../api/generated/validators/query-worker-config.js';
 import { validateConfig } from '../../api/validate-config.js';
-import { formatPath } from '../../api/validate.js';
+import { formatPath } from '../../api/validation.js';
 import { parseDuration as durationMs } from '../../api/units.js';
 import { queryWorkerConfig } from '../../api/schema/config/index.js';
 import { ConfigError } from '../common/errors.js';
@@ -27,7 +28,7 @@ export interface WorkerConfig extends QueryWorkerConfig {
 
 /** Checks a parsed config object; `file` names it in errors. */
 export function checkWorkerConfig(input: unknown, file: string): WorkerConfig {
-  const { value, issues } = validateConfig<QueryWorkerConfig>(queryWorkerConfig, input);
+  const { value, issues } = validateConfig<QueryWorkerConfig>(queryWorkerConfig, input, precompiled);
   if (issues.length)
     throw new ConfigError(
       `${file}: ${issues.map((i) => `${formatPath(i.path) || '(root)'}: ${i.message}`).join('; ')}`,

@@ -13,6 +13,13 @@ describe('generated API files', () => {
     const files = await generateFiles();
     expect([...files.keys()].sort()).toEqual([
       'api/generated/types.ts',
+      'api/generated/validators/event-source.ts',
+      'api/generated/validators/ingest-config.ts',
+      'api/generated/validators/pipeline.ts',
+      'api/generated/validators/processor-config.ts',
+      'api/generated/validators/query-worker-config.ts',
+      'api/generated/validators/replay.ts',
+      'api/generated/validators/sink.ts',
       'crds/eventrunner.io_eventsources.yaml',
       'crds/eventrunner.io_pipelines.yaml',
       'crds/eventrunner.io_replays.yaml',
