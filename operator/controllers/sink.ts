@@ -96,10 +96,13 @@ export async function reconcileSink(
     // The time of the last probe whose outcome changed: a probe that finds the same thing writes nothing.
     lastProbeTime: ready.lastTransitionTime,
   });
-  // A failing Sink is probed again sooner than the resync; the operator never gives up on it.
+  // A failing Sink is probed again within 10 s, or at the resync when that is sooner; the operator
+  // never gives up on it.
+  const resyncMs = ctx.options.resyncMs;
   return {
-    requeueAfterMs:
-      condition.status === 'True' ? jitteredResync(ctx.options.resyncMs) : jitteredResync(10_000),
+    requeueAfterMs: jitteredResync(
+      condition.status === 'True' ? resyncMs : Math.min(10_000, resyncMs || 10_000),
+    ),
   };
 }
 
