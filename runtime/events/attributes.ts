@@ -115,6 +115,13 @@ export function validateEvent(value: unknown): CloudEvent {
     );
   }
   requiredString(event, 'id');
+  // The id travels as the Nats-Msg-Id header (deduplication), and a header value cannot hold a line break.
+  if (/[\r\n]/.test(event.id as string)) {
+    throw invalid(
+      'id',
+      'attribute "id" must not contain a line break (CR or LF): it is the deduplication header',
+    );
+  }
   requiredString(event, 'source');
   requiredString(event, 'type');
   let nulls: string[] | undefined;

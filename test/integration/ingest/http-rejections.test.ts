@@ -63,6 +63,7 @@ describe('HTTP ingest refusals', () => {
     const cases: [unknown, string, RegExp][] = [
       ['{not json', CE, /not valid JSON/],
       [{ ...ev('b1'), id: undefined }, CE, /required attribute "id" is missing/],
+      [ev('bad\r\nid'), CE, /attribute "id" must not contain a line break/],
       [ev('b2', { specversion: '0.3' }), CE, /only CloudEvents 1.0/],
       [ev('b3', { time: 'tomorrow' }), CE, /"time" must be an RFC 3339 timestamp/],
       [

@@ -43,6 +43,8 @@ describe('validateEvent', () => {
 
   it.each([
     ['id', { id: undefined }, 'required attribute "id" is missing'],
+    ['id', { id: 'bad\r\nid' }, 'attribute "id" must not contain a line break'],
+    ['id', { id: 'bad\nid' }, 'attribute "id" must not contain a line break'],
     ['source', { source: '' }, 'attribute "source" must be a non-empty string'],
     ['type', { type: 7 }, 'attribute "type" must be a non-empty string'],
     ['specversion', { specversion: undefined }, 'required attribute "specversion" is missing'],
