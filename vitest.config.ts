@@ -84,6 +84,9 @@ export default defineConfig({
         globalSetup: p.servers.map((s) => `test/stack/setup/${s}.ts`),
         testTimeout: p.timeout ?? (p.servers.length ? 120_000 : 10_000),
         hookTimeout: p.servers.length ? 180_000 : 10_000,
+        // Unit test files share a worker's module graph: importing the code once per worker rather
+        // than once per file (import 35 s → 13 s, the unit project 93 s → 71 s of wall time).
+        ...(p.name === 'unit' ? { isolate: false } : {}),
       },
     })),
   },
