@@ -55,7 +55,7 @@ describe('operator lifecycle', () => {
   });
 
   it('deletes the stream with deletionPolicy Delete and keeps it with Retain', async () => {
-    const ns = 'op-delete';
+    const ns = `op-delete-${Date.now().toString(36)}`;
     await createNamespace(kc, ns);
     const op = await startTestOperator(kc, testOptions(natsEnv().url, { watchNamespace: ns }));
     running.push(op);
@@ -189,7 +189,7 @@ describe('operator lifecycle', () => {
   });
 
   it('finishes the work after a restart in the middle of it, creating nothing twice', async () => {
-    const ns = 'op-restart';
+    const ns = `op-restart-${Date.now().toString(36)}`;
     await createNamespace(kc, ns);
     const first = await startTestOperator(
       kc,
@@ -222,7 +222,7 @@ describe('operator lifecycle', () => {
   });
 
   it('lets only the leader act when two replicas run', async () => {
-    const ns = 'op-leader';
+    const ns = `op-leader-${Date.now().toString(36)}`;
     await createNamespace(kc, ns);
     const election = (identity: string) => ({
       enabled: true,

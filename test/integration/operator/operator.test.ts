@@ -23,7 +23,7 @@ import {
   testOptions,
 } from '../../support/operator.js';
 
-const ns = 'op-main';
+const ns = `op-main-${Date.now().toString(36)}`;
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
 const operatorUser = 'eventrunner-operator-test';
@@ -163,9 +163,9 @@ describe('operator', () => {
       const es = await get<EventSource>('eventsources', 'shop');
       return condition(es, 'StreamReady')?.status === 'True' ? es : undefined;
     });
-    const info = await jsm.streams.info('ER_op-main_shop');
-    expect(info.config.subjects).toEqual(['er.op-main.shop.>']);
-    expect(es.status?.endpoints?.http).toBe('http://shop-ingest.op-main.svc:8080/events');
+    const info = await jsm.streams.info(`ER_${ns}_shop`);
+    expect(info.config.subjects).toEqual([`er.${ns}.shop.>`]);
+    expect(es.status?.endpoints?.http).toBe(`http://shop-ingest.${ns}.svc:8080/events`);
     const d = await eventually('ingest Deployment', () =>
       apps.readNamespacedDeployment({ name: 'shop-ingest', namespace: ns }),
     );
@@ -183,7 +183,7 @@ describe('operator', () => {
     const svc = await core.readNamespacedService({ name: 'shop-ingest', namespace: ns });
     expect(svc.spec?.ports?.map((p) => p.name)).toEqual(['http', 'grpc', 'ops']);
     const cm = await core.readNamespacedConfigMap({ name: 'shop-ingest-config', namespace: ns });
-    expect(cm.data?.['config.yaml']).toContain('subjectPrefix: er.op-main.shop');
+    expect(cm.data?.['config.yaml']).toContain(`subjectPrefix: er.${ns}.shop`);
     expect((await get<EventSource>('eventsources', 'shop')).metadata.finalizers).toContain(
       'eventrunner.io/jetstream',
     );
@@ -213,12 +213,10 @@ describe('operator', () => {
 
   it('turns a Pipeline into a consumer, a dead-letter stream and a processor Deployment', async () => {
     const consumer = await eventually('consumer', () =>
-      jsm.consumers.info('ER_op-main_shop', 'ER_PL_op-main_orders'),
+      jsm.consumers.info(`ER_${ns}_shop`, `ER_PL_${ns}_orders`),
     );
-    expect(consumer.config.filter_subject).toBe('er.op-main.shop.com.shop.order.*');
-    expect((await jsm.streams.info('ER_DLQ_op-main_orders')).config.subjects).toEqual([
-      'erdlq.op-main.orders',
-    ]);
+    expect(consumer.config.filter_subject).toBe(`er.${ns}.shop.com.shop.order.*`);
+    expect((await jsm.streams.info(`ER_DLQ_${ns}_orders`)).config.subjects).toEqual([`erdlq.${ns}.orders`]);
     const d = await eventually('processor Deployment', () =>
       apps.readNamespacedDeployment({ name: 'orders-processor', namespace: ns }),
     );
@@ -312,23 +310,23 @@ describe('operator', () => {
   });
 
   it('brings back a stream deleted behind its back', async () => {
-    await jsm.streams.delete('ER_op-main_shop');
+    await jsm.streams.delete(`ER_${ns}_shop`);
     const info = await eventually(
       'stream recreated',
       async () => {
         try {
-          return await jsm.streams.info('ER_op-main_shop');
+          return await jsm.streams.info(`ER_${ns}_shop`);
         } catch {
           return undefined;
         }
       },
       20_000,
     );
-    expect(info.config.subjects).toEqual(['er.op-main.shop.>']);
+    expect(info.config.subjects).toEqual([`er.${ns}.shop.>`]);
     // The Pipeline's consumer comes back with it.
     await eventually(
       'consumer recreated',
-      () => jsm.consumers.info('ER_op-main_shop', 'ER_PL_op-main_orders'),
+      () => jsm.consumers.info(`ER_${ns}_shop`, `ER_PL_${ns}_orders`),
       20_000,
     );
   });

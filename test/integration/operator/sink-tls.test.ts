@@ -22,7 +22,7 @@ import {
   testOptions,
 } from '../../support/operator.js';
 
-const ns = 'op-tls';
+const ns = `op-tls-${Date.now().toString(36)}`;
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
 
