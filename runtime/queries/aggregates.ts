@@ -23,6 +23,8 @@ export interface Aggregate {
   create(): unknown;
   add(acc: unknown, v: Value, t: number, seq: number, src: string): unknown;
   merge(into: unknown, from: unknown): unknown;
+  /** A copy that merging into (or adding to) leaves `acc` as it was. */
+  clone(acc: unknown): unknown;
   result(acc: unknown): Value;
   save(acc: unknown): unknown;
   load(saved: unknown): unknown;
@@ -32,6 +34,7 @@ const countAll: Aggregate = {
   create: () => 0,
   add: (acc) => (acc as number) + 1,
   merge: (a, b) => (a as number) + (b as number),
+  clone: (acc) => acc,
   result: (acc) => acc,
   save: (acc) => acc,
   load: (saved) => Number(saved),
@@ -49,6 +52,7 @@ const countDistinct: Aggregate = {
     for (const k of b as Set<string>) (a as Set<string>).add(k);
     return a;
   },
+  clone: (acc) => new Set(acc as Set<string>),
   result: (acc) => (acc as Set<string>).size,
   save: (acc) => [...(acc as Set<string>)].sort(),
   load: (saved) => new Set(saved as string[]),
@@ -95,6 +99,7 @@ function sumLike(result: (acc: SumAcc) => Value): Aggregate {
       mergeExact(a.p, b.p);
       return a;
     },
+    clone: (acc): SumAcc => ({ n: (acc as SumAcc).n, p: (acc as SumAcc).p.slice() }),
     result: (acc) => result(acc as SumAcc),
     save: (acc) => ({ n: (acc as SumAcc).n, p: savePartials((acc as SumAcc).p) }),
     load: (saved) => {
@@ -135,6 +140,10 @@ const stddev: Aggregate = {
     mergeExact(a.s2, b.s2);
     return a;
   },
+  clone: (acc): StddevAcc => {
+    const a = acc as StddevAcc;
+    return { n: a.n, s1: a.s1.slice(), s2: a.s2.slice() };
+  },
   result: (acc) => {
     const a = acc as StddevAcc;
     return sampleStddev(a.n, a.s1, a.s2);
@@ -156,6 +165,7 @@ function extreme(sign: 1 | -1): Aggregate {
     create: () => undefined,
     add: (acc, v) => (better(v, acc) ? v : acc),
     merge: (a, b) => (b !== undefined && better(b, a) ? b : a),
+    clone: (acc) => acc,
     result: (acc) => (acc === undefined ? null : acc),
     save: (acc) => (acc === undefined ? null : acc),
     load: (saved) => (saved === null ? undefined : saved),
@@ -204,6 +214,7 @@ function pick(sign: 1 | -1): Aggregate {
       const b = from as PickAcc;
       return b.has && wins(into as PickAcc, b.t, b.seq, b.src) ? b : into;
     },
+    clone: (acc) => ({ ...(acc as PickAcc) }),
     result: (acc) => ((acc as PickAcc).has ? (acc as PickAcc).v : null),
     save: (acc) => {
       const a = acc as PickAcc;

@@ -44,6 +44,8 @@
 //     "state": <window state, below>
 //   }
 //   tumbling/hopping: { "groups": [{ "start": ms, "key": text, "values": [...], "accs": [...], "dirty": bool }] }
+//             (one group per open window and key; HOPPING with EMIT FINAL holds panes in memory,
+//             windows/panes.ts, and writes each window's panes merged into this same form)
 //   session:  { "keys": [{ "key", "values", "closedEnd": ms | null, "sessions": [{ "start", "last", "accs" }] }] }
 //   sliding:  { "keys": [{ "key", "values", "events": [{ "t", "seq", "src", "id", "args", "event" | null }] }] }
 //   count:    { "keys": [{ "key", "values", "pos", "open": [{ "ordinal", "n", "first", "accs" }],
@@ -77,6 +79,7 @@ import type {
 } from './types.js';
 import { CountWindows } from './windows/count.js';
 import { FixedWindows } from './windows/fixed.js';
+import { PaneWindows, usesPanes } from './windows/panes.js';
 import { RowPerEvent } from './windows/none.js';
 import { LATE, STATE_LIMIT, type WindowOperator } from './windows/operator.js';
 import { field, readNumber, readRecord } from './windows/read.js';
@@ -95,7 +98,7 @@ function operatorFor(plan: Plan, ctx: RowContext): WindowOperator {
       return new RowPerEvent(plan);
     case 'tumbling':
     case 'hopping':
-      return new FixedWindows(plan, ctx);
+      return usesPanes(plan) ? new PaneWindows(plan, ctx) : new FixedWindows(plan, ctx);
     case 'session':
       return new SessionWindows(plan, ctx);
     case 'sliding':

@@ -65,6 +65,13 @@ export function probeKey(plan: Plan, ctx: RowContext, probe: KeyProbe): void {
 export interface Keyed {
   keyText: string;
   keyValues: Value[];
+  /** `keyText` as a JSON string (the key's item in result ids), once computed. */
+  idKey?: string;
+}
+
+/** The key's item in result ids: its text as a JSON string. */
+export function idKeyOf(key: Keyed): string {
+  return (key.idKey ??= JSON.stringify(key.keyText));
 }
 
 /** Entries by key: scalar single keys by value, other keys by their canonical JSON text. */
@@ -88,6 +95,12 @@ export class KeyIndex<T extends Keyed> {
       entry.keyValues.length <= 1 && (entry.keyValues[0] === null || typeof entry.keyValues[0] !== 'object');
     if (scalar) this.prim.set(entry.keyValues.length === 0 ? '' : entry.keyValues[0], entry);
     else this.text.set(entry.keyText, entry);
+  }
+
+  /** The entry stored under a key given by its values and text (as an entry holds them). */
+  find(keyValues: readonly Value[], keyText: string): T | undefined {
+    const scalar = keyValues.length <= 1 && (keyValues[0] === null || typeof keyValues[0] !== 'object');
+    return scalar ? this.prim.get(keyValues.length === 0 ? '' : keyValues[0]) : this.text.get(keyText);
   }
 
   /** Removes this entry (not a newer one stored under the same key since). */
@@ -142,6 +155,14 @@ export function addArgs(
 
 export function mergeAccs(plan: Plan, into: unknown[], from: readonly unknown[]): void {
   for (let i = 0; i < plan.aggs.length; i++) into[i] = plan.aggs[i]!.merge(into[i], from[i]);
+}
+
+/** Copies of accumulators, to merge into without changing the originals. */
+export function cloneAccs(plan: Plan, accs: readonly unknown[]): unknown[] {
+  const aggs = plan.aggs;
+  const out = new Array<unknown>(aggs.length);
+  for (let i = 0; i < aggs.length; i++) out[i] = aggs[i]!.clone(accs[i]);
+  return out;
 }
 
 export function saveAccs(plan: Plan, accs: readonly unknown[]): unknown[] {

@@ -1,0 +1,294 @@
+// HOPPING windows with EMIT FINAL, as panes. Window k is [k·ADVANCE, k·ADVANCE + SIZE); its bounds
+// are multiples of G = gcd(SIZE, ADVANCE), so time cuts into panes [p·G, (p + 1)·G) that each lie
+// wholly inside the windows k with k·ADVANCE ≤ p·G < k·ADVANCE + SIZE. An event is added once, to
+// one accumulator per (key, pane), instead of once per window it belongs to; a window's row is its
+// panes merged when it closes. Every aggregate merges exactly (aggregates.ts: exact sums, and
+// min/max/first/last by a total order), so the rows are those the per-window layout (fixed.ts)
+// computes, bit for bit. Used when a window spans at most MAX_PANES panes; EMIT CHANGES, which
+// re-emits every window an event changes, keeps the per-window layout.
+//
+// State per key: its slices in (first window, last window) order. A slice is a pane, or — after a
+// restore — a whole window as the checkpoint held it (the checkpoint keeps the per-window layout
+// of fixed.ts, so checkpoints of both layouts are one format: a pane cannot be recovered from a
+// window's total, but a window's total merges with the panes added after the restore). Per open
+// window, the keys holding data in it, in the order they first did: the window's groups, counted
+// against maxStateKeys as in fixed.ts. Lateness is fixed.ts's: an event is late when the earliest
+// window it belongs to has closed.
+import type { RowContext } from '../compile-expr.js';
+import type { Plan } from '../plan.js';
+import type { QueryInput, QueryResult } from '../types.js';
+import type { Value } from '../values.js';
+import {
+  ADDED,
+  LATE,
+  STATE_LIMIT,
+  addArgs,
+  boundsOf,
+  cloneAccs,
+  createAccs,
+  emitGroup,
+  evalArgs,
+  idKeyOf,
+  KeyIndex,
+  keyOfProbe,
+  loadAccs,
+  mergeAccs,
+  newProbe,
+  probeKey,
+  saveAccs,
+  type AddStatus,
+  type Keyed,
+  type WindowOperator,
+} from './operator.js';
+import { field, readArray, readNumber, readRecord, readString } from './read.js';
+
+/** Above this many panes per window, merging at close costs more than adding to every window. */
+export const MAX_PANES = 64;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Whether a query's windows run as panes: HOPPING, EMIT FINAL, at most MAX_PANES per window. */
+export function usesPanes(plan: Plan): boolean {
+  const w = plan.window;
+  if (w?.kind !== 'hopping' || plan.emit !== 'final' || w.advance >= w.size) return false;
+  return w.size / gcd(w.size, w.advance) <= MAX_PANES;
+}
+
+interface Slice {
+  /** First and last window index the slice counts in. */
+  lo: number;
+  hi: number;
+  /** Pane index; NaN for a whole window restored from a checkpoint. */
+  pane: number;
+  accs: unknown[];
+}
+
+interface KeyPanes extends Keyed {
+  /** By (lo, hi). */
+  slices: Slice[];
+  /** Largest `hi` of the slices: the last window holding data of this key. */
+  maxWin: number;
+}
+
+interface Win {
+  k: number;
+  start: number;
+  end: number;
+  keys: KeyPanes[];
+}
+
+export class PaneWindows implements WindowOperator {
+  private readonly size: number;
+  private readonly advanceBy: number;
+  private readonly paneSize: number;
+  private readonly keys = new KeyIndex<KeyPanes>();
+  private readonly windows = new Map<number, Win>();
+  /** Open windows by index (and so by end). */
+  private readonly order: Win[] = [];
+  private last: Win | undefined;
+  /** Windows with data per key, summed: the groups of the per-window layout. */
+  private groups = 0;
+  private readonly probe;
+  private readonly args: Value[];
+  nextDue = Infinity;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly ctx: RowContext,
+  ) {
+    this.size = plan.window!.size;
+    this.advanceBy = plan.window!.advance;
+    this.paneSize = gcd(this.size, this.advanceBy);
+    this.probe = newProbe(plan);
+    this.args = new Array<Value>(plan.aggs.length);
+  }
+
+  get stateKeys(): number {
+    return this.groups;
+  }
+
+  add(ctx: RowContext, t: number, input: QueryInput, w: number): AddStatus {
+    const adv = this.advanceBy;
+    const kLast = Math.floor(t / adv);
+    const kFirst = Math.floor((t - this.size) / adv) + 1;
+    if (kFirst * adv + this.size <= w) return LATE;
+    const probe = this.probe;
+    probeKey(this.plan, ctx, probe);
+    let kp = this.keys.get(probe);
+    const fresh = kp === undefined ? kLast - kFirst + 1 : this.newWindows(kp, kFirst, kLast);
+    if (this.groups + fresh > this.plan.maxStateKeys) return STATE_LIMIT;
+    evalArgs(this.plan, ctx, this.args);
+    if (kp === undefined) {
+      const key = keyOfProbe(this.plan, probe);
+      kp = {
+        keyText: key.keyText,
+        keyValues: key.keyValues,
+        slices: [],
+        maxWin: -Infinity,
+        idKey: undefined,
+      };
+      this.keys.set(kp);
+    }
+    if (fresh > 0) this.join(kp, kFirst, kLast, fresh);
+    const slice = this.sliceOf(kp, Math.floor(t / this.paneSize), kFirst, kLast);
+    addArgs(this.plan, slice.accs, this.args, t, input.seq, input.source);
+    return ADDED;
+  }
+
+  /** How many of windows kFirst..kLast hold no data of this key yet. */
+  private newWindows(kp: KeyPanes, kFirst: number, kLast: number): number {
+    if (kFirst > kp.maxWin) return kLast - kFirst + 1;
+    const slices = kp.slices;
+    const top = slices[slices.length - 1];
+    // In time order, the key's latest pane covers every window from kFirst to its last one.
+    if (top !== undefined && top.lo <= kFirst && top.hi === kp.maxWin) return Math.max(0, kLast - kp.maxWin);
+    let n = 0;
+    for (let j = kFirst; j <= kLast; j++) if (!covered(slices, j)) n++;
+    return n;
+  }
+
+  /** Records the key in each of windows kFirst..kLast that had no data of it. */
+  private join(kp: KeyPanes, kFirst: number, kLast: number, fresh: number): void {
+    const all = fresh === kLast - kFirst + 1;
+    for (let j = kFirst; j <= kLast; j++) {
+      if (!all && j <= kp.maxWin && covered(kp.slices, j)) continue;
+      this.windowAt(j).keys.push(kp);
+      this.groups++;
+    }
+  }
+
+  /** The key's slice for pane `p` (which counts in windows lo..hi), created in order if missing. */
+  private sliceOf(kp: KeyPanes, p: number, lo: number, hi: number): Slice {
+    const slices = kp.slices;
+    // Several panes can count in the same windows; a pane's slice is among those of its range.
+    for (let i = slices.length - 1; i >= 0; i--) {
+      const s = slices[i]!;
+      if (s.pane === p) return s;
+      if (s.lo < lo) break;
+    }
+    let i = slices.length;
+    while (i > 0 && (slices[i - 1]!.lo > lo || (slices[i - 1]!.lo === lo && slices[i - 1]!.hi > hi))) i--;
+    const s: Slice = { lo, hi, pane: p, accs: createAccs(this.plan) };
+    if (i === slices.length) slices.push(s);
+    else slices.splice(i, 0, s);
+    if (hi > kp.maxWin) kp.maxWin = hi;
+    return s;
+  }
+
+  private windowAt(k: number): Win {
+    if (this.last?.k === k) return this.last;
+    let win = this.windows.get(k);
+    if (!win) {
+      const start = k * this.advanceBy;
+      win = { k, start, end: start + this.size, keys: [] };
+      this.windows.set(k, win);
+      let i = this.order.length;
+      while (i > 0 && this.order[i - 1]!.k > k) i--;
+      this.order.splice(i, 0, win);
+      this.nextDue = this.order[0]!.end;
+    }
+    this.last = win;
+    return win;
+  }
+
+  /** The key's accumulators over window k: its one slice there, or its slices there merged. */
+  private accsIn(kp: KeyPanes, k: number): unknown[] {
+    let one: Slice | undefined;
+    let merged: unknown[] | undefined;
+    for (const s of kp.slices) {
+      if (s.lo > k) break;
+      if (s.hi < k) continue;
+      if (one === undefined) one = s;
+      else {
+        merged ??= cloneAccs(this.plan, one.accs);
+        mergeAccs(this.plan, merged, s.accs);
+      }
+    }
+    return merged ?? one!.accs;
+  }
+
+  advance(w: number, out: QueryResult[]): void {
+    while (this.order.length > 0 && this.order[0]!.end <= w) {
+      const win = this.order.shift()!;
+      this.windows.delete(win.k);
+      if (this.last === win) this.last = undefined;
+      const bounds = boundsOf(win.start, win.end, win.end);
+      // The id items ["window", start, end, key] as JSON text (ids.ts).
+      const idPart = `"window",${win.start},${win.end},`;
+      for (const kp of win.keys) {
+        emitGroup(this.plan, this.ctx, kp, this.accsIn(kp, win.k), bounds, `${idPart}${idKeyOf(kp)}]`, out);
+        this.drop(kp, win.k);
+      }
+      this.groups -= win.keys.length;
+    }
+    this.nextDue = this.order[0]?.end ?? Infinity;
+  }
+
+  /** Drops the key's slices that count in no window after k, and the key once it has none. */
+  private drop(kp: KeyPanes, k: number): void {
+    const slices = kp.slices;
+    let n = 0;
+    for (let i = 0; i < slices.length; i++) {
+      const s = slices[i]!;
+      if (s.hi > k) slices[n++] = s;
+    }
+    if (n === slices.length) return;
+    slices.length = n;
+    if (n === 0) this.keys.delete(kp);
+  }
+
+  flush(): void {}
+
+  save(): unknown {
+    const groups: unknown[] = [];
+    for (const win of this.order) {
+      const sorted = [...win.keys].sort((x, y) =>
+        x.keyText < y.keyText ? -1 : x.keyText > y.keyText ? 1 : 0,
+      );
+      for (const kp of sorted) {
+        groups.push({
+          start: win.start,
+          key: kp.keyText,
+          values: kp.keyValues,
+          accs: saveAccs(this.plan, this.accsIn(kp, win.k)),
+          dirty: false,
+        });
+      }
+    }
+    return { groups };
+  }
+
+  load(saved: unknown): void {
+    const groups = readArray(field(readRecord(saved, 'state'), 'groups'), 'state.groups');
+    for (const item of groups) {
+      const o = readRecord(item, 'group');
+      const start = readNumber(field(o, 'start'), 'group.start');
+      const k = start / this.advanceBy;
+      if (!Number.isInteger(k)) throw new Error('group.start is not a window start of this query');
+      const keyValues = readArray(field(o, 'values'), 'group.values') as Value[];
+      if (keyValues.length !== this.plan.keyFns.length) throw new Error('group.values do not match GROUP BY');
+      const keyText = readString(field(o, 'key'), 'group.key');
+      const accs = loadAccs(this.plan, field(o, 'accs'));
+      let kp = this.keys.find(keyValues, keyText);
+      if (kp === undefined) {
+        kp = { keyText, keyValues, slices: [], maxWin: -Infinity, idKey: undefined };
+        this.keys.set(kp);
+      }
+      if (kp.slices.some((s) => s.lo === k)) throw new Error('group repeats a window and key');
+      kp.slices.push({ lo: k, hi: k, pane: NaN, accs });
+      kp.slices.sort((a, b) => a.lo - b.lo || a.hi - b.hi);
+      if (k > kp.maxWin) kp.maxWin = k;
+      this.windowAt(k).keys.push(kp);
+      this.groups++;
+    }
+  }
+}
+
+/** Whether a slice counts in window j. */
+function covered(slices: readonly Slice[], j: number): boolean {
+  for (const s of slices) {
+    if (s.lo > j) return false;
+    if (s.hi >= j) return true;
+  }
+  return false;
+}
