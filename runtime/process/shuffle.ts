@@ -1,7 +1,8 @@
 // The processor's side of queries: every event the rules kept is published, once per query whose
 // WHERE accepts it, to the Pipeline's shuffle stream under `<prefix>.<query>.<partition>`, where
 // the partition's owner (a query worker) reads it. The message is the query input as JSON (source
-// name, source stream sequence, stream time and the structured event after the rules); its
+// name, source stream sequence, stream time and what the query reads of the structured event
+// after the rules: its `project`); its
 // Nats-Msg-Id is `<query>:<source>:<seq>`, so a redelivered event published again is dropped by
 // the stream's duplicate window. The source event is acked only once every route and every
 // shuffle publish was accepted: a publish reports to the same waiter the sinks report to.
@@ -33,6 +34,8 @@ export interface ShuffleRoute {
   query: string;
   subject: string;
   msgId: string;
+  /** What the query reads of an event. */
+  project: CompiledQuery['project'];
 }
 
 const EXPECTED_STREAM_HEADER = 'Nats-Expected-Stream';
@@ -90,6 +93,7 @@ export class Shuffle {
         query: q.name,
         subject: shuffleSubject(this.target.subjectPrefix, q.name, q.partitionOf(key, q.partitions)),
         msgId: shuffleMsgId(q.name, input.source, input.seq),
+        project: q.project,
       });
     }
     return out ?? NONE;
@@ -100,10 +104,10 @@ export class Shuffle {
    * the stream stored it (or already had it), a transient error otherwise (the event is retried).
    */
   publish(input: QueryInput, routes: readonly ShuffleRoute[], waiter: RowWaiter, index: number): void {
-    // Buffer.from: small strings go into Node's buffer pool, cheaper than a TextEncoder's array.
-    const payload = Buffer.from(JSON.stringify(input), 'utf8');
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
+      // Buffer.from: small strings go into Node's buffer pool, cheaper than a TextEncoder's array.
+      const payload = Buffer.from(JSON.stringify({ ...input, event: r.project(input.event) }), 'utf8');
       // A traced event's context goes along (shuffle-trace.ts): the results it feeds link back to it.
       const headers = shuffleTraceHeaders(waiter);
       let sent: Promise<unknown>;

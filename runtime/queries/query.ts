@@ -21,6 +21,7 @@ import type {
   QueryResult,
   WindowKindName,
 } from './types.js';
+import { projectorOf } from './projection.js';
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_STATE_KEYS = 1_000_000;
@@ -147,6 +148,7 @@ export function compileQuery(def: QueryDefinition, ctx: QueryContext): CompiledQ
       return keyTextOf(keyValuesOf(plan, scratch));
     },
     partitionOf,
+    project: projectorOf(checked),
     createState: () => new Partition(plan),
   };
   if (join?.kind === 'lookup') {

@@ -153,5 +153,7 @@ export interface CompiledQuery {
   keyOf(input: QueryInput): string | undefined;
   /** FNV-1a 32-bit of the key's UTF-8 bytes, modulo `partitions`. */
   partitionOf(key: string, partitions: number): number;
+  /** The event with only what the query reads of it (projection.ts): what the shuffle carries. */
+  project(event: Record<string, unknown>): Record<string, unknown>;
   createState(): PartitionState;
 }
