@@ -8,6 +8,14 @@
 // their source consumers, query workers on the shuffle stream. Query workers are capped at the
 // partitions of all queries (more would own nothing) and never go below one while the Pipeline
 // has queries: windows also close on the clock, which needs a running worker.
+//
+// Query workers acknowledge in steps: a partition acks the shuffle messages of a pull batch only
+// once their results were accepted and a checkpoint covers them, so behind a slow output the
+// shuffle stream shrinks by up to a pull batch per partition every few (or many) seconds and
+// stands still in between. A rate over a window shorter than those gaps reads 0 or a burst, and one
+// that ends between steps reads low. So while work waits they are measured at their steps only
+// (decideWorkload), over a window of several of the gaps seen (stepWindowMs): it starts and ends
+// at a step, and the rate is that of whole cycles of pull, write and checkpoint.
 import type { ConsumerInfo, StreamInfo } from '@nats-io/jetstream';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../../api/generated/types.js';
@@ -19,6 +27,7 @@ import {
   initialAutoscaleState,
   type AutoscaleSpec,
   type AutoscaleState,
+  type Decision,
 } from '../autoscale.js';
 import type { ControllerContext } from '../manager.js';
 
@@ -48,14 +57,82 @@ export function shuffleReading(info: StreamInfo): ConsumerReading {
   };
 }
 
+/**
+ * The steps in which a workload's processed count moves: its value at the last reading, since
+ * when work has waited without a step (undefined: nothing was pending), and the recent gaps
+ * between steps while work waited (when each ended, and how long it was), forgotten once older
+ * than the window they imply or when nothing is pending.
+ */
+export interface StepHistory {
+  processed: number;
+  waitingSince?: number;
+  gaps: { at: number; ms: number }[];
+}
+
+/** The rate window spans this many of the longest gap between steps seen in it. */
+export const STEP_WINDOW_GAPS = 3;
+/**
+ * The longest window: the shuffle consumers' ack wait (2 min), after which an unacknowledged
+ * message is delivered again; a worker that acknowledged nothing for that long while work waited
+ * is making no progress, and the decision says so (NoProgress).
+ */
+export const MAX_STEP_WINDOW_MS = 120_000;
+
+/**
+ * The history after one more reading at `now`. `ready`: every pod of the current count is ready;
+ * a gap counts only while they were (pods starting or taking their partitions over are no
+ * measure of the steps), so while they are not, the open gap starts again.
+ */
+export function observeSteps(
+  prev: StepHistory | undefined,
+  r: ConsumerReading,
+  now: number,
+  ready = true,
+): StepHistory {
+  const waiting = r.pending > 0;
+  // First reading, or the stream was recreated (its count starts again): nothing known of steps.
+  if (!prev || r.processed < prev.processed)
+    return { processed: r.processed, waitingSince: waiting ? now : undefined, gaps: [] };
+  // Nothing waiting: no step to wait for, and the rate no longer matters (the load is what
+  // arrives, which the stream's last sequence tells smoothly); the window is lookback again.
+  if (!waiting) return { processed: r.processed, gaps: [] };
+  const gaps = prev.gaps.filter((g) => now - g.at < Math.min(MAX_STEP_WINDOW_MS, STEP_WINDOW_GAPS * g.ms));
+  if (!ready) return { processed: r.processed, waitingSince: now, gaps };
+  if (r.processed > prev.processed) {
+    if (prev.waitingSince !== undefined) gaps.push({ at: now, ms: now - prev.waitingSince });
+    return { processed: r.processed, waitingSince: now, gaps };
+  }
+  return { processed: r.processed, waitingSince: prev.waitingSince ?? now, gaps };
+}
+
+/**
+ * The rate window for a workload that progresses in steps: at least `lookbackMs`, and
+ * STEP_WINDOW_GAPS times the longest gap between steps that still lies within the window it
+ * implies, the open one (work waiting since the last step) included; at most MAX_STEP_WINDOW_MS.
+ */
+export function stepWindowMs(h: StepHistory, lookbackMs: number, now: number): number {
+  const longest = Math.max(
+    0,
+    ...h.gaps.map((g) => g.ms),
+    h.waitingSince === undefined ? 0 : now - h.waitingSince,
+  );
+  return Math.max(lookbackMs, Math.min(MAX_STEP_WINDOW_MS, STEP_WINDOW_GAPS * longest));
+}
+
 /** Which Deployment of a Pipeline the autoscaler sizes. */
 export type ScaledWorkload = 'processors' | 'query workers';
 
-// Per Pipeline: the decision state and the replicas last set, which the Deployment cache may not
-// show yet when the next reconcile comes.
-interface Kept {
+/**
+ * What the autoscaler keeps per Pipeline and workload: the decision state and the replicas last
+ * set, which the Deployment cache may not show yet when the next reconcile comes.
+ */
+export interface Kept {
   state: AutoscaleState;
   replicas: number;
+  /** Query workers: the steps of their processed count. */
+  steps?: StepHistory;
+  /** Query workers: the last decision's reason and message, which stand between steps. */
+  last?: { reason: AutoscaleReason; message: string };
 }
 const states = new WeakMap<ControllerContext, Map<string, Kept>>();
 
@@ -164,6 +241,72 @@ export async function autoscaleQueryWorkers(
   );
 }
 
+/**
+ * One decision for a workload, pure: its reading and what was kept go in, the decision, what to
+ * keep and the message to show come out. Query workers are measured over a window spanning their
+ * steps (see the top of this file); the message then says how long it is and why.
+ */
+export function decideWorkload(
+  workload: ScaledWorkload,
+  spec: AutoscaleSpec,
+  kept: Kept | undefined,
+  reading: ConsumerReading,
+  obs: { now: number; replicas: number; readyReplicas: number },
+): { decision: Decision; kept: Kept; message: string } {
+  const steps =
+    workload === 'query workers'
+      ? observeSteps(kept?.steps, reading, obs.now, obs.readyReplicas >= obs.replicas)
+      : undefined;
+  const windowMs = steps ? stepWindowMs(steps, spec.lookbackMs, obs.now) : spec.lookbackMs;
+  // Between two steps, while work waits, a reading tells nothing new of the rate and would end
+  // the window mid-step: the last decision stands, and no sample is taken. So every window of
+  // the query workers starts and ends at a step, and the rate is that of whole cycles. (A count
+  // outside the bounds is fixed at once, and a wait past the longest window is NoProgress.)
+  const between =
+    steps !== undefined &&
+    kept?.last !== undefined &&
+    kept.steps !== undefined &&
+    reading.pending > 0 &&
+    reading.processed === kept.steps.processed &&
+    obs.replicas > 0 &&
+    obs.replicas >= spec.minReplicas &&
+    obs.replicas <= spec.maxReplicas &&
+    steps.waitingSince !== undefined &&
+    obs.now - steps.waitingSince < MAX_STEP_WINDOW_MS;
+  if (between) {
+    const last = kept.last!;
+    return {
+      decision: {
+        replicas: obs.replicas,
+        reason: last.reason,
+        message: last.message,
+        state: kept.state,
+        changed: false,
+      },
+      kept: { ...kept, steps },
+      message: last.message,
+    };
+  }
+  const d = decide({ ...spec, lookbackMs: windowMs }, kept?.state ?? initialAutoscaleState(), {
+    ...obs,
+    ...reading,
+  });
+  const message =
+    windowMs > spec.lookbackMs
+      ? `${d.message} (rate window ${round1(windowMs / 1000)}s from step to step: the workers ` +
+        `acknowledge input at checkpoints, up to ${round1(windowMs / STEP_WINDOW_GAPS / 1000)}s apart)`
+      : d.message;
+  return {
+    decision: d,
+    kept: {
+      state: d.state,
+      replicas: d.replicas,
+      ...(steps ? { steps, last: { reason: d.reason, message } } : {}),
+    },
+    message,
+  };
+}
+
 async function autoscaleWorkload(
   ctx: ControllerContext,
   pl: Pipeline,
@@ -192,10 +335,12 @@ async function autoscaleWorkload(
       },
     };
   }
-  const d = decide(spec, kept?.state ?? initialAutoscaleState(), {
+  const {
+    decision: d,
+    kept: next,
+    message,
+  } = decideWorkload(workload, spec, kept, sum(readings), {
     now,
-    pending: readings.reduce((n, r) => n + r.pending, 0),
-    processed: readings.reduce((n, r) => n + r.processed, 0),
     replicas: current,
     // Ready pods of this count only: the Deployment must have caught up with the last change.
     readyReplicas:
@@ -204,19 +349,19 @@ async function autoscaleWorkload(
         ? (deployment.status?.readyReplicas ?? 0)
         : 0,
   });
-  stateOf(ctx).set(key, { state: d.state, replicas: d.replicas });
+  stateOf(ctx).set(key, next);
   if (d.changed) {
     log.info({ workload, from: current, to: d.replicas, reason: d.reason }, `Scaled ${workload}`);
-    await ctx.events.record(pl, 'Normal', d.reason, `${workload} ${current} → ${d.replicas}: ${d.message}`);
+    await ctx.events.record(pl, 'Normal', d.reason, `${workload} ${current} → ${d.replicas}: ${message}`);
   } else if (d.reason === AutoscaleReason.ThroughputPlateau && previous?.reason !== d.reason) {
-    await ctx.events.record(pl, 'Normal', d.reason, `${workload} held at ${current}: ${d.message}`);
+    await ctx.events.record(pl, 'Normal', d.reason, `${workload} held at ${current}: ${message}`);
   }
   return {
     replicas: d.replicas,
     status: {
       desiredReplicas: d.replicas,
       reason: d.reason,
-      message: d.message,
+      message,
       ...(d.changed
         ? { lastScaleTime: new Date(now).toISOString() }
         : previous?.lastScaleTime
@@ -225,3 +370,12 @@ async function autoscaleWorkload(
     },
   };
 }
+
+function sum(readings: ConsumerReading[]): ConsumerReading {
+  return {
+    pending: readings.reduce((n, r) => n + r.pending, 0),
+    processed: readings.reduce((n, r) => n + r.processed, 0),
+  };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
