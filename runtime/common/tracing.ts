@@ -3,6 +3,7 @@
 // loaded and the hot paths test one field. On: spans go to the OTLP/HTTP endpoint in batches,
 // sampled parent-based (a producer's sampling decision is kept; new traces by ratio).
 import type { Tracer } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Env } from './flags.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -104,6 +105,41 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/** How often a failing exporter is reported: the first failure at once, then at most this often. */
+export const EXPORT_FAILURE_LOG_MS = 60_000;
+
+/**
+ * The exporter, telling the log when an export fails: the SDK drops the spans and says nothing
+ * unless a diagnostic logger is installed. One warning per EXPORT_FAILURE_LOG_MS at most, with how
+ * many spans were dropped since the last.
+ */
+function reportFailures(inner: SpanExporter, log: Logger, endpoint: string): SpanExporter {
+  let dropped = 0;
+  let lastWarn: number | undefined;
+  return {
+    export(spans, done) {
+      inner.export(spans, (result) => {
+        // ExportResultCode.SUCCESS is 0 (@opentelemetry/core, not loaded for this alone).
+        if (result.code !== 0) {
+          dropped += spans.length;
+          const now = Date.now();
+          if (lastWarn === undefined || now - lastWarn >= EXPORT_FAILURE_LOG_MS) {
+            log.warn(
+              { err: result.error, endpoint, droppedSpans: dropped },
+              'Exporting spans failed; they are dropped',
+            );
+            dropped = 0;
+            lastWarn = now;
+          }
+        }
+        done(result);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+}
+
 /** Starts the SDK when tracing is on; undefined (nothing loaded) when it is off. */
 export async function startTracing(config: TracingConfig, log: Logger): Promise<Tracing | undefined> {
   if (!config.enabled || !config.endpoint) return undefined;
@@ -121,7 +157,11 @@ export async function startTracing(config: TracingConfig, log: Logger): Promise<
     parentbased_always_off: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() }),
     parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: ratio }),
   }[config.sampler]();
-  const exporter = new OTLPTraceExporter({ url: config.endpoint, headers: config.headers });
+  const exporter = reportFailures(
+    new OTLPTraceExporter({ url: config.endpoint, headers: config.headers }),
+    log,
+    config.endpoint,
+  );
   const provider = new sdk.BasicTracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName }),
     sampler,

@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isConfigError } from '../../../runtime/common/errors.js';
 import { createLogger } from '../../../runtime/common/logger.js';
+import { captureLog } from '../internals/capture.js';
 import { parseKeyValues, startTracing, tracingConfig } from '../../../runtime/common/tracing.js';
 
 const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' };
@@ -78,5 +81,31 @@ describe('tracing settings from OTEL_* variables', () => {
     expect(parseKeyValues(' a=1 , b = x%2Cy ,', 'X')).toEqual({ a: '1', b: 'x,y' });
     expect(parseKeyValues(undefined, 'X')).toEqual({});
     expect(parseKeyValues('a=%E0%A4%A', 'X')).toEqual({ a: '%E0%A4%A' });
+  });
+});
+
+describe('exporting spans', () => {
+  it('warns, naming the endpoint and the spans dropped, when the endpoint refuses them', async () => {
+    // A web server that is not a collector (a wrong path or port in the settings): 404 for all.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(404).end('not found'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+    try {
+      const { log, lines } = captureLog();
+      const tracing = await startTracing(
+        tracingConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint }, 'test'),
+        log,
+      );
+      for (let i = 0; i < 3; i++) tracing!.tracer.startSpan(`span ${i}`).end();
+      await tracing!.shutdown();
+      const warned = lines().filter((l) => l.msg === 'Exporting spans failed; they are dropped');
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ endpoint, droppedSpans: 3 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
