@@ -116,7 +116,9 @@ export function stepWindowMs(h: StepHistory, lookbackMs: number, now: number): n
     ...h.gaps.map((g) => g.ms),
     h.waitingSince === undefined ? 0 : now - h.waitingSince,
   );
-  return Math.max(lookbackMs, Math.min(MAX_STEP_WINDOW_MS, STEP_WINDOW_GAPS * longest));
+  // In whole tenths of a second: it is shown in the status message.
+  const ms = Math.ceil((STEP_WINDOW_GAPS * longest) / 100) * 100;
+  return Math.max(lookbackMs, Math.min(MAX_STEP_WINDOW_MS, ms));
 }
 
 /** Which Deployment of a Pipeline the autoscaler sizes. */
