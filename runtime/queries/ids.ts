@@ -28,6 +28,11 @@ export function queryResultId(idPrefix: string, rest: readonly (string | number)
   return idOfText(idPrefix + JSON.stringify(rest).slice(1));
 }
 
+/** The id of a row per event: the id items ["event", event id], without building the array. */
+export function eventResultId(idPrefix: string, eventId: string): string {
+  return idOfText(`${idPrefix}"event",${JSON.stringify(eventId)}]`);
+}
+
 /** The id of an already built JSON array text. */
 export function idOfText(text: string): string {
   return hash('sha256', text, 'hex').slice(0, 32);

@@ -3,7 +3,8 @@
 // the SELECT items). Built once per query; operators keep their per-partition scratch themselves.
 import { aggregateFor, type Aggregate } from './aggregates.js';
 import type { CheckedQuery, WindowSpec } from './checker.js';
-import { exprKey } from './expr-tree.js';
+import { children, exprKey, isWindowColumn } from './expr-tree.js';
+import type { Expr } from './ast.js';
 import { compileExpr, type Compiled, type RowContext } from './compile-expr.js';
 import { idPrefixOf } from './ids.js';
 import { isInheritedName } from '../rules/values.js';
@@ -36,6 +37,8 @@ export interface Plan {
   readonly having: Compiled | undefined;
   /** Columns named like a prototype member, written with defineProperty. */
   readonly unsafe: readonly boolean[];
+  /** Whether SELECT or HAVING reads window_start (rows that do not need it skip formatting it). */
+  readonly readsWindowStart: boolean;
   /** Wall-clock milliseconds without input after which a partition's watermark moves on. */
   readonly idleTimeout: number;
   readonly maxStateKeys: number;
@@ -90,8 +93,14 @@ export function buildPlan(
     select: checked.items.map((e) => compileExpr(e, scope)),
     having: checked.having ? compileExpr(checked.having, scope) : undefined,
     unsafe: checked.columns.map((c) => isInheritedName(c)),
+    readsWindowStart: [...checked.items, ...(checked.having ? [checked.having] : [])].some(readsWindowStart),
   };
   return plan;
+}
+
+function readsWindowStart(e: Expr): boolean {
+  if (isWindowColumn(e) && e.type === 'field' && e.root === 'window_start') return true;
+  return children(e).some(readsWindowStart);
 }
 
 /** Normalises a GROUP BY value: NULL is null and -0 is 0, so equal keys are one group. */

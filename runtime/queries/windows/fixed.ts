@@ -17,6 +17,7 @@ import {
   createAccs,
   emitGroup,
   evalArgs,
+  idKeyOf,
   KeyIndex,
   keyOfProbe,
   loadAccs,
@@ -97,6 +98,7 @@ export class FixedWindows implements WindowOperator {
         g = {
           keyText: key.keyText,
           keyValues: key.keyValues,
+          idKey: key.idKey,
           accs: createAccs(this.plan),
           dirty: false,
           bucket,
@@ -166,15 +168,7 @@ export class FixedWindows implements WindowOperator {
     const b = g.bucket;
     // The id items ["window", start, end, key] as JSON text, built from the bucket's part.
     b.idPart ??= `"window",${b.start},${b.end},`;
-    emitGroup(
-      this.plan,
-      this.ctx,
-      g,
-      g.accs,
-      this.boundsOf(b),
-      `${b.idPart}${JSON.stringify(g.keyText)}]`,
-      out,
-    );
+    emitGroup(this.plan, this.ctx, g, g.accs, this.boundsOf(b), `${b.idPart}${idKeyOf(g)}]`, out);
   }
 
   advance(w: number, out: QueryResult[]): void {
@@ -235,6 +229,7 @@ export class FixedWindows implements WindowOperator {
       const g: Group = {
         keyText: readString(field(o, 'key'), 'group.key'),
         keyValues,
+        idKey: undefined,
         accs: loadAccs(this.plan, field(o, 'accs')),
         dirty: field(o, 'dirty') === true,
         bucket,

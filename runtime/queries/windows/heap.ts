@@ -20,33 +20,42 @@ export class MinHeap<T> {
 
   push(item: T): void {
     const items = this.items;
+    // Sift up by moving parents down into the hole, then place the item once.
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const p = items[parent]!;
+      if (!this.before(item, p)) break;
+      items[i] = p;
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      items[0] = last;
+    const n = items.length;
+    if (n > 0 && last !== undefined) {
+      // Sift the last item down from the root by moving the smaller child up into the hole.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < items.length && this.before(items[l]!, items[m]!)) m = l;
-        if (r < items.length && this.before(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
+        let m = l;
+        let child = items[l]!;
+        if (r < n && this.before(items[r]!, child)) {
+          m = r;
+          child = items[r]!;
+        }
+        if (!this.before(child, last)) break;
+        items[i] = child;
         i = m;
       }
+      items[i] = last;
     }
     return top;
   }

@@ -4,7 +4,7 @@
 // A row per event, at once: with the row, or in a LEFT join with NULLs when there is none.
 import type { RowContext } from '../compile-expr.js';
 import { formatTime } from '../event-time.js';
-import { queryResultId } from '../ids.js';
+import { eventResultId } from '../ids.js';
 import { boundOf, joinKeyValues, type JoinPlan } from '../join-plan.js';
 import { buildRow, type Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
@@ -32,7 +32,7 @@ export class LookupJoin implements WindowOperator {
       const id = typeof input.event.id === 'string' ? input.event.id : '';
       out.push({
         query: this.plan.name,
-        id: queryResultId(this.plan.idPrefix, ['event', id]),
+        id: eventResultId(this.plan.idPrefix, id),
         time: formatTime(t),
         data,
         key: '',

@@ -2,7 +2,7 @@
 // kept, so nothing is ever late and partitioning does not matter.
 import type { RowContext } from '../compile-expr.js';
 import { formatTime } from '../event-time.js';
-import { queryResultId } from '../ids.js';
+import { eventResultId } from '../ids.js';
 import { buildRow, type Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import { ADDED, type AddStatus, type WindowOperator } from './operator.js';
@@ -20,7 +20,7 @@ export class RowPerEvent implements WindowOperator {
       const plan = this.plan;
       out.push({
         query: plan.name,
-        id: queryResultId(plan.idPrefix, ['event', id]),
+        id: eventResultId(plan.idPrefix, id),
         time: formatTime(t),
         data,
         key: '',

@@ -4,8 +4,9 @@
 // one accumulator per (key, pane), instead of once per window it belongs to; a window's row is its
 // panes merged when it closes. Every aggregate merges exactly (aggregates.ts: exact sums, and
 // min/max/first/last by a total order), so the rows are those the per-window layout (fixed.ts)
-// computes, bit for bit. Used when a window spans at most MAX_PANES panes; EMIT CHANGES, which
-// re-emits every window an event changes, keeps the per-window layout.
+// computes, bit for bit. Keys live in one index across windows, not in one per window. Used when a
+// window spans at most MAX_PANES panes; EMIT CHANGES, which re-emits every window an event
+// changes, keeps the per-window layout.
 //
 // State per key: its slices in (first window, last window) order. A slice is a pane, or — after a
 // restore — a whole window as the checkpoint held it (the checkpoint keeps the per-window layout
@@ -47,7 +48,10 @@ export const MAX_PANES = 64;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-/** Whether a query's windows run as panes: HOPPING, EMIT FINAL, at most MAX_PANES per window. */
+/**
+ * Whether a query's windows run as panes: HOPPING, EMIT FINAL, at most MAX_PANES per window.
+ * (TUMBLING windows are their own panes; fixed.ts measured faster for them.)
+ */
 export function usesPanes(plan: Plan): boolean {
   const w = plan.window;
   if (w?.kind !== 'hopping' || plan.emit !== 'final' || w.advance >= w.size) return false;
@@ -88,6 +92,12 @@ export class PaneWindows implements WindowOperator {
   private last: Win | undefined;
   /** Windows with data per key, summed: the groups of the per-window layout. */
   private groups = 0;
+  /**
+   * Keys left without slices when the last window closed, forgotten when the next one closes if
+   * still empty: keys recur from window to window, and keeping them saves building them again.
+   */
+  private idle: KeyPanes[] = [];
+  private idleBefore: KeyPanes[] = [];
   private readonly probe;
   private readonly args: Value[];
   nextDue = Infinity;
@@ -211,6 +221,7 @@ export class PaneWindows implements WindowOperator {
     while (this.order.length > 0 && this.order[0]!.end <= w) {
       const win = this.order.shift()!;
       this.windows.delete(win.k);
+      this.forgetIdle();
       if (this.last === win) this.last = undefined;
       const bounds = boundsOf(win.start, win.end, win.end);
       // The id items ["window", start, end, key] as JSON text (ids.ts).
@@ -234,7 +245,16 @@ export class PaneWindows implements WindowOperator {
     }
     if (n === slices.length) return;
     slices.length = n;
-    if (n === 0) this.keys.delete(kp);
+    if (n === 0) this.idle.push(kp);
+  }
+
+  /** Forgets the keys idle since before the previous window closed; starts a new idle list. */
+  private forgetIdle(): void {
+    const old = this.idleBefore;
+    for (const kp of old) if (kp.slices.length === 0) this.keys.delete(kp);
+    old.length = 0;
+    this.idleBefore = this.idle;
+    this.idle = old;
   }
 
   flush(): void {}

@@ -18,6 +18,7 @@ import {
   createAccs,
   emitGroup,
   evalArgs,
+  idKeyOf,
   KeyIndex,
   keyOfProbe,
   loadAccs,
@@ -36,7 +37,7 @@ interface Session {
   last: number;
   accs: unknown[];
   owner: KeySessions;
-  /** The end this session is queued under in the heap (≤ its real end); NaN when not queued. */
+  /** The end this session is queued under (≤ its real end); NaN when not queued. */
   queuedEnd: number;
   alive: boolean;
 }
@@ -51,6 +52,12 @@ interface KeySessions extends Keyed {
 export class SessionWindows implements WindowOperator {
   private readonly gap: number;
   private readonly keys = new KeyIndex<KeySessions>();
+  /**
+   * Sessions by the end they are queued under: those queued in end order (the usual case, events
+   * arriving in time order) in a FIFO read from `fifoHead` on, the others in a heap.
+   */
+  private fifo: Session[] = [];
+  private fifoHead = 0;
   private readonly heap = new MinHeap<Session>((a, b) => a.queuedEnd < b.queuedEnd);
   /** Keys left with no open session, in the order their closed end stops mattering. */
   /** Keys to forget, in `at` order (sessions close in end order); read from `expiringHead` on. */
@@ -75,7 +82,7 @@ export class SessionWindows implements WindowOperator {
 
   /** A session is due once the watermark is past its end. */
   get nextDue(): number {
-    const end = this.heap.peek()?.queuedEnd;
+    const end = this.first()?.queuedEnd;
     // Times are whole milliseconds, so the first watermark past `end` is end + 1.
     return end === undefined ? Infinity : end + 1;
   }
@@ -99,7 +106,13 @@ export class SessionWindows implements WindowOperator {
     evalArgs(this.plan, ctx, this.args);
     if (ks === undefined) {
       const key = keyOfProbe(this.plan, this.probe);
-      ks = { keyText: key.keyText, keyValues: key.keyValues, sessions: [], closedEnd: -Infinity };
+      ks = {
+        keyText: key.keyText,
+        keyValues: key.keyValues,
+        idKey: undefined,
+        sessions: [],
+        closedEnd: -Infinity,
+      };
       this.keys.set(ks);
     }
     let s: Session;
@@ -123,20 +136,50 @@ export class SessionWindows implements WindowOperator {
     addArgs(this.plan, s.accs, this.args, t, input.seq, input.source);
     if (Number.isNaN(s.queuedEnd)) {
       s.queuedEnd = s.last + gap;
-      this.heap.push(s);
+      this.queue(s);
     }
     return ADDED;
   }
 
-  advance(w: number, out: QueryResult[]): void {
-    for (let s = this.heap.peek(); s !== undefined && s.queuedEnd < w; s = this.heap.peek()) {
+  private queue(s: Session): void {
+    const fifo = this.fifo;
+    if (fifo.length === this.fifoHead || fifo[fifo.length - 1]!.queuedEnd <= s.queuedEnd) fifo.push(s);
+    else this.heap.push(s);
+  }
+
+  /** The queued session with the smallest queued end (the FIFO's on ties). */
+  private first(): Session | undefined {
+    const f = this.fifo[this.fifoHead];
+    const h = this.heap.peek();
+    return h === undefined || (f !== undefined && f.queuedEnd <= h.queuedEnd) ? f : h;
+  }
+
+  /** Removes `s`, which first() returned. */
+  private dequeue(s: Session): void {
+    if (s !== this.fifo[this.fifoHead]) {
       this.heap.pop();
+      return;
+    }
+    this.fifoHead++;
+    // Drop the consumed front once it is the larger part, not at every step (that copies).
+    if (this.fifoHead === this.fifo.length) {
+      this.fifo.length = 0;
+      this.fifoHead = 0;
+    } else if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
+      this.fifo = this.fifo.slice(this.fifoHead);
+      this.fifoHead = 0;
+    }
+  }
+
+  advance(w: number, out: QueryResult[]): void {
+    for (let s = this.first(); s !== undefined && s.queuedEnd < w; s = this.first()) {
+      this.dequeue(s);
       if (!s.alive) continue;
       const end = s.last + this.gap;
       if (end >= w) {
         // The session grew since it was queued: queue it again under its real end.
         s.queuedEnd = end;
-        this.heap.push(s);
+        this.queue(s);
         continue;
       }
       s.queuedEnd = NaN;
@@ -150,7 +193,8 @@ export class SessionWindows implements WindowOperator {
         ks,
         s.accs,
         boundsOf(s.start, end, end),
-        ['window', s.start, end, ks.keyText],
+        // The id items ["window", start, end, key] as JSON text (ids.ts).
+        `"window",${s.start},${end},${idKeyOf(ks)}]`,
         out,
       );
       ks.closedEnd = Math.max(ks.closedEnd, end);
@@ -204,6 +248,7 @@ export class SessionWindows implements WindowOperator {
       const ks: KeySessions = {
         keyText: readString(field(o, 'key'), 'key.key'),
         keyValues,
+        idKey: undefined,
         sessions: [],
         closedEnd: closed === null ? -Infinity : readNumber(closed, 'key.closedEnd'),
       };
@@ -219,7 +264,7 @@ export class SessionWindows implements WindowOperator {
         };
         s.queuedEnd = s.last + this.gap;
         ks.sessions.push(s);
-        this.heap.push(s);
+        this.queue(s);
         this.open++;
       }
       this.keys.set(ks);

@@ -6,7 +6,7 @@
 import type { RowContext } from '../compile-expr.js';
 import { compareOrder } from '../aggregates.js';
 import { formatTime } from '../event-time.js';
-import { queryResultId } from '../ids.js';
+import { eventResultId } from '../ids.js';
 import { buildRow, type Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import { isRecord, type Value } from '../values.js';
@@ -124,13 +124,13 @@ export class SlidingWindows implements WindowOperator {
     for (let i = 0; i < plan.aggs.length; i++) ctx.aggs[i] = plan.aggs[i]!.result(accs[i]);
     ctx.ev = e.ev!;
     ctx.keys = e.owner.keyValues;
-    ctx.ws = formatTime(from);
+    ctx.ws = plan.readsWindowStart ? formatTime(from) : null;
     ctx.we = formatTime(e.t);
     const data = buildRow(plan, ctx);
     if (!data) return;
     out.push({
       query: plan.name,
-      id: queryResultId(plan.idPrefix, ['event', e.id]),
+      id: eventResultId(plan.idPrefix, e.id),
       time: ctx.we,
       data,
       key: e.owner.keyText,

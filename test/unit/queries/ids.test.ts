@@ -46,6 +46,26 @@ describe('result ids', () => {
     expect(sliding.results[0]!.id).toBe(sha(['team-a', 'shop', 'q', 'event', 'e1']));
   });
 
+  it('are the documented hash for every window kind, whatever the key and event id hold', () => {
+    // Quotes, backslashes, non-ASCII and astral characters, which the id text escapes as JSON does.
+    const key = 'a"b\\c é 😀';
+    const id = 'e"1\\ ü';
+    const grouped = (w: string): string[] =>
+      runOffline(compile(`SELECT count(*) AS n FROM orders WINDOW ${w} GROUP BY data.k`), [kv(1, 1, key, id)])
+        .results.map((r) => r.id)
+        .sort();
+    const keyText = JSON.stringify([key]);
+    const window = (start: number, end: number): string =>
+      sha(['team-a', 'shop', 'q', 'window', BASE + start, BASE + end, keyText]);
+    expect(grouped('HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS)')).toEqual(
+      [window(-5000, 5000), window(0, 10_000)].sort(),
+    );
+    expect(grouped('SESSION (GAP 3 SECONDS)')).toEqual([window(1000, 4000)]);
+    expect(grouped('SLIDING (SIZE 1 MINUTE)')).toEqual([sha(['team-a', 'shop', 'q', 'event', id])]);
+    const stateless = runOffline(compile('SELECT id FROM orders'), [kv(1, 1, key, id)]);
+    expect(stateless.results[0]!.id).toBe(sha(['team-a', 'shop', 'q', 'event', id]));
+  });
+
   it('are hash-shaped: 32 lower-case hex digits', () => {
     const out = runOffline(compile('SELECT id FROM orders'), [kv(1, 1, 'a')]);
     expect(out.results[0]!.id).toMatch(/^[0-9a-f]{32}$/);
