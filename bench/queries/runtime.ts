@@ -323,6 +323,8 @@ async function drain(env: Env, run: string) {
       q3: at(0.75),
       end: at(1),
       max: Math.round(Math.max(...rss.map((r) => r.mb))),
+      // At each tenth of the drain: flat once the state has its keys, if nothing piles up.
+      tenths: Array.from({ length: 10 }, (_, i) => at((i + 1) / 10)),
     },
     // One-minute load average of the machine when the drain started and ended.
     loadAverage: [load0, loadavg()[0]!].map((l) => Math.round(l * 10) / 10),

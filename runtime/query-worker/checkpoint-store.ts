@@ -28,6 +28,18 @@ export const CHUNK_BYTES = 512 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A state's JSON text and its UTF-8 bytes, as written. */
+export interface SerializedCheckpoint {
+  text: string;
+  bytes: Uint8Array;
+}
+
+/** The state's JSON, once: its size decides between the head and chunks, and both reuse it. */
+export function serializeCheckpoint(checkpoint: QueryCheckpoint): SerializedCheckpoint {
+  const text = JSON.stringify(checkpoint);
+  return { text, bytes: encoder.encode(text) };
+}
+
 const chunkPrefix = (query: string, partition: number) => `cpdata.${query}.${partition}`;
 
 export class CheckpointStore {
@@ -87,15 +99,15 @@ export class CheckpointStore {
    */
   async write(
     seq: number,
-    checkpoint: QueryCheckpoint,
+    checkpoint: QueryCheckpoint | SerializedCheckpoint,
     revision: number,
     current: StoredCheckpoint['chunks'],
   ): Promise<{ revision: number; chunks: StoredCheckpoint['chunks'] }> {
-    const text = JSON.stringify(checkpoint);
-    const bytes = encoder.encode(text);
+    const { text, bytes } = 'bytes' in checkpoint ? checkpoint : serializeCheckpoint(checkpoint);
     if (bytes.length <= INLINE_MAX) {
-      const head: StoredCheckpoint = { owner: this.owner, seq, checkpoint };
-      return { revision: await this.kv.update(this.head, JSON.stringify(head), revision), chunks: undefined };
+      // The head as JSON.stringify({ owner, seq, checkpoint }) writes it, the state's text spliced in.
+      const head = `{"owner":${JSON.stringify(this.owner)},"seq":${seq},"checkpoint":${text}}`;
+      return { revision: await this.kv.update(this.head, head, revision), chunks: undefined };
     }
     // Two slots per owner, written in turn: never the one the head names, so a crash mid-write
     // leaves the named state whole, and the number of keys stays bounded.

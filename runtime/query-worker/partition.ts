@@ -18,6 +18,18 @@
 // checkpoint written (revision-checked), and only after that are the shuffle messages it covers
 // acked. A crash at any point replays from the last checkpoint, re-emitting results under the same
 // deterministic ids.
+//
+// Memory. A step's results go to the outputs in slices of EMIT_SLICE, each built and accepted
+// before the next, so a window closing over 100,000 keys does not hold 100,000 result events,
+// rows and their answers at once (one answer collector per slice, not a promise per row).
+//
+// Checkpoint pacing. Serializing the state costs time in proportion to its size (the whole state
+// is written each time), so a partition checkpoints once `checkpointEvery` inputs arrived or
+// `checkpointInterval` passed, but never sooner after its last checkpoint than COST_FACTOR times
+// what serializing that one took times the partitions the worker runs: all of a worker's
+// checkpoints together take about 1/COST_FACTOR of its time at most. A partition that holds
+// HOLD_FACTOR × checkpointEvery unacked messages checkpoints anyway, so its consumer (whose
+// max_ack_pending is above that) never stalls; an unchanged state is never written again.
 import {
   AckPolicy,
   DeliverPolicy,
@@ -46,9 +58,10 @@ import {
   TransientSinkError,
   type Batcher,
   type RowResult,
+  type RowWaiter,
   type SinkEvent,
 } from '../sinks/index.js';
-import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store.js';
+import { CheckpointStore, serializeCheckpoint, type StoredCheckpoint } from './checkpoint-store.js';
 import { isWrongSequence, type Lease, type Leases } from './leases.js';
 import { PartitionStatusWriter, partitionStatusKey } from './status.js';
 import { isLookupError, type LookupTable } from './lookup.js';
@@ -86,15 +99,49 @@ export interface PartitionDeps {
   traces?: WindowTracer;
   /** The query's counters (metrics.ts). */
   counters?: QueryCounters;
+  /** How many partitions the worker runs now: they share its checkpoint budget (default 1). */
+  partitionsRunning?: () => number;
   log: Logger;
 }
 
 /** A write the partition waits for: a result row to an output, or a dead letter. */
 type Job = { output: string; event: SinkEvent } | { late: () => Promise<boolean> };
 
+/** An input of the current batch and the shuffle message it came in. */
+interface Fetched {
+  msg: JsMsg;
+  input: QueryInput;
+}
+
+/** Results (and late events) built and handed to the outputs at a time. */
+export const EMIT_SLICE = 5000;
+/** A checkpoint waits at least this many times what serializing the previous one took. */
+export const COST_FACTOR = 20;
+/** Unacked messages, in checkpointEvery units, at which a partition checkpoints whatever it cost. */
+export const HOLD_FACTOR = 4;
+
+/** Collects the answers of one round of writes: one promise per round, not one per row. */
+class Answers implements RowWaiter {
+  readonly results: RowResult[];
+  private left: number;
+  private resolve!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(n: number) {
+    this.results = new Array<RowResult>(n).fill(undefined);
+    this.left = n;
+    this.done = new Promise<void>((r) => (this.resolve = r));
+    if (n === 0) this.resolve();
+  }
+
+  rowDone(index: number, result: RowResult): void {
+    this.results[index] = result;
+    if (--this.left === 0) this.resolve();
+  }
+}
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const NOTHING: StepOutput = { results: [], late: [] };
 
 export const consumerNameOf = (query: string, partition: number) => `${query}-${partition}`;
 
@@ -105,10 +152,13 @@ export class PartitionRunner {
   private cpRevision = 0;
   private cpChunks: StoredCheckpoint['chunks'];
   private store!: CheckpointStore;
+  /** Messages the next checkpoint covers, acked after it is written. */
   private held: JsMsg[] = [];
   private sinceCheckpoint = 0;
   private dirty = false;
   private lastCheckpoint = performance.now();
+  /** What serializing the last checkpoint took (ms): the next waits COST_FACTOR times that. */
+  private lastCostMs = 0;
   /** When this partition's state was last written or loaded (performance.now()); for metrics. */
   get lastCheckpointAt(): number | undefined {
     return this.checkpointedAt;
@@ -154,7 +204,7 @@ export class PartitionRunner {
     let lookupFailures = 0;
     while (this.active()) {
       const inputs: QueryInput[] = [];
-      const bySource = new Map<string, { msg: JsMsg; input: QueryInput }>();
+      const fetched: Fetched[] = [];
       const heldBefore = this.held.length;
       const lastBefore = this.last;
       const messages = await consumer.fetch({ max_messages: this.d.pullBatch, expires });
@@ -174,7 +224,7 @@ export class PartitionRunner {
           continue;
         }
         inputs.push(input);
-        bySource.set(`${input.source}:${input.seq}`, { msg: m, input });
+        fetched.push({ msg: m, input });
       }
       // Fetched inputs are in `held` and `last` already: a runner asked to stop still pushes them,
       // or its last checkpoint would cover (and ack) inputs its state never saw.
@@ -203,18 +253,13 @@ export class PartitionRunner {
         this.d.counters?.inputs(inputs.length);
         this.sinceCheckpoint += inputs.length;
         this.dirty = true;
-        this.d.traces?.inputs(bySource.values());
-        await this.emit(this.state.push(inputs), bySource);
+        this.d.traces?.inputs(fetched);
+        await this.emit(this.state.push(inputs), fetched);
       }
       const ticked = this.state.tick(Date.now());
       if (ticked.results.length || ticked.late.length) this.dirty = true;
-      await this.emit(ticked, bySource);
-      if (
-        this.dirty &&
-        (this.sinceCheckpoint >= this.d.checkpointEvery ||
-          performance.now() - this.lastCheckpoint >= this.d.checkpointIntervalMs)
-      )
-        await this.checkpoint();
+      await this.emit(ticked, fetched);
+      if (this.dirty && this.due()) await this.checkpoint();
     }
     if (this.stopping && this.d.leases.valid(this.d.lease) && this.dirty) await this.checkpoint();
   }
@@ -253,6 +298,16 @@ export class PartitionRunner {
     }
   }
 
+  /** Whether a checkpoint is due now (see "Checkpoint pacing" above). */
+  private due(): boolean {
+    const { checkpointEvery, checkpointIntervalMs } = this.d;
+    if (this.held.length >= HOLD_FACTOR * checkpointEvery) return true;
+    const since = performance.now() - this.lastCheckpoint;
+    const sharing = Math.max(1, this.d.partitionsRunning?.() ?? 1);
+    if (since < COST_FACTOR * sharing * this.lastCostMs) return false;
+    return this.sinceCheckpoint >= checkpointEvery || since >= checkpointIntervalMs;
+  }
+
   private restore(cp: QueryCheckpoint): PartitionState {
     try {
       return restoreState(this.d.query, cp);
@@ -276,49 +331,69 @@ export class PartitionRunner {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: 120_000_000_000,
-      max_ack_pending: Math.max(this.d.checkpointEvery * 2, this.d.pullBatch * 2),
+      // Above what a partition holds before it checkpoints whatever it costs (see due()).
+      max_ack_pending:
+        Math.max((HOLD_FACTOR + 1) * this.d.checkpointEvery, 2 * this.d.pullBatch) + this.d.pullBatch,
     });
     return js.consumers.get(shuffle.stream, name);
   }
 
-  /** Writes results and late events, retrying what failed, while this worker owns the partition. */
-  private async emit(
-    out: StepOutput,
-    bySource: Map<string, { msg: JsMsg; input: QueryInput }>,
-  ): Promise<void> {
-    if (out === NOTHING || (out.results.length === 0 && out.late.length === 0)) return;
+  /**
+   * Writes a step's results and late events, retrying what failed, while this worker owns the
+   * partition: in slices of EMIT_SLICE, each built and accepted before the next.
+   */
+  private async emit(out: StepOutput, fetched: readonly Fetched[]): Promise<void> {
+    if (out.results.length === 0 && out.late.length === 0) return;
     const spans = this.d.traces?.emitting(out);
     const { query } = this.d;
-    let jobs: Job[] = [];
-    for (const r of out.results) {
-      const event = resultEvent(query, r) as SinkEvent;
-      for (const o of this.outputsOfQuery()) jobs.push({ output: o, event });
-    }
-    for (const l of out.late) {
-      const at = bySource.get(`${l.source}:${l.seq}`);
-      if (!at) continue;
-      jobs.push({ late: () => this.publishLate(at.msg, at.input, l.reason) });
-    }
     this.counts.results += out.results.length;
     this.counts.late += out.late.length;
     this.d.counters?.results(out.results.length);
     if (out.late.length) this.d.counters?.late(out.late.length);
+    const outputs = this.outputsOfQuery();
+    for (let from = 0; from < out.results.length; from += EMIT_SLICE) {
+      const jobs: Job[] = [];
+      for (const r of out.results.slice(from, from + EMIT_SLICE)) {
+        const event = resultEvent(query, r) as SinkEvent;
+        for (const o of outputs) jobs.push({ output: o, event });
+      }
+      await this.write(jobs);
+    }
+    if (out.late.length) {
+      // Looked up only when there are late events: no key string per input on the hot path.
+      const bySource = new Map(fetched.map((f) => [`${f.input.source}:${f.input.seq}`, f]));
+      for (let from = 0; from < out.late.length; from += EMIT_SLICE) {
+        const jobs: Job[] = [];
+        for (const l of out.late.slice(from, from + EMIT_SLICE)) {
+          const at = bySource.get(`${l.source}:${l.seq}`);
+          if (at) jobs.push({ late: () => this.publishLate(at.msg, at.input, l.reason) });
+        }
+        await this.write(jobs);
+      }
+    }
+    spans?.end();
+  }
+
+  /** Writes jobs until every one was accepted (or dead-lettered when an output refuses it). */
+  private async write(jobs: Job[]): Promise<void> {
     // The earliest retry an output asked for (a webhook's Retry-After), honoured like the processor does.
     let retryAfterMs = 0;
     for (let attempt = 0; jobs.length; attempt++) {
       if (attempt) await sleep(Math.max(Math.min(200 * 2 ** attempt, 5000), retryAfterMs));
       retryAfterMs = 0;
       this.assertOwner('before writing results');
-      const answers = jobs.map((j) =>
-        'late' in j
-          ? j.late().then(
-              () => undefined as RowResult,
-              (err: unknown) => new TransientSinkError(errorMessage(err), { cause: err }) as RowResult,
-            )
-          : this.d.outputs.get(j.output)!.add(j.event),
-      );
+      const answers = new Answers(jobs.length);
+      jobs.forEach((j, i) => {
+        if ('late' in j)
+          j.late().then(
+            () => answers.rowDone(i, undefined),
+            (err: unknown) => answers.rowDone(i, new TransientSinkError(errorMessage(err), { cause: err })),
+          );
+        else this.d.outputs.get(j.output)!.push(j.event, answers, i);
+      });
       for (const b of this.d.outputs.values()) b.flush();
-      const results = await Promise.all(answers);
+      await answers.done;
+      const results = answers.results;
       const failed: Job[] = [];
       results.forEach((r, i) => {
         if (!r) return;
@@ -347,7 +422,6 @@ export class PartitionRunner {
         );
       jobs = failed;
     }
-    spans?.end();
   }
 
   private outputsOfQuery(): string[] {
@@ -393,13 +467,11 @@ export class PartitionRunner {
   /** Writes the state (revision-checked against this owner's last write), then acks what it covers. */
   private async checkpoint(): Promise<void> {
     this.assertOwner('before checkpointing');
+    const started = performance.now();
+    const state = serializeCheckpoint(this.state.checkpoint());
+    this.lastCostMs = performance.now() - started;
     try {
-      const written = await this.store.write(
-        this.last,
-        this.state.checkpoint(),
-        this.cpRevision,
-        this.cpChunks,
-      );
+      const written = await this.store.write(this.last, state, this.cpRevision, this.cpChunks);
       this.cpRevision = written.revision;
       this.cpChunks = written.chunks;
     } catch (err) {

@@ -135,6 +135,7 @@ export async function startQueryWorker(
         checkpointIntervalMs: config.checkpointIntervalMs,
         tickMs: config.tickMs,
         counters: counters.of(q.name),
+        partitionsRunning: () => owned.size,
         ...(q.lookup ? { lookup: tables.get(q.lookup.table)! } : {}),
         ...(telemetry.tracer ? { traces: new WindowTracer(telemetry.tracer, q, lease.partition) } : {}),
         log,

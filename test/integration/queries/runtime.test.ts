@@ -4,6 +4,7 @@
 // a worker SIGKILLed mid-run and restarted, and with an owner paused past its lease. The other
 // faults are in faults.test.ts.
 import { afterAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { useStackTargets } from '../processor/stack-targets.js';
 import { metric, readDeadLetters, stopProcess, waitFor, type ProcessHandle } from '../processor/support.js';
 import {
@@ -141,17 +142,24 @@ describe('query runtime: processors, shuffle stream, query workers', () => {
     const b = await startCli('query-worker', st.workerFile('b'));
     running.push(b);
     const seqs = await st.publish(evs.slice(0, 2000));
-    // Let a write what the first half closes, so that no write of it is in flight when it stops.
-    let last = -1;
+    // Let a write and checkpoint what the first half closes, so that no write of it is in flight
+    // when it stops: the processor has acked every event (after its shuffle publish was accepted)
+    // and the shuffle stream is empty (a acks only after a checkpoint, which follows its writes).
+    // Rows that stop changing are not enough: a second window's rows may still be on their way.
+    const jsm = await jetstreamManager(s.nc);
     await waitFor(
       async () => {
-        const n = (await clickhouseRows(s, `${tag}_minutes`)).size;
-        const stable = n > 0 && n === last;
-        last = n;
-        return stable;
+        const c = await jsm.consumers.info(st.n.stream, st.n.consumer);
+        const sh = await jsm.streams.info(st.shuffle.stream);
+        return (
+          c.num_pending === 0 &&
+          c.num_ack_pending === 0 &&
+          sh.state.messages === 0 &&
+          (await clickhouseRows(s, `${tag}_minutes`)).size > 0
+        );
       },
       60_000,
-      'a wrote the first half',
+      'a wrote and checkpointed the first half',
     );
     const writesBefore = await metric(a, 'eventrunner_sink_batch_rows_count');
     a.child.kill('SIGSTOP');
