@@ -103,7 +103,7 @@ export class FixedWindows implements WindowOperator {
           dirty: false,
           bucket,
         };
-        bucket.groups.set(g);
+        bucket.groups.setAt(probe, g);
         this.groups++;
       }
       addArgs(this.plan, g.accs, this.args, t, input.seq, input.source);

@@ -97,6 +97,12 @@ export class KeyIndex<T extends Keyed> {
     else this.text.set(entry.keyText, entry);
   }
 
+  /** Stores an entry under the key of `probe` (which must be the entry's key). */
+  setAt(probe: KeyProbe, entry: T): void {
+    if (probe.isPrim) this.prim.set(probe.prim, entry);
+    else this.text.set(entry.keyText, entry);
+  }
+
   /** The entry stored under a key given by its values and text (as an entry holds them). */
   find(keyValues: readonly Value[], keyText: string): T | undefined {
     const scalar = keyValues.length <= 1 && (keyValues[0] === null || typeof keyValues[0] !== 'object');
@@ -129,7 +135,10 @@ export function keyOfProbe(plan: Plan, probe: KeyProbe): Keyed {
 }
 
 export function createAccs(plan: Plan): unknown[] {
-  return plan.aggs.map((a) => a.create());
+  const aggs = plan.aggs;
+  const out = new Array<unknown>(aggs.length);
+  for (let i = 0; i < aggs.length; i++) out[i] = aggs[i]!.create();
+  return out;
 }
 
 /** Evaluates each aggregate's argument once for the event in `ctx` (count(*) gets true). */

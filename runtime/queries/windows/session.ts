@@ -118,7 +118,8 @@ export class SessionWindows implements WindowOperator {
     let s: Session;
     if (i === j) {
       s = { start: t, last: t, accs: createAccs(this.plan), owner: ks, queuedEnd: NaN, alive: true };
-      ks.sessions.splice(i, 0, s);
+      if (i === ks.sessions.length) ks.sessions.push(s);
+      else ks.sessions.splice(i, 0, s);
       this.open++;
     } else {
       s = ks.sessions[i]!;
@@ -185,7 +186,10 @@ export class SessionWindows implements WindowOperator {
       s.queuedEnd = NaN;
       s.alive = false;
       const ks = s.owner;
-      ks.sessions.splice(ks.sessions.indexOf(s), 1);
+      const sessions = ks.sessions;
+      const at = sessions.indexOf(s);
+      if (at === sessions.length - 1) sessions.pop();
+      else sessions.splice(at, 1);
       this.open--;
       emitGroup(
         this.plan,
