@@ -1,8 +1,11 @@
 // The autoscaler sizing query workers, with the operator as its own process and the local kubelet
 // running real processors and query workers. The query writes one result per event to a real
 // webhook receiver that answers each batch of 20 after 100 ms, one request at a time per worker,
-// so each query-worker pod writes a bounded number of results per second (up to 200) and more
-// pods (each owning some of the query's partitions) really do more. A backlog published straight
+// so each query-worker pod writes a bounded number of results per second (up to 200). The query
+// is rows per event, which has one key: its whole input is in one of its 2 partitions, so the
+// second worker (owning the other) cannot raise throughput; the test is about the decisions
+// (up on measured evidence, capped at the partitions, down after the drain, no flapping), not
+// about a speed-up (docs/operations.md gives the measured rates). A backlog published straight
 // into the source stream is moved into the shuffle stream by one processor, with no query worker
 // yet, before autoscaling is switched on (so the processors, with nothing pending, stay at one and
 // the machine's cores go to the query workers). The query workers then start at the autoscaler's
@@ -12,7 +15,7 @@
 // partition, at a checkpoint): the operator measures them over a window spanning those steps.
 // spec.queryWorkers.replicas is never written.
 //
-// Backlog: EVENTRUNNER_AUTOSCALE_EVENTS, default 15,000 (the step up comes after about 6,000,
+// Backlog: EVENTRUNNER_AUTOSCALE_EVENTS, default 12,000 (the step up comes after about 6,000,
 // whatever the machine's speed: three pull-batch cycles of one worker); the figures in
 // docs/operations.md were taken with 200,000.
 import { randomUUID } from 'node:crypto';
@@ -32,7 +35,7 @@ import { autoscaleBacklog } from '../support/backlog.js';
 
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
-const EVENTS = autoscaleBacklog(15_000);
+const EVENTS = autoscaleBacklog(12_000);
 const PARTITIONS = 2;
 // Waits grow with the backlog: at worst about 100 events/s through each stage on a loaded machine.
 const stageMs = Math.max(180_000, EVENTS * 10);

@@ -84,17 +84,20 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
     await Promise.all(window);
   }
 
-  async function eventSource(name: string): Promise<void> {
+  async function eventSource(name: string, maxBytes: string): Promise<void> {
     await create('eventsources', {
       apiVersion: `${group}/${version}`,
       kind: 'EventSource',
       metadata: { name },
-      // About 300 bytes per event in the stream, with room to spare.
-      spec: {
-        ingest: { auth: { enabled: false } },
-        stream: { maxBytes: `${Math.max(128, Math.ceil((BACKLOG * 600) / 2 ** 20))}Mi` },
-      },
+      spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes } },
     });
+    // Its stream, before anything is published into it.
+    await eventually(`the stream of EventSource ${name}`, async () =>
+      jsm.streams.info(`ER_${ns}_${name}`).then(
+        () => true,
+        () => undefined,
+      ),
+    );
   }
 
   async function readyPipeline(name: string, spec: object): Promise<void> {
@@ -150,8 +153,9 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
           },
         },
       });
-    await eventSource('ticks');
-    await eventSource('bulk');
+    await eventSource('ticks', '128Mi');
+    // About 300 bytes per event in the stream, with room to spare.
+    await eventSource('bulk', `${Math.max(128, Math.ceil((BACKLOG * 600) / 2 ** 20))}Mi`);
   }, 180_000);
 
   afterAll(async () => {

@@ -134,8 +134,8 @@ describe('query workers measured over their acknowledgement steps', () => {
   const load: Workers = { perWorker: 500, partitions: 3, backlog: 120_000 };
 
   it('a lookback shorter than the steps reads no progress although the workers work', () => {
-    // As the processors are measured: the rate over 3 s is 0 between steps.
-    // 50 results/s per worker: a step of 1,000 every 20 s.
+    // Measured as the processors are, over 3 s, while one worker at 50 results/s acknowledges a
+    // step of 1,000 every 20 s: the rate reads 0 between steps.
     const run = simulate('processors', { ...load, perWorker: 50 }, 120);
     const noProgress = run.decisions.filter((d) => d.reason === AutoscaleReason.NoProgress).length;
     expect(noProgress).toBeGreaterThan(60);
@@ -158,13 +158,13 @@ describe('query workers measured over their acknowledgement steps', () => {
       expect(changes(run.replicas)).toBeLessThanOrEqual(4);
       // Never "no progress" while the workers acknowledge in steps.
       expect(run.decisions.some((d) => d.reason === AutoscaleReason.NoProgress)).toBe(false);
-      // Each count's measured throughput is within a quarter of what the workers really did
-      // (3 partitions over n workers: the busiest owns ⌈3/n⌉ of them).
+      // Each count's measured throughput is within a fifth of what the workers really did (every
+      // worker busy: n × perWorker), as every window starts and ends at a step.
       const measured = run.decisions.at(-1)!.state.throughput;
       for (const [n, rate] of Object.entries(measured)) {
         const truth = perWorker * Number(n);
-        expect(rate).toBeGreaterThan(truth * 0.7);
-        expect(rate).toBeLessThan(truth * 1.3);
+        expect(rate).toBeGreaterThan(truth * 0.8);
+        expect(rate).toBeLessThan(truth * 1.2);
       }
       // Back to one within scaleDownDelay and a few samples of the drain.
       const atMin = run.replicas.findIndex((r, i) => i > run.drainedAt! && r === 1);
