@@ -19,16 +19,6 @@
 // acked. A crash at any point replays from the last checkpoint, re-emitting results under the same
 // deterministic ids.
 //
-// Pipelining. The loop does not wait for a batch's results before fetching and pushing the next:
-// each step's writes are queued behind the previous step's (one chain per partition, so a key's
-// results land in the order they were produced — EMIT CHANGES upserts the latest last), at most
-// MAX_WRITES_BEHIND steps deep. A checkpoint takes the state's JSON at a point of the input
-// (synchronously, so later pushes cannot leak into it) and writes it once every result produced up
-// to that point was accepted and the previous checkpoint was written; the messages it covers are
-// acked after that. Every write checks the lease first; the first failure of a write or a
-// checkpoint (a FencedError) ends the loop, and queued writes after it are dropped (a new owner
-// writes them again from its checkpoint).
-//
 // Memory. A step's results go to the outputs in slices of EMIT_SLICE, each built and accepted
 // before the next, so a window closing over 100,000 keys does not hold 100,000 result events,
 // rows and their answers at once (one answer collector per slice, not a promise per row).
@@ -43,7 +33,6 @@
 import {
   AckPolicy,
   DeliverPolicy,
-  type Consumer,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -72,16 +61,11 @@ import {
   type RowWaiter,
   type SinkEvent,
 } from '../sinks/index.js';
-import {
-  CheckpointStore,
-  serializeCheckpoint,
-  type SerializedCheckpoint,
-  type StoredCheckpoint,
-} from './checkpoint-store.js';
+import { CheckpointStore, serializeCheckpoint, type StoredCheckpoint } from './checkpoint-store.js';
 import { isWrongSequence, type Lease, type Leases } from './leases.js';
 import { PartitionStatusWriter, partitionStatusKey } from './status.js';
 import { isLookupError, type LookupTable } from './lookup.js';
-import type { EmitSpans, WindowTracer } from './tracing.js';
+import type { WindowTracer } from './tracing.js';
 import type { QueryCounters } from './metrics.js';
 
 /** The partition is owned by someone else now; nothing more may be written. */
@@ -128,21 +112,6 @@ interface Fetched {
   msg: JsMsg;
   input: QueryInput;
 }
-
-/** A checkpoint taken at one point of the input, waiting to be written. */
-interface Snapshot {
-  seq: number;
-  state: SerializedCheckpoint;
-  /** The messages it covers, acked once it is written. */
-  held: JsMsg[];
-  status: { seq: number; watermark: number; stateKeys: number; late: number; rejected: number };
-}
-
-/** Steps whose results may be waiting for their outputs while the loop fetches and pushes more. */
-export const MAX_WRITES_BEHIND = 4;
-
-const isMissedHeartbeats = (err: unknown) =>
-  err instanceof Error && err.name === 'JetStreamError' && /heartbeats missed/.test(err.message);
 
 /** Results (and late events) built and handed to the outputs at a time. */
 export const EMIT_SLICE = 5000;
@@ -196,14 +165,6 @@ export class PartitionRunner {
   }
   private checkpointedAt: number | undefined;
   private stopping = false;
-  /** The queued result writes, in order; each settles (never rejects) once its step was accepted. */
-  private writing: Promise<void> = Promise.resolve();
-  /** Steps queued on `writing` and not yet accepted. */
-  private writesBehind: Promise<void>[] = [];
-  /** The checkpoint being written; settles (never rejects) once written and its messages acked. */
-  private checkpointing: Promise<void> = Promise.resolve();
-  /** The first error of a queued write or checkpoint: the loop ends with it. */
-  private failure: unknown;
   /** Inputs pushed, rows written, late events; for logs and status. */
   readonly counts = { inputs: 0, results: 0, late: 0, checkpoints: 0 };
 
@@ -235,34 +196,10 @@ export class PartitionRunner {
     if (!this.d.leases.valid(this.d.lease)) throw new FencedError(what);
   }
 
-  /**
-   * Runs until stop() or the lease is lost; throws FencedError when fenced mid-write. Returns (or
-   * throws) only once nothing it queued is being written any more.
-   */
+  /** Runs until stop() or the lease is lost; throws FencedError when fenced mid-write. */
   async run(): Promise<void> {
     await this.claim();
     const consumer = await this.recreateConsumer();
-    try {
-      await this.loop(consumer);
-    } catch (err) {
-      // Queued writes stop retrying (write() checks) and no checkpoint is written after this.
-      this.failure ??= err;
-    }
-    await this.settled();
-    if (this.stopping && this.d.leases.valid(this.d.lease) && this.dirty) {
-      this.queueCheckpoint();
-      await this.settled();
-    }
-  }
-
-  /** Waits for every queued write and checkpoint; throws the first failure among them. */
-  private async settled(): Promise<void> {
-    await this.writing;
-    await this.checkpointing;
-    if (this.failure) throw this.failure;
-  }
-
-  private async loop(consumer: Consumer): Promise<void> {
     const expires = Math.max(1000, this.d.tickMs);
     let lookupFailures = 0;
     while (this.active()) {
@@ -270,32 +207,24 @@ export class PartitionRunner {
       const fetched: Fetched[] = [];
       const heldBefore = this.held.length;
       const lastBefore = this.last;
-      try {
-        const messages = await consumer.fetch({ max_messages: this.d.pullBatch, expires });
-        for await (const m of messages) {
-          if (m.seq <= this.covered) {
-            m.ack(); // in the restored state already
-            continue;
-          }
-          if (m.seq <= this.last) continue; // redelivered while held for the next checkpoint
-          this.last = m.seq;
-          this.held.push(m);
-          let input: QueryInput;
-          try {
-            input = JSON.parse(decoder.decode(m.data)) as QueryInput;
-          } catch (err) {
-            this.d.log.error({ seq: m.seq, err: errorMessage(err) }, 'Undecodable shuffle message; skipped');
-            continue;
-          }
-          inputs.push(input);
-          fetched.push({ msg: m, input });
+      const messages = await consumer.fetch({ max_messages: this.d.pullBatch, expires });
+      for await (const m of messages) {
+        if (m.seq <= this.covered) {
+          m.ack(); // in the restored state already
+          continue;
         }
-      } catch (err) {
-        // A pull whose server heartbeats this process did not see in time (its event loop was busy
-        // or the machine loaded) ends early; what it delivered is kept, and the next pull goes on.
-        // Giving the partition up for it would cost a restore and a replay.
-        if (!isMissedHeartbeats(err)) throw err;
-        this.d.log.debug({ partition: this.name, err: errorMessage(err) }, 'Pull ended early; pulling again');
+        if (m.seq <= this.last) continue; // redelivered while held for the next checkpoint
+        this.last = m.seq;
+        this.held.push(m);
+        let input: QueryInput;
+        try {
+          input = JSON.parse(decoder.decode(m.data)) as QueryInput;
+        } catch (err) {
+          this.d.log.error({ seq: m.seq, err: errorMessage(err) }, 'Undecodable shuffle message; skipped');
+          continue;
+        }
+        inputs.push(input);
+        fetched.push({ msg: m, input });
       }
       // Fetched inputs are in `held` and `last` already: a runner asked to stop still pushes them,
       // or its last checkpoint would cover (and ack) inputs its state never saw.
@@ -325,16 +254,14 @@ export class PartitionRunner {
         this.sinceCheckpoint += inputs.length;
         this.dirty = true;
         this.d.traces?.inputs(fetched);
-        this.queueWrites(this.state.push(inputs), fetched);
+        await this.emit(this.state.push(inputs), fetched);
       }
       const ticked = this.state.tick(Date.now());
       if (ticked.results.length || ticked.late.length) this.dirty = true;
-      this.queueWrites(ticked, fetched);
-      if (this.dirty && this.due()) this.queueCheckpoint();
-      // Bounded: the oldest steps' results are accepted before more are fetched.
-      while (this.writesBehind.length >= MAX_WRITES_BEHIND) await this.writesBehind[0];
-      if (this.failure) return;
+      await this.emit(ticked, fetched);
+      if (this.dirty && this.due()) await this.checkpoint();
     }
+    if (this.stopping && this.d.leases.valid(this.d.lease) && this.dirty) await this.checkpoint();
   }
 
   /** Takes the checkpoint key over (fencing the previous owner) and restores the state in it. */
@@ -412,35 +339,17 @@ export class PartitionRunner {
   }
 
   /**
-   * Queues the writes of a step's results and late events behind those queued before; the loop
-   * goes on. Spans and counts are taken now, while the step's inputs are the ones just pushed.
+   * Writes a step's results and late events, retrying what failed, while this worker owns the
+   * partition: in slices of EMIT_SLICE, each built and accepted before the next.
    */
-  private queueWrites(out: StepOutput, fetched: readonly Fetched[]): void {
+  private async emit(out: StepOutput, fetched: readonly Fetched[]): Promise<void> {
     if (out.results.length === 0 && out.late.length === 0) return;
     const spans = this.d.traces?.emitting(out);
+    const { query } = this.d;
     this.counts.results += out.results.length;
     this.counts.late += out.late.length;
     this.d.counters?.results(out.results.length);
     if (out.late.length) this.d.counters?.late(out.late.length);
-    const written = (this.writing = this.writing
-      .then(() => (this.failure ? undefined : this.emit(out, fetched, spans)))
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      }));
-    this.writesBehind.push(written);
-    void written.then(() => this.writesBehind.splice(this.writesBehind.indexOf(written), 1));
-  }
-
-  /**
-   * Writes a step's results and late events, retrying what failed, while this worker owns the
-   * partition: in slices of EMIT_SLICE, each built and accepted before the next.
-   */
-  private async emit(
-    out: StepOutput,
-    fetched: readonly Fetched[],
-    spans: EmitSpans | undefined,
-  ): Promise<void> {
-    const { query } = this.d;
     const outputs = this.outputsOfQuery();
     for (let from = 0; from < out.results.length; from += EMIT_SLICE) {
       const jobs: Job[] = [];
@@ -472,7 +381,6 @@ export class PartitionRunner {
     for (let attempt = 0; jobs.length; attempt++) {
       if (attempt) await sleep(Math.max(Math.min(200 * 2 ** attempt, 5000), retryAfterMs));
       retryAfterMs = 0;
-      if (this.failure) return; // the run is ending; a new owner writes these again
       this.assertOwner('before writing results');
       const answers = new Answers(jobs.length);
       jobs.forEach((j, i) => {
@@ -556,59 +464,40 @@ export class PartitionRunner {
     });
   }
 
-  /**
-   * Takes the state now (its JSON, and the messages it covers) and queues its write: after every
-   * result queued so far was accepted and the previous checkpoint was written.
-   */
-  private queueCheckpoint(): void {
+  /** Writes the state (revision-checked against this owner's last write), then acks what it covers. */
+  private async checkpoint(): Promise<void> {
     this.assertOwner('before checkpointing');
     const started = performance.now();
     const state = serializeCheckpoint(this.state.checkpoint());
     this.lastCostMs = performance.now() - started;
-    const at: Snapshot = {
-      seq: this.last,
-      state,
-      held: this.held,
-      status: {
-        seq: this.last,
-        watermark: this.state.watermark,
-        stateKeys: this.state.stateKeys,
-        late: this.counts.late,
-        rejected: this.state.rejected,
-      },
-    };
-    this.held = [];
-    this.sinceCheckpoint = 0;
-    this.dirty = false;
-    this.lastCheckpoint = performance.now();
-    this.checkpointing = Promise.all([this.checkpointing, this.writing])
-      .then(() => (this.failure ? undefined : this.checkpoint(at)))
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      });
-  }
-
-  /** Writes a snapshot (revision-checked against this owner's last write), then acks what it covers. */
-  private async checkpoint(at: Snapshot): Promise<void> {
-    this.assertOwner('before checkpointing');
     try {
-      const written = await this.store.write(at.seq, at.state, this.cpRevision, this.cpChunks);
+      const written = await this.store.write(this.last, state, this.cpRevision, this.cpChunks);
       this.cpRevision = written.revision;
       this.cpChunks = written.chunks;
     } catch (err) {
       if (isWrongSequence(err)) throw new FencedError('checkpoint written by another owner');
       throw err;
     }
-    for (const m of at.held) m.ack();
-    this.covered = at.seq;
-    this.checkpointedAt = performance.now();
+    for (const m of this.held) m.ack();
+    this.held = [];
+    this.covered = this.last;
+    this.sinceCheckpoint = 0;
+    this.dirty = false;
+    this.lastCheckpoint = performance.now();
+    this.checkpointedAt = this.lastCheckpoint;
     this.counts.checkpoints++;
     this.d.counters?.checkpoint();
     await (this.status ??= new PartitionStatusWriter(
       this.d.kv,
       partitionStatusKey(this.d.query.name, this.d.lease.partition),
       this.d.leases.workerId,
-    )).write(at.status);
+    )).write({
+      seq: this.covered,
+      watermark: this.state.watermark,
+      stateKeys: this.state.stateKeys,
+      late: this.counts.late,
+      rejected: this.state.rejected,
+    });
   }
   private status: PartitionStatusWriter | undefined;
 }
