@@ -13,6 +13,7 @@ import {
   events,
   leaseOwners,
   offline,
+  QUERY_EVENTS,
   setup,
   tableRows,
   terminalEvents,
@@ -105,7 +106,7 @@ describe('query runtime under faults', () => {
     // grace period covers that, so no event is late and the contract promises identical rows.
     const queries = threeQueries('3 MINUTES');
     const st = await setup(s, tag, queries, { lease: '3s', ackWaitMs: 3000 });
-    const N = 20_000;
+    const N = QUERY_EVENTS;
     const evs = events(tag, N, Date.now() - 7_200_000);
     let processor = await start('process', st.processorFile);
     const workers = [
@@ -143,7 +144,7 @@ describe('query runtime under faults', () => {
     const queries = threeQueries();
     const st = await setup(s, tag, queries, { lease: '3s' });
     const total = queries.reduce((n, q) => n + q.partitions, 0);
-    const N = 20_000;
+    const N = QUERY_EVENTS;
     const evs = events(tag, N, Date.now() - 7_200_000);
     const processor = await start('process', st.processorFile);
     const w1 = await start('query-worker', st.workerFile('w1'));

@@ -19,6 +19,21 @@ export interface QuerySpec {
   idleTimeout: string;
 }
 
+/**
+ * Events per run of the runtime and fault tests: EVENTRUNNER_QUERY_EVENTS when set (100,000 for
+ * a full-size run), else 20,000, sized for CI time.
+ */
+export const QUERY_EVENTS = ((): number => {
+  const env = process.env.EVENTRUNNER_QUERY_EVENTS;
+  if (env === undefined || env === '') return 20_000;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 600)
+    throw new Error(
+      `EVENTRUNNER_QUERY_EVENTS: expected a whole number of events, at least 600, got "${env}"`,
+    );
+  return n;
+})();
+
 /** The three window kinds the runtime is checked with; `grace` is their grace period. */
 export function threeQueries(grace = '5 SECONDS'): QuerySpec[] {
   return [

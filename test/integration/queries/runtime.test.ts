@@ -12,6 +12,7 @@ import {
   clickhouseRows,
   events,
   offline,
+  QUERY_EVENTS,
   setup,
   tableRows,
   terminalEvents,
@@ -42,7 +43,7 @@ describe('query runtime: processors, shuffle stream, query workers', () => {
   it('lands the offline results in Cassandra and ClickHouse with a worker SIGKILLed mid-run; late events dead-lettered', async () => {
     const tag = `t${Math.random().toString(36).slice(2, 7)}`;
     const st = await setup(s, tag, QUERIES);
-    const N = 20_000;
+    const N = QUERY_EVENTS;
     const base = Date.now() - 3_600_000;
     const evs = events(tag, N, base);
     const processor = await startCli('process', st.processorFile);
