@@ -19,6 +19,7 @@ import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { eventually } from '../support/operator.js';
 import { autoscaleBacklog } from '../support/backlog.js';
+import { queryWorkerAutoscaling } from './query-autoscale.js';
 
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
@@ -360,3 +361,8 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
     },
   );
 });
+
+// Query-worker autoscaling (query-autoscale.ts) runs here, after the processors' case: both size
+// pods of the same local kubelet by the throughput they measure, and side by side (two test
+// workers) each took the cores the other's throughput is made of.
+queryWorkerAutoscaling();

@@ -1,0 +1,303 @@
+// The autoscaler sizing query workers, with the operator as its own process and the local kubelet
+// running real processors and query workers. The query writes one result per event to a real
+// webhook receiver that answers each batch of 20 after 100 ms, one request at a time per worker,
+// so each query-worker pod writes a bounded number of results per second (up to 200). The query
+// is rows per event, which has one key: its whole input is in one of its 2 partitions, so the
+// second worker (owning the other) cannot raise throughput; the test is about the decisions
+// (up on measured evidence, capped at the partitions, down after the drain, no flapping), not
+// about a speed-up (docs/operations.md gives the measured rates). A backlog published straight
+// into the source stream is moved into the shuffle stream by one processor, with no query worker
+// yet, before autoscaling is switched on (so the processors, with nothing pending, stay at one and
+// the machine's cores go to the query workers). The query workers then start at the autoscaler's
+// minimum of one, scale up on the shuffle backlog to the query's 2 partitions (maxReplicas 4 is
+// capped there: a third would own nothing), and back to one after the drain and scaleDownDelay,
+// without reversing on the way. The workers acknowledge their input in steps (a pull batch per
+// partition, at a checkpoint): the operator measures them over a window spanning those steps.
+// spec.queryWorkers.replicas is never written.
+//
+// Backlog: EVENTRUNNER_AUTOSCALE_EVENTS, default 12,000 (the step up comes after about 6,000,
+// whatever the machine's speed: three pull-batch cycles of one worker); the figures in
+// docs/operations.md were taken with 200,000.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import type { Pipeline } from '../../api/generated/types.js';
+import { startJourney, type Journey } from '../../hack/journey.js';
+import { shuffleStreamName } from '../../operator/names.js';
+import { toNatsMessage } from '../../runtime/events/wire.js';
+import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+import { eventually } from '../support/operator.js';
+import { autoscaleBacklog } from '../support/backlog.js';
+
+const group = 'eventrunner.io';
+const version = 'v1alpha1';
+const EVENTS = autoscaleBacklog(12_000);
+const PARTITIONS = 2;
+// Waits grow with the backlog: at worst about 100 events/s through each stage on a loaded machine.
+const stageMs = Math.max(180_000, EVENTS * 10);
+
+/**
+ * The suite, declared by test/e2e/suspend-autoscale.test.ts after its own: the two autoscaling
+ * cases size pods by their throughput on the same cores, so they run one after the other.
+ */
+export function queryWorkerAutoscaling(): void {
+  describe('query workers autoscaled through the operator and the local kubelet', () => {
+    const ns = `qscale-${randomUUID().slice(0, 6)}`;
+    let journey: Journey;
+    let receiver: Receiver;
+    let nc: NatsConnection;
+    let jsm: JetStreamManager;
+    let custom: CustomObjectsApi;
+    let apps: AppsV1Api;
+    let core: CoreV1Api;
+
+    const create = (plural: string, body: object) =>
+      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
+    const pipeline = async (name: string) =>
+      (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural: 'pipelines',
+        name,
+      })) as Pipeline;
+
+    beforeAll(async () => {
+      // One request of 20 results at a time per worker, answered after 100 ms: at most 200 results/s
+      // per worker, well below what the machine can do, so that more workers really do more.
+      receiver = await startReceiver({ respond: () => ({ status: 200, delayMs: 100 }) });
+      journey = await startJourney(
+        { kube: kubeEnv(), nats: natsEnv(), cassandra: cassandraEnv(), clickhouse: clickhouseEnv() },
+        ns,
+      );
+      custom = journey.kc.makeApiClient(CustomObjectsApi);
+      apps = journey.kc.makeApiClient(AppsV1Api);
+      core = journey.kc.makeApiClient(CoreV1Api);
+      nc = await connect({ servers: natsEnv().url });
+      jsm = await jetstreamManager(nc);
+      await create('sinks', {
+        apiVersion: `${group}/${version}`,
+        kind: 'Sink',
+        metadata: { name: 'slow' },
+        spec: {
+          http: {
+            url: `${receiver.url}/slow`,
+            mode: 'batch',
+            maxConcurrency: 1,
+            batch: { maxEvents: 20, maxDelay: '20ms' },
+          },
+        },
+      });
+      await create('eventsources', {
+        apiVersion: `${group}/${version}`,
+        kind: 'EventSource',
+        metadata: { name: 'readings' },
+        // About 300 bytes per event in the stream, with room to spare.
+        spec: {
+          ingest: { auth: { enabled: false } },
+          stream: { maxBytes: `${Math.max(64, Math.ceil((EVENTS * 600) / 2 ** 20))}Mi` },
+        },
+      });
+      await eventually('the stream of EventSource readings', async () =>
+        jsm.streams.info(`ER_${ns}_readings`).then(
+          () => true,
+          () => undefined,
+        ),
+      );
+    }, 180_000);
+
+    afterAll(async () => {
+      await journey?.stop();
+      if (jsm)
+        for await (const s of jsm.streams.list())
+          if (s.config.name.includes(`_${ns}_`)) await jsm.streams.delete(s.config.name);
+      await nc?.close();
+      await receiver?.close();
+    });
+
+    it(
+      `scales query workers 1 → ${PARTITIONS} (the partitions) on a ${EVENTS}-event shuffle backlog and back to one after the drain`,
+      { timeout: 120_000 + 3 * stageMs },
+      async () => {
+        const start = Date.now();
+        const js = jetstream(nc);
+        const window: Promise<unknown>[] = [];
+        for (let i = 0; i < EVENTS; i++) {
+          const m = toNatsMessage(
+            {
+              specversion: '1.0',
+              id: `r-${i}`,
+              source: '/qscale',
+              type: 'com.qscale.reading',
+              // One time for all: however the processors interleave them, none is late for the query.
+              time: '2026-01-01T00:00:00Z',
+              datacontenttype: 'application/json',
+              data: { n: i },
+            },
+            `er.${ns}.readings`,
+          );
+          const h = natsHeaders();
+          for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
+          window.push(js.publish(m.subject, m.body, { msgID: m.msgId, headers: h, timeout: 60_000 }));
+          if (window.length >= 1000) await Promise.all(window.splice(0));
+        }
+        await Promise.all(window);
+        const published = Date.now();
+        await create('pipelines', {
+          apiVersion: `${group}/${version}`,
+          kind: 'Pipeline',
+          metadata: { name: 'echo' },
+          spec: {
+            sources: [{ eventSource: 'readings' }],
+            rules: '',
+            outputs: [{ name: 'hook', sink: 'slow' }],
+            // The events themselves go nowhere: only the query's results reach the receiver.
+            defaultOutputs: [],
+            deadLetter: { maxBytes: '8Mi' },
+            queryWorkers: { replicas: 0 },
+            queries: [
+              {
+                name: 'echo',
+                partitions: PARTITIONS,
+                outputs: ['hook'],
+                sql: 'SELECT id AS reading, data.n AS n FROM readings',
+              },
+            ],
+          },
+        });
+        // One processor moves the backlog into the shuffle stream; then autoscaling goes on.
+        await eventually(
+          'the backlog in the shuffle stream',
+          async () => {
+            const c = await jsm.consumers.info(`ER_${ns}_readings`, `ER_PL_${ns}_echo`);
+            return c.num_pending + c.num_ack_pending === 0 ? true : undefined;
+          },
+          stageMs,
+        );
+        const shuffled = Date.now();
+        const inShuffle = (await jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages;
+        await custom.patchNamespacedCustomObject({
+          group,
+          version,
+          namespace: ns,
+          plural: 'pipelines',
+          name: 'echo',
+          body: [
+            {
+              op: 'add',
+              path: '/spec/autoscaling',
+              value: {
+                minReplicas: 1,
+                maxReplicas: 4,
+                targetLagSeconds: 5,
+                scaleDownDelay: '5s',
+                lookback: '3s',
+              },
+            },
+          ],
+        });
+
+        // The query-worker Deployment's replicas as the operator sets them, every change in order.
+        const history: { at: number; replicas: number }[] = [];
+        const reasons: { at: number; reason: string; message: string }[] = [];
+        let watching = true;
+        const watcher = (async () => {
+          while (watching) {
+            const r = await apps.readNamespacedDeployment({ name: 'echo-query-worker', namespace: ns }).then(
+              (d) => d.spec?.replicas,
+              () => undefined,
+            );
+            if (r !== undefined && history.at(-1)?.replicas !== r)
+              history.push({ at: Date.now(), replicas: r });
+            // The autoscaler's reasons as they change, for the figures and a failure's message.
+            const decision = await pipeline('echo').then(
+              (p) => p.status?.queryWorkers?.autoscaling,
+              () => undefined,
+            );
+            if (decision?.reason && reasons.at(-1)?.reason !== decision.reason)
+              reasons.push({ at: Date.now(), reason: decision.reason, message: decision.message ?? '' });
+            await new Promise((res) => setTimeout(res, 250));
+          }
+        })();
+        let lastDecision: unknown;
+        const created = await eventually('the query-worker Deployment', async () =>
+          history.length ? pipeline('echo') : undefined,
+        );
+        expect(created.spec.autoscaling?.maxReplicas).toBe(4);
+        await eventually(
+          `${PARTITIONS} query workers`,
+          async () => {
+            if (history.at(-1)?.replicas === PARTITIONS) return true;
+            // What the autoscaler decides meanwhile, for the failure message.
+            lastDecision = (await pipeline('echo')).status?.queryWorkers?.autoscaling;
+            return undefined;
+          },
+          stageMs,
+        ).catch((err: unknown) => {
+          throw new Error(
+            `${String(err)}; last decision: ${JSON.stringify(lastDecision)}; reasons: ${reasons.map((r) => `${r.reason} (${r.message})`).join('; ')}`,
+          );
+        });
+        const atMax = Date.now();
+        // Drained when every result was written and the shuffle stream (a work queue) is empty.
+        const results = () => [...receiver.accepted().keys()].length;
+        await eventually(
+          'the shuffle stream drained',
+          async () =>
+            (await jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages === 0 ? true : undefined,
+          stageMs,
+        );
+        const drainedAt = Date.now();
+        await eventually(
+          'back to 1 query worker',
+          () => (history.at(-1)?.replicas === 1 ? true : undefined),
+          120_000,
+        );
+        const atMin = Date.now();
+        watching = false;
+        await watcher;
+
+        // From the 0 of spec.queryWorkers.replicas to the autoscaler's minimum first.
+        const values = history.map((h) => h.replicas).filter((r, i) => i > 0 || r > 0);
+        expect(values[0]).toBe(1);
+        // One step up to the partitions, never beyond although maxReplicas is 4 (a third worker
+        // would own nothing), and one step down: two changes, no flapping.
+        expect(values).toEqual([1, PARTITIONS, 1]);
+        // The backlog was in the shuffle stream when autoscaling went on.
+        expect(inShuffle).toBe(EVENTS);
+        // Every reading's result arrived (a partition that moved re-emits under the same id).
+        expect(results()).toBe(EVENTS);
+        // The processors had nothing pending: they stayed at one.
+        expect(
+          (await apps.readNamespacedDeployment({ name: 'echo-processor', namespace: ns })).spec?.replicas,
+        ).toBe(1);
+
+        const pl = await pipeline('echo');
+        expect(pl.metadata?.generation).toBe(created.metadata?.generation);
+        expect(pl.spec.queryWorkers?.replicas).toBe(0);
+        expect(pl.status?.queryWorkers?.autoscaling?.desiredReplicas).toBe(1);
+        const events = await core.listNamespacedEvent({
+          namespace: ns,
+          fieldSelector: 'involvedObject.name=echo',
+        });
+        const messages = events.items.map((e) => `${e.reason}: ${e.message}`);
+        expect(messages.some((m) => m.startsWith('ScaledUp: query workers 1 → '))).toBe(true);
+        expect(messages.some((m) => /^ScaledDown: query workers \d → /.test(m))).toBe(true);
+
+        const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+        console.log(
+          `query-worker autoscaling: ${EVENTS} events published in ${secs(published - start)}, in the shuffle ` +
+            `stream ${secs(shuffled - published)} later; from autoscaling on: 1 → ${PARTITIONS} workers in ` +
+            `${secs(atMax - shuffled)}, drained in ${secs(drainedAt - shuffled)}; back to 1 worker ` +
+            `${secs(atMin - drainedAt)} after the drain (scaleDownDelay 5s, lookback 3s); ` +
+            `replicas: ${history.map((h) => `${h.replicas}@${secs(h.at - shuffled)}`).join(' ')}; ` +
+            `decisions: ${reasons.map((r) => `${r.reason}@${secs(r.at - shuffled)} (${r.message})`).join('; ')}`,
+        );
+      },
+    );
+  });
+}
