@@ -3,18 +3,31 @@ import { createServer } from 'node:net';
 import http from 'node:http';
 import https from 'node:https';
 
-/** A port that was free on 127.0.0.1 a moment ago. */
+/**
+ * Ports handed out by this process. A port is free only until its server binds it, and servers
+ * start side by side: without this, two of them can be handed the same port (the kernel readily
+ * gives a just-released ephemeral port out again) and the second fails to bind, or a Cassandra
+ * node's peers talk to a NATS server that took its storage port.
+ */
+const handedOut = new Set<number>();
+
+/** A port that was free on 127.0.0.1 a moment ago and that this process has not handed out before. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address();
+        const port = typeof addr === 'object' && addr ? addr.port : 0;
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /**
