@@ -20,21 +20,16 @@
 // docs/operations.md were taken with 200,000.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
-import type { Pipeline } from '../../api/generated/types.js';
-import { startJourney, type Journey } from '../../hack/journey.js';
 import { shuffleStreamName } from '../../operator/names.js';
-import { toNatsMessage } from '../../runtime/events/wire.js';
-import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
-import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import { eventually } from '../support/operator.js';
-import { autoscaleBacklog } from '../support/backlog.js';
+import {
+  autoscaleBacklog,
+  backlogStreamBytes,
+  followReplicas,
+  startDay2Cluster,
+  type Day2Cluster,
+} from '../support/day2-cluster.js';
 
-const group = 'eventrunner.io';
-const version = 'v1alpha1';
 const EVENTS = autoscaleBacklog(12_000);
 const PARTITIONS = 2;
 // Waits grow with the backlog: at worst about 100 events/s through each stage on a loaded machine.
@@ -47,76 +42,25 @@ const stageMs = Math.max(180_000, EVENTS * 10);
 export function queryWorkerAutoscaling(): void {
   describe('query workers autoscaled through the operator and the local kubelet', () => {
     const ns = `qscale-${randomUUID().slice(0, 6)}`;
-    let journey: Journey;
-    let receiver: Receiver;
-    let nc: NatsConnection;
-    let jsm: JetStreamManager;
-    let custom: CustomObjectsApi;
-    let apps: AppsV1Api;
-    let core: CoreV1Api;
-
-    const create = (plural: string, body: object) =>
-      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
-    const pipeline = async (name: string) =>
-      (await custom.getNamespacedCustomObject({
-        group,
-        version,
-        namespace: ns,
-        plural: 'pipelines',
-        name,
-      })) as Pipeline;
+    let c: Day2Cluster;
 
     beforeAll(async () => {
       // One request of 20 results at a time per worker, answered after 100 ms: at most 200 results/s
       // per worker, well below what the machine can do, so that more workers really do more.
-      receiver = await startReceiver({ respond: () => ({ status: 200, delayMs: 100 }) });
-      journey = await startJourney(
-        { kube: kubeEnv(), nats: natsEnv(), cassandra: cassandraEnv(), clickhouse: clickhouseEnv() },
-        ns,
-      );
-      custom = journey.kc.makeApiClient(CustomObjectsApi);
-      apps = journey.kc.makeApiClient(AppsV1Api);
-      core = journey.kc.makeApiClient(CoreV1Api);
-      nc = await connect({ servers: natsEnv().url });
-      jsm = await jetstreamManager(nc);
-      await create('sinks', {
-        apiVersion: `${group}/${version}`,
-        kind: 'Sink',
-        metadata: { name: 'slow' },
-        spec: {
-          http: {
-            url: `${receiver.url}/slow`,
-            mode: 'batch',
-            maxConcurrency: 1,
-            batch: { maxEvents: 20, maxDelay: '20ms' },
-          },
+      c = await startDay2Cluster(ns, 100);
+      await c.create('sinks', 'Sink', 'slow', {
+        http: {
+          url: `${c.receiver.url}/slow`,
+          mode: 'batch',
+          maxConcurrency: 1,
+          batch: { maxEvents: 20, maxDelay: '20ms' },
         },
       });
-      await create('eventsources', {
-        apiVersion: `${group}/${version}`,
-        kind: 'EventSource',
-        metadata: { name: 'readings' },
-        // About 300 bytes per event in the stream, with room to spare.
-        spec: {
-          ingest: { auth: { enabled: false } },
-          stream: { maxBytes: `${Math.max(64, Math.ceil((EVENTS * 600) / 2 ** 20))}Mi` },
-        },
-      });
-      await eventually('the stream of EventSource readings', async () =>
-        jsm.streams.info(`ER_${ns}_readings`).then(
-          () => true,
-          () => undefined,
-        ),
-      );
+      await c.eventSource('readings', backlogStreamBytes(EVENTS, 64));
     }, 180_000);
 
     afterAll(async () => {
-      await journey?.stop();
-      if (jsm)
-        for await (const s of jsm.streams.list())
-          if (s.config.name.includes(`_${ns}_`)) await jsm.streams.delete(s.config.name);
-      await nc?.close();
-      await receiver?.close();
+      await c?.stop();
     });
 
     it(
@@ -124,65 +68,48 @@ export function queryWorkerAutoscaling(): void {
       { timeout: 120_000 + 3 * stageMs },
       async () => {
         const start = Date.now();
-        const js = jetstream(nc);
-        const window: Promise<unknown>[] = [];
-        for (let i = 0; i < EVENTS; i++) {
-          const m = toNatsMessage(
-            {
-              specversion: '1.0',
-              id: `r-${i}`,
-              source: '/qscale',
-              type: 'com.qscale.reading',
-              // One time for all: however the processors interleave them, none is late for the query.
-              time: '2026-01-01T00:00:00Z',
-              datacontenttype: 'application/json',
-              data: { n: i },
-            },
-            `er.${ns}.readings`,
-          );
-          const h = natsHeaders();
-          for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-          window.push(js.publish(m.subject, m.body, { msgID: m.msgId, headers: h, timeout: 60_000 }));
-          if (window.length >= 1000) await Promise.all(window.splice(0));
-        }
-        await Promise.all(window);
+        await c.publish('readings', 0, EVENTS, (i) => ({
+          specversion: '1.0',
+          id: `r-${i}`,
+          source: '/qscale',
+          type: 'com.qscale.reading',
+          // One time for all: however the processors interleave them, none is late for the query.
+          time: '2026-01-01T00:00:00Z',
+          datacontenttype: 'application/json',
+          data: { n: i },
+        }));
         const published = Date.now();
-        await create('pipelines', {
-          apiVersion: `${group}/${version}`,
-          kind: 'Pipeline',
-          metadata: { name: 'echo' },
-          spec: {
-            sources: [{ eventSource: 'readings' }],
-            rules: '',
-            outputs: [{ name: 'hook', sink: 'slow' }],
-            // The events themselves go nowhere: only the query's results reach the receiver.
-            defaultOutputs: [],
-            deadLetter: { maxBytes: '8Mi' },
-            queryWorkers: { replicas: 0 },
-            queries: [
-              {
-                name: 'echo',
-                partitions: PARTITIONS,
-                outputs: ['hook'],
-                sql: 'SELECT id AS reading, data.n AS n FROM readings',
-              },
-            ],
-          },
+        await c.create('pipelines', 'Pipeline', 'echo', {
+          sources: [{ eventSource: 'readings' }],
+          rules: '',
+          outputs: [{ name: 'hook', sink: 'slow' }],
+          // The events themselves go nowhere: only the query's results reach the receiver.
+          defaultOutputs: [],
+          deadLetter: { maxBytes: '8Mi' },
+          queryWorkers: { replicas: 0 },
+          queries: [
+            {
+              name: 'echo',
+              partitions: PARTITIONS,
+              outputs: ['hook'],
+              sql: 'SELECT id AS reading, data.n AS n FROM readings',
+            },
+          ],
         });
         // One processor moves the backlog into the shuffle stream; then autoscaling goes on.
         await eventually(
           'the backlog in the shuffle stream',
           async () => {
-            const c = await jsm.consumers.info(`ER_${ns}_readings`, `ER_PL_${ns}_echo`);
-            return c.num_pending + c.num_ack_pending === 0 ? true : undefined;
+            const info = await c.jsm.consumers.info(`ER_${ns}_readings`, `ER_PL_${ns}_echo`);
+            return info.num_pending + info.num_ack_pending === 0 ? true : undefined;
           },
           stageMs,
         );
         const shuffled = Date.now();
-        const inShuffle = (await jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages;
-        await custom.patchNamespacedCustomObject({
-          group,
-          version,
+        const inShuffle = (await c.jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages;
+        await c.custom.patchNamespacedCustomObject({
+          group: 'eventrunner.io',
+          version: 'v1alpha1',
           namespace: ns,
           plural: 'pipelines',
           name: 'echo',
@@ -202,30 +129,26 @@ export function queryWorkerAutoscaling(): void {
         });
 
         // The query-worker Deployment's replicas as the operator sets them, every change in order.
-        const history: { at: number; replicas: number }[] = [];
         const reasons: { at: number; reason: string; message: string }[] = [];
-        let watching = true;
-        const watcher = (async () => {
-          while (watching) {
-            const r = await apps.readNamespacedDeployment({ name: 'echo-query-worker', namespace: ns }).then(
-              (d) => d.spec?.replicas,
-              () => undefined,
-            );
-            if (r !== undefined && history.at(-1)?.replicas !== r)
-              history.push({ at: Date.now(), replicas: r });
-            // The autoscaler's reasons as they change, for the figures and a failure's message.
-            const decision = await pipeline('echo').then(
+        const { history, stop: stopFollowing } = followReplicas(
+          () =>
+            c.apps
+              .readNamespacedDeployment({ name: 'echo-query-worker', namespace: ns })
+              .then((d) => d.spec?.replicas),
+          250,
+          // The autoscaler's reasons as they change, for the figures and a failure's message.
+          async () => {
+            const decision = await c.pipeline('echo').then(
               (p) => p.status?.queryWorkers?.autoscaling,
               () => undefined,
             );
             if (decision?.reason && reasons.at(-1)?.reason !== decision.reason)
               reasons.push({ at: Date.now(), reason: decision.reason, message: decision.message ?? '' });
-            await new Promise((res) => setTimeout(res, 250));
-          }
-        })();
+          },
+        );
         let lastDecision: unknown;
         const created = await eventually('the query-worker Deployment', async () =>
-          history.length ? pipeline('echo') : undefined,
+          history.length ? c.pipeline('echo') : undefined,
         );
         expect(created.spec.autoscaling?.maxReplicas).toBe(4);
         await eventually(
@@ -233,7 +156,7 @@ export function queryWorkerAutoscaling(): void {
           async () => {
             if (history.at(-1)?.replicas === PARTITIONS) return true;
             // What the autoscaler decides meanwhile, for the failure message.
-            lastDecision = (await pipeline('echo')).status?.queryWorkers?.autoscaling;
+            lastDecision = (await c.pipeline('echo')).status?.queryWorkers?.autoscaling;
             return undefined;
           },
           stageMs,
@@ -244,11 +167,11 @@ export function queryWorkerAutoscaling(): void {
         });
         const atMax = Date.now();
         // Drained when every result was written and the shuffle stream (a work queue) is empty.
-        const results = () => [...receiver.accepted().keys()].length;
+        const results = () => [...c.receiver.accepted().keys()].length;
         await eventually(
           'the shuffle stream drained',
           async () =>
-            (await jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages === 0 ? true : undefined,
+            (await c.jsm.streams.info(shuffleStreamName(ns, 'echo'))).state.messages === 0 ? true : undefined,
           stageMs,
         );
         const drainedAt = Date.now();
@@ -258,8 +181,7 @@ export function queryWorkerAutoscaling(): void {
           120_000,
         );
         const atMin = Date.now();
-        watching = false;
-        await watcher;
+        await stopFollowing();
 
         // From the 0 of spec.queryWorkers.replicas to the autoscaler's minimum first.
         const values = history.map((h) => h.replicas).filter((r, i) => i > 0 || r > 0);
@@ -273,14 +195,14 @@ export function queryWorkerAutoscaling(): void {
         expect(results()).toBe(EVENTS);
         // The processors had nothing pending: they stayed at one.
         expect(
-          (await apps.readNamespacedDeployment({ name: 'echo-processor', namespace: ns })).spec?.replicas,
+          (await c.apps.readNamespacedDeployment({ name: 'echo-processor', namespace: ns })).spec?.replicas,
         ).toBe(1);
 
-        const pl = await pipeline('echo');
+        const pl = await c.pipeline('echo');
         expect(pl.metadata?.generation).toBe(created.metadata?.generation);
         expect(pl.spec.queryWorkers?.replicas).toBe(0);
         expect(pl.status?.queryWorkers?.autoscaling?.desiredReplicas).toBe(1);
-        const events = await core.listNamespacedEvent({
+        const events = await c.core.listNamespacedEvent({
           namespace: ns,
           fieldSelector: 'involvedObject.name=echo',
         });

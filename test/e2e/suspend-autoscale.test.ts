@@ -8,21 +8,17 @@
 //   and back to its min after the drain and scaleDownDelay, without reversing on the way.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
-import type { Pipeline } from '../../api/generated/types.js';
-import { startJourney, type Journey } from '../../hack/journey.js';
-import { toNatsMessage } from '../../runtime/events/wire.js';
-import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
-import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+import type { CloudEvent } from '../../runtime/events/index.js';
 import { eventually } from '../support/operator.js';
-import { autoscaleBacklog } from '../support/backlog.js';
+import {
+  autoscaleBacklog,
+  backlogStreamBytes,
+  followReplicas,
+  startDay2Cluster,
+  type Day2Cluster,
+} from '../support/day2-cluster.js';
 import { queryWorkerAutoscaling } from './query-autoscale.js';
 
-const group = 'eventrunner.io';
-const version = 'v1alpha1';
 // Enough that one slow pod (about 200 events/s) would take 100 s: four drain it in about a quarter.
 const BACKLOG = autoscaleBacklog(20_000);
 // Waits grow with the backlog: at worst about 100 events/s on a loaded machine.
@@ -30,93 +26,42 @@ const drainMs = Math.max(480_000, BACKLOG * 10);
 
 describe('suspend and autoscaling through the operator and the local kubelet', () => {
   const ns = `day2-${randomUUID().slice(0, 6)}`;
-  let journey: Journey;
-  let receiver: Receiver;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-  let custom: CustomObjectsApi;
-  let apps: AppsV1Api;
-  let core: CoreV1Api;
+  let c: Day2Cluster;
 
-  const create = (plural: string, body: object) =>
-    custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
   const setSuspend = (name: string, value: boolean) =>
-    custom.patchNamespacedCustomObject({
-      group,
-      version,
+    c.custom.patchNamespacedCustomObject({
+      group: 'eventrunner.io',
+      version: 'v1alpha1',
       namespace: ns,
       plural: 'pipelines',
       name,
       body: [{ op: 'replace', path: '/spec/suspend', value }],
     });
-  const pipeline = async (name: string) =>
-    (await custom.getNamespacedCustomObject({
-      group,
-      version,
-      namespace: ns,
-      plural: 'pipelines',
-      name,
-    })) as Pipeline;
   const deployment = (pl: string) =>
-    apps.readNamespacedDeployment({ name: `${pl}-processor`, namespace: ns });
-  const consumer = (es: string, pl: string) => jsm.consumers.info(`ER_${ns}_${es}`, `ER_PL_${ns}_${pl}`);
-
-  /** Publishes events `from`..`to`-1 of EventSource `es` straight into its stream, 2,000 in flight. */
-  async function publish(es: string, prefix: string, from: number, to: number): Promise<void> {
-    const js = jetstream(nc);
-    const window: Promise<unknown>[] = [];
-    for (let i = from; i < to; i++) {
-      const m = toNatsMessage(
-        {
-          specversion: '1.0',
-          id: `${prefix}-${i}`,
-          source: '/day2',
-          type: 'com.day2.tick',
-          datacontenttype: 'application/json',
-          data: { n: i },
-        },
-        `er.${ns}.${es}`,
-      );
-      const h = natsHeaders();
-      for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
-      window.push(js.publish(m.subject, m.body, { msgID: m.msgId, headers: h, timeout: 60_000 }));
-      if (window.length >= 2000) await Promise.all(window.splice(0));
-    }
-    await Promise.all(window);
-  }
-
-  async function eventSource(name: string, maxBytes: string): Promise<void> {
-    await create('eventsources', {
-      apiVersion: `${group}/${version}`,
-      kind: 'EventSource',
-      metadata: { name },
-      spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes } },
+    c.apps.readNamespacedDeployment({ name: `${pl}-processor`, namespace: ns });
+  const consumer = (es: string, pl: string) => c.jsm.consumers.info(`ER_${ns}_${es}`, `ER_PL_${ns}_${pl}`);
+  const tick =
+    (prefix: string) =>
+    (i: number): CloudEvent => ({
+      specversion: '1.0',
+      id: `${prefix}-${i}`,
+      source: '/day2',
+      type: 'com.day2.tick',
+      datacontenttype: 'application/json',
+      data: { n: i },
     });
-    // Its stream, before anything is published into it.
-    await eventually(`the stream of EventSource ${name}`, async () =>
-      jsm.streams.info(`ER_${ns}_${name}`).then(
-        () => true,
-        () => undefined,
-      ),
-    );
-  }
 
   async function readyPipeline(name: string, spec: object): Promise<void> {
-    await create('pipelines', {
-      apiVersion: `${group}/${version}`,
-      kind: 'Pipeline',
-      metadata: { name },
-      spec: {
-        rules: 'rule All "every event" { when true then Route("hook"); }',
-        outputs: [{ name: 'hook', sink: 'fast' }],
-        deadLetter: { maxBytes: '8Mi' },
-        ...spec,
-      },
+    await c.create('pipelines', 'Pipeline', name, {
+      rules: 'rule All "every event" { when true then Route("hook"); }',
+      outputs: [{ name: 'hook', sink: 'fast' }],
+      deadLetter: { maxBytes: '8Mi' },
+      ...spec,
     });
     await eventually(
       `Pipeline ${name} Ready`,
       async () =>
-        (await pipeline(name)).status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+        (await c.pipeline(name)).status?.conditions?.find((k) => k.type === 'Ready')?.status === 'True'
           ? true
           : undefined,
       120_000,
@@ -124,16 +69,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
   }
 
   beforeAll(async () => {
-    receiver = await startReceiver({ respond: () => ({ status: 200, delayMs: 50 }) });
-    journey = await startJourney(
-      { kube: kubeEnv(), nats: natsEnv(), cassandra: cassandraEnv(), clickhouse: clickhouseEnv() },
-      ns,
-    );
-    custom = journey.kc.makeApiClient(CustomObjectsApi);
-    apps = journey.kc.makeApiClient(AppsV1Api);
-    core = journey.kc.makeApiClient(CoreV1Api);
-    nc = await connect({ servers: natsEnv().url });
-    jsm = await jetstreamManager(nc);
+    c = await startDay2Cluster(ns, 50);
     // Every request is answered after 50 ms. `fast` (4 requests of 50 at a time) lets a processor go
     // as fast as the machine allows; `slow` (one request of 10 at a time, about 200 events/s) bounds
     // each processor pod well below what the machine can do, so that more pods really do more.
@@ -141,37 +77,24 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       ['fast', 4, 50],
       ['slow', 1, 10],
     ] as const)
-      await create('sinks', {
-        apiVersion: `${group}/${version}`,
-        kind: 'Sink',
-        metadata: { name },
-        spec: {
-          http: {
-            url: `${receiver.url}/${name}`,
-            mode: 'batch',
-            maxConcurrency,
-            batch: { maxEvents, maxDelay: '20ms' },
-          },
+      await c.create('sinks', 'Sink', name, {
+        http: {
+          url: `${c.receiver.url}/${name}`,
+          mode: 'batch',
+          maxConcurrency,
+          batch: { maxEvents, maxDelay: '20ms' },
         },
       });
-    await eventSource('ticks', '128Mi');
-    // About 300 bytes per event in the stream, with room to spare.
-    await eventSource('bulk', `${Math.max(128, Math.ceil((BACKLOG * 600) / 2 ** 20))}Mi`);
+    await c.eventSource('ticks', '128Mi');
+    await c.eventSource('bulk', backlogStreamBytes(BACKLOG, 128));
   }, 180_000);
 
   afterAll(async () => {
-    await journey?.stop();
-    // The streams hold 15,000 events and the backlog, and reserve their maxBytes on the shared
-    // NATS: remove them.
-    if (jsm)
-      for await (const s of jsm.streams.list())
-        if (s.config.name.includes(`_${ns}_`)) await jsm.streams.delete(s.config.name);
-    await nc?.close();
-    await receiver?.close();
+    await c?.stop();
   });
 
   const acceptedWith = (prefix: string) => {
-    const all = receiver.accepted();
+    const all = c.receiver.accepted();
     const mine = [...all.entries()].filter(([id]) => id.startsWith(`${prefix}-`));
     return { count: mine.length, repeated: mine.filter(([, n]) => n !== 1).map(([id]) => id) };
   };
@@ -181,7 +104,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
     { timeout: 240_000 },
     async () => {
       await readyPipeline('ticker', { sources: [{ eventSource: 'ticks' }] });
-      await publish('ticks', 's', 0, 5_000);
+      await c.publish('ticks', 0, 5_000, tick('s'));
       await eventually(
         'some events processed',
         () => (acceptedWith('s').count >= 500 ? true : undefined),
@@ -225,7 +148,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       expect(acceptedWith('s').repeated).toEqual([]);
       expect(processedAtSuspend + held.num_pending + held.num_ack_pending).toBe(5_000);
 
-      await publish('ticks', 's', 5_000, 15_000);
+      await c.publish('ticks', 5_000, 15_000, tick('s'));
       // Nothing is delivered while suspended: the consumer's position and the receiver stay put
       // while the pending count grows by exactly what was published.
       const after = await eventually('the 10,000 counted as pending', async () => {
@@ -237,7 +160,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       expect(after.num_ack_pending).toBe(held.num_ack_pending);
       expect(acceptedWith('s').count).toBe(processedAtSuspend);
       const pl = await eventually('status with the new lag', async () => {
-        const pl = await pipeline('ticker');
+        const pl = await c.pipeline('ticker');
         return pl.status?.lag === held.num_pending + held.num_ack_pending + 10_000 ? pl : undefined;
       });
       expect(pl.status?.phase).toBe('Suspended');
@@ -269,43 +192,29 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
     async () => {
       // The backlog first: the Pipeline's consumer starts with all of it pending.
       const start = Date.now();
-      await publish('bulk', 'b', 0, BACKLOG);
+      await c.publish('bulk', 0, BACKLOG, tick('b'));
       const published = Date.now();
-      await create('pipelines', {
-        apiVersion: `${group}/${version}`,
-        kind: 'Pipeline',
-        metadata: { name: 'scaled' },
-        spec: {
-          sources: [{ eventSource: 'bulk' }],
-          rules: 'rule All "every event" { when true then Route("hook"); }',
-          outputs: [{ name: 'hook', sink: 'slow' }],
-          deadLetter: { maxBytes: '8Mi' },
-          autoscaling: {
-            minReplicas: 1,
-            maxReplicas: 4,
-            targetLagSeconds: 5,
-            scaleDownDelay: '5s',
-            lookback: '3s',
-          },
+      await c.create('pipelines', 'Pipeline', 'scaled', {
+        sources: [{ eventSource: 'bulk' }],
+        rules: 'rule All "every event" { when true then Route("hook"); }',
+        outputs: [{ name: 'hook', sink: 'slow' }],
+        deadLetter: { maxBytes: '8Mi' },
+        autoscaling: {
+          minReplicas: 1,
+          maxReplicas: 4,
+          targetLagSeconds: 5,
+          scaleDownDelay: '5s',
+          lookback: '3s',
         },
       });
 
       // The Deployment's replicas as the operator sets them, every change in order.
-      const history: { at: number; replicas: number }[] = [];
-      let watching = true;
-      const watcher = (async () => {
-        while (watching) {
-          const r = await deployment('scaled').then(
-            (d) => d.spec?.replicas,
-            () => undefined,
-          );
-          if (r !== undefined && history.at(-1)?.replicas !== r)
-            history.push({ at: Date.now(), replicas: r });
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      })();
+      const { history, stop: stopFollowing } = followReplicas(
+        () => deployment('scaled').then((d) => d.spec?.replicas),
+        200,
+      );
       const created = await eventually('the processor Deployment', async () =>
-        history.length ? pipeline('scaled') : undefined,
+        history.length ? c.pipeline('scaled') : undefined,
       );
 
       await eventually('4 replicas', () => (history.at(-1)?.replicas === 4 ? true : undefined), 240_000);
@@ -327,8 +236,7 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         120_000,
       );
       const atMin = Date.now();
-      watching = false;
-      await watcher;
+      await stopFollowing();
 
       expect(acceptedWith('b')).toEqual({ count: BACKLOG, repeated: [] });
       // Up, then down: never down and up again (no flapping), and few steps each way.
@@ -339,11 +247,11 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       expect(values.slice(peak)).toEqual([...values.slice(peak)].sort((a, b) => b - a));
       expect(values.length - 1).toBeLessThanOrEqual(5);
       // The autoscaler never wrote the Pipeline's spec.
-      const pl = await pipeline('scaled');
+      const pl = await c.pipeline('scaled');
       expect(pl.metadata?.generation).toBe(created.metadata?.generation);
       expect(pl.spec.replicas).toBe(1);
       expect(pl.status?.autoscaling?.desiredReplicas).toBe(1);
-      const events = await core.listNamespacedEvent({
+      const events = await c.core.listNamespacedEvent({
         namespace: ns,
         fieldSelector: 'involvedObject.name=scaled',
       });
