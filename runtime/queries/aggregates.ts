@@ -25,6 +25,13 @@ export interface Aggregate {
   merge(into: unknown, from: unknown): unknown;
   /** A copy that merging into (or adding to) leaves `acc` as it was. */
   clone(acc: unknown): unknown;
+  /**
+   * An empty accumulator, reusing the storage of `scratch` — a scratch accumulator that only its
+   * caller refers to — when adding and merging into it can never make it another's.
+   */
+  reset(scratch: unknown): unknown;
+  /** A copy of `from` (as clone), reusing the storage of `scratch` as reset does. */
+  copyInto(scratch: unknown, from: unknown): unknown;
   result(acc: unknown): Value;
   save(acc: unknown): unknown;
   load(saved: unknown): unknown;
@@ -35,6 +42,8 @@ const countAll: Aggregate = {
   add: (acc) => (acc as number) + 1,
   merge: (a, b) => (a as number) + (b as number),
   clone: (acc) => acc,
+  reset: () => 0,
+  copyInto: (_scratch, from) => from,
   result: (acc) => acc,
   save: (acc) => acc,
   load: (saved) => Number(saved),
@@ -53,6 +62,16 @@ const countDistinct: Aggregate = {
     return a;
   },
   clone: (acc) => new Set(acc as Set<string>),
+  reset: (scratch) => {
+    (scratch as Set<string>).clear();
+    return scratch;
+  },
+  copyInto: (scratch, from) => {
+    const s = scratch as Set<string>;
+    s.clear();
+    for (const k of from as Set<string>) s.add(k);
+    return s;
+  },
   result: (acc) => (acc as Set<string>).size,
   save: (acc) => [...(acc as Set<string>)].sort(),
   load: (saved) => new Set(saved as string[]),
@@ -65,9 +84,10 @@ const countDistinct: Aggregate = {
  */
 export const emptyPartials = (): Partials => [-0, -0];
 
-interface SumAcc {
-  n: number;
-  p: Partials;
+/** Makes `into` hold the entries of `from`, in place. */
+function copyPartials(into: Partials, from: Partials): void {
+  into.length = from.length;
+  for (let i = 0; i < from.length; i++) into[i] = from[i]!;
 }
 
 /**
@@ -81,30 +101,61 @@ const loadPartials = (saved: unknown): Partials => {
   return p.length === 0 ? emptyPartials() : p;
 };
 
-function sumLike(result: (acc: SumAcc) => Value): Aggregate {
+/**
+ * A sum or avg accumulator is one array of doubles: the count of numbers added at index 0, then
+ * the exact sum's partials (exact-sum.ts, from index 1) — one object per group, not an object and
+ * its partials. A new one has room for two partials: the two -0 are zeros that the first addition
+ * drops, and make V8 allocate an unboxed array of doubles (as emptyPartials).
+ */
+type SumAcc = number[];
+
+const SUM_FROM = 1;
+
+function sumLike(result: (n: number, sum: number) => Value): Aggregate {
   return {
-    create: (): SumAcc => ({ n: 0, p: emptyPartials() }),
+    create: (): SumAcc => [0, -0, -0],
     add: (acc, v) => {
       if (typeof v === 'number') {
         const a = acc as SumAcc;
-        a.n++;
-        addExact(a.p, v);
+        a[0]!++;
+        addExact(a, v, SUM_FROM);
       }
       return acc;
     },
     merge: (into, from) => {
       const a = into as SumAcc;
       const b = from as SumAcc;
-      a.n += b.n;
-      mergeExact(a.p, b.p);
+      a[0]! += b[0]!;
+      for (let i = SUM_FROM; i < b.length; i++) addExact(a, b[i]!, SUM_FROM);
       return a;
     },
-    clone: (acc): SumAcc => ({ n: (acc as SumAcc).n, p: (acc as SumAcc).p.slice() }),
-    result: (acc) => result(acc as SumAcc),
-    save: (acc) => ({ n: (acc as SumAcc).n, p: savePartials((acc as SumAcc).p) }),
+    clone: (acc): SumAcc => (acc as SumAcc).slice(),
+    reset: (scratch) => {
+      const a = scratch as SumAcc;
+      a.length = SUM_FROM;
+      a[0] = 0;
+      return a;
+    },
+    copyInto: (scratch, from) => {
+      copyPartials(scratch as SumAcc, from as SumAcc);
+      return scratch;
+    },
+    result: (acc) => {
+      const a = acc as SumAcc;
+      return a[0] === 0 ? null : result(a[0]!, exactValue(a, SUM_FROM));
+    },
+    save: (acc) => {
+      const a = acc as SumAcc;
+      return { n: a[0], p: savePartials(a.slice(SUM_FROM)) };
+    },
     load: (saved) => {
       const s = saved as { n: number; p: unknown };
-      return { n: Number(s.n), p: loadPartials(s.p) };
+      const p = loadPartials(s.p);
+      const a: SumAcc = [Number(s.n), -0, -0];
+      a.length = SUM_FROM;
+      for (const x of p) a.push(x);
+      if (a.length === SUM_FROM) a.push(-0, -0);
+      return a;
     },
   };
 }
@@ -112,8 +163,8 @@ function sumLike(result: (acc: SumAcc) => Value): Aggregate {
 /** Results never show -0. */
 const plusZero = (v: number | null): number | null => (v === 0 ? 0 : v);
 
-const sum = sumLike((a) => (a.n === 0 ? null : plusZero(finite(exactValue(a.p)))));
-const avg = sumLike((a) => (a.n === 0 ? null : plusZero(finite(exactValue(a.p) / a.n))));
+const sum = sumLike((_n, total) => plusZero(finite(total)));
+const avg = sumLike((n, total) => plusZero(finite(total / n)));
 
 interface StddevAcc {
   n: number;
@@ -144,6 +195,21 @@ const stddev: Aggregate = {
     const a = acc as StddevAcc;
     return { n: a.n, s1: a.s1.slice(), s2: a.s2.slice() };
   },
+  reset: (scratch) => {
+    const a = scratch as StddevAcc;
+    a.n = 0;
+    a.s1.length = 0;
+    a.s2.length = 0;
+    return a;
+  },
+  copyInto: (scratch, from) => {
+    const a = scratch as StddevAcc;
+    const b = from as StddevAcc;
+    a.n = b.n;
+    copyPartials(a.s1, b.s1);
+    copyPartials(a.s2, b.s2);
+    return a;
+  },
   result: (acc) => {
     const a = acc as StddevAcc;
     return sampleStddev(a.n, a.s1, a.s2);
@@ -166,6 +232,8 @@ function extreme(sign: 1 | -1): Aggregate {
     add: (acc, v) => (better(v, acc) ? v : acc),
     merge: (a, b) => (b !== undefined && better(b, a) ? b : a),
     clone: (acc) => acc,
+    reset: () => undefined,
+    copyInto: (_scratch, from) => from,
     result: (acc) => (acc === undefined ? null : acc),
     save: (acc) => (acc === undefined ? null : acc),
     load: (saved) => (saved === null ? undefined : saved),
@@ -215,6 +283,9 @@ function pick(sign: 1 | -1): Aggregate {
       return b.has && wins(into as PickAcc, b.t, b.seq, b.src) ? b : into;
     },
     clone: (acc) => ({ ...(acc as PickAcc) }),
+    // merge can return `from` itself, so the scratch may be another's: never reuse it.
+    reset: (): PickAcc => ({ has: false, v: null, t: 0, seq: 0, src: '' }),
+    copyInto: (_scratch, from) => ({ ...(from as PickAcc) }),
     result: (acc) => ((acc as PickAcc).has ? (acc as PickAcc).v : null),
     save: (acc) => {
       const a = acc as PickAcc;

@@ -8,10 +8,13 @@
 /** Partials of an exact sum; `[]` is zero. Overflow past ±1.8e308 leaves one non-finite entry. */
 export type Partials = number[];
 
-/** Adds `x` to the exact sum held in `p`, in place. */
-export function addExact(p: Partials, x: number): void {
-  let i = 0;
-  for (let j = 0; j < p.length; j++) {
+/**
+ * Adds `x` to the exact sum held in `p` from index `from` on (the entries before it are not part
+ * of the sum: an accumulator can keep its count there), in place.
+ */
+export function addExact(p: Partials, x: number, from = 0): void {
+  let i = from;
+  for (let j = from; j < p.length; j++) {
     let y = p[j]!;
     if (Math.abs(x) < Math.abs(y)) {
       const t = x;
@@ -20,8 +23,8 @@ export function addExact(p: Partials, x: number): void {
     }
     const hi = x + y;
     if (!Number.isFinite(hi)) {
-      p.length = 1;
-      p[0] = hi;
+      p.length = from + 1;
+      p[from] = hi;
       return;
     }
     const lo = y - (hi - x);
@@ -37,14 +40,17 @@ export function mergeExact(into: Partials, from: Partials): void {
   for (const x of from) addExact(into, x);
 }
 
-/** The exact sum, correctly rounded to the nearest double (NaN/±Infinity after an overflow). */
-export function exactValue(p: Partials): number {
+/**
+ * The exact sum held in `p` from index `from` on, correctly rounded to the nearest double
+ * (NaN/±Infinity after an overflow).
+ */
+export function exactValue(p: Partials, from = 0): number {
   let n = p.length;
-  if (n === 0) return 0;
+  if (n <= from) return 0;
   let hi = p[--n]!;
   if (!Number.isFinite(hi)) return hi;
   let lo = 0;
-  while (n > 0) {
+  while (n > from) {
     const x = hi;
     const y = p[--n]!;
     hi = x + y;
@@ -53,7 +59,7 @@ export function exactValue(p: Partials): number {
     if (lo !== 0) break;
   }
   // Round half-way cases the way the exact sum would: look at the next partial's sign.
-  if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
+  if (n > from && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
     const y = lo * 2;
     const x = hi + y;
     const yr = x - hi;

@@ -174,6 +174,18 @@ export function cloneAccs(plan: Plan, accs: readonly unknown[]): unknown[] {
   return out;
 }
 
+/** Empties scratch accumulators (only the caller refers to them) in place, for reuse. */
+export function resetAccs(plan: Plan, scratch: unknown[]): void {
+  const aggs = plan.aggs;
+  for (let i = 0; i < aggs.length; i++) scratch[i] = aggs[i]!.reset(scratch[i]);
+}
+
+/** Makes scratch accumulators a copy of `from` (as cloneAccs), reusing their storage. */
+export function copyAccsInto(plan: Plan, scratch: unknown[], from: readonly unknown[]): void {
+  const aggs = plan.aggs;
+  for (let i = 0; i < aggs.length; i++) scratch[i] = aggs[i]!.copyInto(scratch[i], from[i]);
+}
+
 export function saveAccs(plan: Plan, accs: readonly unknown[]): unknown[] {
   return plan.aggs.map((a, i) => a.save(accs[i]));
 }

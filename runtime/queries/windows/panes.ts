@@ -25,7 +25,7 @@ import {
   STATE_LIMIT,
   addArgs,
   boundsOf,
-  cloneAccs,
+  copyAccsInto,
   createAccs,
   emitGroup,
   evalArgs,
@@ -100,6 +100,8 @@ export class PaneWindows implements WindowOperator {
   private idleBefore: KeyPanes[] = [];
   private readonly probe;
   private readonly args: Value[];
+  /** A window's panes merged, for the row being emitted or saved. */
+  private readonly scratch: unknown[];
   nextDue = Infinity;
 
   constructor(
@@ -111,6 +113,7 @@ export class PaneWindows implements WindowOperator {
     this.paneSize = gcd(this.size, this.advanceBy);
     this.probe = newProbe(plan);
     this.args = new Array<Value>(plan.aggs.length);
+    this.scratch = createAccs(plan);
   }
 
   get stateKeys(): number {
@@ -201,7 +204,10 @@ export class PaneWindows implements WindowOperator {
     return win;
   }
 
-  /** The key's accumulators over window k: its one slice there, or its slices there merged. */
+  /**
+   * The key's accumulators over window k: its one slice there, or its slices there merged into
+   * the scratch accumulators (valid until the next call).
+   */
   private accsIn(kp: KeyPanes, k: number): unknown[] {
     let one: Slice | undefined;
     let merged: unknown[] | undefined;
@@ -210,7 +216,10 @@ export class PaneWindows implements WindowOperator {
       if (s.hi < k) continue;
       if (one === undefined) one = s;
       else {
-        merged ??= cloneAccs(this.plan, one.accs);
+        if (merged === undefined) {
+          merged = this.scratch;
+          copyAccsInto(this.plan, merged, one.accs);
+        }
         mergeAccs(this.plan, merged, s.accs);
       }
     }

@@ -17,6 +17,7 @@ import {
   STATE_LIMIT,
   addArgs,
   createAccs,
+  resetAccs,
   evalArgs,
   KeyIndex,
   keyOfProbe,
@@ -55,6 +56,8 @@ export class SlidingWindows implements WindowOperator {
   private done: Entry[] = [];
   private doneHead = 0;
   private readonly probe;
+  /** Accumulators of the row being emitted, emptied for each row. */
+  private readonly scratch: unknown[];
 
   constructor(
     private readonly plan: Plan,
@@ -62,6 +65,7 @@ export class SlidingWindows implements WindowOperator {
   ) {
     this.size = plan.window!.size;
     this.probe = newProbe(plan);
+    this.scratch = createAccs(plan);
   }
 
   get stateKeys(): number {
@@ -115,7 +119,8 @@ export class SlidingWindows implements WindowOperator {
     const ctx = this.ctx;
     const list = e.owner.entries;
     const from = e.t - this.size;
-    const accs = createAccs(plan);
+    const accs = this.scratch;
+    resetAccs(plan, accs);
     for (let k = e.owner.head; k < list.length; k++) {
       const x = list[k]!;
       if (x.t > e.t) break;
