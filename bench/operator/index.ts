@@ -18,6 +18,7 @@ import { installCrds } from '../../operator/install-crds.js';
 import { startStack } from '../../test/stack/cli.js';
 import { logsDir, repoRoot } from '../../test/stack/paths.js';
 import { adminConfig, auditEvents, certificateKubeconfig, writeVerbs } from '../../test/support/kube.js';
+import { rawBaseline, type BaselineResult } from './baseline.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const group = 'eventrunner.io';
@@ -143,6 +144,9 @@ export async function main(args: string[]): Promise<void> {
   const cpuProf = args.includes('--cpu-prof');
   // --heap-snapshot writes a heap snapshot of the operator to .stack/logs once it has settled.
   const heapSnapshot = args.includes('--heap-snapshot');
+  // After the operator's run, the same requests from a bare client (baseline.ts), unless
+  // --no-raw-baseline.
+  const withBaseline = !args.includes('--no-raw-baseline');
   log(`operator bench: ${pipelines} Pipelines, operator concurrency ${concurrency}`);
   const stack = await startStack(['kube', 'nats', 'clickhouse'], log);
   const kube = stack.env.kube!;
@@ -202,45 +206,58 @@ export async function main(args: string[]): Promise<void> {
       }
     });
     const custom = admin.makeApiClient(CustomObjectsApi);
-    const create = (plural: string, body: object) =>
-      custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
+    // Creates the benchmark's objects in a namespace: an EventSource, a Sink and a Pipeline each,
+    // 32 at a time (the raw baseline creates them again in its own namespace).
+    const createAll = (
+      namespace: string,
+      created: (plural: string, name: string) => void = () => undefined,
+    ) => {
+      const create = async (
+        plural: string,
+        body: { metadata: { name: string } } & Record<string, unknown>,
+      ) => {
+        await custom.createNamespacedCustomObject({ group, version, namespace, plural, body });
+        created(plural, body.metadata.name);
+      };
+      return inBatches(ids, 32, async (i) => {
+        await create('eventsources', {
+          apiVersion: `${group}/${version}`,
+          kind: 'EventSource',
+          metadata: { name: `es-${i}` },
+          spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes: '8Mi' } },
+        });
+        await create('sinks', {
+          apiVersion: `${group}/${version}`,
+          kind: 'Sink',
+          metadata: { name: `sk-${i}` },
+          spec: {
+            clickhouse: {
+              url: stack.env.clickhouse!.url,
+              database: 'bench',
+              table: 'events',
+              manageSchema: true,
+            },
+          },
+        });
+        await create('pipelines', {
+          apiVersion: `${group}/${version}`,
+          kind: 'Pipeline',
+          metadata: { name: `pl-${i}` },
+          spec: {
+            sources: [{ eventSource: `es-${i}` }],
+            rules: 'rule All "everything" { when true then Route("out"); }',
+            outputs: [{ name: 'out', sink: `sk-${i}` }],
+            deadLetter: { maxBytes: '1Mi' },
+          },
+        });
+      });
+    };
+    const ids = Array.from({ length: pipelines }, (_, i) => i);
     const watcher = watchReady(admin, custom, ns);
     await watcher.started;
     const started = Date.now();
     const since = new Date();
-    const ids = Array.from({ length: pipelines }, (_, i) => i);
-    await inBatches(ids, 32, async (i) => {
-      await create('eventsources', {
-        apiVersion: `${group}/${version}`,
-        kind: 'EventSource',
-        metadata: { name: `es-${i}` },
-        spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes: '8Mi' } },
-      });
-      await create('sinks', {
-        apiVersion: `${group}/${version}`,
-        kind: 'Sink',
-        metadata: { name: `sk-${i}` },
-        spec: {
-          clickhouse: {
-            url: stack.env.clickhouse!.url,
-            database: 'bench',
-            table: 'events',
-            manageSchema: true,
-          },
-        },
-      });
-      await create('pipelines', {
-        apiVersion: `${group}/${version}`,
-        kind: 'Pipeline',
-        metadata: { name: `pl-${i}` },
-        spec: {
-          sources: [{ eventSource: `es-${i}` }],
-          rules: 'rule All "everything" { when true then Route("out"); }',
-          outputs: [{ name: 'out', sink: `sk-${i}` }],
-          deadLetter: { maxBytes: '1Mi' },
-        },
-      });
-    });
+    await createAll(ns);
     const createdMs = Date.now() - started;
     log(`created ${pipelines * 3} objects in ${(createdMs / 1000).toFixed(1)}s`);
     let rss = 0;
@@ -319,6 +336,26 @@ export async function main(args: string[]): Promise<void> {
       log(
         `idle write x${n}: ${k} (e.g. ${idle.find((e) => e.requestURI.includes(k.split(' ')[1]!.split('/')[0]!))?.requestURI})`,
       );
+    // The API server's own limit for the same work: the operator's requests of the busy phase
+    // from a bare client, while the same objects are created again in a namespace of their own.
+    let baseline: (BaselineResult & { operatorRatio: number }) | undefined;
+    if (withBaseline) {
+      log(`raw baseline: the operator's ${requests.length} requests from a bare client ...`);
+      const raw = await rawBaseline({
+        kc: admin,
+        requests,
+        from: ns,
+        to: `${ns}-raw`,
+        concurrency,
+        group,
+        version,
+        createAll,
+      });
+      baseline = { ...raw, operatorRatio: +(raw.seconds / (allMs / 1000)).toFixed(2) };
+      log(
+        `raw baseline: ${raw.requests} requests and ${pipelines * 3} creates in ${raw.seconds}s (${raw.failed} failed${raw.firstFailure ? `, e.g. ${raw.firstFailure}` : ''}; ${raw.skipped} watches not replayed): the operator took ${(allMs / 1000).toFixed(1)}s, ${baseline.operatorRatio} of it at the API server's own pace`,
+      );
+    }
     const result = {
       bench: 'operator',
       pipelines,
@@ -341,6 +378,7 @@ export async function main(args: string[]): Promise<void> {
       operatorSemiSpaceMb: semiSpaceMb || null,
       idleSeconds,
       idleWritesPerMinute: +((idleWrites * 60) / idleSeconds).toFixed(1),
+      rawBaseline: baseline ?? null,
       targets: {
         allReconciledSeconds: 30,
         tailSeconds: 2,
