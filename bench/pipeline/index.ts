@@ -117,6 +117,13 @@ function gcMs(trace: string): { scavenge: number; markCompact: number } {
 
 /** The processor's per-event handling time (message taken → writes queued), a histogram on /metrics. */
 const HANDLE_HISTOGRAM = 'eventrunner_processor_handle_duration_seconds';
+/** Time to write one batch to a sink (write issued → acknowledged), per output. */
+const BATCH_HISTOGRAM = 'eventrunner_sink_batch_duration_seconds';
+/** How often the latency phase asks each sink for the followed rows it has not shown. */
+const CASSANDRA_POLL_MS = 10;
+const CLICKHOUSE_POLL_MS = 50;
+/** The Cassandra output's batch delay. */
+const CASSANDRA_BATCH_DELAY_MS = 20;
 
 /** p50 and p99 in microseconds of handling-time buckets (see histogramQuantile). */
 function handleQuantiles(buckets: Map<number, number>) {
@@ -235,7 +242,7 @@ export async function main(args: string[]): Promise<void> {
         consistency: 'LOCAL_ONE',
         replicationFactor: 1,
         manageSchema: true,
-        batch: { maxRows: 500, maxDelay: '20ms' },
+        batch: { maxRows: 500, maxDelay: `${CASSANDRA_BATCH_DELAY_MS}ms` },
       },
       columns: BENCH_COLUMNS,
     };
@@ -451,9 +458,17 @@ export async function main(args: string[]): Promise<void> {
     const dlq = (await jsm.streams.info('BENCH_DLQ')).state.messages;
     // The processor's own handling time, from its /metrics: over the drain, then over the latency phase.
     if (!opsPort) throw new Error('the processor did not log its operations port');
-    const scrapeHandle = async () =>
-      histogramBuckets(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), HANDLE_HISTOGRAM);
-    const handleAfterDrain = await scrapeHandle();
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      return {
+        handle: histogramBuckets(text, HANDLE_HISTOGRAM),
+        // Write issued → acknowledged, per batch, from the processor's side (its sink histograms).
+        cassandraBatch: histogramBuckets(text, BATCH_HISTOGRAM, 'output="store",result="ok"'),
+        clickhouseBatch: histogramBuckets(text, BATCH_HISTOGRAM, 'output="analytics",result="ok"'),
+      };
+    };
+    const afterDrain = await scrape();
+    const handleAfterDrain = afterDrain.handle;
 
     // Latency at a fixed offered rate, the processor still running.
     log(`latency: ${f.rate}/s for ${f.latencySeconds}s`);
@@ -461,13 +476,22 @@ export async function main(args: string[]): Promise<void> {
       rate: f.rate,
       seconds: f.latencySeconds,
       sampleEvery: 25,
-      pollMs: 50,
+      cassandraPollMs: CASSANDRA_POLL_MS,
+      clickhousePollMs: CLICKHOUSE_POLL_MS,
       prefix: 'bench',
       run: `lat-${run}`,
       cassandraTable: 'bench.events',
       clickhouseTable: 'bench.events',
     });
-    const handleLatency = histogramDelta(await scrapeHandle(), handleAfterDrain);
+    const afterLatency = await scrape();
+    const handleLatency = histogramDelta(afterLatency.handle, handleAfterDrain);
+    const batchMs = (later: Map<number, number>, earlier: Map<number, number>) => {
+      const d = histogramDelta(later, earlier);
+      const q = (p: number) => histogramQuantile(d, p);
+      const ms = (v: { value: number; le: number } | null) =>
+        v && Number.isFinite(v.value) ? { ms: Math.round(v.value * 1e4) / 10, bucketMs: v.le * 1000 } : null;
+      return { batches: q(0.5)?.count ?? 0, p50: ms(q(0.5)), p99: ms(q(0.99)) };
+    };
     const ms = (xs: number[]) =>
       xs.length ? { p50: percentile(xs, 50), p99: percentile(xs, 99), samples: xs.length } : null;
     // Cassandra gets slower per write as its table grows (flushes, compaction) and faster as its JIT
@@ -508,14 +532,36 @@ export async function main(args: string[]): Promise<void> {
       latencyP99Ms: lat.latenciesMs.length ? percentile(lat.latenciesMs, 99) : null,
       latencySamples: lat.latenciesMs.length,
       latencyMissing: lat.missing,
-      latencyPollMs: 50,
+      latencyPollMs: { cassandra: CASSANDRA_POLL_MS, clickhouse: CLICKHOUSE_POLL_MS },
       // At the offered rate, separated: publish → row visible in each sink (ms, polled every
       // latencyPollMs), and the processor's own handling of each event (µs, message taken → every
       // write queued to its outputs' batches) from its eventrunner_processor_handle_duration_seconds
       // histogram on /metrics, interpolated inside its buckets as histogram_quantile does.
+      // Each sink's figure is when the read that found the row answered; `resolutionMs` is, per
+      // sample, that minus when the last read that missed it was sent (the row became visible in
+      // between). `publishAckMs`: publish → JetStream's acknowledgement (the followed events).
+      // `writeMs`: the processor's write issued → acknowledged per batch (its
+      // eventrunner_sink_batch_duration_seconds over the latency phase, in its buckets).
       latencySeparated: {
         cassandraMs: ms(lat.cassandraMs),
+        cassandraResolutionMs: ms(lat.cassandraResolutionMs),
+        // Publish → the processor issued the row's write (the row's writetime: exact), and the
+        // lower bound of publish → visible (the later of that and the last read that missed it).
+        cassandraIssuedMs: ms(lat.cassandraIssuedMs),
+        cassandraLowerMs: ms(lat.cassandraLowerMs),
+        // Reads of the check that failed (timed out on a loaded server) and were asked again.
+        checkReadErrors: {
+          cassandra: lat.cassandraReadErrors.length,
+          clickhouse: lat.clickhouseReadErrors.length,
+          ...(lat.cassandraReadErrors[0] ? { firstCassandra: lat.cassandraReadErrors[0] } : {}),
+          ...(lat.clickhouseReadErrors[0] ? { firstClickHouse: lat.clickhouseReadErrors[0] } : {}),
+        },
+        cassandraWriteMs: batchMs(afterLatency.cassandraBatch, afterDrain.cassandraBatch),
         clickhouseMs: ms(lat.clickhouseMs),
+        clickhouseResolutionMs: ms(lat.clickhouseResolutionMs),
+        clickhouseWriteMs: batchMs(afterLatency.clickhouseBatch, afterDrain.clickhouseBatch),
+        publishAckMs: ms(lat.publishAckMs),
+        cassandraBatchDelayMs: CASSANDRA_BATCH_DELAY_MS,
         clickhouseBatchDelayMs: f.clickhouseDelayMs,
         bothMs: ms(lat.latenciesMs),
         processing: handleQuantiles(handleLatency),

@@ -51,12 +51,15 @@ export function coreBusy(a: [number, number][], b: [number, number][]): number[]
   return b.map(([busy, total], i) => Math.round(((busy - a[i]![0]) / Math.max(1, total - a[i]![1])) * 100));
 }
 
-/** Cumulative bucket counts of one label-less histogram in a Prometheus text exposition. */
-export function histogramBuckets(text: string, name: string): Map<number, number> {
+/**
+ * Cumulative bucket counts of one histogram in a Prometheus text exposition: of its only series, or
+ * of the one whose bucket lines contain `labels` (e.g. `output="store",result="ok"`).
+ */
+export function histogramBuckets(text: string, name: string, labels = ''): Map<number, number> {
   const out = new Map<number, number>();
   const prefix = `${name}_bucket{`;
   for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
+    if (!line.startsWith(prefix) || !line.includes(labels)) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (le !== undefined) out.set(le === '+Inf' ? Infinity : Number(le), value);
