@@ -10,6 +10,7 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1Deployment,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -217,10 +218,18 @@ export async function startOperator(opts: {
         if (d.spec) d.spec = { ...d.spec, template: { metadata: d.spec.template.metadata } };
       },
     ),
-    services: childInformer('services', ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services', () =>
-      ns
-        ? core.listNamespacedService({ namespace: ns, labelSelector: managed })
-        : core.listServiceForAllNamespaces({ labelSelector: managed }),
+    services: childInformer(
+      'services',
+      ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services',
+      () =>
+        ns
+          ? core.listNamespacedService({ namespace: ns, labelSelector: managed })
+          : core.listServiceForAllNamespaces({ labelSelector: managed }),
+      // Reconcilers compare a Service by its hash annotation and resourceVersion only.
+      (svc: V1Service) => {
+        delete svc.spec;
+        delete svc.status;
+      },
     ),
     configMaps: childInformer(
       'configmaps',

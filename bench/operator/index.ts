@@ -1,5 +1,6 @@
 // `npm run bench -- operator [--pipelines N] [--concurrency C] [--idle-seconds S] [--heap-mb M]
-// [--semi-space-mb M] [--timeout-seconds S] [--cpu-prof] [--heap-snapshot]`
+// [--semi-space-mb M] [--malloc-arena-max N] [--timeout-seconds S] [--cpu-prof] [--heap-snapshot]
+// [--no-raw-baseline]`
 // Creates N Pipelines, each with its own EventSource and Sink (ClickHouse; a CQL probe per Sink
 // would measure the driver's connect time, not the operator), against the test stack's real
 // kube-apiserver, NATS and ClickHouse, with the operator as a separate process under its own
@@ -140,6 +141,9 @@ export async function main(args: string[]): Promise<void> {
   };
   const heapMb = flag(args, 'heap-mb', chart.heapMb);
   const semiSpaceMb = flag(args, 'semi-space-mb', chart.semiSpaceMb);
+  // --malloc-arena-max N sets MALLOC_ARENA_MAX for the operator (glibc's malloc arenas; 0: glibc's
+  // default of 8 per core): the native memory outside the V8 heap.
+  const mallocArenaMax = flag(args, 'malloc-arena-max', 0);
   // --cpu-prof writes a V8 CPU profile of the operator to .stack/logs when it exits.
   const cpuProf = args.includes('--cpu-prof');
   // --heap-snapshot writes a heap snapshot of the operator to .stack/logs once it has settled.
@@ -184,6 +188,7 @@ export async function main(args: string[]): Promise<void> {
         env: {
           ...process.env,
           KUBECONFIG: kubeconfig,
+          ...(mallocArenaMax ? { MALLOC_ARENA_MAX: String(mallocArenaMax) } : {}),
           NODE_OPTIONS: [
             heapMb ? `--max-old-space-size=${heapMb}` : '',
             semiSpaceMb ? `--max-semi-space-size=${semiSpaceMb}` : '',
@@ -376,6 +381,7 @@ export async function main(args: string[]): Promise<void> {
       operatorPeakRssMb: rss,
       operatorHeapLimitMb: heapMb || null,
       operatorSemiSpaceMb: semiSpaceMb || null,
+      operatorMallocArenaMax: mallocArenaMax || null,
       idleSeconds,
       idleWritesPerMinute: +((idleWrites * 60) / idleSeconds).toFixed(1),
       rawBaseline: baseline ?? null,
