@@ -479,6 +479,7 @@ export async function main(args: string[]): Promise<void> {
       cassandraPollMs: CASSANDRA_POLL_MS,
       clickhousePollMs: CLICKHOUSE_POLL_MS,
       prefix: 'bench',
+      stream: 'BENCH',
       run: `lat-${run}`,
       cassandraTable: 'bench.events',
       clickhouseTable: 'bench.events',

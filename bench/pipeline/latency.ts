@@ -10,12 +10,12 @@
 // a client-side timestamp as the processor builds it (`writetime`, µs, the same machine's clock),
 // so publish → write issued is exact per row, and the row became visible between that (or the
 // last miss, whichever is later) and the read that found it.
-import { jetstream } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type cassandra from 'cassandra-driver';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { toNatsMessage } from '../../runtime/events/index.js';
+import { JetStreamAsyncPublisher } from '../../runtime/ingest/jetstream-async.js';
+import { eventHeaders } from '../../runtime/ingest/publish-headers.js';
 import { shopEvent } from './events.js';
 
 export interface LatencyOptions {
@@ -25,6 +25,8 @@ export interface LatencyOptions {
   cassandraPollMs: number;
   clickhousePollMs: number;
   prefix: string;
+  /** The stream the events go to (Nats-Expected-Stream). */
+  stream: string;
   run: string;
   cassandraTable: string;
   clickhouseTable: string;
@@ -70,7 +72,11 @@ export async function measureLatency(
   ch: ClickHouseClient,
   o: LatencyOptions,
 ): Promise<LatencyResult> {
-  const js = jetstream(nc);
+  // The publishing side shares a core with NATS, ClickHouse and the processor: it publishes the way
+  // ingest does (async publisher, ingest's headers), not through JetStreamClient.publish, whose
+  // per-message timers and promises cost several times more.
+  // A loaded machine may take seconds to confirm a publish; the default 5 s ended runs.
+  const publisher = new JetStreamAsyncPublisher(nc, 30_000);
   const outstanding = new Map<string, Followed>();
   const r: LatencyResult = {
     latenciesMs: [],
@@ -197,6 +203,8 @@ export async function measureLatency(
     failed = true;
     await pollers.catch(() => undefined);
     throw err;
+  } finally {
+    publisher.close();
   }
   publishing = false;
   await pollers;
@@ -211,12 +219,9 @@ export async function measureLatency(
         const now = Date.now();
         const e = shopEvent(o.run, sent, now);
         const m = toNatsMessage(e, o.prefix);
-        const h = natsHeaders();
-        for (const [k, v] of Object.entries(m.headers)) h.set(k, v);
         const followed = sent % o.sampleEvery === 0;
         pending.push(
-          // A loaded machine may take seconds to confirm a publish; the default 5 s ended runs.
-          js.publish(m.subject, m.body, { headers: h, msgID: m.msgId, timeout: 30_000 }).then(
+          publisher.publish(m.subject, m.body, eventHeaders(m.msgId, o.stream)).then(
             () => {
               if (followed) r.publishAckMs.push(Date.now() - now);
             },
