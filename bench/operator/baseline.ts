@@ -37,21 +37,22 @@ interface Live extends Json {
 export function projectFields(value: unknown, fields: Fields): unknown {
   const sub = (f: unknown) => Object.keys((f ?? {}) as Fields).filter((k) => k !== '.');
   if (Array.isArray(value)) {
+    // Items in the live list's order: those named by key (k:), by value (v:) or by index (i:).
     const out: unknown[] = [];
-    for (const [k, f] of Object.entries(fields)) {
-      if (k.startsWith('k:')) {
-        const key = JSON.parse(k.slice(2)) as Json;
-        const item = value.find(
-          (it) => it && Object.entries(key).every(([kk, vv]) => (it as Json)[kk] === vv),
-        ) as unknown;
-        if (item === undefined) continue;
+    const entries = Object.entries(fields);
+    value.forEach((item: unknown, index) => {
+      for (const [k, f] of entries) {
+        let key: Json | undefined;
+        if (k.startsWith('k:')) {
+          key = JSON.parse(k.slice(2)) as Json;
+          if (!item || !Object.entries(key).every(([kk, vv]) => (item as Json)[kk] === vv)) continue;
+        } else if (k.startsWith('v:')) {
+          if (JSON.stringify(item) !== k.slice(2)) continue;
+        } else if (k !== `i:${index}`) continue;
         out.push(sub(f).length ? { ...key, ...(projectFields(item, f as Fields) as Json) } : item);
-      } else if (k.startsWith('v:')) out.push(JSON.parse(k.slice(2)));
-      else if (k.startsWith('i:')) {
-        const item = value[Number(k.slice(2))] as unknown;
-        if (item !== undefined) out.push(sub(f).length ? projectFields(item, f as Fields) : item);
+        break;
       }
-    }
+    });
     return out;
   }
   if (value && typeof value === 'object') {
@@ -69,7 +70,7 @@ export function projectFields(value: unknown, fields: Fields): unknown {
 }
 
 /** What the operator applied to a child: the live object cut to the operator's Apply fields. */
-function appliedBody(obj: Live, namespace: string): Json {
+export function appliedBody(obj: Live, namespace: string): Json {
   const entry = obj.metadata.managedFields?.find(
     (m) => m.manager === fieldManager && m.operation === 'Apply' && !m.subresource,
   );
