@@ -138,12 +138,14 @@ export async function main(args: string[]): Promise<void> {
   const chart = parse(readFileSync(join(repoRoot, 'charts', 'eventrunner', 'values.yaml'), 'utf8')) as {
     heapMb: number;
     semiSpaceMb: number;
+    mallocArenaMax?: number;
   };
   const heapMb = flag(args, 'heap-mb', chart.heapMb);
   const semiSpaceMb = flag(args, 'semi-space-mb', chart.semiSpaceMb);
-  // --malloc-arena-max N sets MALLOC_ARENA_MAX for the operator (glibc's malloc arenas; 0: glibc's
-  // default of 8 per core): the native memory outside the V8 heap.
-  const mallocArenaMax = flag(args, 'malloc-arena-max', 0);
+  // MALLOC_ARENA_MAX for the operator as the chart sets it (glibc's malloc arenas: the native
+  // memory outside the V8 heap), unless --malloc-arena-max says otherwise (0: glibc's default of
+  // 8 per core).
+  const mallocArenaMax = flag(args, 'malloc-arena-max', chart.mallocArenaMax ?? 0);
   // --cpu-prof writes a V8 CPU profile of the operator to .stack/logs when it exits.
   const cpuProf = args.includes('--cpu-prof');
   // --heap-snapshot writes a heap snapshot of the operator to .stack/logs once it has settled.

@@ -130,6 +130,7 @@ describe('chart operator Deployment', () => {
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       { name: 'NODE_OPTIONS', value: '--max-old-space-size=128 --max-semi-space-size=4' },
+      { name: 'MALLOC_ARENA_MAX', value: '2' },
     ]);
   });
 
