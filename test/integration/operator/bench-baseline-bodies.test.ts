@@ -3,7 +3,6 @@
 // rebuilds for each child the builders make is the applied body itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { EventSource, Pipeline, Sink } from '../../../api/generated/types.js';
 import { appliedBody } from '../../../bench/operator/baseline.js';
 import { Applier, applyPath, rawRequest } from '../../../operator/apply.js';
 import { ingestConfigMap, ingestDeployment, ingestService } from '../../../operator/builders/ingest.js';
@@ -12,69 +11,16 @@ import {
   processorConfigMap,
   processorDeployment,
 } from '../../../operator/builders/processor.js';
-import { parseOperatorOptions } from '../../../operator/options.js';
 import { kubeEnv } from '../../stack/context.js';
 import { adminConfig } from '../../support/kube.js';
 import { createNamespace } from '../../support/operator.js';
+import { builderOptions, sampleEventSource, samplePipeline, sampleSink } from '../../support/resources.js';
 
 const ns = `bench-bodies-${process.pid}`;
-const options = parseOperatorOptions(['--image', 'eventrunner:test', '--nats-url', 'nats://nats:4222'], {});
-const es: EventSource = {
-  apiVersion: 'eventrunner.io/v1alpha1',
-  kind: 'EventSource',
-  metadata: { name: 'shop', namespace: ns, uid: 'u-1' },
-  spec: {
-    ingest: {
-      http: { enabled: true, port: 8080 },
-      grpc: { enabled: true, port: 9090 },
-      replicas: 2,
-      auth: { enabled: true, tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } },
-      maxBatchEvents: 500,
-      rateLimit: { eventsPerSecond: 100 },
-      maxBodyBytes: '1Mi',
-    },
-    conversion: { defaultType: 'com.shop.raw', typeFrom: '/eventType' },
-    stream: { maxAge: '72h', maxBytes: '1Gi', replicas: 1, storage: 'file', duplicateWindow: '2m' },
-    suspend: false,
-    deletionPolicy: 'Delete',
-  },
-};
-const sink: Sink = {
-  apiVersion: 'eventrunner.io/v1alpha1',
-  kind: 'Sink',
-  metadata: { name: 'store', namespace: ns },
-  spec: {
-    scylla: {
-      contactPoints: ['scylla:9042'],
-      localDataCenter: 'dc1',
-      keyspace: 'shop',
-      table: 'orders',
-      consistency: 'LOCAL_QUORUM',
-      credentialsSecretRef: { name: 'cql', usernameKey: 'user', passwordKey: 'pass' },
-      manageSchema: true,
-      replicationFactor: 1,
-      ttl: '0',
-      batch: { maxRows: 500, maxDelay: '50ms', concurrency: 32 },
-    },
-  } as Sink['spec'],
-};
-const pl: Pipeline = {
-  apiVersion: 'eventrunner.io/v1alpha1',
-  kind: 'Pipeline',
-  metadata: { name: 'orders', namespace: ns, uid: 'u-2' },
-  spec: {
-    sources: [{ eventSource: 'shop' }],
-    rules: 'rule A "a" { when true then Route("out"); }',
-    ruleEngine: { mode: 'once', maxCycles: 5000 },
-    outputs: [{ name: 'out', sink: 'store' }],
-    delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
-    deadLetter: { maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' },
-    replicas: 2,
-    suspend: false,
-    queryWorkers: { replicas: 1 },
-    deletionPolicy: 'Delete',
-  },
-};
+const options = builderOptions;
+const es = sampleEventSource(ns, { grpc: true });
+const sink = sampleSink(ns);
+const pl = samplePipeline(ns);
 
 describe('raw baseline bodies', () => {
   let kc: KubeConfig;
@@ -87,7 +33,7 @@ describe('raw baseline bodies', () => {
   });
 
   it('are what the operator applied, cut from the live object by its managedFields', async () => {
-    const sinks = new Map([['store', sink]]);
+    const sinks = new Map([['orders-cql', sink]]);
     const config = processorConfig(pl, new Map([['shop', es]]), sinks, options);
     const children: KubernetesObject[] = [
       ingestDeployment(es, options),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventSource, Pipeline, Sink } from '../../../api/generated/types.js';
+import type { Pipeline } from '../../../api/generated/types.js';
 import { canonicalJson, hashOf } from '../../../operator/builders/common.js';
 import {
   ingestConfig,
@@ -17,74 +17,13 @@ import {
   typeFilterSubjects,
 } from '../../../operator/names.js';
 import { parseOperatorOptions } from '../../../operator/options.js';
+import { builderOptions, sampleEventSource, samplePipeline, sampleSink } from '../../support/resources.js';
 import { isTransition } from '../../../operator/status.js';
 
-const options = parseOperatorOptions(
-  ['--image', 'ghcr.io/eventrunner/eventrunner:1.0', '--nats-url', 'nats://nats:4222'],
-  {},
-);
-
-const es: EventSource = {
-  apiVersion: 'eventrunner.io/v1alpha1',
-  kind: 'EventSource',
-  metadata: { name: 'shop', namespace: 'prod', uid: 'u-1' },
-  spec: {
-    ingest: {
-      http: { enabled: true, port: 8080 },
-      grpc: { enabled: false, port: 9090 },
-      replicas: 2,
-      auth: { enabled: true, tokensSecretRef: { name: 'shop-tokens', key: 'tokens' } },
-      maxBatchEvents: 500,
-      rateLimit: { eventsPerSecond: 100 },
-      maxBodyBytes: '1Mi',
-    },
-    conversion: { defaultType: 'com.shop.raw', typeFrom: '/eventType' },
-    stream: { maxAge: '72h', maxBytes: '1Gi', replicas: 1, storage: 'file', duplicateWindow: '2m' },
-    suspend: false,
-    deletionPolicy: 'Delete',
-  },
-};
-
-const sink: Sink = {
-  apiVersion: 'eventrunner.io/v1alpha1',
-  kind: 'Sink',
-  metadata: { name: 'orders-cql', namespace: 'prod' },
-  spec: {
-    scylla: {
-      contactPoints: ['scylla:9042'],
-      localDataCenter: 'dc1',
-      keyspace: 'shop',
-      table: 'orders',
-      consistency: 'LOCAL_QUORUM',
-      credentialsSecretRef: { name: 'cql', usernameKey: 'user', passwordKey: 'pass' },
-      manageSchema: true,
-      replicationFactor: 1,
-      ttl: '0',
-      batch: { maxRows: 500, maxDelay: '50ms', concurrency: 32 },
-    },
-  } as Sink['spec'],
-};
-
-function pipeline(patch: Partial<Pipeline['spec']> = {}): Pipeline {
-  return {
-    apiVersion: 'eventrunner.io/v1alpha1',
-    kind: 'Pipeline',
-    metadata: { name: 'orders', namespace: 'prod', uid: 'u-2' },
-    spec: {
-      sources: [{ eventSource: 'shop' }],
-      rules: 'rule A "a" { when true then Route("store"); }',
-      ruleEngine: { mode: 'once', maxCycles: 5000 },
-      outputs: [{ name: 'store', sink: 'orders-cql' }],
-      delivery: { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 },
-      deadLetter: { maxAge: '168h', maxBytes: '1Gi', deletionPolicy: 'Delete' },
-      replicas: 2,
-      suspend: false,
-      queryWorkers: { replicas: 1 },
-      deletionPolicy: 'Delete',
-      ...patch,
-    },
-  };
-}
+const options = builderOptions;
+const es = sampleEventSource();
+const sink = sampleSink();
+const pipeline = (patch: Partial<Pipeline['spec']> = {}) => samplePipeline('prod', patch);
 
 describe('names', () => {
   it('derive JetStream names from namespace and name without collisions', () => {
