@@ -27,15 +27,20 @@ import { measureLatency } from './latency.js';
 import {
   coreBusy,
   coreTicks,
+  cpuDelta,
   cpuSeconds,
+  gcMs,
+  handleQuantiles,
   histogramBuckets,
   histogramDelta,
   histogramQuantile,
   log,
   median,
   percentile,
+  perThousand,
   rate,
   rssMb,
+  sharedCoreCeiling,
 } from './measure.js';
 import { rawCassandra, rawClickHouse, rawConsume } from './raw.js';
 
@@ -105,16 +110,6 @@ function pin(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-/** Sums the pause times of --trace-gc lines. */
-function gcMs(trace: string): { scavenge: number; markCompact: number } {
-  const sum = { scavenge: 0, markCompact: 0 };
-  for (const m of trace.matchAll(
-    /: (Scavenge|Mark-Compact|Minor Mark-Sweep)\b[^\n]*?MB, ([\d.]+) \/ [\d.]+ ms/g,
-  ))
-    sum[m[1] === 'Mark-Compact' ? 'markCompact' : 'scavenge'] += Number(m[2]);
-  return sum;
-}
-
 /** The processor's per-event handling time (message taken → writes queued), a histogram on /metrics. */
 const HANDLE_HISTOGRAM = 'eventrunner_processor_handle_duration_seconds';
 /** Time to write one batch to a sink (write issued → acknowledged), per output. */
@@ -124,53 +119,6 @@ const CASSANDRA_POLL_MS = 10;
 const CLICKHOUSE_POLL_MS = 50;
 /** The Cassandra output's batch delay. */
 const CASSANDRA_BATCH_DELAY_MS = 20;
-
-/** p50 and p99 in microseconds of handling-time buckets (see histogramQuantile). */
-function handleQuantiles(buckets: Map<number, number>) {
-  const q = (p: number) => histogramQuantile(buckets, p);
-  const us = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e7) / 10 : null);
-  const [p50, p99] = [q(0.5), q(0.99)];
-  return {
-    samples: p50?.count ?? 0,
-    p50Us: p50 ? us(p50.value) : null,
-    p99Us: p99 ? us(p99.value) : null,
-    // The bucket bounds the true values cannot exceed.
-    p50BucketUs: p50 ? us(p50.le) : null,
-    p99BucketUs: p99 ? us(p99.le) : null,
-  };
-}
-
-function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - (a[k] ?? 0)]));
-}
-
-/** CPU ms per 1,000 events, from CPU seconds. */
-function perThousand(cpu: Record<string, number>, events: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v * 1e7) / events) / 10]));
-}
-
-/**
- * The rate the cores shared by the processor, NATS and ClickHouse could sustain if the processor
- * spent only what the raw Cassandra client spends per write (no consuming, decoding, rules or
- * ClickHouse rows): CPU ms per 1,000 events of the driver alone (raw runs) plus NATS and ClickHouse
- * (during the drain), against the cores they share.
- */
-function sharedCoreCeiling(
-  cores: number,
-  rawCpu: Record<string, number>,
-  drainCpu: Record<string, number>,
-  slowestRaw: number,
-) {
-  const msPer1k = { driverAlone: rawCpu.bench!, nats: drainCpu.nats!, clickhouse: drainCpu.clickhouse! };
-  const sum = msPer1k.driverAlone + msPer1k.nats + msPer1k.clickhouse;
-  const ceiling = Math.round((cores * 1e6) / sum);
-  return {
-    cores,
-    msPer1k,
-    ceilingEventsPerSec: ceiling,
-    ceilingRatio: Math.round((ceiling / slowestRaw) * 100) / 100,
-  };
-}
 
 function flags(args: string[]) {
   const get = (name: string, def: number) => {

@@ -1,4 +1,5 @@
-// Small measuring helpers: medians, percentiles, and CPU/RSS of a child process from /proc.
+// Small measuring helpers: medians, percentiles, CPU/RSS of a child process from /proc, histogram
+// quantiles from /metrics, GC pauses from --trace-gc, CPU per 1,000 events and the shared-core ceiling.
 import { readFileSync } from 'node:fs';
 
 export function median(xs: number[]): number {
@@ -101,4 +102,61 @@ export function histogramQuantile(
     below = n;
   }
   return null;
+}
+
+/** Sums the pause times of --trace-gc lines. */
+export function gcMs(trace: string): { scavenge: number; markCompact: number } {
+  const sum = { scavenge: 0, markCompact: 0 };
+  for (const m of trace.matchAll(
+    /: (Scavenge|Mark-Compact|Minor Mark-Sweep)\b[^\n]*?MB, ([\d.]+) \/ [\d.]+ ms/g,
+  ))
+    sum[m[1] === 'Mark-Compact' ? 'markCompact' : 'scavenge'] += Number(m[2]);
+  return sum;
+}
+
+/** p50 and p99 in microseconds of handling-time buckets (see histogramQuantile). */
+export function handleQuantiles(buckets: Map<number, number>) {
+  const q = (p: number) => histogramQuantile(buckets, p);
+  const us = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e7) / 10 : null);
+  const [p50, p99] = [q(0.5), q(0.99)];
+  return {
+    samples: p50?.count ?? 0,
+    p50Us: p50 ? us(p50.value) : null,
+    p99Us: p99 ? us(p99.value) : null,
+    // The bucket bounds the true values cannot exceed.
+    p50BucketUs: p50 ? us(p50.le) : null,
+    p99BucketUs: p99 ? us(p99.le) : null,
+  };
+}
+
+export function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, b[k]! - (a[k] ?? 0)]));
+}
+
+/** CPU ms per 1,000 events, from CPU seconds. */
+export function perThousand(cpu: Record<string, number>, events: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v * 1e7) / events) / 10]));
+}
+
+/**
+ * The rate the cores shared by the processor, NATS and ClickHouse could sustain if the processor
+ * spent only what the raw Cassandra client spends per write (no consuming, decoding, rules or
+ * ClickHouse rows): CPU ms per 1,000 events of the driver alone (raw runs) plus NATS and ClickHouse
+ * (during the drain), against the cores they share.
+ */
+export function sharedCoreCeiling(
+  cores: number,
+  rawCpu: Record<string, number>,
+  drainCpu: Record<string, number>,
+  slowestRaw: number,
+) {
+  const msPer1k = { driverAlone: rawCpu.bench!, nats: drainCpu.nats!, clickhouse: drainCpu.clickhouse! };
+  const sum = msPer1k.driverAlone + msPer1k.nats + msPer1k.clickhouse;
+  const ceiling = Math.round((cores * 1e6) / sum);
+  return {
+    cores,
+    msPer1k,
+    ceilingEventsPerSec: ceiling,
+    ceilingRatio: Math.round((ceiling / slowestRaw) * 100) / 100,
+  };
 }
