@@ -1,5 +1,6 @@
 // Server-side apply with the operator's single field manager: the desired object is the whole
 // truth about the fields eventrunner owns, and the API server merges it with everyone else's.
+import { primaryPlural } from './cache.js';
 import { rawRequest } from './kube-request.js';
 import {
   KubernetesObjectApi,
@@ -68,10 +69,9 @@ const appliedPlurals: Record<string, string> = {
   'v1/Secret': 'secrets',
   'v1/Service': 'services',
   'apps/v1/Deployment': 'deployments',
-  'eventrunner.io/v1alpha1/EventSource': 'eventsources',
-  'eventrunner.io/v1alpha1/Pipeline': 'pipelines',
-  'eventrunner.io/v1alpha1/Sink': 'sinks',
-  'eventrunner.io/v1alpha1/Replay': 'replays',
+  ...Object.fromEntries(
+    Object.entries(primaryPlural).map(([kind, plural]) => [`eventrunner.io/v1alpha1/${kind}`, plural]),
+  ),
 };
 
 export function applyPath(obj: KubernetesObject): string | undefined {
