@@ -14,6 +14,7 @@ import {
   leaseOwners,
   offline,
   QUERY_EVENTS,
+  scaledTimeout,
   setup,
   tableRows,
   terminalEvents,
@@ -86,7 +87,7 @@ async function expectOfflineRows(
   for (const q of queries) {
     const want = closedBefore(out.get(q.name)!, terminal);
     expect(want.size, q.name).toBeGreaterThan(0);
-    await waitFor(async () => (await count[q.name]!()) >= want.size, 120_000, `${q.name} rows`);
+    await waitFor(async () => (await count[q.name]!()) >= want.size, ROWS_MS, `${q.name} rows`);
     expect(Object.fromEntries(await read[q.name]!()), q.name).toEqual(Object.fromEntries(want));
   }
 }
@@ -97,7 +98,11 @@ function random(seed: number): () => number {
   return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296;
 }
 
-describe('query runtime under faults', () => {
+// Both grow with EVENTRUNNER_QUERY_EVENTS.
+const RUN_MS = scaledTimeout(240_000);
+const ROWS_MS = scaledTimeout(120_000);
+
+describe('query runtime under faults', { timeout: RUN_MS }, () => {
   it('lands the offline rows while workers are SIGKILLed at five random points and a processor once', async () => {
     const seed = Date.now() % 1_000_000;
     const rnd = random(seed);
@@ -137,7 +142,7 @@ describe('query runtime under faults', () => {
     });
     expect((await readDeadLetters(s.nc, st.n.dlqStream)).filter((d) => d.reason === 'late')).toEqual([]);
     for (const p of [processor, ...workers]) expect((await stopProcess(p)).code).toBe(0);
-  }, 240_000);
+  });
 
   it('lands the offline rows while workers scale 1→3→2, each partition owned by one live worker', async () => {
     const tag = `r${Math.random().toString(36).slice(2, 7)}`;
@@ -170,7 +175,7 @@ describe('query runtime under faults', () => {
     seqs.push(...(await st.publish(evs.slice((2 * N) / 3))));
     await expectOfflineRows(st, queries, { evs, seqs });
     for (const p of [processor, w1, w2]) expect((await stopProcess(p)).code).toBe(0);
-  }, 240_000);
+  });
 
   it('closes the windows of input that stopped once its partitions are idle', async () => {
     const tag = `i${Math.random().toString(36).slice(2, 7)}`;

@@ -34,6 +34,11 @@ export const QUERY_EVENTS = ((): number => {
   return n;
 })();
 
+/** `ms` for 20,000 events, grown in proportion for a larger EVENTRUNNER_QUERY_EVENTS. */
+export function scaledTimeout(ms: number): number {
+  return Math.round(ms * Math.max(1, QUERY_EVENTS / 20_000));
+}
+
 /** The three window kinds the runtime is checked with; `grace` is their grace period. */
 export function threeQueries(grace = '5 SECONDS'): QuerySpec[] {
   return [

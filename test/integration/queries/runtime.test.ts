@@ -13,6 +13,7 @@ import {
   events,
   offline,
   QUERY_EVENTS,
+  scaledTimeout,
   setup,
   tableRows,
   terminalEvents,
@@ -39,7 +40,11 @@ afterAll(async () => {
 
 const QUERIES = threeQueries();
 
-describe('query runtime: processors, shuffle stream, query workers', () => {
+// Both grow with EVENTRUNNER_QUERY_EVENTS.
+const RUN_MS = scaledTimeout(300_000);
+const ROWS_MS = scaledTimeout(120_000);
+
+describe('query runtime: processors, shuffle stream, query workers', { timeout: RUN_MS }, () => {
   it('lands the offline results in Cassandra and ClickHouse with a worker SIGKILLed mid-run; late events dead-lettered', async () => {
     const tag = `t${Math.random().toString(36).slice(2, 7)}`;
     const st = await setup(s, tag, QUERIES);
@@ -96,7 +101,7 @@ describe('query runtime: processors, shuffle stream, query workers', () => {
     const read = tableRows(s, tag);
     for (const q of QUERIES) {
       const want = expected.get(q.name)!.rows;
-      await waitFor(async () => (await read[q.name]!()).size >= want.size, 120_000, `${q.name} rows`);
+      await waitFor(async () => (await read[q.name]!()).size >= want.size, ROWS_MS, `${q.name} rows`);
     }
     const elapsed = performance.now() - started;
     for (const q of QUERIES) {
@@ -125,7 +130,7 @@ describe('query runtime: processors, shuffle stream, query workers', () => {
       }),
     );
     for (const p of [processor, w2, w1b]) expect((await stopProcess(p)).code).toBe(0);
-  }, 300_000);
+  });
 
   it('an owner paused past its lease (SIGSTOP, then SIGCONT) writes nothing; the new owner writes every row', async () => {
     const tag = `f${Math.random().toString(36).slice(2, 7)}`;
@@ -184,5 +189,5 @@ describe('query runtime: processors, shuffle stream, query workers', () => {
     // The paused owner wrote no row after it resumed: its sink saw no batch since.
     expect(await metric(a, 'eventrunner_sink_batch_rows_count')).toBe(writesBefore);
     for (const p of [processor, a, b]) expect((await stopProcess(p)).code).toBe(0);
-  }, 300_000);
+  });
 });
