@@ -1,10 +1,11 @@
 // The replay worker: what a Replay's pod runs, with the Pipeline's own processor config. It copies
-// the selected events into the Replay's work stream (select.ts), then runs them through the
-// processor's own pull loop, rules and outputs (runtime/process) from one consumer per source on
-// that stream — nothing is published where other Pipelines read. Writes are idempotent by event
-// id, as the processor's are; an event that fails is dead-lettered with its new reason as the
-// processor would. Progress goes to the Pipeline's replay bucket, where the operator reads it; once
-// finished the worker idles until the operator removes it.
+// the selected events into the Replay's work stream (select.ts, at ratePerSecond when set) and,
+// as they land there, runs them through the processor's own pull loop, rules and outputs
+// (runtime/process) from one consumer per source on that stream — nothing is published where
+// other Pipelines read. Writes are idempotent by event id, as the processor's are; an event that
+// fails is dead-lettered with its new reason as the processor would. Progress goes to the
+// Pipeline's replay bucket, where the operator reads it; once finished the worker idles until the
+// operator removes it.
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -107,32 +108,6 @@ export async function startReplayWorker(
     }
     const stream = workStreamName(plan);
     await ensureWorkStream(jsm, stream, workSubjectPrefix(plan));
-    try {
-      if (!progress.selected) {
-        progress.total = await selectEvents({
-          plan,
-          config,
-          js,
-          jsm,
-          kv,
-          log,
-          signal,
-          onCopied: (n) => {
-            progress.total = n;
-            void save().catch(() => undefined);
-          },
-        });
-        progress.selected = true;
-        await save();
-      }
-    } catch (err) {
-      if (signal.aborted) return;
-      progress.error = `selecting the events failed: ${errorMessage(err)}`;
-      progress.finished = true;
-      await save();
-      state.finished = true;
-      throw err;
-    }
     replies = new CountingReplies(nc);
     // Chained outputs wait for acknowledgements on the pod's own inbox too.
     if (!(await outputs.open({ ...config, nats }, pipeline, signal, nc))) return;
@@ -189,9 +164,42 @@ export async function startReplayWorker(
       log,
     });
     loops.push(results.run(stopLoops.signal));
-    log.info({ total: progress.total, stream }, 'Replaying events');
-    // Settled when no consumer has anything pending or unacknowledged.
+    // The loops take each copy as it lands in the work stream, so that the outputs see the events
+    // at the pace they are copied (ratePerSecond), not in one burst once the copying is over.
+    let selectionFailure: unknown;
+    const selecting = progress.selected
+      ? undefined
+      : (async () => {
+          try {
+            progress.total = await selectEvents({
+              plan,
+              config,
+              js,
+              jsm,
+              kv,
+              log,
+              signal,
+              onCopied: (n) => {
+                progress.total = n;
+              },
+            });
+            progress.selected = true;
+            await save();
+          } catch (err) {
+            if (!signal.aborted) selectionFailure = err;
+          }
+        })();
+    log.info({ stream }, 'Replaying events');
+    // Settled when every event is copied and no consumer has anything pending or unacknowledged.
     while (!signal.aborted) {
+      if (selectionFailure !== undefined) {
+        stopLoops.abort();
+        progress.error = `selecting the events failed: ${errorMessage(selectionFailure)}`;
+        progress.finished = true;
+        await save();
+        state.finished = true;
+        throw selectionFailure;
+      }
       let left = 0;
       for (const c of consumers) {
         const info = await jsm.consumers.info(stream, c);
@@ -201,7 +209,7 @@ export async function startReplayWorker(
       replies.flush();
       progress.failed = failedBefore + replies.terms + results.failed;
       progress.done = Math.max(0, progress.total - left - progress.failed);
-      if (left === 0) {
+      if (progress.selected && left === 0) {
         progress.finished = true;
         await save();
         break;
@@ -209,6 +217,8 @@ export async function startReplayWorker(
       await save();
       await sleep(PROGRESS_EVERY_MS, signal);
     }
+    await selecting;
+    if (signal.aborted) return;
     stopLoops.abort();
     await Promise.all(loops);
     loops = [];

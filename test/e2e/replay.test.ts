@@ -1,8 +1,10 @@
 // Replay and redrive through the operator (its own process) and the local kubelet on the real
-// stack: a replay from a time rewrites exactly the events stored after it, in one Pipeline's
-// Cassandra table only; a redrive by reason sends dead letters through a webhook output once each,
-// a second redrive of the same filter sends nothing, and an event that fails again is dead-lettered
-// again with its new reason; query results an output refused are redriven to that output.
+// stack: a replay from a time up to another rewrites exactly the events stored between them, in
+// one Pipeline's Cassandra table only, at its ratePerSecond (within a margin); with a ClickHouse
+// of the test's own stopped past maxDeliver, events dead-letter, and once it is started again a
+// redrive by reason writes each of them once, a second redrive of the same filter sends nothing,
+// and an event that fails again is dead-lettered again with its new reason; query results an
+// output refused are redriven to that output.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cassandra from 'cassandra-driver';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -19,6 +22,9 @@ import type { Replay } from '../../api/generated/types.js';
 import { deadLetterStreamName, subjectPrefix } from '../../operator/names.js';
 import { replayBucketName, workStreamName } from '../../runtime/replay/plan.js';
 import { STRUCTURED_CONTENT_TYPE } from '../../runtime/events/wire.js';
+import { chColumns, parseVersion } from '../../runtime/sinks/clickhouse-sql.js';
+import type { ColumnSpec } from '../../runtime/sinks/types.js';
+import { startClickHouse, type ClickHouseServer } from '../stack/clickhouse.js';
 import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
 import type { StackEnv } from '../stack/env.js';
 import { repoRoot } from '../stack/paths.js';
@@ -46,6 +52,10 @@ describe('Replay and redrive through the operator and the local kubelet', () => 
   const suffix = randomUUID().slice(0, 6);
   const namespace = `replay-${suffix}`;
   const keyspace = `rp_${suffix}`;
+  const chDatabase = `rp_${suffix}`;
+  // The typed column of the ClickHouse Sink: a value too big for its Decimal passes the Sink's own
+  // checks and is refused by the server, so that event fails again once ClickHouse is back.
+  const chColumnSpecs: ColumnSpec[] = [{ name: 'amount', type: 'decimal', from: '/data/amount' }];
   let stack: Required<StackEnv>;
   let journey: Journey;
   let receiver: Receiver;
@@ -53,13 +63,19 @@ describe('Replay and redrive through the operator and the local kubelet', () => 
   let jsm: JetStreamManager;
   let db: cassandra.Client;
   let custom: CustomObjectsApi;
+  let clickhouse: ClickHouseServer;
+  let ch: ClickHouseClient;
 
-  const publish = async (eventSource: string, ids: string[]) => {
+  const publish = async (
+    eventSource: string,
+    ids: string[],
+    data: (id: string) => object = (id) => ({ n: id }),
+  ) => {
     const js = jetstream(nc);
     for (const id of ids) {
       const h = natsHeaders();
       h.set('Content-Type', STRUCTURED_CONTENT_TYPE);
-      const body = { specversion: '1.0', id, type: 'com.test.thing', source: '/test', data: { n: id } };
+      const body = { specversion: '1.0', id, type: 'com.test.thing', source: '/test', data: data(id) };
       await js.publish(`${subjectPrefix(namespace, eventSource)}.com.test.thing`, JSON.stringify(body), {
         headers: h,
         msgID: id,
@@ -119,9 +135,18 @@ describe('Replay and redrive through the operator and the local kubelet', () => 
     return out;
   };
 
+  /** Rows of the ClickHouse table per event id: each write is a row of its own there. */
+  const writesById = async () => {
+    const rs = await ch.query({
+      query: `SELECT id, count() AS c FROM ${chDatabase}.calls GROUP BY id`,
+      format: 'JSONEachRow',
+    });
+    return new Map((await rs.json<{ id: string; c: string }>()).map((r) => [r.id, Number(r.c)]));
+  };
+
   beforeAll(async () => {
     stack = { kube: kubeEnv(), nats: natsEnv(), cassandra: cassandraEnv(), clickhouse: clickhouseEnv() };
-    receiver = await startReceiver({ respond: () => ({ status: 500 }) });
+    receiver = await startReceiver({ respond: () => ({ status: 200 }) });
     nc = await connect({ servers: stack.nats.url });
     jsm = await jetstreamManager(nc);
     db = new cassandra.Client({
@@ -129,7 +154,21 @@ describe('Replay and redrive through the operator and the local kubelet', () => 
       localDataCenter: stack.cassandra.localDataCenter,
       credentials: { username: stack.cassandra.username, password: stack.cassandra.password },
     });
-    journey = await startJourney(stack, namespace);
+    // A ClickHouse of this test's own, which it stops and starts again.
+    [journey, clickhouse] = await Promise.all([
+      startJourney(stack, namespace),
+      startClickHouse('clickhouse-replay'),
+    ]);
+    ch = createClient({ url: clickhouse.url });
+    await ch.command({ query: `CREATE DATABASE ${chDatabase}` });
+    // The Sink's columns in a plain MergeTree rather than the ReplacingMergeTree it would create:
+    // no merge folds two writes of one event into one row, so rows per id count writes.
+    const columns = [...chColumns(chColumnSpecs, parseVersion(clickhouse.version))]
+      .map(([n, t]) => `\`${n}\` ${t}`)
+      .join(', ');
+    await ch.command({
+      query: `CREATE TABLE ${chDatabase}.calls (${columns}) ENGINE = MergeTree() ORDER BY id`,
+    });
     custom = journey.kc.makeApiClient(CustomObjectsApi);
     const dir = mkdtempSync(join(tmpdir(), 'eventrunner-replay-'));
     const eventSource = (name: string) => `apiVersion: ${group}/${version}
@@ -178,13 +217,14 @@ stringData: {username: ${stack.cassandra.username}, password: ${stack.cassandra.
       table('table-b'),
       `apiVersion: ${group}/${version}
 kind: Sink
-metadata: {name: hook}
+metadata: {name: warehouse}
 spec:
-  http: {url: "${receiver.url}/hook", mode: binary, timeout: 2s}
+  clickhouse: {url: "${clickhouse.url}", database: ${chDatabase}, table: calls, batch: {maxDelay: 50ms}}
+  columns: ${JSON.stringify(chColumnSpecs)}
 `,
       pipeline('pa', 'things', 'table-a'),
       pipeline('pb', 'things', 'table-b'),
-      pipeline('pc', 'calls', 'hook', '\n  delivery: {maxDeliver: 2, ackWait: 5s, backoff: [100ms]}'),
+      pipeline('pc', 'calls', 'warehouse', '\n  delivery: {maxDeliver: 2, ackWait: 5s, backoff: [100ms]}'),
     ];
     writeFileSync(join(dir, 'all.yaml'), docs.join('---\n'));
     journey.kubectl('apply', '-f', dir);
@@ -198,35 +238,39 @@ spec:
     for (const pl of ['pa', 'pb', 'pc', 'pq'])
       await jsm?.streams.delete(`KV_${replayBucketName(namespace, pl)}`).catch(() => undefined);
     await receiver?.close();
+    await ch?.close();
+    await clickhouse?.stop();
     await db?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
     await db?.shutdown();
     await nc?.close();
   });
 
   it(
-    'replays one Pipeline from a time: earlier rows untouched, later rows rewritten once, the other Pipeline sees nothing',
+    'replays one Pipeline from a time up to another at its rate: rows between rewritten once, the rest untouched, the other Pipeline sees nothing',
     { timeout: 600_000 },
     async () => {
       const early = Array.from({ length: 30 }, (_, i) => `early-${i}`);
       const late = Array.from({ length: 30 }, (_, i) => `late-${i}`);
-      await publish('things', early);
-      await until('the early events in both tables', 60_000, async () =>
-        (await writeTimes('table_a')).size === 30 && (await writeTimes('table_b')).size === 30
+      const after = Array.from({ length: 10 }, (_, i) => `after-${i}`);
+      const inBoth = (n: number) => async () =>
+        (await writeTimes('table_a')).size === n && (await writeTimes('table_b')).size === n
           ? true
-          : undefined,
-      );
-      // Stream times are taken when stored: every early event is before `from`, every late one after.
+          : undefined;
+      await publish('things', early);
+      await until('the early events in both tables', 60_000, inBoth(30));
+      // Stream times are taken when stored: every early event is before `from`, every late one
+      // between `from` and `to`, every one after that at or after `to`.
       const from = new Date(Date.now() + 5).toISOString();
       await new Promise((r) => setTimeout(r, 10));
       await publish('things', late);
-      await until('the late events in both tables', 60_000, async () =>
-        (await writeTimes('table_a')).size === 60 && (await writeTimes('table_b')).size === 60
-          ? true
-          : undefined,
-      );
+      const to = new Date(Date.now() + 5).toISOString();
+      await new Promise((r) => setTimeout(r, 10));
+      await publish('things', after);
+      await until('every event in both tables', 60_000, inBoth(70));
       const beforeA = await writeTimes('table_a');
       const beforeB = await writeTimes('table_b');
 
+      const rate = 5;
       const run = await cli(
         'replay',
         '-n',
@@ -237,6 +281,10 @@ spec:
         'from-time',
         '--from-time',
         from,
+        '--to-time',
+        to,
+        '--rate',
+        String(rate),
       );
       expect(run.stderr).toMatch(/\[#{30}\] 30\/30 {2}Succeeded/);
       expect(run.stdout).toMatch(/from-time: Succeeded/);
@@ -247,10 +295,18 @@ spec:
 
       const afterA = await writeTimes('table_a');
       const afterB = await writeTimes('table_b');
-      expect(afterA.size).toBe(60);
-      for (const id of early) expect(afterA.get(id), id).toBe(beforeA.get(id));
+      expect(afterA.size).toBe(70);
+      for (const id of [...early, ...after]) expect(afterA.get(id), id).toBe(beforeA.get(id));
       for (const id of late) expect(afterA.get(id)!, id).toBeGreaterThan(beforeA.get(id)!);
       expect(afterB).toEqual(beforeB);
+      // ratePerSecond holds where it matters, at the sink: the rewrites (write times in µs) are
+      // spread over at least the time the rate allows, with room (about 2 s at 5/s) for a slow
+      // first write.
+      const rewritten = late.map((id) => afterA.get(id)!);
+      const spreadSeconds = (Math.max(...rewritten) - Math.min(...rewritten)) / 1e6;
+      const perSecond = (late.length - 1) / spreadSeconds;
+      console.log(`replay at ratePerSecond ${rate}: ${perSecond.toFixed(1)} events/s into the table`);
+      expect(perSecond).toBeLessThanOrEqual(rate * 1.5);
 
       // Cleaned up: no replay Deployment, no work stream; Events tell the story.
       await until('the replay Deployment to go', 30_000, async () =>
@@ -267,17 +323,20 @@ spec:
   );
 
   it(
-    'redrives dead letters by reason once each; a second redrive sends nothing; one that fails again is dead-lettered with its new reason',
+    'with ClickHouse stopped past maxDeliver, redrives the dead letters by reason once started again: each written once, a second redrive sends nothing, one that fails again is dead-lettered with its new reason',
     { timeout: 600_000 },
     async () => {
       const ids = Array.from({ length: 10 }, (_, i) => `call-${i}`);
-      await publish('calls', ids);
+      // ClickHouse stopped, as an outage: every write fails until maxDeliver (2) is spent.
+      await clickhouse.pause();
+      await publish('calls', ids, (id) => ({ amount: id === 'call-0' ? '1e40' : '2.5' }));
       const first = await until('10 dead letters', 60_000, async () => {
         const dl = await deadLetters('pc');
         return dl.length === 10 ? dl : undefined;
       });
       expect(new Set(first.map((d) => d.id))).toEqual(new Set(ids));
-      for (const d of first) expect(d.reason).toMatch(/HTTP 500/);
+      for (const d of first)
+        expect(d.reason).toMatch(/^delivered 2 times \(maxDeliver\); last error: output out: clickhouse/);
       const listed = await cli(
         'dlq',
         'list',
@@ -288,7 +347,7 @@ spec:
         '-o',
         'json',
         '--reason',
-        'http 500',
+        'MAXDELIVER',
       );
       expect(listed.status).toBe(0);
       const rows = JSON.parse(listed.stdout) as {
@@ -305,11 +364,13 @@ spec:
         ),
       ).toEqual([]);
       const shown = await cli('dlq', 'show', String(rows[0]!.sequence), '-n', namespace, '-p', 'pc');
-      expect(shown.stdout).toMatch(/Reason: +.*HTTP 500/);
+      expect(shown.stdout).toMatch(/Reason: +delivered 2 times .*clickhouse/);
       expect(shown.stdout).toMatch(/Redriven: +no/);
 
-      // The endpoint is back, but refuses call-0 for good.
-      receiver.setRespond((got) => (got.includes('call-0') ? { status: 404 } : { status: 200 }));
+      // Started again, on the same port and data, where nothing was written meanwhile; call-0's
+      // amount is still more than its column holds.
+      await clickhouse.resume();
+      expect(await writesById()).toEqual(new Map());
       const failing = await cli(
         'redrive',
         '-n',
@@ -319,45 +380,30 @@ spec:
         '--name',
         'redrive-1',
         '--reason',
-        'http 500',
+        'maxdeliver',
       );
       expect(failing.status).toBe(1);
       expect(failing.stdout).toMatch(/redrive-1: Failed \(EventsDeadLetteredAgain: 1 of 10/);
       const r1 = await finished('redrive-1');
       expect(r1.status).toMatchObject({ phase: 'Failed', total: 10, done: 9, failed: 1 });
-      const accepted = receiver.accepted();
-      expect([...accepted.keys()].sort()).toEqual(ids.slice(1).sort());
-      for (const id of ids.slice(1)) expect(accepted.get(id), id).toBe(1);
+      const written = new Map(ids.slice(1).map((id) => [id, 1]));
+      expect(await writesById()).toEqual(written);
       const again = (await deadLetters('pc')).slice(10);
       expect(again).toHaveLength(1);
       expect(again[0]!.id).toBe('call-0');
-      expect(again[0]!.reason).toMatch(/HTTP 404/);
+      expect(again[0]!.reason).toMatch(
+        /^output out rejected the event: clickhouse rejected the data: .*Decimal/i,
+      );
       expect((await cli('dlq', 'list', '-n', namespace, '-p', 'pc')).stdout).toMatch(
-        / redrive-1 +.*HTTP 500/,
+        / redrive-1 +.*maxDeliver/,
       );
 
-      const requests = receiver.deliveries.length;
-      await createReplay('redrive-2', { pipeline: 'pc', deadLetters: { reason: 'http 500' } });
+      // Marked: the same filter again finds nothing to send, and nothing more is written.
+      await createReplay('redrive-2', { pipeline: 'pc', deadLetters: { reason: 'maxdeliver' } });
       const r2 = await finished('redrive-2');
       expect(r2.status).toMatchObject({ phase: 'Succeeded', total: 0, done: 0, failed: 0 });
-      expect(receiver.deliveries.length).toBe(requests);
-
-      receiver.setRespond(() => ({ status: 200 }));
-      const ok = await cli(
-        'redrive',
-        '-n',
-        namespace,
-        '-p',
-        'pc',
-        '--name',
-        'redrive-3',
-        '--reason',
-        'HTTP 404',
-      );
-      expect(ok.status).toBe(0);
-      const r3 = await finished('redrive-3');
-      expect(r3.status).toMatchObject({ phase: 'Succeeded', total: 1, done: 1, failed: 0 });
-      expect(receiver.accepted().get('call-0')).toBe(1);
+      expect(await writesById()).toEqual(written);
+      expect(await deadLetters('pc')).toHaveLength(11);
 
       // Deleting a Replay lets it go once what it made is gone (the finalizer).
       journey.kubectl('delete', 'replay', 'redrive-1', '--wait=true', '--timeout=30s');
