@@ -32,17 +32,6 @@ function tsProcess(file: string, args: string[]): ChildProcess {
   });
 }
 
-// CPU seconds a process has used so far (utime + stime from /proc, in clock ticks of 1/100 s).
-function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 function runLoadgen(spec: LoadSpec): Promise<ModeResult> {
   return new Promise((resolve, reject) => {
     const child = tsProcess('loadgen.ts', [JSON.stringify(spec)]);
@@ -234,15 +223,19 @@ export async function main(args: string[]): Promise<void> {
           );
     for (let run = 1; run <= runs; run++) {
       for (const { label, spec, process: target } of order(run)) {
-        const cpuBefore = { ingest: cpuSecondsOf(target.pid), nats: cpuSecondsOf(nats.process.pid) };
-        const r = await runLoadgen({ ...spec, idPrefix: `${label}-${run}` });
+        const r = await runLoadgen({
+          ...spec,
+          idPrefix: `${label}-${run}`,
+          targetPid: target.pid,
+          natsPid: nats.process.pid,
+        });
         const perK = (s: number) => Number(((s * 1e6) / spec.events).toFixed(1));
         cpu.set(label, [
           ...(cpu.get(label) ?? []),
           {
             loadgen: perK(r.cpuSeconds),
-            ingest: perK(cpuSecondsOf(target.pid) - cpuBefore.ingest),
-            nats: perK(cpuSecondsOf(nats.process.pid) - cpuBefore.nats),
+            ingest: perK(r.targetCpuSeconds),
+            nats: perK(r.natsCpuSeconds),
           },
         ]);
         if (r.errors > 0) throw new Error(`${label} run ${run}: ${r.errors} errors, first: ${r.firstError}`);

@@ -17,7 +17,7 @@ import { JetStreamAsyncPublisher } from '../../runtime/ingest/jetstream-async.js
 import { eventHeaders } from '../../runtime/ingest/publish-headers.js';
 import { loadIngestProto } from '../../runtime/ingest/proto.js';
 import { toProtoEvent } from '../../runtime/ingest/proto-event.js';
-import { benchEvent, percentile, type ModeResult } from './payload.js';
+import { benchEvent, cpuSecondsOf, percentile, type ModeResult } from './payload.js';
 
 export interface LoadSpec {
   mode: 'raw' | 'raw-async' | 'http-single' | 'plain-single' | 'http-batch' | 'grpc-stream';
@@ -33,6 +33,9 @@ export interface LoadSpec {
   httpUrl: string;
   grpcAddress: string;
   token: string;
+  /** Processes whose CPU time in the timed part is reported: the target and nats-server. */
+  targetPid?: number;
+  natsPid?: number;
 }
 
 type Counter = { errors: number; firstError?: string };
@@ -273,11 +276,17 @@ async function runLoad(spec: LoadSpec): Promise<ModeResult> {
       : spec.mode === 'grpc-stream'
         ? await grpcMode(spec, lat, c, sentAt)
         : await httpMode(spec, lat, c);
+  // The servers' CPU is read here, around the timed part only: what comes after it (reading the
+  // stream back for gRPC's per-event latency) costs nats-server as much again as storing did.
+  const target0 = cpuSecondsOf(spec.targetPid);
+  const nats0 = cpuSecondsOf(spec.natsPid);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   await run();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const targetCpuSeconds = cpuSecondsOf(spec.targetPid) - target0;
+  const natsCpuSeconds = cpuSecondsOf(spec.natsPid) - nats0;
   const perEvent =
     spec.mode === 'grpc-stream' && c.errors === 0 ? await storedLatency(spec, sentAt) : undefined;
   return {
@@ -289,6 +298,8 @@ async function runLoad(spec: LoadSpec): Promise<ModeResult> {
     p99Ms: percentile(lat, 99),
     errors: c.errors,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    targetCpuSeconds,
+    natsCpuSeconds,
     ...(perEvent ? { eventP50Ms: percentile(perEvent, 50), eventP99Ms: percentile(perEvent, 99) } : {}),
     ...(c.firstError ? { firstError: c.firstError } : {}),
   };

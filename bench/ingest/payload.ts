@@ -1,5 +1,6 @@
 // The events every mode sends: the same shape and size, ids unique per mode and run so JetStream's
 // duplicate detection never drops one.
+import { readFileSync } from 'node:fs';
 import type { CloudEvent } from '../../runtime/events/index.js';
 
 const time = new Date('2024-06-01T12:00:00Z').toISOString();
@@ -23,6 +24,20 @@ export function benchEvent(prefix: string, i: number): CloudEvent {
       ],
     },
   };
+}
+
+/**
+ * CPU seconds a process has used so far (utime + stime from /proc, in clock ticks of 1/100 s); 0
+ * when it cannot be read.
+ */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Nearest-rank percentile of an unsorted sample (sorted in place). */
@@ -51,6 +66,9 @@ export interface ModeResult {
   firstError?: string;
   /** CPU time the load generator itself used. */
   cpuSeconds: number;
+  /** CPU seconds the target (ingest or the plain server) and nats-server used in the timed part. */
+  targetCpuSeconds: number;
+  natsCpuSeconds: number;
   /** gRPC streams: per event, written by the client → stored by JetStream, in ms. */
   eventP50Ms?: number;
   eventP99Ms?: number;
