@@ -154,6 +154,19 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
   let total = 0;
   let results = 0;
   let skipped = 0;
+  // Up to 256 copies in flight; each dead letter's mark is written only after the work stream
+  // stored its copy (a worker restarted in between copies it again under the same message id).
+  const pending: Promise<unknown>[] = [];
+  const copied = async (published: Promise<unknown>, seq: number): Promise<void> => {
+    const done = published.then(() => kv.put(redrivenKey(seq), plan.name));
+    done.catch(() => undefined); // handled by the Promise.all below, which may come later
+    pending.push(done);
+    total++;
+    if (pending.length >= 256) {
+      await Promise.all(pending.splice(0));
+      d.onCopied(total);
+    }
+  };
   await readStream(d, stream, opts, lastSeq, async (m) => {
     if (redriven.has(redrivenKey(m.seq))) return true;
     if (!matchesDeadLetter(filter, m.headers, new Date(m.info.timestampNanos / 1e6))) return true;
@@ -165,9 +178,10 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
         const v = m.headers?.get(k);
         if (v) h.set(k, v);
       }
-      await js.publish(workResultsSubject(plan), m.data, { headers: h, msgID: `${stream}:${m.seq}` });
-      await kv.put(redrivenKey(m.seq), plan.name);
-      total++;
+      await copied(
+        js.publish(workResultsSubject(plan), m.data, { headers: h, msgID: `${stream}:${m.seq}` }),
+        m.seq,
+      );
       results++;
       return true;
     }
@@ -180,16 +194,13 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
     }
     await pace.wait(total, d.signal);
     const id = `${origin.stream}:${origin.sequence}`;
-    // One at a time: the mark is written only after the work stream stored the copy.
-    await js.publish(workSubject(plan, index), m.data, {
-      headers: copyHeaders(m.headers, id),
-      msgID: id,
-    });
-    await kv.put(redrivenKey(m.seq), plan.name);
-    total++;
-    if (total % 100 === 0) d.onCopied(total);
+    await copied(
+      js.publish(workSubject(plan, index), m.data, { headers: copyHeaders(m.headers, id), msgID: id }),
+      m.seq,
+    );
     return true;
   });
+  await Promise.all(pending);
   d.onCopied(total);
   d.log.info({ total, results, skipped }, 'Selected dead letters to redrive');
   return total;
