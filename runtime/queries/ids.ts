@@ -30,7 +30,21 @@ export function queryResultId(idPrefix: string, rest: readonly (string | number)
 
 /** The id of a row per event: the id items ["event", event id], without building the array. */
 export function eventResultId(idPrefix: string, eventId: string): string {
-  return idOfText(`${idPrefix}"event",${JSON.stringify(eventId)}]`);
+  return idOfText(`${idPrefix}"event",${jsonString(eventId)}]`);
+}
+
+/**
+ * `JSON.stringify(s)` for a string, without its general escaping when `s` is printable ASCII
+ * other than a backslash (event ids and key texts usually are): quoted, with its `"` escaped.
+ */
+export function jsonString(s: string): string {
+  let quotes = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) quotes = true;
+    else if (c < 0x20 || c > 0x7e || c === 0x5c) return JSON.stringify(s);
+  }
+  return quotes ? `"${s.replaceAll('"', '\\"')}"` : `"${s}"`;
 }
 
 /** The id of an already built JSON array text. */

@@ -3,7 +3,7 @@
 // text), accumulator arrays, and turning a group into a result.
 import type { RowContext } from '../compile-expr.js';
 import { formatTime } from '../event-time.js';
-import { idOfText, queryResultId } from '../ids.js';
+import { idOfText, jsonString, queryResultId } from '../ids.js';
 import { buildRow, keyTextOf, keyValue, type Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import { canonicalJson, type Value } from '../values.js';
@@ -71,7 +71,7 @@ export interface Keyed {
 
 /** The key's item in result ids: its text as a JSON string. */
 export function idKeyOf(key: Keyed): string {
-  return (key.idKey ??= JSON.stringify(key.keyText));
+  return (key.idKey ??= jsonString(key.keyText));
 }
 
 /** Entries by key: scalar single keys by value, other keys by their canonical JSON text. */

@@ -25,6 +25,7 @@ import {
   mergeAccs,
   newProbe,
   probeKey,
+  resetAccs,
   saveAccs,
   type AddStatus,
   type Keyed,
@@ -37,9 +38,15 @@ interface Session {
   last: number;
   accs: unknown[];
   owner: KeySessions;
-  /** The end this session is queued under (≤ its real end); NaN when not queued. */
+  /** The end of its latest queue entry: its end (last + GAP) while open; NaN once closed. */
   queuedEnd: number;
   alive: boolean;
+}
+
+/** A queue entry out of end order: a session under an end it had then. */
+interface Queued {
+  end: number;
+  s: Session;
 }
 
 interface KeySessions extends Keyed {
@@ -47,22 +54,34 @@ interface KeySessions extends Keyed {
   sessions: Session[];
   /** End of the latest closed session, or -Infinity. */
   closedEnd: number;
+  /**
+   * The key's last closed session, referred to by nothing else (closing dequeued it): its object
+   * and accumulators are reused for the key's next session.
+   */
+  spare: Session | undefined;
 }
 
 export class SessionWindows implements WindowOperator {
   private readonly gap: number;
   private readonly keys = new KeyIndex<KeySessions>();
   /**
-   * Sessions by the end they are queued under: those queued in end order (the usual case, events
-   * arriving in time order) in a FIFO read from `fifoHead` on, the others in a heap.
+   * Sessions by end: a session is queued under its end whenever that changes (it opens, grows or
+   * merges), and only its latest entry counts (`end === queuedEnd`; earlier ones are skipped when
+   * they come up). Entries queued in end order — the usual case: events arriving in time order
+   * give every change an end at least the last one queued — go to a FIFO (ends and sessions, read
+   * from `fifoHead` on), the others to a heap.
    */
-  private fifo: Session[] = [];
+  private fifoEnd: number[] = [];
+  private fifoS: Session[] = [];
   private fifoHead = 0;
-  private readonly heap = new MinHeap<Session>((a, b) => a.queuedEnd < b.queuedEnd);
-  /** Keys left with no open session, in the order their closed end stops mattering. */
-  /** Keys to forget, in `at` order (sessions close in end order); read from `expiringHead` on. */
-  private expiring: { ks: KeySessions; at: number }[] = [];
-  private expiringHead = 0;
+  private readonly heap = new MinHeap<Queued>((a, b) => a.end < b.end);
+  /**
+   * Keys left with no open session, to forget once their closed end stops mattering (at `expAt`),
+   * in that order (sessions close in end order); read from `expHead` on.
+   */
+  private expKs: KeySessions[] = [];
+  private expAt: number[] = [];
+  private expHead = 0;
   private open = 0;
   private readonly probe;
   private readonly args: Value[];
@@ -82,9 +101,12 @@ export class SessionWindows implements WindowOperator {
 
   /** A session is due once the watermark is past its end. */
   get nextDue(): number {
-    const end = this.first()?.queuedEnd;
+    const h = this.fifoHead;
+    let end = h < this.fifoEnd.length ? this.fifoEnd[h]! : Infinity;
+    const top = this.heap.peek();
+    if (top !== undefined && top.end < end) end = top.end;
     // Times are whole milliseconds, so the first watermark past `end` is end + 1.
-    return end === undefined ? Infinity : end + 1;
+    return end + 1;
   }
 
   add(ctx: RowContext, t: number, input: QueryInput, w: number): AddStatus {
@@ -112,12 +134,13 @@ export class SessionWindows implements WindowOperator {
         idKey: undefined,
         sessions: [],
         closedEnd: -Infinity,
+        spare: undefined,
       };
       this.keys.set(ks);
     }
     let s: Session;
     if (i === j) {
-      s = { start: t, last: t, accs: createAccs(this.plan), owner: ks, queuedEnd: NaN, alive: true };
+      s = this.newSession(ks, t);
       if (i === ks.sessions.length) ks.sessions.push(s);
       else ks.sessions.splice(i, 0, s);
       this.open++;
@@ -135,54 +158,54 @@ export class SessionWindows implements WindowOperator {
       if (t > s.last) s.last = t;
     }
     addArgs(this.plan, s.accs, this.args, t, input.seq, input.source);
-    if (Number.isNaN(s.queuedEnd)) {
-      s.queuedEnd = s.last + gap;
-      this.queue(s);
-    }
+    if (s.queuedEnd !== s.last + gap) this.queue(s, s.last + gap);
     return ADDED;
   }
 
-  private queue(s: Session): void {
-    const fifo = this.fifo;
-    if (fifo.length === this.fifoHead || fifo[fifo.length - 1]!.queuedEnd <= s.queuedEnd) fifo.push(s);
-    else this.heap.push(s);
+  /** A new session of the key at t: its spare one reset, or a new one. */
+  private newSession(ks: KeySessions, t: number): Session {
+    const s = ks.spare;
+    if (s === undefined)
+      return { start: t, last: t, accs: createAccs(this.plan), owner: ks, queuedEnd: NaN, alive: true };
+    ks.spare = undefined;
+    s.start = t;
+    s.last = t;
+    resetAccs(this.plan, s.accs);
+    s.alive = true;
+    return s;
   }
 
-  /** The queued session with the smallest queued end (the FIFO's on ties). */
-  private first(): Session | undefined {
-    const f = this.fifo[this.fifoHead];
-    const h = this.heap.peek();
-    return h === undefined || (f !== undefined && f.queuedEnd <= h.queuedEnd) ? f : h;
-  }
-
-  /** Removes `s`, which first() returned. */
-  private dequeue(s: Session): void {
-    if (s !== this.fifo[this.fifoHead]) {
-      this.heap.pop();
-      return;
-    }
-    this.fifoHead++;
-    // Drop the consumed front once it is the larger part, not at every step (that copies).
-    if (this.fifoHead === this.fifo.length) {
-      this.fifo.length = 0;
-      this.fifoHead = 0;
-    } else if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
-      this.fifo = this.fifo.slice(this.fifoHead);
-      this.fifoHead = 0;
-    }
+  /** Queues the session under its new end. */
+  private queue(s: Session, end: number): void {
+    s.queuedEnd = end;
+    const fe = this.fifoEnd;
+    if (fe.length === this.fifoHead || fe[fe.length - 1]! <= end) {
+      fe.push(end);
+      this.fifoS.push(s);
+    } else this.heap.push({ end, s });
   }
 
   advance(w: number, out: QueryResult[]): void {
-    for (let s = this.first(); s !== undefined && s.queuedEnd < w; s = this.first()) {
-      this.dequeue(s);
-      if (!s.alive) continue;
-      const end = s.last + this.gap;
-      if (end >= w) {
-        // The session grew since it was queued: queue it again under its real end.
-        s.queuedEnd = end;
-        this.queue(s);
-        continue;
+    const fe = this.fifoEnd;
+    const fs = this.fifoS;
+    let h = this.fifoHead;
+    // Entries in end order, the FIFO's first on ties, while their end is before w.
+    for (;;) {
+      const f = h < fe.length ? fe[h]! : Infinity;
+      const top = this.heap.peek();
+      let s: Session;
+      let end: number;
+      if (top !== undefined && top.end < f) {
+        if (top.end >= w) break;
+        this.heap.pop();
+        s = top.s;
+        end = top.end;
+      } else {
+        if (f >= w) break;
+        s = fs[h++]!;
+        end = f;
       }
+      if (!s.alive || s.queuedEnd !== end) continue; // superseded by a later entry
       s.queuedEnd = NaN;
       s.alive = false;
       const ks = s.owner;
@@ -202,24 +225,38 @@ export class SessionWindows implements WindowOperator {
         out,
       );
       ks.closedEnd = Math.max(ks.closedEnd, end);
-      if (ks.sessions.length === 0) this.expiring.push({ ks, at: ks.closedEnd + this.gap });
+      ks.spare = s;
+      if (ks.sessions.length === 0) {
+        this.expKs.push(ks);
+        this.expAt.push(ks.closedEnd + this.gap);
+      }
     }
+    // Drop the consumed front once it is the larger part, not at every step (that copies; and
+    // emptying the arrays in place gives up their storage, to be grown again).
+    if (h > 1024 && h * 2 > fe.length) {
+      this.fifoEnd = fe.slice(h);
+      this.fifoS = fs.slice(h);
+      h = 0;
+    }
+    this.fifoHead = h;
     this.expire(w);
   }
 
   /** Forgets keys whose closed end no longer matters: watermark GAP past it, no open session. */
   private expire(w: number): void {
-    let n = this.expiringHead;
-    while (n < this.expiring.length && this.expiring[n]!.at < w) {
-      const { ks } = this.expiring[n++]!;
+    let n = this.expHead;
+    const at = this.expAt;
+    while (n < at.length && at[n]! < w) {
+      const ks = this.expKs[n++]!;
       if (ks.sessions.length === 0 && ks.closedEnd + this.gap < w) this.keys.delete(ks);
     }
     // A queue read from its head: dropping the consumed front at every advance would copy the
     // whole array each time. Compact once the consumed part is the larger one.
-    this.expiringHead = n;
-    if (n > 1024 && n * 2 > this.expiring.length) {
-      this.expiring = this.expiring.slice(n);
-      this.expiringHead = 0;
+    this.expHead = n;
+    if (n > 1024 && n * 2 > at.length) {
+      this.expKs = this.expKs.slice(n);
+      this.expAt = at.slice(n);
+      this.expHead = 0;
     }
   }
 
@@ -255,6 +292,7 @@ export class SessionWindows implements WindowOperator {
         idKey: undefined,
         sessions: [],
         closedEnd: closed === null ? -Infinity : readNumber(closed, 'key.closedEnd'),
+        spare: undefined,
       };
       for (const raw of readArray(field(o, 'sessions'), 'key.sessions')) {
         const so = readRecord(raw, 'session');
@@ -266,15 +304,17 @@ export class SessionWindows implements WindowOperator {
           queuedEnd: NaN,
           alive: true,
         };
-        s.queuedEnd = s.last + this.gap;
         ks.sessions.push(s);
-        this.queue(s);
+        this.queue(s, s.last + this.gap);
         this.open++;
       }
       this.keys.set(ks);
       if (ks.sessions.length === 0) expiring.push({ ks, at: ks.closedEnd + this.gap });
     }
     expiring.sort((a, b) => a.at - b.at);
-    this.expiring.push(...expiring);
+    for (const e of expiring) {
+      this.expKs.push(e.ks);
+      this.expAt.push(e.at);
+    }
   }
 }

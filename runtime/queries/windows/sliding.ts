@@ -3,6 +3,15 @@
 // (watermark > t), when no event that belongs in it can still arrive; so an event is late when
 // t < watermark. Each key keeps its events in (time, seq, source) order until they can no longer
 // be in any pending row (time ≤ watermark − SIZE). Rows may read the event they are for.
+//
+// Layout: a key's events are parallel arrays (times, sequences, sources, ids, events, and the
+// aggregates' arguments flattened, `nArgs` per event), not an object per event, so that events
+// kept for SIZE of event time are a few array slots rather than objects that survive young
+// collections. An event never goes before one whose row was emitted (that one is older than the
+// watermark, the new one is not late), so a key's rows are emitted from its oldest pending event
+// on (`next`): rows due are counted per key from a queue of pending times — a FIFO while events
+// arrive in time order, a heap for those that do not — and each count emits the key's next row.
+// Emitted events stay (their event released) until the watermark is SIZE past them.
 import type { RowContext } from '../compile-expr.js';
 import { compareOrder } from '../aggregates.js';
 import { formatTime } from '../event-time.js';
@@ -15,7 +24,6 @@ import {
   ADDED,
   LATE,
   STATE_LIMIT,
-  addArgs,
   createAccs,
   resetAccs,
   evalArgs,
@@ -29,193 +37,342 @@ import {
 } from './operator.js';
 import { field, readArray, readNumber, readRecord, readString } from './read.js';
 
-interface Entry {
-  t: number;
-  seq: number;
-  src: string;
-  args: Value[];
-  /** The event, while its row is still to be emitted. */
-  ev: Record<string, unknown> | null;
-  id: string;
-  owner: KeyEvents;
-}
-
 interface KeyEvents extends Keyed {
-  /** Events from `head` on, by (time, seq, source). */
-  entries: Entry[];
+  /** Events from `head` on, by (time, seq, source); entry i's arguments at i·nArgs. */
+  times: number[];
+  seqs: number[];
+  srcs: string[];
+  ids: string[];
+  /** The event while its row is still to be emitted, then null. */
+  evs: (Record<string, unknown> | null)[];
+  args: Value[];
+  /**
+   * Entries in use: the arrays are reused when the key empties and may hold stale entries from
+   * `n` on (growing and shrinking their storage would cost more than the slots).
+   */
+  n: number;
   head: number;
+  /** First entry whose row is still to be emitted. */
+  next: number;
 }
 
-const before = (a: Entry, b: Entry): boolean => compareOrder(a.t, a.seq, a.src, b.t, b.seq, b.src) < 0;
+/** A pending row that arrived out of time order: its time and key. */
+interface Pending {
+  t: number;
+  kb: KeyEvents;
+}
+
+/**
+ * A queue keeps its consumed front until that is the larger part and longer than this: dropping it
+ * at every step copies, and emptying an array in place gives up its storage, to be grown again.
+ */
+const COMPACT_AT = 1024;
 
 export class SlidingWindows implements WindowOperator {
   private readonly size: number;
+  private readonly nArgs: number;
   private readonly keys = new KeyIndex<KeyEvents>();
-  private readonly pending = new MinHeap<Entry>(before);
-  /** Entries whose row was emitted, in that order (= time order), to evict once out of range. */
-  private done: Entry[] = [];
+  /** Keys holding events (the state entries). */
+  private live = 0;
+  /** Pending rows in time order: their times and keys, read from `pendHead` on. */
+  private pendT: number[] = [];
+  private pendK: KeyEvents[] = [];
+  private pendHead = 0;
+  /** Pending rows of events that arrived before the FIFO's last time. */
+  private readonly unordered = new MinHeap<Pending>((a, b) => a.t < b.t);
+  /** Emitted rows in emission order (= time order): their times and keys, to evict from. */
+  private doneT: number[] = [];
+  private doneK: KeyEvents[] = [];
   private doneHead = 0;
+  /**
+   * Keys left without events, forgotten a SIZE of event time later if still empty: keys recur,
+   * and keeping them saves building them again.
+   */
+  private idle: KeyEvents[] = [];
+  private idleBefore: KeyEvents[] = [];
+  private idleUntil = -Infinity;
   private readonly probe;
   /** Accumulators of the row being emitted, emptied for each row. */
   private readonly scratch: unknown[];
+  private readonly argScratch: Value[];
 
   constructor(
     private readonly plan: Plan,
     private readonly ctx: RowContext,
   ) {
     this.size = plan.window!.size;
+    this.nArgs = plan.aggs.length;
     this.probe = newProbe(plan);
     this.scratch = createAccs(plan);
+    this.argScratch = new Array<Value>(this.nArgs);
   }
 
   get stateKeys(): number {
-    return this.keys.size;
+    return this.live;
   }
 
   get nextDue(): number {
-    const top = this.pending.peek();
-    return top === undefined ? Infinity : top.t + 1;
+    let t = this.pendHead < this.pendT.length ? this.pendT[this.pendHead]! : Infinity;
+    const top = this.unordered.peek();
+    if (top !== undefined && top.t < t) t = top.t;
+    return t + 1;
   }
 
   add(ctx: RowContext, t: number, input: QueryInput, w: number): AddStatus {
     if (t < w) return LATE;
     probeKey(this.plan, ctx, this.probe);
     let kb = this.keys.get(this.probe);
-    if (kb === undefined) {
-      if (this.keys.size >= this.plan.maxStateKeys) return STATE_LIMIT;
-      const key = keyOfProbe(this.plan, this.probe);
-      kb = { keyText: key.keyText, keyValues: key.keyValues, entries: [], head: 0 };
-      this.keys.set(kb);
+    if (kb === undefined || kb.head === kb.n) {
+      if (this.live >= this.plan.maxStateKeys) return STATE_LIMIT;
+      if (kb === undefined) {
+        const key = keyOfProbe(this.plan, this.probe);
+        kb = newKey(key.keyText, key.keyValues);
+        this.keys.set(kb);
+      }
+      this.live++;
     }
-    const args = new Array<Value>(this.plan.aggs.length);
+    const args = this.argScratch;
     evalArgs(this.plan, ctx, args);
     const id = typeof ctx.ev.id === 'string' ? ctx.ev.id : '';
-    const e: Entry = { t, seq: input.seq, src: input.source, args, ev: ctx.ev, id, owner: kb };
-    this.insert(kb, e);
-    this.pending.push(e);
+    this.insert(kb, t, input.seq, input.source, id, ctx.ev, args);
+    const pt = this.pendT;
+    if (pt.length === this.pendHead || pt[pt.length - 1]! <= t) {
+      pt.push(t);
+      this.pendK.push(kb);
+    } else this.unordered.push({ t, kb });
     return ADDED;
   }
 
-  private insert(kb: KeyEvents, e: Entry): void {
-    const list = kb.entries;
-    let i = list.length;
-    while (i > kb.head && before(e, list[i - 1]!)) i--;
-    if (i === list.length) list.push(e);
-    else list.splice(i, 0, e);
+  /** Adds an event to the key's arrays in (time, seq, source) order (at the end when in order). */
+  private insert(
+    kb: KeyEvents,
+    t: number,
+    seq: number,
+    src: string,
+    id: string,
+    ev: Record<string, unknown> | null,
+    args: readonly Value[],
+  ): void {
+    const n = kb.n++;
+    let i = n;
+    while (i > kb.next && compareOrder(t, seq, src, kb.times[i - 1]!, kb.seqs[i - 1]!, kb.srcs[i - 1]!) < 0)
+      i--;
+    const nA = this.nArgs;
+    if (i === n) {
+      kb.times[n] = t;
+      kb.seqs[n] = seq;
+      kb.srcs[n] = src;
+      kb.ids[n] = id;
+      kb.evs[n] = ev;
+      const base = n * nA;
+      for (let j = 0; j < nA; j++) kb.args[base + j] = args[j];
+      return;
+    }
+    kb.times.splice(i, 0, t);
+    kb.seqs.splice(i, 0, seq);
+    kb.srcs.splice(i, 0, src);
+    kb.ids.splice(i, 0, id);
+    kb.evs.splice(i, 0, ev);
+    kb.args.splice(i * nA, 0, ...args.slice(0, nA));
   }
 
   advance(w: number, out: QueryResult[]): void {
-    for (let e = this.pending.peek(); e !== undefined && e.t < w; e = this.pending.peek()) {
-      this.pending.pop();
-      this.emitRow(e, out);
-      e.ev = null;
-      this.done.push(e);
+    const pt = this.pendT;
+    const pk = this.pendK;
+    let h = this.pendHead;
+    while (h < pt.length && pt[h]! < w) this.emitNext(pk[h++]!, out);
+    if (h > COMPACT_AT && h * 2 > pt.length) {
+      this.pendT = pt.slice(h);
+      this.pendK = pk.slice(h);
+      h = 0;
+    }
+    this.pendHead = h;
+    for (let p = this.unordered.peek(); p !== undefined && p.t < w; p = this.unordered.peek()) {
+      this.unordered.pop();
+      this.emitNext(p.kb, out);
     }
     this.evict(w);
   }
 
-  private emitRow(e: Entry, out: QueryResult[]): void {
+  /** Emits the row of the key's next pending event. */
+  private emitNext(kb: KeyEvents, out: QueryResult[]): void {
+    const i = kb.next++;
+    const t = kb.times[i]!;
+    this.emitRow(kb, i, t, out);
+    kb.evs[i] = null;
+    this.doneT.push(t);
+    this.doneK.push(kb);
+  }
+
+  private emitRow(kb: KeyEvents, i: number, t: number, out: QueryResult[]): void {
     const plan = this.plan;
     const ctx = this.ctx;
-    const list = e.owner.entries;
-    const from = e.t - this.size;
+    const aggs = plan.aggs;
+    const nA = this.nArgs;
+    const from = t - this.size;
     const accs = this.scratch;
     resetAccs(plan, accs);
-    for (let k = e.owner.head; k < list.length; k++) {
-      const x = list[k]!;
-      if (x.t > e.t) break;
-      if (x.t > from) addArgs(plan, accs, x.args, x.t, x.seq, x.src);
+    const times = kb.times;
+    for (let k = kb.head, n = kb.n; k < n; k++) {
+      const x = times[k]!;
+      if (x > t) break;
+      if (x <= from) continue;
+      const seq = kb.seqs[k]!;
+      const src = kb.srcs[k]!;
+      const base = k * nA;
+      for (let j = 0; j < nA; j++) accs[j] = aggs[j]!.add(accs[j], kb.args[base + j], x, seq, src);
     }
-    for (let i = 0; i < plan.aggs.length; i++) ctx.aggs[i] = plan.aggs[i]!.result(accs[i]);
-    ctx.ev = e.ev!;
-    ctx.keys = e.owner.keyValues;
+    for (let j = 0; j < aggs.length; j++) ctx.aggs[j] = aggs[j]!.result(accs[j]);
+    ctx.ev = kb.evs[i]!;
+    ctx.keys = kb.keyValues;
     ctx.ws = plan.readsWindowStart ? formatTime(from) : null;
-    ctx.we = formatTime(e.t);
+    ctx.we = formatTime(t);
     const data = buildRow(plan, ctx);
     if (!data) return;
     out.push({
       query: plan.name,
-      id: eventResultId(plan.idPrefix, e.id),
+      id: eventResultId(plan.idPrefix, kb.ids[i]!),
       time: ctx.we,
       data,
-      key: e.owner.keyText,
+      key: kb.keyText,
     });
   }
 
   /** Drops emitted events that no pending row can include: time ≤ watermark − SIZE. */
   private evict(w: number): void {
     const limit = w - this.size;
-    while (this.doneHead < this.done.length && this.done[this.doneHead]!.t <= limit) {
-      const kb = this.done[this.doneHead++]!.owner;
-      while (kb.head < kb.entries.length) {
-        const first = kb.entries[kb.head]!;
-        if (first.ev !== null || first.t > limit) break;
-        kb.head++;
-      }
-      if (kb.head === kb.entries.length) this.keys.delete(kb);
-      else if (kb.head > 32 && kb.head * 2 > kb.entries.length) {
-        kb.entries = kb.entries.slice(kb.head);
+    const dt = this.doneT;
+    const dk = this.doneK;
+    let h = this.doneHead;
+    while (h < dt.length && dt[h]! <= limit) {
+      const kb = dk[h++]!;
+      let head = kb.head;
+      while (head < kb.next && kb.times[head]! <= limit) head++;
+      if (head === kb.head) continue;
+      kb.head = head;
+      if (head === kb.n) {
+        // Emptied: its slots are reused (events released at emission, ids and arguments kept
+        // until overwritten or the key is forgotten).
+        kb.n = 0;
         kb.head = 0;
-      }
+        kb.next = 0;
+        this.live--;
+        this.idle.push(kb);
+      } else if (head > 32 && head * 2 > kb.n) this.compact(kb);
     }
-    if (this.doneHead > 1024 && this.doneHead * 2 > this.done.length) {
-      this.done = this.done.slice(this.doneHead);
-      this.doneHead = 0;
+    if (h > COMPACT_AT && h * 2 > dt.length) {
+      this.doneT = dt.slice(h);
+      this.doneK = dk.slice(h);
+      h = 0;
     }
+    this.doneHead = h;
+    if (limit >= this.idleUntil) this.forgetIdle(limit);
+  }
+
+  /** Forgets the keys idle since before the previous turn if still empty; starts a new turn. */
+  private forgetIdle(limit: number): void {
+    const old = this.idleBefore;
+    for (const kb of old) if (kb.n === 0) this.keys.delete(kb);
+    old.length = 0;
+    this.idleBefore = this.idle;
+    this.idle = old;
+    this.idleUntil = limit + this.size;
+  }
+
+  /** Drops the key's evicted front from its arrays. */
+  private compact(kb: KeyEvents): void {
+    const h = kb.head;
+    kb.times.splice(0, h);
+    kb.seqs.splice(0, h);
+    kb.srcs.splice(0, h);
+    kb.ids.splice(0, h);
+    kb.evs.splice(0, h);
+    kb.args.splice(0, h * this.nArgs);
+    kb.n -= h;
+    kb.next -= h;
+    kb.head = 0;
+    // Queued references to this key stay valid: they name the key, not a position.
   }
 
   flush(): void {}
 
   save(): unknown {
+    const nA = this.nArgs;
     const keys = [...this.keys.values()]
+      .filter((kb) => kb.head < kb.n)
       .sort((a, b) => (a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0))
-      .map((kb) => ({
-        key: kb.keyText,
-        values: kb.keyValues,
-        events: kb.entries.slice(kb.head).map((e) => ({
-          t: e.t,
-          seq: e.seq,
-          src: e.src,
-          id: e.id,
-          args: e.args.map((a) => a ?? null),
-          event: e.ev,
-        })),
-      }));
+      .map((kb) => {
+        const events = [];
+        for (let i = kb.head; i < kb.n; i++) {
+          const args = kb.args.slice(i * nA, (i + 1) * nA).map((a) => a ?? null);
+          events.push({
+            t: kb.times[i]!,
+            seq: kb.seqs[i]!,
+            src: kb.srcs[i]!,
+            id: kb.ids[i]!,
+            args,
+            event: kb.evs[i]!,
+          });
+        }
+        return { key: kb.keyText, values: kb.keyValues, events };
+      });
     return { keys };
   }
 
   load(saved: unknown): void {
-    const done: Entry[] = [];
+    const done: { t: number; seq: number; src: string; kb: KeyEvents }[] = [];
     for (const item of readArray(field(readRecord(saved, 'state'), 'keys'), 'state.keys')) {
       const o = readRecord(item, 'key');
       const keyValues = readArray(field(o, 'values'), 'key.values') as Value[];
       if (keyValues.length !== this.plan.keyFns.length) throw new Error('key.values do not match GROUP BY');
-      const kb: KeyEvents = {
-        keyText: readString(field(o, 'key'), 'key.key'),
-        keyValues,
-        entries: [],
-        head: 0,
-      };
-      for (const raw of readArray(field(o, 'events'), 'key.events')) {
+      const kb = newKey(readString(field(o, 'key'), 'key.key'), keyValues);
+      const entries = readArray(field(o, 'events'), 'key.events').map((raw) => {
         const r = readRecord(raw, 'event entry');
         const args = readArray(field(r, 'args'), 'entry.args') as Value[];
-        if (args.length !== this.plan.aggs.length) throw new Error('entry.args do not match the aggregates');
+        if (args.length !== this.nArgs) throw new Error('entry.args do not match the aggregates');
         const ev = field(r, 'event');
-        const e: Entry = {
+        return {
           t: readNumber(field(r, 't'), 'entry.t'),
           seq: readNumber(field(r, 'seq'), 'entry.seq'),
           src: readString(field(r, 'src'), 'entry.src'),
           id: readString(field(r, 'id'), 'entry.id'),
           args,
           ev: isRecord(ev) ? ev : null,
-          owner: kb,
         };
-        this.insert(kb, e);
-        if (e.ev) this.pending.push(e);
-        else done.push(e);
+      });
+      entries.sort((a, b) => compareOrder(a.t, a.seq, a.src, b.t, b.seq, b.src));
+      // Emitted events (no event kept) come before pending ones.
+      for (const e of entries) {
+        if (e.ev === null && kb.next < kb.n) throw new Error('an emitted event follows one still pending');
+        this.insert(kb, e.t, e.seq, e.src, e.id, e.ev, e.args);
+        if (e.ev === null) {
+          kb.next = kb.n;
+          done.push({ t: e.t, seq: e.seq, src: e.src, kb });
+        } else this.unordered.push({ t: e.t, kb });
       }
       this.keys.set(kb);
+      if (kb.n > 0) this.live++;
     }
-    this.done = done.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    done.sort((a, b) => compareOrder(a.t, a.seq, a.src, b.t, b.seq, b.src));
+    for (const d of done) {
+      this.doneT.push(d.t);
+      this.doneK.push(d.kb);
+    }
   }
+}
+
+function newKey(keyText: string, keyValues: Value[]): KeyEvents {
+  return {
+    keyText,
+    keyValues,
+    times: [],
+    seqs: [],
+    srcs: [],
+    ids: [],
+    evs: [],
+    args: [],
+    n: 0,
+    head: 0,
+    next: 0,
+  };
 }

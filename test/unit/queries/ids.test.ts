@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compileQuery,
@@ -7,6 +8,7 @@ import {
   runOffline,
   type QueryInput,
 } from '../../../runtime/queries/index.js';
+import { jsonString } from '../../../runtime/queries/ids.js';
 import { BASE, CTX, at, compile } from './helpers.js';
 
 const sha = (parts: unknown[]): string =>
@@ -64,6 +66,15 @@ describe('result ids', () => {
     expect(grouped('SLIDING (SIZE 1 MINUTE)')).toEqual([sha(['team-a', 'shop', 'q', 'event', id])]);
     const stateless = runOffline(compile('SELECT id FROM orders'), [kv(1, 1, key, id)]);
     expect(stateless.results[0]!.id).toBe(sha(['team-a', 'shop', 'q', 'event', id]));
+  });
+
+  it('quote ids and keys in their text exactly as JSON.stringify does', () => {
+    const samples = ['e1', '["k1"]', '', '"', '\\', 'a"b', 'x\u0001', '\u007f', '~', 'é', '\ud800', '😀'];
+    for (const s of samples) expect(jsonString(s)).toBe(JSON.stringify(s));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => jsonString(s) === JSON.stringify(s)),
+      { numRuns: 2000 },
+    );
   });
 
   it('are hash-shaped: 32 lower-case hex digits', () => {
