@@ -6,14 +6,19 @@
 // How it decides (docs/operations.md, Autoscaling):
 // - Arrival rate and processing rate over the lookback window, measured only while the Deployment's
 //   pods are all ready at the current count (new pods starting up are not a measurement).
-// - Capacity per pod: the processing rate per pod measured while work was pending at this count
-//   (saturated); before that is known, the rate per pod seen so far, a lower bound.
+// - Capacity per pod: the processing rate per pod measured while work waited for a free pod at
+//   this count (saturated; events in flight are not waiting); before that is known, the rate per
+//   pod seen so far, a lower bound.
 // - Wanted pods = (arrival rate + pending / targetLagSeconds) / capacity per pod, within
 //   [minReplicas, maxReplicas]. Up towards what is wanted, at most doubling per step, each step as
 //   soon as the current count was measured for a whole lookback window (the up cooldown). Down only when, with 25%
 //   headroom, fewer pods would have sufficed for the whole scaleDownDelay; each step at most halves.
 // - Throughput is recorded per replica count. When the last step up did not raise it by 10%, more
-//   pods do not help (a slow sink, a single hot partition): the count is held for a while.
+//   pods do not help (a slow sink, a single hot partition): the count is held for a while. A
+//   count whose throughput was measured short of the load is never stepped down to.
+// - Query workers: a partition is read by its one owner, so pods beyond the partitions that have
+//   work pending would own idle ones. Up never goes beyond them, and a count above them is surplus
+//   (down after scaleDownDelay, as any surplus).
 // - Zero only with minReplicas 0 and nothing pending; from zero it wakes on any pending event.
 
 export interface AutoscaleSpec {
@@ -29,18 +34,31 @@ export interface Observation {
   now: number;
   /** Events not yet acknowledged: consumer num_pending + num_ack_pending over the sources. */
   pending: number;
+  /**
+   * Of them, events no pod has taken yet (consumer num_pending): work waiting for a free pod.
+   * Events in flight are pending but wait for no one; pods that keep up always have some. Undefined
+   * when not known apart (the shuffle stream): then `pending`.
+   */
+  waiting?: number;
   /** Deliveries acknowledged so far, cumulative (delivered consumer sequence − ack pending). */
   processed: number;
   /** Replicas the Deployment is set to now. */
   replicas: number;
   /** Of them, pods ready now. */
   readyReplicas: number;
+  /**
+   * Query workers: how many partitions have work pending. Each is read by its one owner, so more
+   * pods than this cannot raise throughput. Undefined for processors (any pod pulls any event).
+   */
+  busyPartitions?: number;
 }
 
 interface Sample {
   t: number;
   processed: number;
   pending: number;
+  /** Work waiting for a free pod (see Observation.waiting). */
+  waiting?: number;
   replicas: number;
   ready: boolean;
 }
@@ -72,6 +90,8 @@ export const AutoscaleReason = {
   ScaleDownDelay: 'ScaleDownDelay',
   /** Work is pending but nothing was processed over the window: more pods would not help. */
   NoProgress: 'NoProgress',
+  /** Query workers: as many pods as partitions with work pending; another would own idle ones. */
+  BusyPartitions: 'BusyPartitions',
   AtMax: 'AtMax',
 } as const;
 export type AutoscaleReason = (typeof AutoscaleReason)[keyof typeof AutoscaleReason];
@@ -118,6 +138,7 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
       t: obs.now,
       processed: obs.processed,
       pending: obs.pending,
+      ...(obs.waiting === undefined ? {} : { waiting: obs.waiting }),
       replicas: current,
       ready: obs.readyReplicas >= current,
     },
@@ -160,7 +181,13 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
   const seconds = (obs.now - first.t) / 1000;
   const processedRate = (obs.processed - first.processed) / seconds;
   const arrivalRate = Math.max(0, processedRate + (obs.pending - first.pending) / seconds);
-  const saturated = samples.slice(from).every((s) => s.pending > 0);
+  // Saturated: work waited for a free pod throughout the window, or more was unacknowledged than
+  // the pods do in targetLagSeconds (a pod may hold many events it has not started). Then the rate
+  // is what the pods can do. A few events in flight do not count: pods that keep up always have
+  // some, and their rate, the arrival rate, taken for their capacity would always want one more
+  // pod — a steady load would creep up to maxReplicas, a plateau hold at a time.
+  const behind = processedRate * spec.targetLagSeconds;
+  const saturated = samples.slice(from).every((s) => (s.waiting ?? s.pending) > 0 || s.pending > behind);
   if (saturated) state.throughput[current] = Math.max(state.throughput[current] ?? 0, processedRate);
 
   // Judge the last step up once its count has been measured under load.
@@ -172,19 +199,31 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
   }
   if (state.hold && state.hold.until <= obs.now) state.hold = undefined;
 
-  const figures = `${obs.pending} pending, ${rate(arrivalRate)}/s arriving, ${rate(processedRate)}/s processed by ${current}`;
+  const busy = obs.busyPartitions;
+  // Pods that can work at once: beyond the busy partitions a pod would own idle ones.
+  const useful = busy === undefined ? max : Math.max(min, busy);
+  const inPartitions = busy === undefined ? '' : ` in ${busy} partition${busy === 1 ? '' : 's'}`;
+  const figures = `${obs.pending} pending${inPartitions}, ${rate(arrivalRate)}/s arriving, ${rate(processedRate)}/s processed by ${current}`;
   if (obs.pending > 0 && processedRate <= 0)
     return result(current, AutoscaleReason.NoProgress, `${figures}: more pods would not help`);
   // Capacity per pod: measured under load at this count, else a lower bound from what was done.
   const perPod = (state.throughput[current] ?? processedRate) / current;
   const load = arrivalRate + obs.pending / spec.targetLagSeconds;
   const wanted = perPod > 0 ? ceil(load / perPod) : min;
-  const ceiling = state.hold ? Math.min(max, state.hold.replicas) : max;
+  const held = state.hold ? Math.min(max, state.hold.replicas) : max;
+  const ceiling = Math.min(held, useful);
 
   // Up only on evidence: work pending throughout the window. Otherwise the pods kept up, and the
-  // rate per pod is only a lower bound of what they can do.
-  if (wanted > current && saturated) {
+  // rate per pod is only a lower bound of what they can do. Pods beyond the busy partitions are
+  // surplus, however much is wanted.
+  if (wanted > current && saturated && current <= useful) {
     state.surplusSince = undefined;
+    if (current >= useful && useful < max)
+      return result(
+        current,
+        AutoscaleReason.BusyPartitions,
+        `${figures}: ${wanted} wanted, but each partition is read by one pod: more would own idle ones`,
+      );
     if (current >= ceiling)
       return state.hold && current < max
         ? result(
@@ -197,10 +236,28 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
     const next = Math.min(ceiling, wanted, current * 2);
     return result(next, AutoscaleReason.ScaledUp, `${figures}: ${wanted} wanted`);
   }
-  const enough = load === 0 ? min : Math.max(min, perPod > 0 ? ceil((load * HEADROOM) / perPod) : current);
+  const byRate = load === 0 ? min : Math.max(min, perPod > 0 ? ceil((load * HEADROOM) / perPod) : current);
+  // A count already measured short of this load (with headroom) is not enough, whatever the rate
+  // per pod at this count says: pods of one count were measured faster than of another (the
+  // first measured while warming up, a noisy neighbour), and a step down to a count that falls
+  // short would be undone by the next step up: flapping under steady load.
+  let byLoad = byRate;
+  while (byLoad < current && (state.throughput[byLoad] ?? Infinity) < load * HEADROOM) byLoad++;
+  const enough = Math.min(
+    byLoad,
+    // Pods beyond the busy partitions do nothing while work waits; with nothing pending the
+    // partitions say nothing (arrivals may be read at once), and the load alone decides.
+    obs.pending > 0 ? useful : max,
+  );
   if (enough >= current) {
     state.surplusSince = undefined;
-    return result(current, AutoscaleReason.Steady, figures);
+    return result(
+      current,
+      AutoscaleReason.Steady,
+      byRate < current
+        ? `${figures}: ${current - 1} measured ${rate(state.throughput[current - 1]!)}/s, short of this load`
+        : figures,
+    );
   }
   state.surplusSince ??= obs.now;
   const since = Math.max(state.surplusSince, state.lastChange ?? -Infinity);

@@ -7,7 +7,9 @@
 // One spec.autoscaling covers both workloads, each measured and decided on its own: processors on
 // their source consumers, query workers on the shuffle stream. Query workers are capped at the
 // partitions of all queries (more would own nothing) and never go below one while the Pipeline
-// has queries: windows also close on the clock, which needs a running worker.
+// has queries: windows also close on the clock, which needs a running worker. Within that, they
+// go no higher than the partitions that have work pending (a partition is read by its one owner):
+// the shuffle stream's messages are counted per subject, one subject per (query, partition).
 //
 // Query workers acknowledge in steps: a partition acks the shuffle messages of a pull batch only
 // once their results were accepted and a checkpoint covers them, so behind a slow output the
@@ -31,15 +33,20 @@ import {
 } from '../autoscale.js';
 import type { ControllerContext } from '../manager.js';
 
-/** What the autoscaler needs of one source's consumer. */
+/** What the autoscaler needs of one source's consumer, or of the shuffle stream. */
 export interface ConsumerReading {
   pending: number;
   processed: number;
+  /** Consumers: of `pending`, the events not yet delivered to any pod (num_pending). */
+  waiting?: number;
+  /** Shuffle stream: how many of the queries' partitions have messages (work pending). */
+  busyPartitions?: number;
 }
 
 export function consumerReading(info: ConsumerInfo): ConsumerReading {
   return {
     pending: info.num_pending + info.num_ack_pending,
+    waiting: info.num_pending,
     processed: Math.max(0, info.delivered.consumer_seq - info.num_ack_pending),
   };
 }
@@ -48,13 +55,20 @@ export function consumerReading(info: ConsumerInfo): ConsumerReading {
  * The query workers' reading from their shuffle stream, a work queue: a message stays until its
  * partition's owner acked it (after a checkpoint), so the stream's messages are the pending work
  * and the ones gone (last sequence − messages) were processed. Unlike the per-partition consumers'
- * counters, which restart whenever a partition changes owner, these only grow.
+ * counters, which restart whenever a partition changes owner, these only grow. With
+ * `partitionSubjects` (the subject of each partition of the Pipeline's queries) and an `info`
+ * asked with a subjects filter, the partitions with messages are counted too; a subject of no
+ * current partition (a removed query's leftovers) is read by no worker and does not count.
  */
-export function shuffleReading(info: StreamInfo): ConsumerReading {
-  return {
+export function shuffleReading(info: StreamInfo, partitionSubjects?: readonly string[]): ConsumerReading {
+  const reading: ConsumerReading = {
     pending: info.state.messages,
     processed: Math.max(0, info.state.last_seq - info.state.messages),
   };
+  if (!partitionSubjects) return reading;
+  // The server leaves `subjects` out when no subject matched the filter: nothing is pending.
+  const counts = info.state.subjects ?? {};
+  return { ...reading, busyPartitions: partitionSubjects.filter((s) => (counts[s] ?? 0) > 0).length };
 }
 
 /**
@@ -374,9 +388,13 @@ async function autoscaleWorkload(
 }
 
 function sum(readings: ConsumerReading[]): ConsumerReading {
+  const busy = readings.flatMap((r) => (r.busyPartitions === undefined ? [] : [r.busyPartitions]));
+  const waiting = readings.every((r) => r.waiting !== undefined);
   return {
     pending: readings.reduce((n, r) => n + r.pending, 0),
     processed: readings.reduce((n, r) => n + r.processed, 0),
+    ...(waiting && readings.length ? { waiting: readings.reduce((n, r) => n + r.waiting!, 0) } : {}),
+    ...(busy.length ? { busyPartitions: busy.reduce((n, b) => n + b, 0) } : {}),
   };
 }
 

@@ -18,7 +18,8 @@ import {
 import type { SecretDigests } from '../builders/processor.js';
 import { deleteStreamIfExists, ensureStream } from '../jetstream.js';
 import type { ControllerContext } from '../manager.js';
-import { queryStateBucket, shuffleStreamName } from '../names.js';
+import { queryStateBucket, shuffleStreamName, shuffleSubjectPrefix } from '../names.js';
+import { shuffleSubject } from '../../runtime/process/shuffle.js';
 import {
   deleteStateBucketIfExists,
   ensureStateBucket,
@@ -36,9 +37,18 @@ import { autoscaleQueryWorkers, shuffleReading, type ConsumerReading } from './p
 /** True when the Pipeline runs query workers: it has queries (and they compiled). */
 export const hasQueries = (pl: Pipeline) => (pl.spec.queries?.length ?? 0) > 0;
 
+/** The shuffle subject of each partition of the Pipeline's queries, where its owner reads. */
+export function shufflePartitionSubjects(pl: Pipeline): string[] {
+  const prefix = shuffleSubjectPrefix(pl.metadata.namespace!, pl.metadata.name!);
+  return (pl.spec.queries ?? []).flatMap((q) =>
+    Array.from({ length: q.partitions ?? 1 }, (_, p) => shuffleSubject(prefix, q.name, p)),
+  );
+}
+
 /**
  * Creates or repairs the shuffle stream and creates the state bucket; a problem for ConsumerReady.
- * `reading` is the shuffle stream's pending and processed work, for the autoscaler.
+ * `reading` is the shuffle stream's pending and processed work, for the autoscaler; with
+ * spec.autoscaling, also how many partitions have work pending (the stream's messages per subject).
  */
 export async function ensureQueryState(
   ctx: ControllerContext,
@@ -55,7 +65,10 @@ export async function ensureQueryState(
       );
     const bucket = queryStateBucket(pl.metadata.namespace!, pl.metadata.name!);
     if (await ensureStateBucket(jsm, bucket)) log.info({ bucket }, 'Created query state bucket');
-    return { reading: shuffleReading(res.info) };
+    if (!pl.spec.autoscaling) return { reading: shuffleReading(res.info) };
+    const prefix = shuffleSubjectPrefix(pl.metadata.namespace!, pl.metadata.name!);
+    const info = await jsm.streams.info(res.info.config.name, { subjects_filter: `${prefix}.>` });
+    return { reading: shuffleReading(info, shufflePartitionSubjects(pl)) };
   } catch (err) {
     return {
       transient: err,

@@ -1,19 +1,21 @@
 // The autoscaler sizing query workers, with the operator as its own process and the local kubelet
-// running real processors and query workers. The query writes one result per event to a real
-// webhook receiver that answers each batch of 20 after 100 ms, one request at a time per worker,
-// so each query-worker pod writes a bounded number of results per second (up to 200). The query
-// is rows per event, which has one key: its whole input is in one of its 2 partitions, so the
-// second worker (owning the other) cannot raise throughput; the test is about the decisions
-// (up on measured evidence, capped at the partitions, down after the drain, no flapping), not
-// about a speed-up (docs/operations.md gives the measured rates). A backlog published straight
-// into the source stream is moved into the shuffle stream by one processor, with no query worker
-// yet, before autoscaling is switched on (so the processors, with nothing pending, stay at one and
-// the machine's cores go to the query workers). The query workers then start at the autoscaler's
-// minimum of one, scale up on the shuffle backlog to the query's 2 partitions (maxReplicas 4 is
-// capped there: a third would own nothing), and back to one after the drain and scaleDownDelay,
-// without reversing on the way. The workers acknowledge their input in steps (a pull batch per
-// partition, at a checkpoint): the operator measures them over a window spanning those steps.
-// spec.queryWorkers.replicas is never written.
+// running real processors and query workers. Two queries, `evens` and `odds`, write one result per
+// event (of even and of odd n) to a real webhook receiver that answers each batch of 20 after
+// 100 ms, one request at a time per worker, so each query-worker pod writes a bounded number of
+// results per second (up to 200). Each query has 2 partitions, and, rows per event having one key,
+// its whole input is in one of them: 4 partitions, 2 with work. A second worker takes one of them
+// (a worker hands back its share's last partitions, and the two busy ones are not next to each
+// other in the order workers take them), so it really adds throughput; a third or fourth would
+// own idle partitions only, and the autoscaler, which counts the shuffle stream's messages per
+// partition, does not add them (maxReplicas 4 would allow it). A backlog published straight into
+// the source stream is moved into the shuffle stream by one processor, with no query worker yet,
+// before autoscaling is switched on (so the processors, with nothing pending, stay at one and the
+// machine's cores go to the query workers). The query workers then start at the autoscaler's
+// minimum of one, scale up on the shuffle backlog to the 2 busy partitions, and back to one after
+// the drain and scaleDownDelay, without reversing on the way. The workers acknowledge their input
+// in steps (a pull batch per partition, at a checkpoint): the operator measures them over a window
+// spanning those steps. spec.queryWorkers.replicas is never written. (That one busy partition
+// gets no second worker is unit-tested: test/unit/operator/query-autoscale.test.ts.)
 //
 // Backlog: EVENTRUNNER_AUTOSCALE_EVENTS, default 12,000 (the step up comes after about 6,000,
 // whatever the machine's speed: three pull-batch cycles of one worker); the figures in
@@ -31,7 +33,10 @@ import {
 } from '../support/day2-cluster.js';
 
 const EVENTS = autoscaleBacklog(12_000);
+// Partitions per query; each query's input is in one of them.
 const PARTITIONS = 2;
+const QUERIES = ['evens', 'odds'];
+const BUSY = QUERIES.length;
 // Waits grow with the backlog: at worst about 100 events/s through each stage on a loaded machine.
 const stageMs = Math.max(180_000, EVENTS * 10);
 
@@ -64,7 +69,7 @@ export function queryWorkerAutoscaling(): void {
     });
 
     it(
-      `scales query workers 1 → ${PARTITIONS} (the partitions) on a ${EVENTS}-event shuffle backlog and back to one after the drain`,
+      `scales query workers 1 → ${BUSY} (the busy partitions of ${BUSY * PARTITIONS}) on a ${EVENTS}-event shuffle backlog and back to one after the drain`,
       { timeout: 120_000 + 3 * stageMs },
       async () => {
         const start = Date.now();
@@ -87,14 +92,12 @@ export function queryWorkerAutoscaling(): void {
           defaultOutputs: [],
           deadLetter: { maxBytes: '8Mi' },
           queryWorkers: { replicas: 0 },
-          queries: [
-            {
-              name: 'echo',
-              partitions: PARTITIONS,
-              outputs: ['hook'],
-              sql: 'SELECT id AS reading, data.n AS n FROM readings',
-            },
-          ],
+          queries: QUERIES.map((name, i) => ({
+            name,
+            partitions: PARTITIONS,
+            outputs: ['hook'],
+            sql: `SELECT id AS reading, data.n AS n FROM readings WHERE data.n % 2 = ${i}`,
+          })),
         });
         // One processor moves the backlog into the shuffle stream; then autoscaling goes on.
         await eventually(
@@ -152,9 +155,9 @@ export function queryWorkerAutoscaling(): void {
         );
         expect(created.spec.autoscaling?.maxReplicas).toBe(4);
         await eventually(
-          `${PARTITIONS} query workers`,
+          `${BUSY} query workers`,
           async () => {
-            if (history.at(-1)?.replicas === PARTITIONS) return true;
+            if (history.at(-1)?.replicas === BUSY) return true;
             // What the autoscaler decides meanwhile, for the failure message.
             lastDecision = (await c.pipeline('echo')).status?.queryWorkers?.autoscaling;
             return undefined;
@@ -186,9 +189,10 @@ export function queryWorkerAutoscaling(): void {
         // From the 0 of spec.queryWorkers.replicas to the autoscaler's minimum first.
         const values = history.map((h) => h.replicas).filter((r, i) => i > 0 || r > 0);
         expect(values[0]).toBe(1);
-        // One step up to the partitions, never beyond although maxReplicas is 4 (a third worker
-        // would own nothing), and one step down: two changes, no flapping.
-        expect(values).toEqual([1, PARTITIONS, 1]);
+        // One step up to the busy partitions, never beyond although maxReplicas is 4 and there are
+        // 4 partitions (a third worker would own idle ones), and one step down: two changes, no
+        // flapping.
+        expect(values).toEqual([1, BUSY, 1]);
         // The backlog was in the shuffle stream when autoscaling went on.
         expect(inShuffle).toBe(EVENTS);
         // Every reading's result arrived (a partition that moved re-emits under the same id).
@@ -207,13 +211,16 @@ export function queryWorkerAutoscaling(): void {
           fieldSelector: 'involvedObject.name=echo',
         });
         const messages = events.items.map((e) => `${e.reason}: ${e.message}`);
-        expect(messages.some((m) => m.startsWith('ScaledUp: query workers 1 → '))).toBe(true);
+        // The step up read the shuffle stream per partition: work in 2 of the 4.
+        expect(
+          messages.some((m) => /^ScaledUp: query workers 1 → 2: \d+ pending in 2 partitions, /.test(m)),
+        ).toBe(true);
         expect(messages.some((m) => /^ScaledDown: query workers \d → /.test(m))).toBe(true);
 
         const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         console.log(
           `query-worker autoscaling: ${EVENTS} events published in ${secs(published - start)}, in the shuffle ` +
-            `stream ${secs(shuffled - published)} later; from autoscaling on: 1 → ${PARTITIONS} workers in ` +
+            `stream ${secs(shuffled - published)} later; from autoscaling on: 1 → ${BUSY} workers in ` +
             `${secs(atMax - shuffled)}, drained in ${secs(drainedAt - shuffled)}; back to 1 worker ` +
             `${secs(atMin - drainedAt)} after the drain (scaleDownDelay 5s, lookback 3s); ` +
             `replicas: ${history.map((h) => `${h.replicas}@${secs(h.at - shuffled)}`).join(' ')}; ` +

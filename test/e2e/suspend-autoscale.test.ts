@@ -5,7 +5,10 @@
 //   arrive, and resume delivers every event exactly once.
 // - A 20,000-event backlog (EVENTRUNNER_AUTOSCALE_EVENTS; the figures in docs/operations.md were
 //   taken with 200,000), published straight into the stream, scales a Pipeline from 1 to its max
-//   and back to its min after the drain and scaleDownDelay, without reversing on the way.
+//   and back to its min after the drain and scaleDownDelay, without reversing on the way. Then,
+//   settled at the min, a steady load one pod keeps up with (an eighth of the backlog at 100
+//   events/s: 25 s by default, several lookbacks and scaleDownDelays) changes the replicas at most
+//   once and never reverses them.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../runtime/events/index.js';
@@ -23,6 +26,10 @@ import { queryWorkerAutoscaling } from './query-autoscale.js';
 const BACKLOG = autoscaleBacklog(20_000);
 // Waits grow with the backlog: at worst about 100 events/s on a loaded machine.
 const drainMs = Math.max(480_000, BACKLOG * 10);
+// The steady phase: about half of what one pod does (about 200 events/s; its Sink bounds it).
+const STEADY_RATE = 100;
+const STEADY = Math.round(BACKLOG / 8);
+const steadyMs = (STEADY / STEADY_RATE) * 1000;
 
 describe('suspend and autoscaling through the operator and the local kubelet', () => {
   const ns = `day2-${randomUUID().slice(0, 6)}`;
@@ -112,6 +119,25 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       );
       expect(acceptedWith('s').count).toBeLessThan(5_000);
 
+      // Consumption stops within seconds: the consumer's delivered counts and the writes, read
+      // every 200 ms from the suspend on, stop moving. Their last move is known once the processors
+      // are gone and the position holds (below), whatever the machine's load made that wait.
+      let lastMove = Date.now();
+      let delivered = '';
+      let watching = true;
+      const watchUntil = Date.now() + 150_000;
+      const watch = (async () => {
+        while (watching && Date.now() < watchUntil) {
+          const info = await consumer('ticks', 'ticker').catch(() => undefined);
+          const now =
+            info && `${info.delivered.consumer_seq}/${info.delivered.stream_seq}/${acceptedWith('s').count}`;
+          if (now !== undefined && now !== delivered) {
+            if (delivered !== '') lastMove = Date.now();
+            delivered = now;
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
       const suspendedAt = Date.now();
       await setSuspend('ticker', true);
       await eventually(
@@ -143,7 +169,11 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         },
         60_000,
       );
-      const stoppedAfterMs = Date.now() - suspendedAt;
+      watching = false;
+      await watch;
+      expect(delivered, 'the consumer was read').not.toBe('');
+      const stoppedAfterMs = Math.max(0, lastMove - suspendedAt);
+      expect(stoppedAfterMs).toBeLessThanOrEqual(10_000);
       const processedAtSuspend = acceptedWith('s').count;
       expect(acceptedWith('s').repeated).toEqual([]);
       expect(processedAtSuspend + held.num_pending + held.num_ack_pending).toBe(5_000);
@@ -179,16 +209,35 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
       });
       expect(acceptedWith('s')).toEqual({ count: 15_000, repeated: [] });
       console.log(
-        `suspend: processors gone ${stoppedAfterMs} ms after spec.suspend was set; ` +
+        `suspend: consumption stopped ${stoppedAfterMs} ms after spec.suspend was set; ` +
           `${processedAtSuspend} of 5,000 processed before (${held.num_ack_pending} left in flight), ` +
           `the rest and 10,000 more after resume`,
       );
     },
   );
 
+  /** Publishes `count` events from `from` into `es` at `perSecond`, a tenth of a second's worth at a time. */
+  async function publishSteadily(
+    es: string,
+    from: number,
+    count: number,
+    perSecond: number,
+    event: (i: number) => CloudEvent,
+  ): Promise<void> {
+    const start = Date.now();
+    let sent = 0;
+    while (sent < count) {
+      const due = Math.min(count, Math.floor(((Date.now() - start) / 1000) * perSecond));
+      if (due > sent) await c.publish(es, from + sent, from + due, event);
+      sent = Math.max(sent, due);
+      // The pace of the load, not a wait for a condition.
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it(
-    `scales a ${BACKLOG}-event backlog from 1 to max and back to min after the drain, without flapping`,
-    { timeout: 120_000 + drainMs },
+    `scales a ${BACKLOG}-event backlog from 1 to max and back to min after the drain, without flapping, and holds under steady load`,
+    { timeout: 180_000 + drainMs + steadyMs },
     async () => {
       // The backlog first: the Pipeline's consumer starts with all of it pending.
       const start = Date.now();
@@ -208,16 +257,35 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         },
       });
 
-      // The Deployment's replicas as the operator sets them, every change in order.
+      // The Deployment's replicas as the operator sets them, every change in order, and the
+      // autoscaler's reasons as they change (for the steady phase's report).
+      const reasons: { at: number; reason: string; message: string }[] = [];
       const { history, stop: stopFollowing } = followReplicas(
         () => deployment('scaled').then((d) => d.spec?.replicas),
         200,
+        async () => {
+          const decision = await c.pipeline('scaled').then(
+            (p) => p.status?.autoscaling,
+            () => undefined,
+          );
+          if (decision?.reason && reasons.at(-1)?.message !== decision.message)
+            reasons.push({ at: Date.now(), reason: decision.reason, message: decision.message ?? '' });
+        },
       );
       const created = await eventually('the processor Deployment', async () =>
         history.length ? c.pipeline('scaled') : undefined,
       );
 
-      await eventually('4 replicas', () => (history.at(-1)?.replicas === 4 ? true : undefined), 240_000);
+      await eventually(
+        '4 replicas',
+        () => (history.at(-1)?.replicas === 4 ? true : undefined),
+        240_000,
+      ).catch((err: unknown) => {
+        throw new Error(
+          `${String(err)}; replicas: ${history.map((h) => h.replicas).join(' ')}; decisions: ` +
+            reasons.map((r) => `${r.reason} (${r.message})`).join('; '),
+        );
+      });
       const atMax = Date.now();
       // Drained when the consumer has nothing pending or in flight: every event acknowledged, so
       // written. (Asking the consumer costs the receiver, in this process, nothing.)
@@ -236,11 +304,11 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         120_000,
       );
       const atMin = Date.now();
-      await stopFollowing();
+      const settled = history.length;
 
       expect(acceptedWith('b')).toEqual({ count: BACKLOG, repeated: [] });
       // Up, then down: never down and up again (no flapping), and few steps each way.
-      const values = history.map((h) => h.replicas);
+      const values = history.slice(0, settled).map((h) => h.replicas);
       expect(values[0]).toBe(1);
       const peak = values.indexOf(4);
       expect(values.slice(0, peak + 1)).toEqual([...values.slice(0, peak + 1)].sort((a, b) => a - b));
@@ -255,17 +323,52 @@ describe('suspend and autoscaling through the operator and the local kubelet', (
         namespace: ns,
         fieldSelector: 'involvedObject.name=scaled',
       });
-      const reasons = events.items.map((e) => e.reason);
-      expect(reasons).toContain('ScaledUp');
-      expect(reasons).toContain('ScaledDown');
+      const scaled = events.items.map((e) => e.reason);
+      expect(scaled).toContain('ScaledUp');
+      expect(scaled).toContain('ScaledDown');
 
+      // Steady load, settled at the min: a constant rate one pod keeps up with.
+      const steadyStart = Date.now();
+      await publishSteadily('bulk', BACKLOG, STEADY, STEADY_RATE, tick('b'));
+      const steadyEnd = Date.now();
+      await eventually(
+        'the steady load processed',
+        async () => {
+          const c = await consumer('bulk', 'scaled');
+          return c.num_pending + c.num_ack_pending === 0 ? true : undefined;
+        },
+        120_000,
+      );
+      await stopFollowing();
+      expect(acceptedWith('b')).toEqual({ count: BACKLOG + STEADY, repeated: [] });
+      // The replicas from the settled min to the end of the steady load: at most one change (a
+      // pod measured slow on a busy machine may be joined by a second), never reversed.
+      const steady = history.slice(settled - 1).map((h) => h.replicas);
+      const steadyChanges = steady.length - 1;
+      const reversed = steady.some(
+        (r, i) => i >= 2 && Math.sign(r - steady[i - 1]!) !== Math.sign(steady[i - 1]! - steady[i - 2]!),
+      );
+
+      const duringSteady = reasons.filter((r) => r.at >= steadyStart);
       const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
       console.log(
         `autoscaling: ${BACKLOG} events published in ${secs(published - start)}; from the Pipeline's ` +
           `creation: 1 → 4 replicas in ${secs(atMax - published)}, drained in ${secs(drainedAt - published)}; ` +
           `back to 1 replica ${secs(atMin - drainedAt)} after the drain (scaleDownDelay 5s, lookback 3s); ` +
-          `replicas: ${history.map((h) => `${h.replicas}@${secs(h.at - published)}`).join(' ')}`,
+          `replicas: ${history
+            .slice(0, settled)
+            .map((h) => `${h.replicas}@${secs(h.at - published)}`)
+            .join(' ')}; ` +
+          `steady load: ${STEADY} events at ${STEADY_RATE}/s over ${secs(steadyEnd - steadyStart)}, ` +
+          `${steadyChanges} replica change(s): ${steady.join(' → ')}; decisions meanwhile: ` +
+          duringSteady
+            .filter((r, i) => r.reason !== duringSteady[i - 1]?.reason)
+            .map((r) => `${r.reason}@${secs(r.at - steadyStart)} (${r.message})`)
+            .join('; ') +
+          `; last: ${duringSteady.at(-1)?.message ?? 'none'}`,
       );
+      expect(reversed).toBe(false);
+      expect(steadyChanges).toBeLessThanOrEqual(1);
     },
   );
 });

@@ -1,14 +1,16 @@
 // The pure parts of the day-2 workloads: the replay pod's own NATS user (exactly what one Replay
 // needs, by its plan) and Deployment, and what the autoscaler reads and allows for query workers.
 import { describe, expect, it } from 'vitest';
-import type { StreamInfo } from '@nats-io/jetstream';
-import type { ProcessorConfigInput, Replay } from '../../../api/generated/types.js';
+import type { ConsumerInfo, StreamInfo } from '@nats-io/jetstream';
+import type { Pipeline, ProcessorConfigInput, Replay } from '../../../api/generated/types.js';
 import { replayPermissions } from '../../../operator/nats-permissions.js';
 import { replayDeployment, replayNatsUserName, replayPlan } from '../../../operator/builders/replay.js';
 import {
+  consumerReading,
   queryWorkerAutoscaleSpec,
   shuffleReading,
 } from '../../../operator/controllers/pipeline-autoscale.js';
+import { shufflePartitionSubjects } from '../../../operator/controllers/pipeline-queries.js';
 import { decide, initialAutoscaleState, type AutoscaleSpec } from '../../../operator/autoscale.js';
 import { matchesDeadLetter, replayBucketName, workStreamName } from '../../../runtime/replay/plan.js';
 import { isResultDeadLetter } from '../../../runtime/replay/results.js';
@@ -140,6 +142,51 @@ describe('query workers under spec.autoscaling', () => {
   it('read pending and processed work from the shuffle stream, a work queue', () => {
     const info = { state: { messages: 1200, last_seq: 5000 } } as StreamInfo;
     expect(shuffleReading(info)).toEqual({ pending: 1200, processed: 3800 });
+  });
+
+  it('tell processors’ waiting events from those in flight', () => {
+    const info = {
+      num_pending: 300,
+      num_ack_pending: 40,
+      delivered: { consumer_seq: 1040, stream_seq: 1040 },
+    } as ConsumerInfo;
+    expect(consumerReading(info)).toEqual({ pending: 340, waiting: 300, processed: 1000 });
+  });
+
+  it('count the partitions that have messages, by subject, among the queries’ partitions', () => {
+    const pl = {
+      metadata: { namespace: 'shop', name: 'orders.eu' },
+      spec: {
+        sources: [{ eventSource: 'web' }],
+        queries: [
+          { name: 'totals', sql: 'SELECT id FROM web', outputs: [], partitions: 3 },
+          { name: 'echo', sql: 'SELECT id FROM web', outputs: [] },
+        ],
+      },
+    } as unknown as Pipeline;
+    const subjects = shufflePartitionSubjects(pl);
+    expect(subjects).toEqual([
+      'ersh.shop.orders_eu.totals.0',
+      'ersh.shop.orders_eu.totals.1',
+      'ersh.shop.orders_eu.totals.2',
+      'ersh.shop.orders_eu.echo.0',
+    ]);
+    const info = {
+      state: {
+        messages: 1207,
+        last_seq: 5000,
+        subjects: {
+          'ersh.shop.orders_eu.totals.2': 1000,
+          'ersh.shop.orders_eu.echo.0': 200,
+          // A removed query's leftovers: no worker reads them.
+          'ersh.shop.orders_eu.gone.0': 7,
+        },
+      },
+    } as unknown as StreamInfo;
+    expect(shuffleReading(info, subjects)).toEqual({ pending: 1207, processed: 3793, busyPartitions: 2 });
+    // Nothing matched the filter: the server leaves `subjects` out.
+    const empty = { state: { messages: 0, last_seq: 5000 } } as StreamInfo;
+    expect(shuffleReading(empty, subjects)).toEqual({ pending: 0, processed: 5000, busyPartitions: 0 });
   });
 
   it('scale up on a backlog only as far as the partitions, and stay at one when idle', () => {

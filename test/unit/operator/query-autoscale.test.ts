@@ -3,8 +3,16 @@
 // a checkpoint covers them. Simulated here: each ready worker writes a bounded number of results
 // per second, shared by the partitions it owns; each partition pulls up to 1,000 messages at a
 // time and acknowledges them together at its next checkpoint (at least 2 s after the last one).
+// The operator reads how many partitions have messages in the shuffle stream, and so does each
+// simulated reading.
 import { describe, expect, it } from 'vitest';
-import { AutoscaleReason, type AutoscaleSpec, type Decision } from '../../../operator/autoscale.js';
+import {
+  AutoscaleReason,
+  decide,
+  initialAutoscaleState,
+  type AutoscaleSpec,
+  type Decision,
+} from '../../../operator/autoscale.js';
 import {
   MAX_STEP_WINDOW_MS,
   STEP_WINDOW_GAPS,
@@ -30,8 +38,15 @@ interface Workers {
   perWorker: number;
   partitions: number;
   backlog: number;
-  /** Inputs arriving per second, spread over the partitions. */
+  /** Inputs arriving per second, spread over the busy partitions. */
   arrivals?: number;
+  /**
+   * The partitions the backlog and arrivals go to, the first ones (default all); the others get
+   * nothing, as with a query that has fewer keys than partitions.
+   */
+  busy?: number;
+  /** False: the reading has the stream's total only, not the partitions with work pending. */
+  readsPartitions?: boolean;
   pullBatch?: number;
   /** Seconds a new worker takes to become ready. */
   startup?: number;
@@ -50,10 +65,12 @@ interface Run {
 function simulate(workload: ScaledWorkload, w: Workers, seconds: number): Run {
   const qw = queryWorkerAutoscaleSpec(spec, w.partitions);
   const pullBatch = w.pullBatch ?? 1000;
+  const busy = w.busy ?? w.partitions;
+  const share = (n: number, i: number) => (i < busy ? Math.floor(n / busy) + (i < n % busy ? 1 : 0) : 0);
   // Per partition: messages not yet pulled, the pulled batch, how much of it is done, its owner,
   // and when it last checkpointed.
   const parts = Array.from({ length: w.partitions }, (_, i) => ({
-    waiting: Math.floor(w.backlog / w.partitions) + (i < w.backlog % w.partitions ? 1 : 0),
+    waiting: share(w.backlog, i),
     batch: 0,
     done: 0,
     owner: -1,
@@ -66,8 +83,7 @@ function simulate(workload: ScaledWorkload, w: Workers, seconds: number): Run {
   const run: Run = { replicas: [], decisions: [], pending: [], messages: [] };
   for (let t = 0; t < seconds; t++) {
     parts.forEach((p, i) => {
-      const a = w.arrivals ?? 0;
-      p.waiting += Math.floor(a / w.partitions) + (i < a % w.partitions ? 1 : 0);
+      p.waiting += share(w.arrivals ?? 0, i);
     });
     const ready = readyAt.filter((r) => r <= t).length;
     // Partitions spread over the ready workers; a partition that moves starts its batch again
@@ -102,12 +118,13 @@ function simulate(workload: ScaledWorkload, w: Workers, seconds: number): Run {
     }
     // The shuffle stream: what no checkpoint acknowledged yet is still in it.
     const pending = parts.reduce((n, p) => n + p.waiting + p.batch, 0);
+    const busyPartitions = parts.filter((p) => p.waiting + p.batch > 0).length;
     if (pending === 0) run.drainedAt ??= t;
     const r = decideWorkload(
       workload,
       qw,
       kept,
-      { pending, processed },
+      w.readsPartitions === false ? { pending, processed } : { pending, processed, busyPartitions },
       { now: t * 1000, replicas, readyReplicas: ready },
     );
     kept = r.kept;
@@ -192,6 +209,61 @@ describe('query workers measured over their acknowledgement steps', () => {
     const first = run.decisions.findIndex((d) => d.reason === AutoscaleReason.NoProgress);
     expect(first).toBeGreaterThanOrEqual(MAX_STEP_WINDOW_MS / 1000);
     expect(run.decisions.slice(0, first).every((d) => d.reason === AutoscaleReason.Measuring)).toBe(true);
+  });
+});
+
+describe('query workers and the partitions with work pending', () => {
+  // 200 results/s per worker; each partition is read by its one owner.
+  const load: Workers = { perWorker: 200, partitions: 3, backlog: 30_000 };
+
+  it('one busy partition gets no second worker', () => {
+    // A query without GROUP BY has one key: its whole input is in one of its partitions.
+    const run = simulate('query workers', { ...load, busy: 1 }, 400);
+    expect(run.drainedAt).toBeDefined();
+    expect(run.replicas.every((r) => r === 1)).toBe(true);
+    const held = run.decisions.filter((d) => d.reason === AutoscaleReason.BusyPartitions);
+    expect(held.length).toBeGreaterThan(0);
+    expect(held[0]!.message).toMatch(/^\d+ pending in 1 partition, .*each partition is read by one pod/);
+    // Read as the stream's total only, the same backlog got workers that owned idle partitions.
+    const blind = simulate('query workers', { ...load, busy: 1, readsPartitions: false }, 400);
+    expect(Math.max(...blind.replicas)).toBeGreaterThan(1);
+  });
+
+  it('two busy partitions of four: up to two workers, not to the four partitions', () => {
+    const run = simulate('query workers', { ...load, partitions: 4, busy: 2 }, 400);
+    expect(run.drainedAt).toBeDefined();
+    expect(Math.max(...run.replicas)).toBe(2);
+    expect(run.replicas.at(-1)).toBe(1);
+    expect(isMonotoneUpThenDown(run.replicas)).toBe(true);
+    expect(changes(run.replicas)).toBe(2);
+    // Two workers, each owning one busy partition, did twice what one did.
+    const measured = run.decisions.at(-1)!.state.throughput;
+    expect(measured[2]! / measured[1]!).toBeGreaterThan(1.8);
+  });
+
+  it('a worker beyond the busy partitions goes after scaleDownDelay, while work still waits', () => {
+    const s = queryWorkerAutoscaleSpec(spec, 4);
+    let state = initialAutoscaleState();
+    let replicas = 2;
+    const seen: { replicas: number; reason: AutoscaleReason }[] = [];
+    // Two workers; a backlog in one partition only, worked off at 200/s.
+    for (let t = 0; t < 30; t++) {
+      const d = decide(s, state, {
+        now: t * 1000,
+        pending: 20_000 - 200 * t,
+        processed: 200 * t,
+        replicas,
+        readyReplicas: replicas,
+        busyPartitions: 1,
+      });
+      state = d.state;
+      replicas = d.replicas;
+      seen.push({ replicas, reason: d.reason });
+    }
+    const down = seen.findIndex((x) => x.replicas === 1);
+    expect(seen[down - 1]!.reason).toBe(AutoscaleReason.ScaleDownDelay);
+    expect(down).toBeGreaterThanOrEqual(spec.scaleDownDelayMs / 1000);
+    expect(seen.slice(down).every((x) => x.replicas === 1)).toBe(true);
   });
 });
 
