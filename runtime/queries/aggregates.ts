@@ -86,7 +86,8 @@ export const emptyPartials = (): Partials => [-0, -0];
 
 /** Makes `into` hold the entries of `from`, in place. */
 function copyPartials(into: Partials, from: Partials): void {
-  into.length = from.length;
+  // pop() rather than setting the length (as addExact).
+  while (into.length > from.length) into.pop();
   for (let i = 0; i < from.length; i++) into[i] = from[i]!;
 }
 
@@ -132,7 +133,7 @@ function sumLike(result: (n: number, sum: number) => Value): Aggregate {
     clone: (acc): SumAcc => (acc as SumAcc).slice(),
     reset: (scratch) => {
       const a = scratch as SumAcc;
-      a.length = SUM_FROM;
+      while (a.length > SUM_FROM) a.pop();
       a[0] = 0;
       return a;
     },

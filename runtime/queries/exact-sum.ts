@@ -32,7 +32,8 @@ export function addExact(p: Partials, x: number, from = 0): void {
     x = hi;
   }
   p[i] = x;
-  if (p.length !== i + 1) p.length = i + 1;
+  // pop() rather than setting the length: it is inlined, and keeps the room for later partials.
+  while (p.length > i + 1) p.pop();
 }
 
 /** Adds every partial of `from` to `into`. */

@@ -36,6 +36,7 @@ import {
   mergeAccs,
   newProbe,
   probeKey,
+  resetAccs,
   saveAccs,
   type AddStatus,
   type Keyed,
@@ -70,6 +71,8 @@ interface Slice {
 interface KeyPanes extends Keyed {
   /** By (lo, hi). */
   slices: Slice[];
+  /** The last of `slices` (the pane events in time order go to), read without the array. */
+  top: Slice | undefined;
   /** Largest `hi` of the slices: the last window holding data of this key. */
   maxWin: number;
 }
@@ -98,6 +101,11 @@ export class PaneWindows implements WindowOperator {
    */
   private idle: KeyPanes[] = [];
   private idleBefore: KeyPanes[] = [];
+  /**
+   * Slices dropped when their last window closed, emptied, reused for the panes that follow
+   * (a slice lives a window's length, long enough to be promoted, so reuse saves old-space GC).
+   */
+  private readonly spare: Slice[] = [];
   private readonly probe;
   private readonly args: Value[];
   /** A window's panes merged, for the row being emitted or saved. */
@@ -137,6 +145,7 @@ export class PaneWindows implements WindowOperator {
         keyText: key.keyText,
         keyValues: key.keyValues,
         slices: [],
+        top: undefined,
         maxWin: -Infinity,
         idKey: undefined,
       };
@@ -151,10 +160,10 @@ export class PaneWindows implements WindowOperator {
   /** How many of windows kFirst..kLast hold no data of this key yet. */
   private newWindows(kp: KeyPanes, kFirst: number, kLast: number): number {
     if (kFirst > kp.maxWin) return kLast - kFirst + 1;
-    const slices = kp.slices;
-    const top = slices[slices.length - 1];
+    const top = kp.top;
     // In time order, the key's latest pane covers every window from kFirst to its last one.
     if (top !== undefined && top.lo <= kFirst && top.hi === kp.maxWin) return Math.max(0, kLast - kp.maxWin);
+    const slices = kp.slices;
     let n = 0;
     for (let j = kFirst; j <= kLast; j++) if (!covered(slices, j)) n++;
     return n;
@@ -172,6 +181,8 @@ export class PaneWindows implements WindowOperator {
 
   /** The key's slice for pane `p` (which counts in windows lo..hi), created in order if missing. */
   private sliceOf(kp: KeyPanes, p: number, lo: number, hi: number): Slice {
+    const top = kp.top;
+    if (top !== undefined && top.pane === p) return top;
     const slices = kp.slices;
     // Several panes can count in the same windows; a pane's slice is among those of its range.
     for (let i = slices.length - 1; i >= 0; i--) {
@@ -181,9 +192,17 @@ export class PaneWindows implements WindowOperator {
     }
     let i = slices.length;
     while (i > 0 && (slices[i - 1]!.lo > lo || (slices[i - 1]!.lo === lo && slices[i - 1]!.hi > hi))) i--;
-    const s: Slice = { lo, hi, pane: p, accs: createAccs(this.plan) };
-    if (i === slices.length) slices.push(s);
-    else slices.splice(i, 0, s);
+    let s = this.spare.pop();
+    if (s === undefined) s = { lo, hi, pane: p, accs: createAccs(this.plan) };
+    else {
+      s.lo = lo;
+      s.hi = hi;
+      s.pane = p;
+    }
+    if (i === slices.length) {
+      slices.push(s);
+      kp.top = s;
+    } else slices.splice(i, 0, s);
     if (hi > kp.maxWin) kp.maxWin = hi;
     return s;
   }
@@ -211,7 +230,9 @@ export class PaneWindows implements WindowOperator {
   private accsIn(kp: KeyPanes, k: number): unknown[] {
     let one: Slice | undefined;
     let merged: unknown[] | undefined;
-    for (const s of kp.slices) {
+    const slices = kp.slices;
+    for (let i = 0; i < slices.length; i++) {
+      const s = slices[i]!;
       if (s.lo > k) break;
       if (s.hi < k) continue;
       if (one === undefined) one = s;
@@ -247,13 +268,21 @@ export class PaneWindows implements WindowOperator {
   /** Drops the key's slices that count in no window after k, and the key once it has none. */
   private drop(kp: KeyPanes, k: number): void {
     const slices = kp.slices;
+    const spare = this.spare;
     let n = 0;
     for (let i = 0; i < slices.length; i++) {
       const s = slices[i]!;
       if (s.hi > k) slices[n++] = s;
+      else {
+        // Emptied now, so that it holds no values until it is reused.
+        resetAccs(this.plan, s.accs);
+        spare.push(s);
+      }
     }
     if (n === slices.length) return;
-    slices.length = n;
+    // pop() rather than setting the length: it is inlined (this runs once per row).
+    while (slices.length > n) slices.pop();
+    kp.top = slices[n - 1];
     if (n === 0) this.idle.push(kp);
   }
 
@@ -300,12 +329,13 @@ export class PaneWindows implements WindowOperator {
       const accs = loadAccs(this.plan, field(o, 'accs'));
       let kp = this.keys.find(keyValues, keyText);
       if (kp === undefined) {
-        kp = { keyText, keyValues, slices: [], maxWin: -Infinity, idKey: undefined };
+        kp = { keyText, keyValues, slices: [], top: undefined, maxWin: -Infinity, idKey: undefined };
         this.keys.set(kp);
       }
       if (kp.slices.some((s) => s.lo === k)) throw new Error('group repeats a window and key');
       kp.slices.push({ lo: k, hi: k, pane: NaN, accs });
       kp.slices.sort((a, b) => a.lo - b.lo || a.hi - b.hi);
+      kp.top = kp.slices[kp.slices.length - 1];
       if (k > kp.maxWin) kp.maxWin = k;
       this.windowAt(k).keys.push(kp);
       this.groups++;

@@ -64,6 +64,19 @@ describe('exact sums', () => {
     expect(sumOf([1e308, 1e308])).toBe(Infinity);
   });
 
+  it('shorten the partials when values cancel, keeping the entries before `from`', () => {
+    const p: Partials = [7];
+    addExact(p, 1, 1);
+    addExact(p, 1e-30, 1);
+    expect(p).toEqual([7, 1e-30, 1]);
+    addExact(p, -1e-30, 1);
+    expect(p).toEqual([7, 1]);
+    addExact(p, -1, 1);
+    expect(p).toEqual([7, 0]);
+    addExact(p, 0.5, 1);
+    expect(exactValue(p, 1)).toBe(0.5);
+  });
+
   it('give the sample standard deviation from an exactly formed numerator', () => {
     fc.assert(
       fc.property(
