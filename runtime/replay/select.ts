@@ -40,6 +40,28 @@ export interface SelectDeps {
 
 const FETCH = 500;
 
+/**
+ * Copies in flight together, up to 256: `add` waits for all of them (then reports) once that many
+ * are pending; `drain` waits for the rest. The first failure rejects `add` or `drain`.
+ */
+class InFlight {
+  private readonly pending: Promise<unknown>[] = [];
+  constructor(private readonly onBatch: () => void) {}
+
+  async add(copy: Promise<unknown>): Promise<void> {
+    copy.catch(() => undefined); // handled by the Promise.all that waits for it, which may come later
+    this.pending.push(copy);
+    if (this.pending.length >= 256) {
+      await Promise.all(this.pending.splice(0));
+      this.onBatch();
+    }
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+  }
+}
+
 /** Copies the selection; resolves with the number of events copied. */
 export async function selectEvents(d: SelectDeps): Promise<number> {
   return d.plan.deadLetters ? selectDeadLetters(d) : selectRange(d);
@@ -118,21 +140,17 @@ async function selectRange(d: SelectDeps): Promise<number> {
         : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.sequence! }),
     };
     const subject = workSubject(plan, i);
-    const pending: Promise<unknown>[] = [];
+    const inFlight = new InFlight(() => d.onCopied(total));
     await readStream(d, source.stream, opts, lastSeq, async (m) => {
       if (toTime !== undefined && m.info.timestampNanos / 1e6 >= toTime) return false;
       await pace.wait(total, d.signal);
       const origin = `${source.stream}:${m.seq}`;
       const id = m.headers?.get('Nats-Msg-Id') || origin;
-      pending.push(js.publish(subject, m.data, { headers: copyHeaders(m.headers, origin), msgID: id }));
       total++;
-      if (pending.length >= 256) {
-        await Promise.all(pending.splice(0));
-        d.onCopied(total);
-      }
+      await inFlight.add(js.publish(subject, m.data, { headers: copyHeaders(m.headers, origin), msgID: id }));
       return true;
     });
-    await Promise.all(pending);
+    await inFlight.drain();
     d.onCopied(total);
   }
   d.log.info({ total }, 'Selected events to replay');
@@ -154,18 +172,12 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
   let total = 0;
   let results = 0;
   let skipped = 0;
-  // Up to 256 copies in flight; each dead letter's mark is written only after the work stream
-  // stored its copy (a worker restarted in between copies it again under the same message id).
-  const pending: Promise<unknown>[] = [];
-  const copied = async (published: Promise<unknown>, seq: number): Promise<void> => {
-    const done = published.then(() => kv.put(redrivenKey(seq), plan.name));
-    done.catch(() => undefined); // handled by the Promise.all below, which may come later
-    pending.push(done);
+  // Each dead letter's mark is written only after the work stream stored its copy (a worker
+  // restarted in between copies it again under the same message id).
+  const inFlight = new InFlight(() => d.onCopied(total));
+  const copied = (published: Promise<unknown>, seq: number): Promise<void> => {
     total++;
-    if (pending.length >= 256) {
-      await Promise.all(pending.splice(0));
-      d.onCopied(total);
-    }
+    return inFlight.add(published.then(() => kv.put(redrivenKey(seq), plan.name)));
   };
   await readStream(d, stream, opts, lastSeq, async (m) => {
     if (redriven.has(redrivenKey(m.seq))) return true;
@@ -200,7 +212,7 @@ async function selectDeadLetters(d: SelectDeps): Promise<number> {
     );
     return true;
   });
-  await Promise.all(pending);
+  await inFlight.drain();
   d.onCopied(total);
   d.log.info({ total, results, skipped }, 'Selected dead letters to redrive');
   return total;
