@@ -190,12 +190,16 @@ export function decide(spec: AutoscaleSpec, prev: AutoscaleState, obs: Observati
   const saturated = samples.slice(from).every((s) => (s.waiting ?? s.pending) > 0 || s.pending > behind);
   if (saturated) state.throughput[current] = Math.max(state.throughput[current] ?? 0, processedRate);
 
-  // Judge the last step up once its count has been measured under load.
-  if (state.lastUp && !state.lastUp.judged && state.lastUp.to === current && saturated) {
+  // Judge the last step up once its count has been measured under load. A verdict taken while the
+  // new pods were still warming up (or a neighbour was busy) is revised: once the count is
+  // measured doing better than the one before it, the step did help and the hold goes.
+  if (state.lastUp && state.lastUp.to === current && saturated) {
     const before = state.throughput[state.lastUp.from];
-    state.lastUp = { ...state.lastUp, judged: true };
-    if (before !== undefined && processedRate < before * HELPS)
-      state.hold = { replicas: current, until: obs.now + plateauHoldMs(spec) };
+    const helped = before === undefined || processedRate >= before * HELPS;
+    if (!state.lastUp.judged) {
+      state.lastUp = { ...state.lastUp, judged: true };
+      if (!helped) state.hold = { replicas: current, until: obs.now + plateauHoldMs(spec) };
+    } else if (helped && state.hold?.replicas === current) state.hold = undefined;
   }
   if (state.hold && state.hold.until <= obs.now) state.hold = undefined;
 

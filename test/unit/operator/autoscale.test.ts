@@ -202,6 +202,38 @@ describe('autoscaler decision', () => {
     expect(changes(replicas)).toBe(2);
   });
 
+  it('lifts a plateau hold once the held count is measured doing better than the one before', () => {
+    // One pod does 200/s; after the step to two, both pods warm up for 10 s (150/s together), then
+    // do 190/s each. The first verdict holds at two; the next measurements lift it, and up it goes.
+    let state = initialAutoscaleState();
+    let replicas = 1;
+    let upAt = 0;
+    let processed = 0;
+    let pending = 100_000;
+    const seen: Decision[] = [];
+    for (let t = 0; t < 120; t++) {
+      const rate = replicas === 1 ? 200 : t - upAt < 10 ? 150 : 190 * replicas;
+      processed += rate;
+      pending -= rate;
+      const d = decide(spec, state, {
+        now: t * 1000,
+        pending,
+        waiting: pending,
+        processed,
+        replicas,
+        readyReplicas: replicas,
+      });
+      state = d.state;
+      if (d.replicas !== replicas) upAt = t;
+      replicas = d.replicas;
+      seen.push(d);
+    }
+    const plateau = seen.findIndex((d) => d.reason === AutoscaleReason.ThroughputPlateau);
+    expect(plateau).toBeGreaterThan(0);
+    expect(seen[plateau]!.replicas).toBe(2);
+    expect(seen.slice(plateau).some((d) => d.replicas > 2)).toBe(true);
+  });
+
   it('does not take events in flight for waiting work: a light steady load stays at one pod', () => {
     // 50 events/s, which one pod keeps up with; at every look a few are in flight (delivered, not
     // yet acked), none waits for a pod. An hour, with the defaults.
