@@ -84,6 +84,12 @@ const DAY_MS = 86_400_000;
 /** The last day formatted, as `YYYY-MM-DDT`: results of a run mostly fall on a few days. */
 let dayStart = NaN;
 let dayText = '';
+/**
+ * The last second formatted, as `YYYY-MM-DDTHH:MM:SS.`: consecutive results (a row per event of
+ * a SLIDING window, the ends of sessions) mostly fall in the same second as the one before.
+ */
+let secondStart = NaN;
+let secondText = '';
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
@@ -94,18 +100,22 @@ const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
  */
 export function formatTime(ms: number): string {
   if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
-  const day = ms - (ms % DAY_MS);
-  if (day !== dayStart) {
-    dayText = new Date(day).toISOString().slice(0, 11);
-    dayStart = day;
+  const milli = ms % 1000;
+  const second = ms - milli;
+  if (second !== secondStart) {
+    const day = second - (second % DAY_MS);
+    if (day !== dayStart) {
+      dayText = new Date(day).toISOString().slice(0, 11);
+      dayStart = day;
+    }
+    let rest = (second - day) / 1000;
+    const sec = rest % 60;
+    rest = (rest - sec) / 60;
+    const min = rest % 60;
+    secondText = `${dayText}${pad2((rest - min) / 60)}:${pad2(min)}:${pad2(sec)}.`;
+    secondStart = second;
   }
-  let rest = ms - day;
-  const milli = rest % 1000;
-  rest = (rest - milli) / 1000;
-  const sec = rest % 60;
-  rest = (rest - sec) / 60;
-  const min = rest % 60;
-  return `${dayText}${pad2((rest - min) / 60)}:${pad2(min)}:${pad2(sec)}.${pad3(milli)}Z`;
+  return `${secondText}${pad3(milli)}Z`;
 }
 
 /**

@@ -219,4 +219,21 @@ describe('formatTime', () => {
       { numRuns: 5000 },
     );
   });
+
+  it('writes each of a run of nearby times right, whatever the one before it was', () => {
+    // Consecutive times mostly share their second (and day), which formatTime reuses.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 253_402_300_000_000 }),
+        fc.array(fc.integer({ min: -90_000_000, max: 90_000_000 }), { minLength: 1, maxLength: 50 }),
+        (base, offsets) => {
+          for (const d of offsets) {
+            const ms = base + (d % 3 === 0 ? d % 1000 : d);
+            expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
