@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compileQuery, type QueryInput } from '../../runtime/queries/index.js';
+import type { CompiledQuery, QueryInput } from '../../runtime/queries/index.js';
 import { toolPath } from '../../test/stack/paths.js';
-import { collectGarbage } from './gc.js';
+import { loadEngine, runOurs } from './engine.js';
 
 const OURS = `SELECT data.key AS user, f[0].data.seq AS first_seq, ok.data.seq AS ok_seq
 FROM PATTERN (EVERY f=ev[data.s = 'F']{3} -> ok=ev[data.s = 'S' AND data.v2 <> f[0].data.v2])
@@ -77,49 +77,12 @@ interface Run {
   cpuMs: number;
 }
 
-/** As engine.ts: read and parse every line, push in batches of 1,000, end of input. */
-function runOurs(file: string): Run {
-  const q = compileQuery(
-    { name: 'fraud', sql: OURS },
-    { namespace: 'bench', pipeline: 'bench', sources: ['ev'] },
-  );
-  collectGarbage();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const text = readFileSync(file, 'utf8');
-  const state = q.createState();
-  let rows = 0;
-  let events = 0;
-  let batch: QueryInput[] = [];
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break;
-    const e = JSON.parse(text.slice(start, end)) as Line;
-    start = end + 1;
-    events++;
-    batch.push({ source: 'ev', seq: e.seq, streamTime: e.ts, event: { id: String(e.seq), data: e } });
-    if (batch.length === 1000) {
-      rows += state.push(batch).results.length;
-      batch = [];
-    }
-  }
-  rows += state.push(batch).results.length;
-  rows += state.end().results.length;
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { events, rows, ms, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
 /** Push by push: the duration of each push that emitted matches, in ms. */
 function matchLatency(
+  q: CompiledQuery,
   file: string,
   limit: number,
 ): { matches: number; p50: number; p99: number; max: number } {
-  const q = compileQuery(
-    { name: 'fraud', sql: OURS },
-    { namespace: 'bench', pipeline: 'bench', sources: ['ev'] },
-  );
   const inputs = inputsOf(readFileSync(file, 'utf8')).slice(0, limit);
   const state = q.createState();
   const times: number[] = [];
@@ -182,14 +145,19 @@ export async function patternsBench(argv: string[]): Promise<void> {
     writeEvents(file, events, keys);
     const ours: Run[] = [];
     for (let i = 0; i < runs; i++) {
-      ours.push(runOurs(file));
+      ours.push(await runOurs(file, OURS));
       log(JSON.stringify({ ours: ours[i] }));
     }
     const flink = await runFlink(file, runs);
     for (const f of flink) log(JSON.stringify({ flink: f }));
     const ourRate = median(ours.map((r) => r.events / (r.cpuMs / 1000)));
     const flinkRate = median(flink.map((r) => r.events / (r.cpuMs / 1000)));
-    const latency = matchLatency(file, Number(values['latency-events']));
+    const { compileQuery } = await loadEngine();
+    const q = compileQuery(
+      { name: 'fraud', sql: OURS },
+      { namespace: 'bench', pipeline: 'bench', sources: ['ev'] },
+    );
+    const latency = matchLatency(q, file, Number(values['latency-events']));
     const result = {
       bench: 'queries-patterns',
       events,
