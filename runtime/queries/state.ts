@@ -48,6 +48,7 @@
 //             windows/panes.ts, and writes each window's panes merged into this same form)
 //   session:  { "keys": [{ "key", "values", "closedEnd": ms | null, "sessions": [{ "start", "last", "accs" }] }] }
 //   sliding:  { "keys": [{ "key", "values", "events": [{ "t", "seq", "src", "id", "args", "event" | null }] }] }
+//             ("event" is null and "id" '' once the event's row has been emitted)
 //   count:    { "keys": [{ "key", "values", "pos", "open": [{ "ordinal", "n", "first", "accs" }],
 //                          "waiting": [{ "t", "seq", "src", "args" }] }] }
 //   pattern:  { "buffer": [{ "t", "seq", "src", "event", "key", "values" }],   // not yet matched

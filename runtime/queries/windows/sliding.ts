@@ -11,7 +11,8 @@
 // watermark, the new one is not late), so a key's rows are emitted from its oldest pending event
 // on (`next`): rows due are counted per key from a queue of pending times — a FIFO while events
 // arrive in time order, a heap for those that do not — and each count emits the key's next row.
-// Emitted events stay (their event released) until the watermark is SIZE past them.
+// Emitted events stay (their event and id released) until the watermark is SIZE past them.
+// Pending and emitted rows are queued in ring buffers, which a steady flow reuses.
 import type { RowContext } from '../compile-expr.js';
 import { compareOrder } from '../aggregates.js';
 import { formatTime } from '../event-time.js';
@@ -36,12 +37,14 @@ import {
   type WindowOperator,
 } from './operator.js';
 import { field, readArray, readNumber, readRecord, readString } from './read.js';
+import { TimeQueue } from './time-queue.js';
 
 interface KeyEvents extends Keyed {
   /** Events from `head` on, by (time, seq, source); entry i's arguments at i·nArgs. */
   times: number[];
   seqs: number[];
   srcs: string[];
+  /** The event's id while its row is still to be emitted, then ''. */
   ids: string[];
   /** The event while its row is still to be emitted, then null. */
   evs: (Record<string, unknown> | null)[];
@@ -62,28 +65,18 @@ interface Pending {
   kb: KeyEvents;
 }
 
-/**
- * A queue keeps its consumed front until that is the larger part and longer than this: dropping it
- * at every step copies, and emptying an array in place gives up its storage, to be grown again.
- */
-const COMPACT_AT = 1024;
-
 export class SlidingWindows implements WindowOperator {
   private readonly size: number;
   private readonly nArgs: number;
   private readonly keys = new KeyIndex<KeyEvents>();
   /** Keys holding events (the state entries). */
   private live = 0;
-  /** Pending rows in time order: their times and keys, read from `pendHead` on. */
-  private pendT: number[] = [];
-  private pendK: KeyEvents[] = [];
-  private pendHead = 0;
+  /** Pending rows in time order: their times and keys. */
+  private readonly pending = new TimeQueue<KeyEvents>();
   /** Pending rows of events that arrived before the FIFO's last time. */
   private readonly unordered = new MinHeap<Pending>((a, b) => a.t < b.t);
   /** Emitted rows in emission order (= time order): their times and keys, to evict from. */
-  private doneT: number[] = [];
-  private doneK: KeyEvents[] = [];
-  private doneHead = 0;
+  private readonly done = new TimeQueue<KeyEvents>();
   /**
    * Keys left without events, forgotten a SIZE of event time later if still empty: keys recur,
    * and keeping them saves building them again.
@@ -112,7 +105,7 @@ export class SlidingWindows implements WindowOperator {
   }
 
   get nextDue(): number {
-    let t = this.pendHead < this.pendT.length ? this.pendT[this.pendHead]! : Infinity;
+    let t = this.pending.firstTime;
     const top = this.unordered.peek();
     if (top !== undefined && top.t < t) t = top.t;
     return t + 1;
@@ -135,11 +128,8 @@ export class SlidingWindows implements WindowOperator {
     evalArgs(this.plan, ctx, args);
     const id = typeof ctx.ev.id === 'string' ? ctx.ev.id : '';
     this.insert(kb, t, input.seq, input.source, id, ctx.ev, args);
-    const pt = this.pendT;
-    if (pt.length === this.pendHead || pt[pt.length - 1]! <= t) {
-      pt.push(t);
-      this.pendK.push(kb);
-    } else this.unordered.push({ t, kb });
+    if (this.pending.lastTime <= t) this.pending.push(t, kb);
+    else this.unordered.push({ t, kb });
     return ADDED;
   }
 
@@ -177,16 +167,12 @@ export class SlidingWindows implements WindowOperator {
   }
 
   advance(w: number, out: QueryResult[]): void {
-    const pt = this.pendT;
-    const pk = this.pendK;
-    let h = this.pendHead;
-    while (h < pt.length && pt[h]! < w) this.emitNext(pk[h++]!, out);
-    if (h > COMPACT_AT && h * 2 > pt.length) {
-      this.pendT = pt.slice(h);
-      this.pendK = pk.slice(h);
-      h = 0;
+    const pending = this.pending;
+    while (pending.firstTime < w) {
+      const kb = pending.first;
+      pending.shift();
+      this.emitNext(kb, out);
     }
-    this.pendHead = h;
     for (let p = this.unordered.peek(); p !== undefined && p.t < w; p = this.unordered.peek()) {
       this.unordered.pop();
       this.emitNext(p.kb, out);
@@ -199,9 +185,10 @@ export class SlidingWindows implements WindowOperator {
     const i = kb.next++;
     const t = kb.times[i]!;
     this.emitRow(kb, i, t, out);
+    // Neither is read again: released now, they die young instead of living a SIZE longer.
     kb.evs[i] = null;
-    this.doneT.push(t);
-    this.doneK.push(kb);
+    kb.ids[i] = '';
+    this.done.push(t, kb);
   }
 
   private emitRow(kb: KeyEvents, i: number, t: number, out: QueryResult[]): void {
@@ -241,11 +228,10 @@ export class SlidingWindows implements WindowOperator {
   /** Drops emitted events that no pending row can include: time ≤ watermark − SIZE. */
   private evict(w: number): void {
     const limit = w - this.size;
-    const dt = this.doneT;
-    const dk = this.doneK;
-    let h = this.doneHead;
-    while (h < dt.length && dt[h]! <= limit) {
-      const kb = dk[h++]!;
+    const done = this.done;
+    while (done.size > 0 && done.firstTime <= limit) {
+      const kb = done.first;
+      done.shift();
       let head = kb.head;
       while (head < kb.next && kb.times[head]! <= limit) head++;
       if (head === kb.head) continue;
@@ -260,12 +246,6 @@ export class SlidingWindows implements WindowOperator {
         this.idle.push(kb);
       } else if (head > 32 && head * 2 > kb.n) this.compact(kb);
     }
-    if (h > COMPACT_AT && h * 2 > dt.length) {
-      this.doneT = dt.slice(h);
-      this.doneK = dk.slice(h);
-      h = 0;
-    }
-    this.doneHead = h;
     if (limit >= this.idleUntil) this.forgetIdle(limit);
   }
 
@@ -354,10 +334,7 @@ export class SlidingWindows implements WindowOperator {
       if (kb.n > 0) this.live++;
     }
     done.sort((a, b) => compareOrder(a.t, a.seq, a.src, b.t, b.seq, b.src));
-    for (const d of done) {
-      this.doneT.push(d.t);
-      this.doneK.push(d.kb);
-    }
+    for (const d of done) this.done.push(d.t, d.kb);
   }
 }
 
