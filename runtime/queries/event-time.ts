@@ -92,6 +92,8 @@ let secondStart = NaN;
 let secondText = '';
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+/** `mmmZ` for each millisecond: a time is then its second's text and one of these. */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => `${pad3(i)}Z`);
 
 /**
  * RFC 3339 in UTC with milliseconds, exactly as Date#toISOString writes it. Formatted by hand for
@@ -115,7 +117,7 @@ export function formatTime(ms: number): string {
     secondText = `${dayText}${pad2((rest - min) / 60)}:${pad2(min)}:${pad2(sec)}.`;
     secondStart = second;
   }
-  return `${secondText}${pad3(milli)}Z`;
+  return secondText + MILLIS[milli]!;
 }
 
 /**
