@@ -79,45 +79,65 @@ export function parseEventTime(s: string): number | undefined {
 /** Largest distance from the epoch a JavaScript Date can show (±100,000,000 days). */
 const MAX_TIME = 8.64e15;
 
-/** RFC 3339 with milliseconds in UTC, e.g. 2026-01-01T00:01:00.000Z. */
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 /** The last day formatted, as `YYYY-MM-DDT`: results of a run mostly fall on a few days. */
 let dayStart = NaN;
 let dayText = '';
+/** Texts of 0–999 in three digits and of 0–59 in two. */
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DIGITS2 = DIGITS3.slice(0, 60).map((d) => d.slice(1));
+/** `mmmZ` for each millisecond. */
+const MILLIS = DIGITS3.map((d) => `${d}Z`);
 /**
- * The last second formatted, as `YYYY-MM-DDTHH:MM:SS.`: consecutive results (a row per event of
- * a SLIDING window, the ends of sessions) mostly fall in the same second as the one before.
+ * Minutes formatted lately, as `YYYY-MM-DDTHH:MM:`, each in the slot of its minute number modulo
+ * 4: results of a run mostly fall in a few minutes, and a window's start is often a minute or
+ * three before its end.
+ */
+const minuteStart = [NaN, NaN, NaN, NaN];
+const minuteText = ['', '', '', ''];
+/**
+ * The last second formatted, as `YYYY-MM-DDTHH:MM:SS.`: consecutive times of one kind (a row per
+ * event of a SLIDING window) mostly fall in the same second as the one before.
  */
 let secondStart = NaN;
 let secondText = '';
-const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
-const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
-/** `mmmZ` for each millisecond: a time is then its second's text and one of these. */
-const MILLIS = Array.from({ length: 1000 }, (_, i) => `${pad3(i)}Z`);
 
 /**
  * RFC 3339 in UTC with milliseconds, exactly as Date#toISOString writes it. Formatted by hand for
- * whole milliseconds between 1970 and 9999 (every result carries two or three of these, and a Date
- * per result is a large share of a run's garbage); anything else goes through Date.
+ * whole milliseconds between 1970 and 9999 (every result carries one to three of these, and a
+ * Date per result is a large share of a run's garbage); anything else goes through Date.
  */
 export function formatTime(ms: number): string {
   if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
   const milli = ms % 1000;
   const second = ms - milli;
   if (second !== secondStart) {
-    const day = second - (second % DAY_MS);
-    if (day !== dayStart) {
-      dayText = new Date(day).toISOString().slice(0, 11);
-      dayStart = day;
+    const minute = second - (second % MINUTE_MS);
+    // Minute numbers pass 2^31; `&` takes them modulo 2^32, which keeps their value modulo 4.
+    const slot = (minute / MINUTE_MS) & 3;
+    let prefix = minuteText[slot]!;
+    if (minuteStart[slot] !== minute) {
+      prefix = minutePrefix(minute);
+      minuteStart[slot] = minute;
+      minuteText[slot] = prefix;
     }
-    let rest = (second - day) / 1000;
-    const sec = rest % 60;
-    rest = (rest - sec) / 60;
-    const min = rest % 60;
-    secondText = `${dayText}${pad2((rest - min) / 60)}:${pad2(min)}:${pad2(sec)}.`;
+    secondText = `${prefix}${DIGITS2[(second - minute) / 1000]!}.`;
     secondStart = second;
   }
   return secondText + MILLIS[milli]!;
+}
+
+/** `YYYY-MM-DDTHH:MM:` of a whole minute between 1970 and 9999. */
+function minutePrefix(minute: number): string {
+  const day = minute - (minute % DAY_MS);
+  if (day !== dayStart) {
+    dayText = new Date(day).toISOString().slice(0, 11);
+    dayStart = day;
+  }
+  const minutes = (minute - day) / MINUTE_MS;
+  const min = minutes % 60;
+  return `${dayText}${DIGITS2[(minutes - min) / 60]!}:${DIGITS2[min]!}:`;
 }
 
 /**

@@ -236,4 +236,23 @@ describe('formatTime', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('writes what Date#toISOString writes for runs of nearby times, between far ones', () => {
+    // Times a few seconds to minutes apart reuse formatted minutes; far ones take their place.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 253_402_300_000_000 }),
+        fc.array(fc.integer({ min: -400_000, max: 400_000 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 253_402_300_799_999 }),
+        (base, steps, far) => {
+          for (const step of steps) {
+            const ms = Math.max(0, base + step);
+            expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+            expect(formatTime(far)).toBe(new Date(far).toISOString());
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
