@@ -5,6 +5,7 @@
 // falls before the end of a session of its key that has closed (it would have belonged to it);
 // that end is remembered until the watermark is GAP past it, after which the first rule covers it.
 import type { RowContext } from '../compile-expr.js';
+import { formatTime } from '../event-time.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import type { Value } from '../values.js';
@@ -14,7 +15,6 @@ import {
   LATE,
   STATE_LIMIT,
   addArgs,
-  boundsOf,
   createAccs,
   emitGroup,
   evalArgs,
@@ -28,19 +28,41 @@ import {
   resetAccs,
   saveAccs,
   type AddStatus,
+  type Bounds,
   type Keyed,
   type WindowOperator,
 } from './operator.js';
 import { field, readArray, readNumber, readRecord, readString } from './read.js';
+import { TimeQueue } from './time-queue.js';
 
 interface Session {
   start: number;
   last: number;
   accs: unknown[];
-  owner: KeySessions;
-  /** The end of its latest queue entry: its end (last + GAP) while open; NaN once closed. */
+  /** The end of its latest queue entry: its end (last + GAP) while open. */
   queuedEnd: number;
   alive: boolean;
+  /** Index of its entry in the FIFO, or -1 when its latest entry is in the heap (or none). */
+  slot: number;
+  owner: KeySessions;
+}
+
+/**
+ * A key's entry. It is a session itself: with events in time order a key has at most one open
+ * session (the watermark closes one before an event past its end arrives), so the usual session
+ * costs no object of its own and is found without a further lookup. While it is closed it stays
+ * in place, its accumulators kept for the key's next session.
+ */
+interface KeySessions extends Keyed, Session {
+  /**
+   * The key's other open sessions, when it has several at once (events out of order); undefined
+   * when it has none. Sessions never overlap.
+   */
+  others: Session[] | undefined;
+  /** End of the latest closed session, or -Infinity. */
+  closedEnd: number;
+  /** Index of its entry in the queue of keys to forget, or -1. */
+  expiry: number;
 }
 
 /** A queue entry out of end order: a session under an end it had then. */
@@ -49,42 +71,60 @@ interface Queued {
   s: Session;
 }
 
-interface KeySessions extends Keyed {
-  /** Open sessions by start; they never overlap. */
-  sessions: Session[];
-  /** End of the latest closed session, or -Infinity. */
-  closedEnd: number;
-  /**
-   * The key's last closed session, referred to by nothing else (closing dequeued it): its object
-   * and accumulators are reused for the key's next session.
-   */
-  spare: Session | undefined;
+const ZEROS = '00000000';
+
+/**
+ * An integer time as JSON writes it. Times since January 1970 are past V8's small integers (2^31
+ * ms), and writing such a double is slow; two small integers, the digits above and below 10^8,
+ * are much quicker to write. The floor of the quotient is exact for safe integers: it is at most
+ * 2^53 / 10^8, where doubles are spaced by less than 2 × 10^-8, so ms / 10^8 never rounds up to
+ * the next integer.
+ */
+function msText(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 1e8) return `${ms}`;
+  const hi = Math.floor(ms / 1e8);
+  const low = `${ms - hi * 1e8}`;
+  return `${hi}${ZEROS.slice(low.length)}${low}`;
 }
+
+/**
+ * How long, in gaps, the entry of a key with no open session is kept once its closed end no
+ * longer matters ("dormant"). Until then it is only reused when its key comes back, as a new
+ * entry would be created: a key seen every little while would otherwise cost a new entry, its
+ * texts and accumulators and two index updates for most of its sessions.
+ */
+const KEEP_GAPS = 1;
 
 export class SessionWindows implements WindowOperator {
   private readonly gap: number;
   private readonly keys = new KeyIndex<KeySessions>();
   /**
    * Sessions by end: a session is queued under its end whenever that changes (it opens, grows or
-   * merges), and only its latest entry counts (`end === queuedEnd`; earlier ones are skipped when
-   * they come up). Entries queued in end order — the usual case: events arriving in time order
-   * give every change an end at least the last one queued — go to a FIFO (ends and sessions, read
-   * from `fifoHead` on), the others to a heap.
+   * merges). Entries queued in end order — the usual case: events arriving in time order give
+   * every change an end at least the last one queued — go to a FIFO, whose entry for the
+   * session's previous end is taken out then (so every FIFO entry is live, and a session is not
+   * read again until it closes); the others go to a heap, where only a session's latest entry
+   * counts (`end === queuedEnd`; earlier ones are skipped when they come up).
    */
-  private fifoEnd: number[] = [];
-  private fifoS: Session[] = [];
-  private fifoHead = 0;
+  private readonly fifo = new TimeQueue<Session>((s, index) => {
+    s.slot = index;
+  });
   private readonly heap = new MinHeap<Queued>((a, b) => a.end < b.end);
   /**
-   * Keys left with no open session, to forget once their closed end stops mattering (at `expAt`),
-   * in that order (sessions close in end order); read from `expHead` on.
+   * Keys left with no open session, by when they are forgotten: KEEP_GAPS × GAP after their
+   * closed end stops mattering (sessions close in end order, so that is the order they come in).
+   * A key that opens a session again is taken out, so every entry is a key to forget.
    */
-  private expKs: KeySessions[] = [];
-  private expAt: number[] = [];
-  private expHead = 0;
+  private readonly expiring = new TimeQueue<KeySessions>((ks, index) => {
+    ks.expiry = index;
+  });
+  /** Watermark of the last advance: entries with no open session and closedEnd + GAP below it are dormant. */
+  private sweptTo = -Infinity;
   private open = 0;
   private readonly probe;
   private readonly args: Value[];
+  /** Bounds of the row being emitted (emitGroup reads them and keeps nothing). */
+  private readonly bounds: Bounds = { ws: '', we: '', time: '' };
 
   constructor(
     private readonly plan: Plan,
@@ -101,8 +141,7 @@ export class SessionWindows implements WindowOperator {
 
   /** A session is due once the watermark is past its end. */
   get nextDue(): number {
-    const h = this.fifoHead;
-    let end = h < this.fifoEnd.length ? this.fifoEnd[h]! : Infinity;
+    let end = this.fifo.firstTime;
     const top = this.heap.peek();
     if (top !== undefined && top.end < end) end = top.end;
     // Times are whole milliseconds, so the first watermark past `end` is end + 1.
@@ -116,147 +155,209 @@ export class SessionWindows implements WindowOperator {
     // when its own session [t, t + GAP] is.
     if (t + gap < w) return LATE;
     probeKey(this.plan, ctx, this.probe);
-    let ks = this.keys.get(this.probe);
-    if (ks !== undefined && t <= ks.closedEnd) return LATE;
-    // Sessions of this key that [t, t + gap] touches: consecutive in start order.
-    const list = ks?.sessions ?? [];
-    let i = 0;
-    while (i < list.length && list[i]!.last + gap < t) i++;
-    let j = i;
-    while (j < list.length && list[j]!.start <= t + gap) j++;
-    if (i === j && this.open >= this.plan.maxStateKeys) return STATE_LIMIT;
-    evalArgs(this.plan, ctx, this.args);
-    if (ks === undefined) {
-      const key = keyOfProbe(this.plan, this.probe);
-      ks = {
-        keyText: key.keyText,
-        keyValues: key.keyValues,
-        idKey: undefined,
-        sessions: [],
-        closedEnd: -Infinity,
-        spare: undefined,
-      };
-      this.keys.set(ks);
-    }
+    const ks = this.keys.get(this.probe);
     let s: Session;
-    if (i === j) {
-      s = this.newSession(ks, t);
-      if (i === ks.sessions.length) ks.sessions.push(s);
-      else ks.sessions.splice(i, 0, s);
-      this.open++;
+    if (ks === undefined) {
+      if (this.open >= this.plan.maxStateKeys) return STATE_LIMIT;
+      evalArgs(this.plan, ctx, this.args);
+      s = this.newKey(t);
+    } else if (t <= ks.closedEnd) {
+      return LATE;
+    } else if (ks.others === undefined) {
+      // At most one open session, the entry's own.
+      const joins = ks.alive && ks.last + gap >= t && ks.start <= t + gap;
+      if (!joins && this.open >= this.plan.maxStateKeys) return STATE_LIMIT;
+      evalArgs(this.plan, ctx, this.args);
+      if (joins) {
+        if (t < ks.start) ks.start = t;
+        else if (t > ks.last) ks.last = t;
+        s = ks;
+      } else s = this.newSession(ks, t);
     } else {
-      s = ks.sessions[i]!;
-      for (let k = i + 1; k < j; k++) {
-        const other = ks.sessions[k]!;
-        mergeAccs(this.plan, s.accs, other.accs);
-        s.last = Math.max(s.last, other.last);
-        other.alive = false;
-        this.open--;
-      }
-      if (j - i > 1) ks.sessions.splice(i + 1, j - i - 1);
-      if (t < s.start) s.start = t;
-      if (t > s.last) s.last = t;
+      const touched = this.touching(ks, t);
+      if (touched.length === 0 && this.open >= this.plan.maxStateKeys) return STATE_LIMIT;
+      evalArgs(this.plan, ctx, this.args);
+      s = touched.length === 0 ? this.newSession(ks, t) : this.merge(ks, touched, t);
     }
     addArgs(this.plan, s.accs, this.args, t, input.seq, input.source);
     if (s.queuedEnd !== s.last + gap) this.queue(s, s.last + gap);
     return ADDED;
   }
 
-  /** A new session of the key at t: its spare one reset, or a new one. */
+  /** A new key whose own session opens at t. */
+  private newKey(t: number): KeySessions {
+    const key = keyOfProbe(this.plan, this.probe);
+    const ks: KeySessions = {
+      keyText: key.keyText,
+      keyValues: key.keyValues,
+      idKey: undefined,
+      start: t,
+      last: t,
+      accs: createAccs(this.plan),
+      queuedEnd: NaN,
+      alive: true,
+      slot: -1,
+      owner: undefined!,
+      others: undefined,
+      closedEnd: -Infinity,
+      expiry: -1,
+    };
+    ks.owner = ks;
+    this.keys.set(ks);
+    this.open++;
+    return ks;
+  }
+
+  /** A new session of the key at t: its own when that is closed (reset for reuse), else another. */
   private newSession(ks: KeySessions, t: number): Session {
-    const s = ks.spare;
-    if (s === undefined)
-      return { start: t, last: t, accs: createAccs(this.plan), owner: ks, queuedEnd: NaN, alive: true };
-    ks.spare = undefined;
-    s.start = t;
-    s.last = t;
-    resetAccs(this.plan, s.accs);
-    s.alive = true;
+    this.open++;
+    if (ks.alive) {
+      const s: Session = {
+        start: t,
+        last: t,
+        accs: createAccs(this.plan),
+        queuedEnd: NaN,
+        alive: true,
+        slot: -1,
+        owner: ks,
+      };
+      (ks.others ??= []).push(s);
+      return s;
+    }
+    if (ks.expiry >= 0) {
+      this.expiring.remove(ks.expiry);
+      ks.expiry = -1;
+    }
+    if (ks.others === undefined && ks.closedEnd + this.gap < this.sweptTo) this.renew(ks);
+    ks.start = t;
+    ks.last = t;
+    ks.queuedEnd = NaN;
+    resetAccs(this.plan, ks.accs);
+    ks.alive = true;
+    return ks;
+  }
+
+  /**
+   * Makes a dormant entry what a new one for its key would be: no closed end, and the key's
+   * values as the probe holds them (a key of JSON values is found by its canonical text, and the
+   * values shown in rows are those of the event that creates its entry).
+   */
+  private renew(ks: KeySessions): void {
+    ks.closedEnd = -Infinity;
+    if (!this.probe.isPrim) ks.keyValues = keyOfProbe(this.plan, this.probe).keyValues;
+  }
+
+  /** The key's open sessions that [t, t + GAP] touches, in start order. */
+  private touching(ks: KeySessions, t: number): Session[] {
+    const gap = this.gap;
+    const out: Session[] = [];
+    if (ks.alive && ks.last + gap >= t && ks.start <= t + gap) out.push(ks);
+    for (const s of ks.others!) if (s.last + gap >= t && s.start <= t + gap) out.push(s);
+    return out.sort((a, b) => a.start - b.start);
+  }
+
+  /**
+   * Makes the touched sessions (in start order) one, extended by t: the later ones merge into the
+   * earliest, in start order as events would have been added. (The earliest survives even when
+   * the entry's own session is a later one: it keeps its queue entry, so rows of equal ends come
+   * out in the order they always have.)
+   */
+  private merge(ks: KeySessions, touched: Session[], t: number): Session {
+    const s = touched[0]!;
+    for (let k = 1; k < touched.length; k++) {
+      const other = touched[k]!;
+      mergeAccs(this.plan, s.accs, other.accs);
+      if (other.last > s.last) s.last = other.last;
+      other.alive = false;
+      this.unqueue(other);
+      this.open--;
+    }
+    if (t < s.start) s.start = t;
+    if (t > s.last) s.last = t;
+    const others = ks.others!.filter((o) => o.alive);
+    ks.others = others.length === 0 ? undefined : others;
     return s;
   }
 
   /** Queues the session under its new end. */
   private queue(s: Session, end: number): void {
     s.queuedEnd = end;
-    const fe = this.fifoEnd;
-    if (fe.length === this.fifoHead || fe[fe.length - 1]! <= end) {
-      fe.push(end);
-      this.fifoS.push(s);
-    } else this.heap.push({ end, s });
+    this.unqueue(s);
+    if (end >= this.fifo.lastTime) s.slot = this.fifo.push(end, s);
+    else this.heap.push({ end, s });
+  }
+
+  /** Takes the session's FIFO entry out (heap entries are skipped when they come up). */
+  private unqueue(s: Session): void {
+    if (s.slot < 0) return;
+    this.fifo.remove(s.slot);
+    s.slot = -1;
   }
 
   advance(w: number, out: QueryResult[]): void {
-    const fe = this.fifoEnd;
-    const fs = this.fifoS;
-    let h = this.fifoHead;
+    const fifo = this.fifo;
+    const bounds = this.bounds;
     // Entries in end order, the FIFO's first on ties, while their end is before w.
     for (;;) {
-      const f = h < fe.length ? fe[h]! : Infinity;
+      const f = fifo.firstTime;
       const top = this.heap.peek();
-      let s: Session;
+      let s: Session | undefined;
       let end: number;
       if (top !== undefined && top.end < f) {
         if (top.end >= w) break;
         this.heap.pop();
         s = top.s;
         end = top.end;
+        if (!s.alive || s.queuedEnd !== end) continue; // superseded by a later entry
       } else {
         if (f >= w) break;
-        s = fs[h++]!;
+        s = fifo.first;
+        fifo.shift();
+        if (s === undefined) continue; // taken out
+        s.slot = -1;
         end = f;
       }
-      if (!s.alive || s.queuedEnd !== end) continue; // superseded by a later entry
-      s.queuedEnd = NaN;
       s.alive = false;
       const ks = s.owner;
-      const sessions = ks.sessions;
-      const at = sessions.indexOf(s);
-      if (at === sessions.length - 1) sessions.pop();
-      else sessions.splice(at, 1);
+      if (s !== ks) {
+        const others = ks.others!;
+        if (others.length === 1) ks.others = undefined;
+        else others.splice(others.indexOf(s), 1);
+      }
       this.open--;
+      bounds.ws = formatTime(s.start);
+      bounds.we = bounds.time = formatTime(end);
       emitGroup(
         this.plan,
         this.ctx,
         ks,
         s.accs,
-        boundsOf(s.start, end, end),
+        bounds,
         // The id items ["window", start, end, key] as JSON text (ids.ts).
-        `"window",${s.start},${end},${idKeyOf(ks)}]`,
+        `"window",${msText(s.start)},${msText(end)},${idKeyOf(ks)}]`,
         out,
       );
-      ks.closedEnd = Math.max(ks.closedEnd, end);
-      ks.spare = s;
-      if (ks.sessions.length === 0) {
-        this.expKs.push(ks);
-        this.expAt.push(ks.closedEnd + this.gap);
-      }
+      if (end > ks.closedEnd) ks.closedEnd = end;
+      if (!ks.alive && ks.others === undefined) ks.expiry = this.expiring.push(this.forgetAt(ks), ks);
     }
-    // Drop the consumed front once it is the larger part, not at every step (that copies; and
-    // emptying the arrays in place gives up their storage, to be grown again).
-    if (h > 1024 && h * 2 > fe.length) {
-      this.fifoEnd = fe.slice(h);
-      this.fifoS = fs.slice(h);
-      h = 0;
-    }
-    this.fifoHead = h;
     this.expire(w);
   }
 
-  /** Forgets keys whose closed end no longer matters: watermark GAP past it, no open session. */
+  /** When a key with no open session is forgotten: KEEP_GAPS × GAP after it became dormant. */
+  private forgetAt(ks: KeySessions): number {
+    return ks.closedEnd + this.gap + KEEP_GAPS * this.gap;
+  }
+
+  /** Forgets keys dormant long enough. */
   private expire(w: number): void {
-    let n = this.expHead;
-    const at = this.expAt;
-    while (n < at.length && at[n]! < w) {
-      const ks = this.expKs[n++]!;
-      if (ks.sessions.length === 0 && ks.closedEnd + this.gap < w) this.keys.delete(ks);
-    }
-    // A queue read from its head: dropping the consumed front at every advance would copy the
-    // whole array each time. Compact once the consumed part is the larger one.
-    this.expHead = n;
-    if (n > 1024 && n * 2 > at.length) {
-      this.expKs = this.expKs.slice(n);
-      this.expAt = at.slice(n);
-      this.expHead = 0;
+    this.sweptTo = w;
+    const q = this.expiring;
+    while (q.firstTime < w) {
+      const ks = q.first;
+      q.shift();
+      if (ks === undefined) continue; // its key came back
+      ks.expiry = -1;
+      this.keys.delete(ks);
     }
   }
 
@@ -264,23 +365,23 @@ export class SessionWindows implements WindowOperator {
 
   save(): unknown {
     const keys = [...this.keys.values()]
+      // Dormant entries stand for keys forgotten.
+      .filter((ks) => ks.alive || ks.others !== undefined || ks.closedEnd + this.gap >= this.sweptTo)
       .sort((a, b) => (a.keyText < b.keyText ? -1 : a.keyText > b.keyText ? 1 : 0))
       .map((ks) => ({
         key: ks.keyText,
         values: ks.keyValues,
         closedEnd: Number.isFinite(ks.closedEnd) ? ks.closedEnd : null,
-        sessions: ks.sessions.map((s) => ({
-          start: s.start,
-          last: s.last,
-          accs: saveAccs(this.plan, s.accs),
-        })),
+        sessions: [...(ks.alive ? [ks] : []), ...(ks.others ?? [])]
+          .sort((a, b) => a.start - b.start)
+          .map((s) => ({ start: s.start, last: s.last, accs: saveAccs(this.plan, s.accs) })),
       }));
     return { keys };
   }
 
   load(saved: unknown): void {
     const keys = readArray(field(readRecord(saved, 'state'), 'keys'), 'state.keys');
-    const expiring: { ks: KeySessions; at: number }[] = [];
+    const expiring: KeySessions[] = [];
     for (const item of keys) {
       const o = readRecord(item, 'key');
       const keyValues = readArray(field(o, 'values'), 'key.values') as Value[];
@@ -290,31 +391,41 @@ export class SessionWindows implements WindowOperator {
         keyText: readString(field(o, 'key'), 'key.key'),
         keyValues,
         idKey: undefined,
-        sessions: [],
+        start: 0,
+        last: 0,
+        accs: createAccs(this.plan),
+        queuedEnd: NaN,
+        alive: false,
+        slot: -1,
+        owner: undefined!,
+        others: undefined,
         closedEnd: closed === null ? -Infinity : readNumber(closed, 'key.closedEnd'),
-        spare: undefined,
+        expiry: -1,
       };
+      ks.owner = ks;
       for (const raw of readArray(field(o, 'sessions'), 'key.sessions')) {
         const so = readRecord(raw, 'session');
-        const s: Session = {
-          start: readNumber(field(so, 'start'), 'session.start'),
-          last: readNumber(field(so, 'last'), 'session.last'),
-          accs: loadAccs(this.plan, field(so, 'accs')),
-          owner: ks,
-          queuedEnd: NaN,
-          alive: true,
-        };
-        ks.sessions.push(s);
-        this.queue(s, s.last + this.gap);
+        const start = readNumber(field(so, 'start'), 'session.start');
+        const last = readNumber(field(so, 'last'), 'session.last');
+        const accs = loadAccs(this.plan, field(so, 'accs'));
+        let s: Session;
+        if (!ks.alive) {
+          s = ks;
+          ks.start = start;
+          ks.last = last;
+          ks.accs = accs;
+          ks.alive = true;
+        } else {
+          s = { start, last, accs, queuedEnd: NaN, alive: true, slot: -1, owner: ks };
+          (ks.others ??= []).push(s);
+        }
+        this.queue(s, last + this.gap);
         this.open++;
       }
       this.keys.set(ks);
-      if (ks.sessions.length === 0) expiring.push({ ks, at: ks.closedEnd + this.gap });
+      if (!ks.alive) expiring.push(ks);
     }
-    expiring.sort((a, b) => a.at - b.at);
-    for (const e of expiring) {
-      this.expKs.push(e.ks);
-      this.expAt.push(e.at);
-    }
+    expiring.sort((a, b) => (a.closedEnd < b.closedEnd ? -1 : a.closedEnd > b.closedEnd ? 1 : 0));
+    for (const ks of expiring) ks.expiry = this.expiring.push(this.forgetAt(ks), ks);
   }
 }

@@ -169,7 +169,7 @@ export class SlidingWindows implements WindowOperator {
   advance(w: number, out: QueryResult[]): void {
     const pending = this.pending;
     while (pending.firstTime < w) {
-      const kb = pending.first;
+      const kb = pending.first!;
       pending.shift();
       this.emitNext(kb, out);
     }
@@ -230,7 +230,7 @@ export class SlidingWindows implements WindowOperator {
     const limit = w - this.size;
     const done = this.done;
     while (done.size > 0 && done.firstTime <= limit) {
-      const kb = done.first;
+      const kb = done.first!;
       done.shift();
       let head = kb.head;
       while (head < kb.next && kb.times[head]! <= limit) head++;

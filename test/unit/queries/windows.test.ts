@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runOffline, sortOutput, type QueryInput } from '../../../runtime/queries/index.js';
+import { resultId, runOffline, sortOutput, type QueryInput } from '../../../runtime/queries/index.js';
 import { at, compile, rows } from './helpers.js';
 
 /** An `orders` input at `s` seconds with data {k, v}; seq is given explicitly. */
@@ -184,6 +184,61 @@ describe('SESSION windows', () => {
       { time: at(26), k: 'a', n: 1, total: 1, window_start: at(16), window_end: at(26) },
       { time: at(26), k: 'b', n: 1, total: 1, window_start: at(16), window_end: at(26) },
     ]);
+  });
+  it('forgets a key once its closed end stops mattering, and takes it back as a new key', () => {
+    const state = compile(
+      'SELECT data.o AS o, count(*) AS n FROM orders WINDOW SESSION (GAP 10 SECONDS) GROUP BY data.o',
+    ).createState();
+    const ev = (seq: number, s: number, o: Record<string, number>): QueryInput => ({
+      source: 'orders',
+      seq,
+      event: { id: `e${seq}`, time: at(s), data: { o } },
+    });
+    const keys = () => (state.checkpoint().state as { keys: unknown[] }).keys;
+    state.push([ev(1, 0, { x: 1, y: 2 }), ev(2, 11, { z: 1 })]);
+    // {x,y}'s session [0, 10] closed at watermark 11; its end is remembered until watermark 20.
+    expect(keys()).toEqual([
+      { key: '[{"x":1,"y":2}]', values: [{ x: 1, y: 2 }], closedEnd: Date.parse(at(10)), sessions: [] },
+      expect.objectContaining({ key: '[{"z":1}]' }),
+    ]);
+    // Watermark 25 closes {z}'s session [11, 21] and is past 20.
+    state.push([ev(3, 25, { z: 1 })]);
+    expect(keys()).toEqual([expect.objectContaining({ key: '[{"z":1}]' })]);
+    // The same key, its members in another order: a new key, shown as this event holds it.
+    state.push([ev(4, 26, { y: 2, x: 1 })]);
+    expect(keys()[0]).toEqual({
+      key: '[{"x":1,"y":2}]',
+      values: [{ y: 2, x: 1 }],
+      closedEnd: null,
+      sessions: [{ start: Date.parse(at(26)), last: Date.parse(at(26)), accs: [1] }],
+    });
+    const last = state.end().results.find((r) => r.key === '[{"x":1,"y":2}]');
+    expect(JSON.stringify(last?.data)).toBe('{"o":{"y":2,"x":1},"n":1}');
+  });
+
+  it('write window bounds in ids as JSON does, at any time', () => {
+    // Before 1970, small, at and around multiples of 10^8 ms, and up to the largest Date.
+    const times = [
+      -8.64e15,
+      -1,
+      0,
+      5,
+      99_999_999,
+      100_000_000,
+      1_767_225_599_999,
+      1_800_000_000_000,
+      8.64e15 - 1,
+    ];
+    const q = compile('SELECT count(*) AS n FROM orders WINDOW SESSION (GAP 1 MILLISECOND) GROUP BY data.k');
+    const inputs: QueryInput[] = times.map((t, i) => ({
+      source: 'orders',
+      seq: i + 1,
+      streamTime: t,
+      event: { id: `e${i}`, data: { k: `k${i}` } },
+    }));
+    const ids = runOffline(q, inputs).results.map((r) => r.id);
+    const expected = times.map((t, i) => resultId(['team-a', 'shop', 'q', 'window', t, t + 1, `["k${i}"]`]));
+    expect(ids.sort()).toEqual(expected.sort());
   });
 });
 
