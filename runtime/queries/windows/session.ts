@@ -208,10 +208,14 @@ export class SessionWindows implements WindowOperator {
     return ks;
   }
 
-  /** A new session of the key at t: its own when that is closed (reset for reuse), else another. */
+  /**
+   * A new session of the key at t: the entry's own (reset for reuse) when the key has no open
+   * session, else another. (Not the own one while other sessions are open: it may have been merged
+   * into one of them, and its heap entries could then match its new end.)
+   */
   private newSession(ks: KeySessions, t: number): Session {
     this.open++;
-    if (ks.alive) {
+    if (ks.alive || ks.others !== undefined) {
       const s: Session = {
         start: t,
         last: t,
@@ -228,7 +232,7 @@ export class SessionWindows implements WindowOperator {
       this.expiring.remove(ks.expiry);
       ks.expiry = -1;
     }
-    if (ks.others === undefined && ks.closedEnd + this.gap < this.sweptTo) this.renew(ks);
+    if (ks.closedEnd + this.gap < this.sweptTo) this.renew(ks);
     ks.start = t;
     ks.last = t;
     ks.queuedEnd = NaN;
