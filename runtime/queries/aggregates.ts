@@ -23,6 +23,12 @@ export interface Aggregate {
   create(): unknown;
   add(acc: unknown, v: Value, t: number, seq: number, src: string): unknown;
   merge(into: unknown, from: unknown): unknown;
+  /**
+   * Takes back a merge: `into` has `from` merged in, and is left as if it had not, exactly (the
+   * result is the one merging without `from` gives). Undefined when it cannot be taken apart (a
+   * sum that overflowed); `into` is then of no further use. Only counts and sums have it.
+   */
+  unmerge?(into: unknown, from: unknown): unknown;
   /** A copy that merging into (or adding to) leaves `acc` as it was. */
   clone(acc: unknown): unknown;
   /**
@@ -41,6 +47,7 @@ const countAll: Aggregate = {
   create: () => 0,
   add: (acc) => (acc as number) + 1,
   merge: (a, b) => (a as number) + (b as number),
+  unmerge: (a, b) => (a as number) - (b as number),
   clone: (acc) => acc,
   reset: () => 0,
   copyInto: (_scratch, from) => from,
@@ -129,6 +136,14 @@ function sumLike(result: (n: number, sum: number) => Value): Aggregate {
       a[0]! += b[0]!;
       for (let i = SUM_FROM; i < b.length; i++) addExact(a, b[i]!, SUM_FROM);
       return a;
+    },
+    unmerge: (into, from) => {
+      const a = into as SumAcc;
+      const b = from as SumAcc;
+      a[0]! -= b[0]!;
+      for (let i = SUM_FROM; i < b.length; i++) addExact(a, -b[i]!, SUM_FROM);
+      // After an overflow the only partial is not finite, and subtracting cannot undo it.
+      return Number.isFinite(a[a.length - 1]) ? a : undefined;
     },
     clone: (acc): SumAcc => (acc as SumAcc).slice(),
     reset: (scratch) => {

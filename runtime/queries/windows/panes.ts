@@ -4,9 +4,12 @@
 // one accumulator per (key, pane), instead of once per window it belongs to; a window's row is its
 // panes merged when it closes. Every aggregate merges exactly (aggregates.ts: exact sums, and
 // min/max/first/last by a total order), so the rows are those the per-window layout (fixed.ts)
-// computes, bit for bit. Keys live in one index across windows, not in one per window. Used when a
-// window spans at most MAX_PANES panes; EMIT CHANGES, which re-emits every window an event
-// changes, keeps the per-window layout.
+// computes, bit for bit. When every aggregate can also take a merge back (counts and sums), a key
+// keeps one running merge instead: a closing window merges in the panes it is the first window of
+// and takes out those it is the last of, two merges per row whatever its number of panes. Keys
+// live in one index across windows, not in one per window. Used when a window spans at most
+// MAX_PANES panes; EMIT CHANGES, which re-emits every window an event changes, keeps the
+// per-window layout.
 //
 // State per key: its slices in (first window, last window) order. A slice is a pane, or — after a
 // restore — a whole window as the checkpoint held it (the checkpoint keeps the per-window layout
@@ -75,6 +78,17 @@ interface KeyPanes extends Keyed {
   top: Slice | undefined;
   /** Largest `hi` of the slices: the last window holding data of this key. */
   maxWin: number;
+  /** Slices that are whole restored windows (NaN pane). */
+  wholes: number;
+  /**
+   * When every aggregate can unmerge: the first `merged` slices merged. Those are the ones
+   * that count in a closed window; a slice is merged when the first window it counts in closes,
+   * and unmerged when the last one does, so the window closing merges the slices it starts and
+   * unmerges those it ends instead of merging all of its own. A slice of a closed window takes
+   * no more events (they would be late), so `run` never misses one.
+   */
+  run: unknown[] | undefined;
+  merged: number;
 }
 
 interface Win {
@@ -110,6 +124,8 @@ export class PaneWindows implements WindowOperator {
   private readonly args: Value[];
   /** A window's panes merged, for the row being emitted or saved. */
   private readonly scratch: unknown[];
+  /** Whether keys keep a running merge (KeyPanes.run): every aggregate can unmerge. */
+  private readonly runs: boolean;
   nextDue = Infinity;
 
   constructor(
@@ -122,6 +138,7 @@ export class PaneWindows implements WindowOperator {
     this.probe = newProbe(plan);
     this.args = new Array<Value>(plan.aggs.length);
     this.scratch = createAccs(plan);
+    this.runs = plan.aggs.every((a) => a.unmerge !== undefined);
   }
 
   get stateKeys(): number {
@@ -140,15 +157,7 @@ export class PaneWindows implements WindowOperator {
     if (this.groups + fresh > this.plan.maxStateKeys) return STATE_LIMIT;
     evalArgs(this.plan, ctx, this.args);
     if (kp === undefined) {
-      const key = keyOfProbe(this.plan, probe);
-      kp = {
-        keyText: key.keyText,
-        keyValues: key.keyValues,
-        slices: [],
-        top: undefined,
-        maxWin: -Infinity,
-        idKey: undefined,
-      };
+      kp = this.newKey(keyOfProbe(this.plan, probe));
       this.keys.set(kp);
     }
     if (fresh > 0) this.join(kp, kFirst, kLast, fresh);
@@ -157,23 +166,47 @@ export class PaneWindows implements WindowOperator {
     return ADDED;
   }
 
+  private newKey(key: Keyed): KeyPanes {
+    return {
+      keyText: key.keyText,
+      keyValues: key.keyValues,
+      idKey: undefined,
+      slices: [],
+      top: undefined,
+      maxWin: -Infinity,
+      wholes: 0,
+      // Made with the key, so that it lies next to the key's other state in memory.
+      run: this.runs ? createAccs(this.plan) : undefined,
+      merged: 0,
+    };
+  }
+
+  /** Whether the key's latest slice counts in every window from kFirst to the key's last one. */
+  private static coversTo(kp: KeyPanes, kFirst: number): boolean {
+    const top = kp.top;
+    return top !== undefined && top.lo <= kFirst && top.hi === kp.maxWin;
+  }
+
   /** How many of windows kFirst..kLast hold no data of this key yet. */
   private newWindows(kp: KeyPanes, kFirst: number, kLast: number): number {
     if (kFirst > kp.maxWin) return kLast - kFirst + 1;
-    const top = kp.top;
     // In time order, the key's latest pane covers every window from kFirst to its last one.
-    if (top !== undefined && top.lo <= kFirst && top.hi === kp.maxWin) return Math.max(0, kLast - kp.maxWin);
-    const slices = kp.slices;
+    if (PaneWindows.coversTo(kp, kFirst)) return Math.max(0, kLast - kp.maxWin);
     let n = 0;
-    for (let j = kFirst; j <= kLast; j++) if (!covered(slices, j)) n++;
+    for (let j = kFirst; j <= kLast; j++) if (!covered(kp, j)) n++;
     return n;
   }
 
   /** Records the key in each of windows kFirst..kLast that had no data of it. */
   private join(kp: KeyPanes, kFirst: number, kLast: number, fresh: number): void {
-    const all = fresh === kLast - kFirst + 1;
-    for (let j = kFirst; j <= kLast; j++) {
-      if (!all && j <= kp.maxWin && covered(kp.slices, j)) continue;
+    let from = kFirst;
+    let all = fresh === kLast - kFirst + 1;
+    if (!all && PaneWindows.coversTo(kp, kFirst)) {
+      from = kp.maxWin + 1;
+      all = true;
+    }
+    for (let j = from; j <= kLast; j++) {
+      if (!all && j <= kp.maxWin && covered(kp, j)) continue;
       this.windowAt(j).keys.push(kp);
       this.groups++;
     }
@@ -190,8 +223,6 @@ export class PaneWindows implements WindowOperator {
       if (s.pane === p) return s;
       if (s.lo < lo) break;
     }
-    let i = slices.length;
-    while (i > 0 && (slices[i - 1]!.lo > lo || (slices[i - 1]!.lo === lo && slices[i - 1]!.hi > hi))) i--;
     let s = this.spare.pop();
     if (s === undefined) s = { lo, hi, pane: p, accs: createAccs(this.plan) };
     else {
@@ -199,11 +230,7 @@ export class PaneWindows implements WindowOperator {
       s.hi = hi;
       s.pane = p;
     }
-    if (i === slices.length) {
-      slices.push(s);
-      kp.top = s;
-    } else slices.splice(i, 0, s);
-    if (hi > kp.maxWin) kp.maxWin = hi;
+    insert(kp, s);
     return s;
   }
 
@@ -247,6 +274,19 @@ export class PaneWindows implements WindowOperator {
     return merged ?? one!.accs;
   }
 
+  /**
+   * The key's accumulators over window k, the window closing: its running merge, with the slices
+   * that start counting in k merged in (the key's slices that ended before k are unmerged).
+   */
+  private runIn(kp: KeyPanes, k: number): unknown[] {
+    const run = kp.run!;
+    const slices = kp.slices;
+    let i = kp.merged;
+    while (i < slices.length && slices[i]!.lo <= k) mergeAccs(this.plan, run, slices[i++]!.accs);
+    kp.merged = i;
+    return run;
+  }
+
   advance(w: number, out: QueryResult[]): void {
     while (this.order.length > 0 && this.order[0]!.end <= w) {
       const win = this.order.shift()!;
@@ -257,7 +297,8 @@ export class PaneWindows implements WindowOperator {
       // The id items ["window", start, end, key] as JSON text (ids.ts).
       const idPart = `"window",${win.start},${win.end},`;
       for (const kp of win.keys) {
-        emitGroup(this.plan, this.ctx, kp, this.accsIn(kp, win.k), bounds, `${idPart}${idKeyOf(kp)}]`, out);
+        const accs = this.runs ? this.runIn(kp, win.k) : this.accsIn(kp, win.k);
+        emitGroup(this.plan, this.ctx, kp, accs, bounds, `${idPart}${idKeyOf(kp)}]`, out);
         this.drop(kp, win.k);
       }
       this.groups -= win.keys.length;
@@ -269,21 +310,54 @@ export class PaneWindows implements WindowOperator {
   private drop(kp: KeyPanes, k: number): void {
     const slices = kp.slices;
     const spare = this.spare;
+    const merged = kp.merged;
+    const len = slices.length;
     let n = 0;
-    for (let i = 0; i < slices.length; i++) {
+    for (let i = 0; i < len; i++) {
       const s = slices[i]!;
-      if (s.hi > k) slices[n++] = s;
-      else {
-        // Emptied now, so that it holds no values until it is reused.
-        resetAccs(this.plan, s.accs);
-        spare.push(s);
+      if (s.hi > k) {
+        if (kp.wholes === 0) {
+          // A later pane starts and ends counting no earlier, so with panes only `hi` never
+          // falls in (lo, hi) order: the rest stay too.
+          if (n === i) n = len;
+          else for (let j = i; j < len; j++) slices[n++] = slices[j]!;
+          break;
+        }
+        slices[n++] = s;
+        continue;
       }
+      if (i < merged && !this.unmerge(kp, s)) kp.merged = 0;
+      if (Number.isNaN(s.pane)) kp.wholes--;
+      // Emptied now, so that it holds no values until it is reused.
+      resetAccs(this.plan, s.accs);
+      spare.push(s);
     }
-    if (n === slices.length) return;
+    if (n === len) return;
     // pop() rather than setting the length: it is inlined (this runs once per row).
     while (slices.length > n) slices.pop();
     kp.top = slices[n - 1];
+    if (kp.run !== undefined) {
+      // Every slice dropped was merged: it counted in window k, which merged what it counts in.
+      kp.merged = kp.merged === 0 ? 0 : kp.merged - (len - n);
+      // Nothing left merged: start again from empty, not from exact zero partials.
+      if (kp.merged === 0) resetAccs(this.plan, kp.run);
+    }
     if (n === 0) this.idle.push(kp);
+  }
+
+  /**
+   * Takes slice `s` out of the key's running merge. False when an aggregate cannot (a sum that
+   * overflowed): the run is then emptied, to be merged again from the slices.
+   */
+  private unmerge(kp: KeyPanes, s: Slice): boolean {
+    const aggs = this.plan.aggs;
+    const run = kp.run!;
+    for (let i = 0; i < aggs.length; i++) {
+      const a = aggs[i]!.unmerge!(run[i], s.accs[i]);
+      if (a === undefined) return false;
+      run[i] = a;
+    }
+    return true;
   }
 
   /** Forgets the keys idle since before the previous window closed; starts a new idle list. */
@@ -329,23 +403,33 @@ export class PaneWindows implements WindowOperator {
       const accs = loadAccs(this.plan, field(o, 'accs'));
       let kp = this.keys.find(keyValues, keyText);
       if (kp === undefined) {
-        kp = { keyText, keyValues, slices: [], top: undefined, maxWin: -Infinity, idKey: undefined };
+        kp = this.newKey({ keyText, keyValues });
         this.keys.set(kp);
       }
       if (kp.slices.some((s) => s.lo === k)) throw new Error('group repeats a window and key');
-      kp.slices.push({ lo: k, hi: k, pane: NaN, accs });
-      kp.slices.sort((a, b) => a.lo - b.lo || a.hi - b.hi);
-      kp.top = kp.slices[kp.slices.length - 1];
-      if (k > kp.maxWin) kp.maxWin = k;
+      insert(kp, { lo: k, hi: k, pane: NaN, accs });
+      kp.wholes++;
       this.windowAt(k).keys.push(kp);
       this.groups++;
     }
   }
 }
 
-/** Whether a slice counts in window j. */
-function covered(slices: readonly Slice[], j: number): boolean {
-  for (const s of slices) {
+/** Adds a slice in (lo, hi) order. */
+function insert(kp: KeyPanes, s: Slice): void {
+  const slices = kp.slices;
+  let i = slices.length;
+  while (i > 0 && (slices[i - 1]!.lo > s.lo || (slices[i - 1]!.lo === s.lo && slices[i - 1]!.hi > s.hi))) i--;
+  if (i === slices.length) {
+    slices.push(s);
+    kp.top = s;
+  } else slices.splice(i, 0, s);
+  if (s.hi > kp.maxWin) kp.maxWin = s.hi;
+}
+
+/** Whether a slice of the key counts in window j. */
+function covered(kp: KeyPanes, j: number): boolean {
+  for (const s of kp.slices) {
     if (s.lo > j) return false;
     if (s.hi >= j) return true;
   }

@@ -11,6 +11,8 @@ import { BASE, compile } from './helpers.js';
 const AGGS =
   'count(*) AS n, count(data.v) AS nv, count(DISTINCT data.g) AS dg, sum(data.v) AS s, avg(data.v) AS a, ' +
   'min(data.v) AS mn, max(data.v) AS mx, stddev(data.v) AS sd, first(data.g) AS f, last(data.g) AS l';
+/** Aggregates that can unmerge: each key keeps a running merge of its panes instead. */
+const SUMS = 'count(*) AS n, count(data.v) AS nv, sum(data.v) AS s, avg(data.v) AS a';
 
 /** The last emission of each id, as comparable text. */
 function finals(results: readonly QueryResult[]): string[] {
@@ -40,12 +42,15 @@ const caseArb = fc.record({
 });
 
 describe('HOPPING windows as panes', () => {
-  it('give the rows of the per-window layout, with crashes and out-of-order arrivals', () => {
+  it.each([
+    ['any aggregates', AGGS],
+    ['counts and sums (running merges)', SUMS],
+  ])('give the rows of the per-window layout, with crashes and out-of-order arrivals: %s', (_name, aggs) => {
     fc.assert(
       fc.property(caseArb, ({ size, advance, events, crash }) => {
         fc.pre(advance < size);
         const win = `HOPPING (SIZE ${size} SECONDS, ADVANCE BY ${advance} SECONDS, GRACE PERIOD 5 SECONDS)`;
-        const sql = `SELECT data.k AS k, ${AGGS}, window_start, window_end FROM orders WINDOW ${win} GROUP BY data.k`;
+        const sql = `SELECT data.k AS k, ${aggs}, window_start, window_end FROM orders WINDOW ${win} GROUP BY data.k`;
         const inputs: QueryInput[] = events
           .map((e, i) => ({
             arrival: e.t + e.delay,
@@ -67,6 +72,38 @@ describe('HOPPING windows as panes', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('give a sum that overflowed back once what overflowed has left the window', () => {
+    // Two panes of 1 s per window. Pane 0 overflows on its own; panes 2 and 3 only together.
+    const sql =
+      'SELECT data.k AS k, sum(data.v) AS s, avg(data.v) AS a, count(*) AS n, window_start FROM orders ' +
+      'WINDOW HOPPING (SIZE 2 SECONDS, ADVANCE BY 1 SECOND) GROUP BY data.k';
+    const events: [number, number][] = [
+      [0, 1e308],
+      [0.5, 1e308],
+      [1, 2.5],
+      [2, 1e308],
+      [3, 1.7e308],
+      [4, 7],
+      [5, 0.25],
+    ];
+    const inputs: QueryInput[] = events.map(([s, v], i) => ({
+      source: 'orders',
+      seq: i + 1,
+      event: { id: `e${i + 1}`, time: new Date(BASE + s * 1000).toISOString(), data: { k: 'a', v } },
+    }));
+    const panes = runOffline(compile(`${sql} EMIT FINAL`), inputs);
+    expect(finals(panes.results)).toEqual(finals(runOffline(compile(`${sql} EMIT CHANGES`), inputs).results));
+    expect(panes.results.map((r) => [r.data.window_start, r.data.s, r.data.n])).toEqual([
+      ['2025-12-31T23:59:59.000Z', null, 2],
+      ['2026-01-01T00:00:00.000Z', null, 3],
+      ['2026-01-01T00:00:01.000Z', 1e308 + 2.5, 2],
+      ['2026-01-01T00:00:02.000Z', null, 2],
+      ['2026-01-01T00:00:03.000Z', 1.7e308 + 7, 2],
+      ['2026-01-01T00:00:04.000Z', 7.25, 2],
+      ['2026-01-01T00:00:05.000Z', 0.25, 1],
+    ]);
   });
 
   it('counts a group per window and key against maxStateKeys, as the per-window layout does', () => {
