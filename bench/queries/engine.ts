@@ -1,8 +1,8 @@
 // One run of eventrunner's query engine over the benchmark file, as a query worker would see it:
 // read and parse every line, push inputs in batches of 1,000 into one partition, end of input.
 // CPU time is the process's (GC included), as Flink's is. The engine is the compiled code a query
-// worker runs (dist/, which `npm run bench` builds first), not the sources as a TypeScript loader
-// transforms them on the fly: that transform's output runs some workloads 10-15% slower.
+// worker runs (dist/, which `npm run bench` builds first), not the sources as the TypeScript
+// loader running bench/ compiles them on the fly.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
