@@ -4,13 +4,19 @@
 // t < watermark. Each key keeps its events in (time, seq, source) order until they can no longer
 // be in any pending row (time ≤ watermark − SIZE). Rows may read the event they are for.
 //
-// Layout: a key's events are parallel arrays (times, sequences, sources, ids, events, and the
-// aggregates' arguments flattened, `nArgs` per event), not an object per event, so that events
-// kept for SIZE of event time are a few array slots rather than objects that survive young
-// collections. An event never goes before one whose row was emitted (that one is older than the
-// watermark, the new one is not late), so a key's rows are emitted from its oldest pending event
-// on (`next`): rows due are counted per key from a queue of pending times — a FIFO while events
-// arrive in time order, a heap for those that do not — and each count emits the key's next row.
+// Layout: a key's events are three arrays, not an object per event, so that events kept for SIZE
+// of event time are a few array slots rather than objects that survive young collections: their
+// times and sequences interleaved (unboxed doubles); their sources, ids and events interleaved;
+// and the aggregates' arguments flattened, `nArgs` per event (an array of its own, which V8 keeps
+// unboxed when they are all numbers, so that they do not keep the events' number objects alive).
+// Few arrays rather than one per field because a key is reached from cold memory a SIZE apart
+// (its event added and its row emitted, then the event evicted); for the same reason a key's
+// evicted front is dropped once it is half of its entries, which keeps the arrays short, and when
+// the key gets its next event (eviction itself reads only the times).
+// An event never goes before one whose row was emitted (that one is older than the watermark, the
+// new one is not late), so a key's rows are emitted from its oldest pending event on (`next`):
+// rows due are counted per key from a queue of pending times — a FIFO while events arrive in time
+// order, a heap for those that do not — and each count emits the key's next row.
 // Emitted events stay (their event and id released) until the watermark is SIZE past them.
 // Pending and emitted rows are queued in ring buffers, which a steady flow reuses.
 import type { RowContext } from '../compile-expr.js';
@@ -40,14 +46,14 @@ import { field, readArray, readNumber, readRecord, readString } from './read.js'
 import { TimeQueue } from './time-queue.js';
 
 interface KeyEvents extends Keyed {
-  /** Events from `head` on, by (time, seq, source); entry i's arguments at i·nArgs. */
-  times: number[];
-  seqs: number[];
-  srcs: string[];
-  /** The event's id while its row is still to be emitted, then ''. */
-  ids: string[];
-  /** The event while its row is still to be emitted, then null. */
-  evs: (Record<string, unknown> | null)[];
+  /** Events from `head` on, by (time, seq, source): entry i's time at 2i, its seq at 2i + 1. */
+  nums: number[];
+  /**
+   * Entry i from 3i: its source, its id while its row is still to be emitted (then ''), and the
+   * event while its row is still to be emitted (then null).
+   */
+  refs: unknown[];
+  /** Entry i's arguments from i·nArgs. */
   args: Value[];
   /**
    * Entries in use: the arrays are reused when the key empties and may hold stale entries from
@@ -58,6 +64,12 @@ interface KeyEvents extends Keyed {
   /** First entry whose row is still to be emitted. */
   next: number;
 }
+
+/** Slots of an entry in `refs`. */
+const SRC = 0;
+const ID = 1;
+const EV = 2;
+const REFS = 3;
 
 /** A pending row that arrived out of time order: its time and key. */
 interface Pending {
@@ -143,26 +155,31 @@ export class SlidingWindows implements WindowOperator {
     ev: Record<string, unknown> | null,
     args: readonly Value[],
   ): void {
+    // Here rather than at eviction, which would otherwise reach the key's other arrays too.
+    if (kb.head > 0 && kb.head * 2 >= kb.n) this.compact(kb);
     const n = kb.n++;
-    let i = n;
-    while (i > kb.next && compareOrder(t, seq, src, kb.times[i - 1]!, kb.seqs[i - 1]!, kb.srcs[i - 1]!) < 0)
-      i--;
+    const nums = kb.nums;
+    const refs = kb.refs;
     const nA = this.nArgs;
+    let i = n;
+    while (
+      i > kb.next &&
+      compareOrder(t, seq, src, nums[2 * i - 2]!, nums[2 * i - 1]!, refs[(i - 1) * REFS + SRC] as string) < 0
+    )
+      i--;
     if (i === n) {
-      kb.times[n] = t;
-      kb.seqs[n] = seq;
-      kb.srcs[n] = src;
-      kb.ids[n] = id;
-      kb.evs[n] = ev;
-      const base = n * nA;
-      for (let j = 0; j < nA; j++) kb.args[base + j] = args[j];
+      nums[2 * n] = t;
+      nums[2 * n + 1] = seq;
+      const base = n * REFS;
+      refs[base + SRC] = src;
+      refs[base + ID] = id;
+      refs[base + EV] = ev;
+      const at = n * nA;
+      for (let j = 0; j < nA; j++) kb.args[at + j] = args[j];
       return;
     }
-    kb.times.splice(i, 0, t);
-    kb.seqs.splice(i, 0, seq);
-    kb.srcs.splice(i, 0, src);
-    kb.ids.splice(i, 0, id);
-    kb.evs.splice(i, 0, ev);
+    nums.splice(2 * i, 0, t, seq);
+    refs.splice(i * REFS, 0, src, id, ev);
     kb.args.splice(i * nA, 0, ...args.slice(0, nA));
   }
 
@@ -183,11 +200,12 @@ export class SlidingWindows implements WindowOperator {
   /** Emits the row of the key's next pending event. */
   private emitNext(kb: KeyEvents, out: QueryResult[]): void {
     const i = kb.next++;
-    const t = kb.times[i]!;
+    const t = kb.nums[2 * i]!;
     this.emitRow(kb, i, t, out);
     // Neither is read again: released now, they die young instead of living a SIZE longer.
-    kb.evs[i] = null;
-    kb.ids[i] = '';
+    const base = i * REFS;
+    kb.refs[base + EV] = null;
+    kb.refs[base + ID] = '';
     this.done.push(t, kb);
   }
 
@@ -199,18 +217,21 @@ export class SlidingWindows implements WindowOperator {
     const from = t - this.size;
     const accs = this.scratch;
     resetAccs(plan, accs);
-    const times = kb.times;
+    const nums = kb.nums;
+    const refs = kb.refs;
+    const args = kb.args;
     for (let k = kb.head, n = kb.n; k < n; k++) {
-      const x = times[k]!;
+      const x = nums[2 * k]!;
       if (x > t) break;
       if (x <= from) continue;
-      const seq = kb.seqs[k]!;
-      const src = kb.srcs[k]!;
-      const base = k * nA;
-      for (let j = 0; j < nA; j++) accs[j] = aggs[j]!.add(accs[j], kb.args[base + j], x, seq, src);
+      const seq = nums[2 * k + 1]!;
+      const src = refs[k * REFS + SRC] as string;
+      const at = k * nA;
+      for (let j = 0; j < nA; j++) accs[j] = aggs[j]!.add(accs[j], args[at + j], x, seq, src);
     }
     for (let j = 0; j < aggs.length; j++) ctx.aggs[j] = aggs[j]!.result(accs[j]);
-    ctx.ev = kb.evs[i]!;
+    const base = i * REFS;
+    ctx.ev = refs[base + EV] as Record<string, unknown>;
     ctx.keys = kb.keyValues;
     ctx.ws = plan.readsWindowStart ? formatTime(from) : null;
     ctx.we = formatTime(t);
@@ -218,7 +239,7 @@ export class SlidingWindows implements WindowOperator {
     if (!data) return;
     out.push({
       query: plan.name,
-      id: eventResultId(plan.idPrefix, kb.ids[i]!),
+      id: eventResultId(plan.idPrefix, refs[base + ID] as string),
       time: ctx.we,
       data,
       key: kb.keyText,
@@ -233,7 +254,8 @@ export class SlidingWindows implements WindowOperator {
       const kb = done.first!;
       done.shift();
       let head = kb.head;
-      while (head < kb.next && kb.times[head]! <= limit) head++;
+      const nums = kb.nums;
+      while (head < kb.next && nums[2 * head]! <= limit) head++;
       if (head === kb.head) continue;
       kb.head = head;
       if (head === kb.n) {
@@ -244,7 +266,7 @@ export class SlidingWindows implements WindowOperator {
         kb.next = 0;
         this.live--;
         this.idle.push(kb);
-      } else if (head > 32 && head * 2 > kb.n) this.compact(kb);
+      }
     }
     if (limit >= this.idleUntil) this.forgetIdle(limit);
   }
@@ -259,16 +281,28 @@ export class SlidingWindows implements WindowOperator {
     this.idleUntil = limit + this.size;
   }
 
-  /** Drops the key's evicted front from its arrays. */
+  /**
+   * Drops the key's evicted front from its arrays, moving the rest down in place (no allocation;
+   * called when the front is at least half of the entries, so entries moved never outnumber those
+   * dropped).
+   */
   private compact(kb: KeyEvents): void {
     const h = kb.head;
-    kb.times.splice(0, h);
-    kb.seqs.splice(0, h);
-    kb.srcs.splice(0, h);
-    kb.ids.splice(0, h);
-    kb.evs.splice(0, h);
-    kb.args.splice(0, h * this.nArgs);
-    kb.n -= h;
+    const n = kb.n;
+    const nums = kb.nums;
+    const refs = kb.refs;
+    const args = kb.args;
+    const nA = this.nArgs;
+    for (let k = 2 * h; k < 2 * n; k++) nums[k - 2 * h] = nums[k]!;
+    for (let k = h * REFS; k < n * REFS; k++) refs[k - h * REFS] = refs[k];
+    for (let k = h * nA; k < n * nA; k++) args[k - h * nA] = args[k];
+    // The slots left behind hold no event: a pending one's event would otherwise be kept after
+    // its row released it.
+    for (let k = n - h; k < n; k++) {
+      refs[k * REFS + ID] = '';
+      refs[k * REFS + EV] = null;
+    }
+    kb.n = n - h;
     kb.next -= h;
     kb.head = 0;
     // Queued references to this key stay valid: they name the key, not a position.
@@ -284,14 +318,15 @@ export class SlidingWindows implements WindowOperator {
       .map((kb) => {
         const events = [];
         for (let i = kb.head; i < kb.n; i++) {
+          const base = i * REFS;
           const args = kb.args.slice(i * nA, (i + 1) * nA).map((a) => a ?? null);
           events.push({
-            t: kb.times[i]!,
-            seq: kb.seqs[i]!,
-            src: kb.srcs[i]!,
-            id: kb.ids[i]!,
+            t: kb.nums[2 * i]!,
+            seq: kb.nums[2 * i + 1]!,
+            src: kb.refs[base + SRC] as string,
+            id: kb.refs[base + ID] as string,
             args,
-            event: kb.evs[i]!,
+            event: kb.refs[base + EV] as Record<string, unknown> | null,
           });
         }
         return { key: kb.keyText, values: kb.keyValues, events };
@@ -342,11 +377,8 @@ function newKey(keyText: string, keyValues: Value[]): KeyEvents {
   return {
     keyText,
     keyValues,
-    times: [],
-    seqs: [],
-    srcs: [],
-    ids: [],
-    evs: [],
+    nums: [],
+    refs: [],
     args: [],
     n: 0,
     head: 0,
