@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toolPath } from '../../test/stack/paths.js';
 import { measureCheckpoint } from './checkpoint.js';
-import { runOurs } from './engine.js';
+import { runOursIsolated } from './engine.js';
 import { runtimeBench } from './runtime.js';
 import { patternsBench } from './patterns.js';
 import { lookupBench } from './lookup.js';
@@ -93,8 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     writeEvents(file, events, keys);
     const workloads = [];
     for (const w of WORKLOADS) {
-      const ours = [];
-      for (let i = 0; i < runs; i++) ours.push(await runOurs(file, w.ours));
+      const ours = await runOursIsolated(file, w.ours, runs);
       const flink = await runFlink(file, w.flink, runs);
       const ourRate = median(ours.map((r) => r.events / (r.cpuMs / 1000)));
       const flinkRate = median(flink.map((r) => r.events / (r.cpuMs / 1000)));
