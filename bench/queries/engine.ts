@@ -3,13 +3,13 @@
 // CPU time is the process's (GC included), as Flink's is. The engine is the compiled code a query
 // worker runs (dist/, which `npm run bench` builds first), not the sources as the TypeScript
 // loader running bench/ compiles them on the fly.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Queries from '../../runtime/queries/index.js';
 import type { QueryInput } from '../../runtime/queries/index.js';
 import { collectGarbage } from './gc.js';
+import { runJsonLines } from './json-lines.js';
 
 const compiled = join(fileURLToPath(new URL('.', import.meta.url)), '../../dist/runtime/queries/index.js');
 
@@ -34,26 +34,8 @@ const BATCH = 1000;
  */
 export function runOursIsolated(file: string, sql: string, runs: number): Promise<OurRun[]> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'engine-process.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, file, sql, String(runs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(
-            out
-              .split('\n')
-              .filter((l) => l.trim())
-              .map((l) => JSON.parse(l) as OurRun),
-          )
-        : reject(new Error(`engine-process.ts exited with ${code}: ${err}`)),
-    );
-  });
+  const args = [...process.execArgv, script, file, sql, String(runs)];
+  return runJsonLines<OurRun>(process.execPath, args, 'engine-process.ts');
 }
 
 export async function runOurs(file: string, sql: string): Promise<OurRun> {

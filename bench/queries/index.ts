@@ -4,7 +4,6 @@
 // held per key and a checkpoint's size and time at 100,000 keys. Medians of --runs runs; progress
 // on stderr, one JSON line last on stdout. `npm run bench -- queries runtime ...` measures the
 // distributed runtime end to end instead (runtime.ts).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { toolPath } from '../../test/stack/paths.js';
 import { measureCheckpoint } from './checkpoint.js';
 import { runOursIsolated } from './engine.js';
+import { runJsonLines } from './json-lines.js';
 import { runtimeBench } from './runtime.js';
 import { patternsBench } from './patterns.js';
 import { lookupBench } from './lookup.js';
@@ -48,26 +48,8 @@ interface FlinkRun {
 }
 
 function runFlink(file: string, sql: string, runs: number): Promise<FlinkRun[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(toolPath('flink-sql-harness'), ['bench', file, sql, '--runs', String(runs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(
-            out
-              .split('\n')
-              .filter((l) => l.trim())
-              .map((l) => JSON.parse(l) as FlinkRun),
-          )
-        : reject(new Error(`flink-sql-harness bench exited with ${code}: ${err}`)),
-    );
-  });
+  const args = ['bench', file, sql, '--runs', String(runs)];
+  return runJsonLines<FlinkRun>(toolPath('flink-sql-harness'), args, 'flink-sql-harness bench');
 }
 
 export async function main(argv: string[]): Promise<void> {

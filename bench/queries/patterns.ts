@@ -5,7 +5,6 @@
 // per push, the time of each push that emitted matches (an upper bound of the time from the
 // watermark passing a match's last event to its emission), as p50/p99/max. Medians of --runs;
 // progress on stderr, one JSON line last on stdout.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { CompiledQuery, QueryInput } from '../../runtime/queries/index.js';
 import { toolPath } from '../../test/stack/paths.js';
 import { loadEngine, runOurs } from './engine.js';
+import { runJsonLines } from './json-lines.js';
 
 const OURS = `SELECT data.key AS user, f[0].data.seq AS first_seq, ok.data.seq AS ok_seq
 FROM PATTERN (EVERY f=ev[data.s = 'F']{3} -> ok=ev[data.s = 'S' AND data.v2 <> f[0].data.v2])
@@ -103,26 +103,8 @@ function matchLatency(
 }
 
 function runFlink(file: string, runs: number): Promise<Run[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(toolPath('flink-sql-harness'), ['bench', file, FLINK, '--runs', String(runs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(
-            out
-              .split('\n')
-              .filter((l) => l.trim())
-              .map((l) => JSON.parse(l) as Run),
-          )
-        : reject(new Error(`flink-sql-harness bench exited with ${code}: ${err}`)),
-    );
-  });
+  const args = ['bench', file, FLINK, '--runs', String(runs)];
+  return runJsonLines<Run>(toolPath('flink-sql-harness'), args, 'flink-sql-harness bench');
 }
 
 export async function patternsBench(argv: string[]): Promise<void> {
