@@ -6,6 +6,7 @@
 // that end is remembered until the watermark is GAP past it, after which the first rule covers it.
 import type { RowContext } from '../compile-expr.js';
 import { formatTime } from '../event-time.js';
+import { msText } from '../ids.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import type { Value } from '../values.js';
@@ -69,22 +70,6 @@ interface KeySessions extends Keyed, Session {
 interface Queued {
   end: number;
   s: Session;
-}
-
-const ZEROS = '00000000';
-
-/**
- * An integer time as JSON writes it. Times since January 1970 are past V8's small integers (2^31
- * ms), and writing such a double is slow; two small integers, the digits above and below 10^8,
- * are much quicker to write. The floor of the quotient is exact for safe integers: it is at most
- * 2^53 / 10^8, where doubles are spaced by less than 2 × 10^-8, so ms / 10^8 never rounds up to
- * the next integer.
- */
-function msText(ms: number): string {
-  if (!Number.isSafeInteger(ms) || ms < 1e8) return `${ms}`;
-  const hi = Math.floor(ms / 1e8);
-  const low = `${ms - hi * 1e8}`;
-  return `${hi}${ZEROS.slice(low.length)}${low}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   runOffline,
   type QueryInput,
 } from '../../../runtime/queries/index.js';
-import { jsonString } from '../../../runtime/queries/ids.js';
+import { jsonString, msText } from '../../../runtime/queries/ids.js';
 import { BASE, CTX, at, compile } from './helpers.js';
 
 const sha = (parts: unknown[]): string =>
@@ -74,6 +74,23 @@ describe('result ids', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => jsonString(s) === JSON.stringify(s)),
       { numRuns: 2000 },
+    );
+  });
+
+  it('write (finite) times in their text exactly as JSON.stringify does', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -1e15, max: 8.64e15 }),
+          fc.constantFrom(0, 99_999_999, 100_000_000, 100_000_001, 1_767_225_600_000, 2 ** 53 - 1, 2 ** 53),
+          fc.integer({ min: 1, max: 90_071_992 }).map((n) => n * 1e8 + (n % 3) - 1),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+        ),
+        (ms) => {
+          expect(msText(ms)).toBe(JSON.stringify(ms));
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 
