@@ -176,14 +176,14 @@ export class FixedWindows implements WindowOperator {
       const b = this.order.shift()!;
       this.buckets.delete(b.start);
       if (this.last === b) this.last = undefined;
-      for (const g of b.groups.values()) {
+      b.groups.forEach((g) => {
         if (!this.changes) this.emit(g, out);
         else if (g.dirty) {
           g.dirty = false;
           this.emit(g, out);
         }
         g.accs = NO_ACCS;
-      }
+      });
       this.groups -= b.groups.size;
       this.recent = b.groups;
     }

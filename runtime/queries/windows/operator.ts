@@ -119,6 +119,12 @@ export class KeyIndex<T extends Keyed> {
     } else if (this.text.get(entry.keyText) === entry) this.text.delete(entry.keyText);
   }
 
+  /** Calls `fn` on every entry, as values() yields them, without an iterator result per entry. */
+  forEach(fn: (entry: T) => void): void {
+    this.prim.forEach((entry) => fn(entry));
+    this.text.forEach((entry) => fn(entry));
+  }
+
   *values(): IterableIterator<T> {
     yield* this.prim.values();
     yield* this.text.values();
