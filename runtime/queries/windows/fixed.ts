@@ -23,6 +23,7 @@ import {
   loadAccs,
   newProbe,
   probeKey,
+  resetAccs,
   saveAccs,
   type AddStatus,
   type Bounds,
@@ -48,6 +49,19 @@ interface Group extends Keyed {
 /** What a closed group holds instead of its accumulators, so they can be collected. */
 const NO_ACCS: unknown[] = [];
 
+/** Closed groups kept for reuse, at most (what a window with many keys leaves is collected). */
+const MAX_SPARE = 1 << 16;
+
+/** What a spare group refers to instead of its last window and key, so they can be collected. */
+const RETIRED: Bucket = {
+  start: NaN,
+  end: NaN,
+  groups: new KeyIndex<Group>(),
+  bounds: undefined,
+  idPart: undefined,
+};
+const NO_VALUES: Value[] = [];
+
 export class FixedWindows implements WindowOperator {
   private readonly size: number;
   private readonly advanceBy: number;
@@ -60,6 +74,12 @@ export class FixedWindows implements WindowOperator {
   private readonly dirty: Group[] = [];
   /** Groups of the last closed window, kept for their keys only (see knownKey). */
   private recent: KeyIndex<Group> | undefined;
+  /**
+   * EMIT FINAL: groups of the window closed before the last, their accumulators emptied, for the
+   * groups of windows to come. A group lives a window's length, long enough to be copied by the
+   * young-generation collector and promoted; reusing it spares that and the old-space garbage.
+   */
+  private readonly spare: Group[] = [];
   private readonly probe;
   private readonly args: Value[];
   nextDue = Infinity;
@@ -95,14 +115,22 @@ export class FixedWindows implements WindowOperator {
       let g = bucket.groups.get(probe);
       if (g === undefined) {
         key ??= this.knownKey(bucket) ?? keyOfProbe(this.plan, probe);
-        g = {
-          keyText: key.keyText,
-          keyValues: key.keyValues,
-          idKey: key.idKey,
-          accs: createAccs(this.plan),
-          dirty: false,
-          bucket,
-        };
+        g = this.spare.pop();
+        if (g === undefined) {
+          g = {
+            keyText: key.keyText,
+            keyValues: key.keyValues,
+            idKey: key.idKey,
+            accs: createAccs(this.plan),
+            dirty: false,
+            bucket,
+          };
+        } else {
+          g.keyText = key.keyText;
+          g.keyValues = key.keyValues;
+          g.idKey = key.idKey;
+          g.bucket = bucket;
+        }
         bucket.groups.setAt(probe, g);
         this.groups++;
       }
@@ -177,17 +205,33 @@ export class FixedWindows implements WindowOperator {
       this.buckets.delete(b.start);
       if (this.last === b) this.last = undefined;
       b.groups.forEach((g) => {
-        if (!this.changes) this.emit(g, out);
-        else if (g.dirty) {
-          g.dirty = false;
+        if (!this.changes) {
           this.emit(g, out);
+          resetAccs(this.plan, g.accs);
+        } else {
+          if (g.dirty) {
+            g.dirty = false;
+            this.emit(g, out);
+          }
+          g.accs = NO_ACCS;
         }
-        g.accs = NO_ACCS;
       });
       this.groups -= b.groups.size;
+      // With EMIT CHANGES a closed group can still be listed in `dirty` until the next flush, so
+      // only EMIT FINAL reuses them.
+      if (!this.changes) this.recent?.forEach((g) => this.retire(g));
       this.recent = b.groups;
     }
     this.nextDue = this.order[0]?.end ?? Infinity;
+  }
+
+  private retire(g: Group): void {
+    if (this.spare.length >= MAX_SPARE) return;
+    g.keyText = '';
+    g.keyValues = NO_VALUES;
+    g.idKey = undefined;
+    g.bucket = RETIRED;
+    this.spare.push(g);
   }
 
   flush(out: QueryResult[]): void {

@@ -61,6 +61,34 @@ describe('TUMBLING windows', () => {
     ]);
   });
 
+  it('gives the groups of a window only their own values, whatever groups closed before', () => {
+    // The groups of window [0, 10) are reused for those of [20, 30) once [10, 20) has closed.
+    const q = compile(
+      'SELECT data.k AS k, count(*) AS n, sum(data.v) AS total, count(DISTINCT data.v) AS d, min(data.v) AS lo, ' +
+        'max(data.v) AS hi, first(data.v) AS f, last(data.v) AS l, stddev(data.v) AS sd ' +
+        'FROM orders WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY data.k',
+    );
+    const out = runOffline(q, [
+      kv(1, 1, 'a', 1),
+      kv(2, 2, 'a', 3),
+      kv(3, 3, 'b', 7),
+      kv(4, 11, 'c', 2),
+      kv(5, 21, 'd', 5),
+      kv(6, 22, 'e', null),
+      kv(7, 23, 'a', 4),
+    ]);
+    const row = (k: string, v: number) => ({ k, n: 1, total: v, d: 1, lo: v, hi: v, f: v, l: v, sd: null });
+    expect(out.results.map((r) => r.data)).toEqual([
+      { k: 'a', n: 2, total: 4, d: 2, lo: 1, hi: 3, f: 1, l: 3, sd: Math.SQRT2 },
+      row('b', 7),
+      row('c', 2),
+      row('a', 4),
+      row('d', 5),
+      { k: 'e', n: 1, total: null, d: 0, lo: null, hi: null, f: null, l: null, sd: null },
+    ]);
+    expect(out.results.map((r) => r.key)).toEqual(['["a"]', '["b"]', '["c"]', '["a"]', '["d"]', '["e"]']);
+  });
+
   it('groups by several values, NULL being a value of its own', () => {
     const q = compile(
       'SELECT data.a AS a, data.b AS b, count(*) AS n FROM orders WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY data.a, data.b',
