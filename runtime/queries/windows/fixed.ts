@@ -7,6 +7,7 @@
 import type { RowContext } from '../compile-expr.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
+import { msText } from '../ids.js';
 import type { Value } from '../values.js';
 import {
   ADDED,
@@ -17,7 +18,7 @@ import {
   createAccs,
   emitGroup,
   evalArgs,
-  idKeyOf,
+  idTailOf,
   KeyIndex,
   keyOfProbe,
   loadAccs,
@@ -37,7 +38,8 @@ interface Bucket {
   end: number;
   groups: KeyIndex<Group>;
   bounds: Bounds | undefined;
-  idPart: string | undefined;
+  /** The text of its ids up to the key: the query's prefix and "window", start, end (ids.ts). */
+  idHead: string | undefined;
 }
 
 interface Group extends Keyed {
@@ -58,7 +60,7 @@ const RETIRED: Bucket = {
   end: NaN,
   groups: new KeyIndex<Group>(),
   bounds: undefined,
-  idPart: undefined,
+  idHead: undefined,
 };
 const NO_VALUES: Value[] = [];
 
@@ -120,7 +122,7 @@ export class FixedWindows implements WindowOperator {
           g = {
             keyText: key.keyText,
             keyValues: key.keyValues,
-            idKey: key.idKey,
+            idTail: key.idTail,
             accs: createAccs(this.plan),
             dirty: false,
             bucket,
@@ -128,7 +130,7 @@ export class FixedWindows implements WindowOperator {
         } else {
           g.keyText = key.keyText;
           g.keyValues = key.keyValues;
-          g.idKey = key.idKey;
+          g.idTail = key.idTail;
           g.bucket = bucket;
         }
         bucket.groups.setAt(probe, g);
@@ -176,7 +178,7 @@ export class FixedWindows implements WindowOperator {
         end: start + this.size,
         groups: new KeyIndex<Group>(),
         bounds: undefined,
-        idPart: undefined,
+        idHead: undefined,
       };
       this.buckets.set(start, b);
       let i = this.order.length;
@@ -194,9 +196,9 @@ export class FixedWindows implements WindowOperator {
 
   private emit(g: Group, out: QueryResult[]): void {
     const b = g.bucket;
-    // The id items ["window", start, end, key] as JSON text, built from the bucket's part.
-    b.idPart ??= `"window",${b.start},${b.end},`;
-    emitGroup(this.plan, this.ctx, g, g.accs, this.boundsOf(b), `${b.idPart}${idKeyOf(g)}]`, out);
+    // The id items [..., "window", start, end, key] as JSON text: the bucket's head, the key's tail.
+    b.idHead ??= `${this.plan.idPrefix}"window",${msText(b.start)},${msText(b.end)},`;
+    emitGroup(this.plan, this.ctx, g, g.accs, this.boundsOf(b), b.idHead + idTailOf(g), out);
   }
 
   advance(w: number, out: QueryResult[]): void {
@@ -229,7 +231,7 @@ export class FixedWindows implements WindowOperator {
     if (this.spare.length >= MAX_SPARE) return;
     g.keyText = '';
     g.keyValues = NO_VALUES;
-    g.idKey = undefined;
+    g.idTail = undefined;
     g.bucket = RETIRED;
     this.spare.push(g);
   }
@@ -273,7 +275,7 @@ export class FixedWindows implements WindowOperator {
       const g: Group = {
         keyText: readString(field(o, 'key'), 'group.key'),
         keyValues,
-        idKey: undefined,
+        idTail: undefined,
         accs: loadAccs(this.plan, field(o, 'accs')),
         dirty: field(o, 'dirty') === true,
         bucket,

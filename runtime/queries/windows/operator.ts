@@ -65,13 +65,17 @@ export function probeKey(plan: Plan, ctx: RowContext, probe: KeyProbe): void {
 export interface Keyed {
   keyText: string;
   keyValues: Value[];
-  /** `keyText` as a JSON string (the key's item in result ids), once computed. */
-  idKey?: string;
+  /** The end of window ids, once computed: the key's item (its text as a JSON string) and `]`. */
+  idTail?: string;
 }
 
-/** The key's item in result ids: its text as a JSON string. */
-export function idKeyOf(key: Keyed): string {
-  return (key.idKey ??= jsonString(key.keyText));
+/**
+ * The end of the key's window ids: its item — the key text as a JSON string — and the closing
+ * bracket, so that an id's text is two strings joined (the window's part, this), which hashing
+ * flattens faster than the several pieces it was built from before.
+ */
+export function idTailOf(key: Keyed): string {
+  return (key.idTail ??= `${jsonString(key.keyText)}]`);
 }
 
 /** Entries by key: scalar single keys by value, other keys by their canonical JSON text. */
@@ -216,9 +220,9 @@ export function boundsOf(ws: number, we: number, time: number): Bounds {
 }
 
 /**
- * The result for a group, or nothing when HAVING rejects it. `rest` completes the id (ids.ts):
- * the id items after [namespace, pipeline, query], or the JSON text of those items and the
- * closing bracket.
+ * The result for a group, or nothing when HAVING rejects it. `id` gives the id (ids.ts): the id
+ * items after [namespace, pipeline, query], or the whole JSON text of the id's items (what
+ * `plan.idPrefix` starts).
  */
 export function emitGroup(
   plan: Plan,
@@ -226,7 +230,7 @@ export function emitGroup(
   key: Keyed,
   accs: readonly unknown[],
   bounds: Bounds,
-  rest: readonly (string | number)[] | string,
+  id: readonly (string | number)[] | string,
   out: QueryResult[],
 ): void {
   const aggs = plan.aggs;
@@ -236,6 +240,11 @@ export function emitGroup(
   ctx.we = bounds.we;
   const data = buildRow(plan, ctx);
   if (!data) return;
-  const id = typeof rest === 'string' ? idOfText(plan.idPrefix + rest) : queryResultId(plan.idPrefix, rest);
-  out.push({ query: plan.name, id, time: bounds.time, data, key: key.keyText });
+  out.push({
+    query: plan.name,
+    id: typeof id === 'string' ? idOfText(id) : queryResultId(plan.idPrefix, id),
+    time: bounds.time,
+    data,
+    key: key.keyText,
+  });
 }

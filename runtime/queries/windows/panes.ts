@@ -32,7 +32,7 @@ import {
   createAccs,
   emitGroup,
   evalArgs,
-  idKeyOf,
+  idTailOf,
   KeyIndex,
   keyOfProbe,
   loadAccs,
@@ -170,7 +170,7 @@ export class PaneWindows implements WindowOperator {
     return {
       keyText: key.keyText,
       keyValues: key.keyValues,
-      idKey: undefined,
+      idTail: undefined,
       slices: [],
       top: undefined,
       maxWin: -Infinity,
@@ -294,11 +294,11 @@ export class PaneWindows implements WindowOperator {
       this.forgetIdle();
       if (this.last === win) this.last = undefined;
       const bounds = boundsOf(win.start, win.end, win.end);
-      // The id items ["window", start, end, key] as JSON text (ids.ts).
-      const idPart = `"window",${win.start},${win.end},`;
+      // The id items [..., "window", start, end, key] as JSON text (ids.ts), up to the key.
+      const idHead = `${this.plan.idPrefix}"window",${win.start},${win.end},`;
       for (const kp of win.keys) {
         const accs = this.runs ? this.runIn(kp, win.k) : this.accsIn(kp, win.k);
-        emitGroup(this.plan, this.ctx, kp, accs, bounds, `${idPart}${idKeyOf(kp)}]`, out);
+        emitGroup(this.plan, this.ctx, kp, accs, bounds, idHead + idTailOf(kp), out);
         this.drop(kp, win.k);
       }
       this.groups -= win.keys.length;

@@ -19,7 +19,7 @@ import {
   createAccs,
   emitGroup,
   evalArgs,
-  idKeyOf,
+  idTailOf,
   KeyIndex,
   keyOfProbe,
   loadAccs,
@@ -175,7 +175,7 @@ export class SessionWindows implements WindowOperator {
     const ks: KeySessions = {
       keyText: key.keyText,
       keyValues: key.keyValues,
-      idKey: undefined,
+      idTail: undefined,
       start: t,
       last: t,
       accs: createAccs(this.plan),
@@ -322,8 +322,8 @@ export class SessionWindows implements WindowOperator {
         ks,
         s.accs,
         bounds,
-        // The id items ["window", start, end, key] as JSON text (ids.ts).
-        `"window",${msText(s.start)},${msText(end)},${idKeyOf(ks)}]`,
+        // The id items [..., "window", start, end, key] as JSON text (ids.ts).
+        `${this.plan.idPrefix}"window",${msText(s.start)},${msText(end)},${idTailOf(ks)}`,
         out,
       );
       if (end > ks.closedEnd) ks.closedEnd = end;
@@ -379,7 +379,7 @@ export class SessionWindows implements WindowOperator {
       const ks: KeySessions = {
         keyText: readString(field(o, 'key'), 'key.key'),
         keyValues,
-        idKey: undefined,
+        idTail: undefined,
         start: 0,
         last: 0,
         accs: createAccs(this.plan),
