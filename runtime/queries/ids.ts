@@ -34,6 +34,14 @@ export function eventResultId(idPrefix: string, eventId: string): string {
 }
 
 /**
+ * The JSON text of a window's id items up to its key — `[namespace, pipeline, query, "window",
+ * start, end,` — to which the key's item and `]` are joined (idTailOf in windows/operator.ts).
+ */
+export function windowIdHead(idPrefix: string, start: number, end: number): string {
+  return `${idPrefix}"window",${msText(start)},${msText(end)},`;
+}
+
+/**
  * `JSON.stringify(s)` for a string, without its general escaping when `s` is printable ASCII
  * other than a backslash or a quote (event ids usually are): `s` in quotes. Anything else, key
  * texts among them (JSON with quotes), is JSON.stringify's: 100 ns where escaping the quotes with

@@ -7,7 +7,7 @@
 import type { RowContext } from '../compile-expr.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
-import { msText } from '../ids.js';
+import { windowIdHead } from '../ids.js';
 import type { Value } from '../values.js';
 import {
   ADDED,
@@ -196,8 +196,7 @@ export class FixedWindows implements WindowOperator {
 
   private emit(g: Group, out: QueryResult[]): void {
     const b = g.bucket;
-    // The id items [..., "window", start, end, key] as JSON text: the bucket's head, the key's tail.
-    b.idHead ??= `${this.plan.idPrefix}"window",${msText(b.start)},${msText(b.end)},`;
+    b.idHead ??= windowIdHead(this.plan.idPrefix, b.start, b.end);
     emitGroup(this.plan, this.ctx, g, g.accs, this.boundsOf(b), b.idHead + idTailOf(g), out);
   }
 

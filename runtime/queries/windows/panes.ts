@@ -21,6 +21,7 @@
 import type { RowContext } from '../compile-expr.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
+import { windowIdHead } from '../ids.js';
 import type { Value } from '../values.js';
 import {
   ADDED,
@@ -294,8 +295,7 @@ export class PaneWindows implements WindowOperator {
       this.forgetIdle();
       if (this.last === win) this.last = undefined;
       const bounds = boundsOf(win.start, win.end, win.end);
-      // The id items [..., "window", start, end, key] as JSON text (ids.ts), up to the key.
-      const idHead = `${this.plan.idPrefix}"window",${win.start},${win.end},`;
+      const idHead = windowIdHead(this.plan.idPrefix, win.start, win.end);
       for (const kp of win.keys) {
         const accs = this.runs ? this.runIn(kp, win.k) : this.accsIn(kp, win.k);
         emitGroup(this.plan, this.ctx, kp, accs, bounds, idHead + idTailOf(kp), out);

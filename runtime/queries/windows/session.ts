@@ -6,7 +6,7 @@
 // that end is remembered until the watermark is GAP past it, after which the first rule covers it.
 import type { RowContext } from '../compile-expr.js';
 import { formatTime } from '../event-time.js';
-import { msText } from '../ids.js';
+import { windowIdHead } from '../ids.js';
 import type { Plan } from '../plan.js';
 import type { QueryInput, QueryResult } from '../types.js';
 import type { Value } from '../values.js';
@@ -322,8 +322,7 @@ export class SessionWindows implements WindowOperator {
         ks,
         s.accs,
         bounds,
-        // The id items [..., "window", start, end, key] as JSON text (ids.ts).
-        `${this.plan.idPrefix}"window",${msText(s.start)},${msText(end)},${idTailOf(ks)}`,
+        windowIdHead(this.plan.idPrefix, s.start, end) + idTailOf(ks),
         out,
       );
       if (end > ks.closedEnd) ks.closedEnd = end;
