@@ -76,7 +76,16 @@ export default defineConfig({
         './test/stack/start-servers.ts',
         { servers: Object.fromEntries(projects.map((p) => [p.name, p.servers])) },
       ],
-      ...(process.env.CI ? [['json', { outputFile: 'test-results/vitest.json' }] as ['json', object]] : []),
+      ...(process.env.CI
+        ? [
+            ['json', { outputFile: 'test-results/vitest.json' }] as ['json', object],
+            // The errors of failed hooks, which the JSON report leaves out (.ci/run prints them).
+            ['./test/stack/suite-errors.ts', { outputFile: 'test-results/suite-errors.json' }] as [
+              string,
+              Record<string, unknown>,
+            ],
+          ]
+        : []),
     ],
     projects: projects.map((p) => ({
       extends: true,
