@@ -29,6 +29,37 @@ export interface Journey {
   stop(): Promise<void>;
 }
 
+/**
+ * Resolves once the operator logs that it started (its controllers run: what is created from now on
+ * is reconciled). A new process can take tens of seconds to load on a loaded machine; waiting here
+ * keeps that out of the waits for what it reconciles. Rejects if it exits first.
+ */
+export function operatorStarted(operator: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      operator.stdout?.off('data', onData);
+      operator.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      // Only the tail is kept: the line may arrive split across chunks.
+      seen = (seen + chunk.toString('utf8')).slice(-4096);
+      if (seen.includes('"msg":"Operator started"')) done();
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`the operator exited (${signal ?? `code ${code}`}) before it started; see ${logFile}`));
+    const timer = setTimeout(
+      () => done(new Error(`the operator did not start within ${timeoutMs / 1000} s; see ${logFile}`)),
+      timeoutMs,
+    );
+    operator.stdout?.on('data', onData);
+    operator.once('exit', onExit);
+  });
+}
+
 /** Installs the CRDs and starts the operator (a separate process) and the local kubelet. */
 export async function startJourney(
   stack: Required<StackEnv>,
@@ -69,6 +100,12 @@ export async function startJourney(
   );
   operator.stdout?.pipe(opLog);
   operator.stderr?.pipe(opLog);
+  try {
+    await operatorStarted(operator, join(logsDir(), `operator-${namespace}.log`));
+  } catch (err) {
+    operator.kill('SIGKILL');
+    throw err;
+  }
   const kubelet = new LocalKubelet({ kc, namespace });
   await kubelet.start();
   const kubectl = (...args: string[]) =>
