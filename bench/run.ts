@@ -4,6 +4,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 
+// Servers as in production: Cassandra with both of the JVM's compilers (test/stack/cassandra.ts).
+process.env.EVENTRUNNER_CASSANDRA_JIT ??= 'full';
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(here, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(here, d.name, 'index.ts')))

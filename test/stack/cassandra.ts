@@ -68,6 +68,19 @@ const jvm17Flags = [
   '-Dio.netty.tryReflectionSetAccessible=true',
 ];
 
+/**
+ * Which of the JVM's compilers a Cassandra node runs (EVENTRUNNER_CASSANDRA_JIT): `c1`, the quick
+ * one only, or `full`, C1 then C2 as in production. Test servers live minutes and do little work,
+ * so C2's compiling costs more than it saves: with `c1` a node took 7–9 s of CPU to start rather
+ * than 12–14, and 20,000 inserts 4–6 s of CPU rather than 8–11 (two cores, nothing else running).
+ * Tests and the demo run `c1`; the benchmarks (`npm run bench`) `full`, as a production server.
+ */
+export function cassandraJit(env: NodeJS.ProcessEnv = process.env): 'c1' | 'full' {
+  const v = env.EVENTRUNNER_CASSANDRA_JIT ?? 'c1';
+  if (v !== 'c1' && v !== 'full') throw new Error(`EVENTRUNNER_CASSANDRA_JIT must be c1 or full, not ${v}`);
+  return v;
+}
+
 /** The JVM command line of one Cassandra node whose config, data and logs are in `dir`. */
 export function cassandraJavaArgs(o: {
   libDir: string;
@@ -86,6 +99,7 @@ export function cassandraJavaArgs(o: {
     '-XX:+ParallelRefProcEnabled',
     '-XX:MaxTenuringThreshold=1',
     '-Xss256k',
+    ...(cassandraJit() === 'c1' ? ['-XX:TieredStopAtLevel=1'] : []),
     ...jvm17Flags,
     ...(o.jamm ? [`-javaagent:${join(o.libDir, o.jamm)}`] : []),
     `-Dcassandra.config=file://${join(o.dir, 'cassandra.yaml')}`,
