@@ -28,6 +28,7 @@ import {
   subjectPrefix,
 } from '../../../operator/names.js';
 import type { CassandraClusterEnv, NatsClusterEnv } from '../../stack/env.js';
+import { builtCli } from '../../support/built-cli.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
@@ -48,11 +49,10 @@ export async function startCli(name: string, command: string, config: object): P
   const dir = mkdtempSync(join(tmpdir(), `eventrunner-${command}-`));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'test/integration/processor/run-cli.ts'), command, '--config', file],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [builtCli(), command, '--config', file], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buf = '';

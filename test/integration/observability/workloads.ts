@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../processor/support.js';
+import { builtCli } from '../../support/built-cli.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
@@ -22,11 +23,11 @@ export async function startWorkload(
   configFile: string,
   env: Record<string, string>,
 ): Promise<Workload> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'test/integration/processor/run-cli.ts'), command, '--config', configFile],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
+  const child = spawn(process.execPath, [builtCli(), command, '--config', configFile], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buf = '';

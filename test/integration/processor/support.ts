@@ -16,6 +16,7 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { toNatsMessage, type CloudEvent } from '../../../runtime/events/index.js';
+import { builtCli } from '../../support/built-cli.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
@@ -143,11 +144,10 @@ export interface ProcessHandle {
 
 /** Starts `eventrunner process --config <file>` and waits until /readyz answers 200. */
 export async function startProcess(configFile: string, timeoutMs = 60_000): Promise<ProcessHandle> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(here, 'run-cli.ts'), 'process', '--config', configFile],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [builtCli(), 'process', '--config', configFile], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buf = '';

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor, type ProcessHandle } from '../processor/support.js';
+import { builtCli } from '../../support/built-cli.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
@@ -14,11 +15,10 @@ export async function startCli(
   configFile: string,
   timeoutMs = 60_000,
 ): Promise<ProcessHandle> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(here, '../processor/run-cli.ts'), command, '--config', configFile],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [builtCli(), command, '--config', configFile], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buf = '';
