@@ -193,16 +193,31 @@ export async function sendEvents(
   const address = j.kubelet.serviceAddress(j.namespace, `${eventSource}-ingest`, 'http');
   if (!address) throw new Error(`the ingest Service of ${eventSource} is not served yet`);
   const statuses: number[] = [];
-  for (const e of events) {
-    const res = await fetch(`http://${address}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(e),
-    });
-    await res.arrayBuffer();
-    statuses.push(res.status);
-  }
+  for (const e of events)
+    statuses.push(await postEvent(`http://${address}/events`, token, JSON.stringify(e)));
   return statuses;
+}
+
+/**
+ * One POST of an event, as a client should send it: given up after 20 s without an answer or on a
+ * broken connection, and sent again (three attempts in all). The ingest deduplicates by event id,
+ * so an event sent twice is stored once.
+ */
+async function postEvent(url: string, token: string, body: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${token}` },
+        body,
+        signal: AbortSignal.timeout(20_000),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      if (attempt === 3) throw new Error(`POST ${url}: no answer in 3 attempts: ${String(err)}`);
+    }
+  }
 }
 
 /** Sample orders: the quickstart's five plus generated ones covering every rule. */

@@ -21,6 +21,7 @@ import type { Pipeline } from '../../api/generated/types.js';
 import { cassandraEnv, clickhouseEnv, kubeEnv, natsEnv } from '../stack/context.js';
 import type { StackEnv } from '../stack/env.js';
 import { repoRoot } from '../stack/paths.js';
+import { builtCli } from '../support/built-cli.js';
 
 const suffix = randomUUID().slice(0, 6);
 const ns = `queries-${suffix}`;
@@ -129,18 +130,10 @@ function offlineRows(dir: string, events: object[]): Map<string, unknown> {
   writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n'));
   const r = spawnSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'test', 'integration', 'ingest', 'cli-entry.ts'),
-      'test',
-      '-f',
-      join(dir, 'pipeline.yaml'),
-      '--events',
-      join(dir, 'events.jsonl'),
-    ],
-    { cwd: repoRoot, encoding: 'utf8' },
+    [builtCli(), 'test', '-f', join(dir, 'pipeline.yaml'), '--events', join(dir, 'events.jsonl')],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 },
   );
+  if (r.error) throw new Error(`eventrunner test did not finish: ${r.error.message}`);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const lines = r.stdout
@@ -218,21 +211,32 @@ describe('a windowed query through the operator and the local kubelet', () => {
     'writes the offline rows, through a worker crash, and shows its partitions in the status',
     { timeout: 300_000 },
     async () => {
+      // Each step's time, printed as it ends: when the test runs out of time, the last line says
+      // which step did not end.
+      let stepStart = Date.now();
+      const step = (what: string) => {
+        console.log(`windowed query e2e: ${what} in ${((Date.now() - stepStart) / 1000).toFixed(1)} s`);
+        stepStart = Date.now();
+      };
       journey.kubectl('apply', '-f', dir);
       await waitAllReady(journey, 150_000);
+      step('every resource Ready');
       const workers = () => journey.kubelet.pods(ns, 'per-country-query-worker');
       expect(workers()).toHaveLength(2);
 
       const events = orders(300, Date.now());
       const want = offlineRows(mkdtempSync(join(tmpdir(), 'eventrunner-offline-')), events);
       expect(want.size).toBeGreaterThan(20);
+      step('offline rows');
 
       const first = await sendEvents(journey, 'shop', 'change-me-checkout-token', events.slice(0, 150));
       expect(first.filter((s) => s !== 202 && s !== 200)).toEqual([]);
+      step('150 events sent');
       // A crash, not a drain: its partitions wait for their leases to lapse, then move.
       expect(workers()[0]!.kill('SIGKILL')).toBe(true);
       const rest = await sendEvents(journey, 'shop', 'change-me-checkout-token', events.slice(150));
       expect(rest.filter((s) => s !== 202 && s !== 200)).toEqual([]);
+      step('a worker killed, 150 more sent');
 
       for (const [where, read] of Object.entries(rowsIn)) {
         const deadline = Date.now() + 90_000;
@@ -243,6 +247,7 @@ describe('a windowed query through the operator and the local kubelet', () => {
           await new Promise((r) => setTimeout(r, 500));
         }
         expect({ where, rows: Object.fromEntries(got) }).toEqual({ where, rows: Object.fromEntries(want) });
+        step(`rows in ${where}`);
       }
 
       const custom = journey.kc.makeApiClient(CustomObjectsApi);
