@@ -417,15 +417,34 @@ export async function retried<T>(what: string, fn: () => Promise<T>, timeoutMs =
   }
 }
 
-/** Waits until the stream and the consumer have leaders and both other replicas are current. */
+/** After this long with a replica behind, `whole` asks the group's leader to step down. */
+const STEP_DOWN_AFTER_MS = 30_000;
+
+/**
+ * Waits until the stream and the consumer have leaders and both other replicas are current. A node
+ * restarted after SIGKILL can stay behind for minutes when its first catch-up fails (nats-server
+ * logs "Expected first catchup entry to be a snapshot and peerstate, will retry" over and over);
+ * so after 30 s with a replica behind, the stream's or the consumer's leader is asked to step down,
+ * as an operator would (`nats stream cluster step-down`), and the new leader catches it up.
+ */
 export async function whole(p: ClusterPipeline, timeoutMs = 120_000): Promise<void> {
   const ok = (c: { leader?: string; replicas?: { current: boolean; offline?: boolean }[] } | undefined) =>
     !!c?.leader && c.replicas?.length === 2 && c.replicas.every((r) => r.current && !r.offline);
+  let behindSince = Date.now();
   await until('stream and consumer replicas current', timeoutMs, async () => {
     try {
       const s = await p.jsm.streams.info(p.stream);
       const c = await p.jsm.consumers.info(p.stream, p.consumer);
-      return ok(s.cluster) && ok(c.cluster);
+      if (ok(s.cluster) && ok(c.cluster)) return true;
+      if (Date.now() - behindSince > STEP_DOWN_AFTER_MS) {
+        behindSince = Date.now();
+        const subject = !ok(s.cluster)
+          ? `$JS.API.STREAM.LEADER.STEPDOWN.${p.stream}`
+          : `$JS.API.CONSUMER.LEADER.STEPDOWN.${p.stream}.${p.consumer}`;
+        process.stderr.write(`[cluster] a replica is still behind after 30 s: ${subject}\n`);
+        await p.nc.request(subject, undefined, { timeout: 5000 });
+      }
+      return false;
     } catch {
       return false;
     }
