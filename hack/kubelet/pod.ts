@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Deployment } from '@kubernetes/client-node';
@@ -31,6 +32,8 @@ export class LocalPod {
   private root = '';
   private args: string[] = [];
   private exited: Promise<void> = Promise.resolve();
+  /** Container port → host port. */
+  private portMap = new Map<number, number>();
 
   constructor(private readonly opts: PodOptions) {
     this.name = opts.name;
@@ -40,7 +43,7 @@ export class LocalPod {
     const d = this.opts.deployment;
     const pod = d.spec!.template.spec!;
     const container = pod.containers[0]!;
-    const portMap = new Map<number, number>();
+    const portMap = this.portMap;
     for (const p of container.ports ?? []) {
       const host = await freePort();
       portMap.set(p.containerPort, host);
@@ -114,10 +117,42 @@ export class LocalPod {
         if (!this.stopped) {
           // CrashLoopBackOff, shortened: 0.5s doubling to 10s.
           this.restarts++;
-          setTimeout(() => this.launch(), Math.min(10_000, 500 * 2 ** Math.min(this.restarts, 5)));
+          setTimeout(() => void this.relaunch(), Math.min(10_000, 500 * 2 ** Math.min(this.restarts, 5)));
         }
       }),
     );
+  }
+
+  /**
+   * Starts the process again. A host port is picked free but held by nobody until the process
+   * listens on it, so another process can take it meanwhile; the pod would then fail to listen on
+   * every restart (EADDRINUSE). Ports that are taken move to new free ones, and the files that
+   * name them are written again, before the process starts.
+   */
+  private async relaunch(): Promise<void> {
+    if (this.stopped) return;
+    const pod = this.opts.deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    let moved = false;
+    for (const [containerPort, host] of this.portMap) {
+      if (await portFree(host)) continue;
+      const next = await freePort();
+      this.portMap.set(containerPort, next);
+      for (const p of container.ports ?? [])
+        if (p.containerPort === containerPort && p.name) this.ports.set(p.name, next);
+      moved = true;
+    }
+    if (moved && !this.stopped)
+      await materializeVolumes(
+        this.opts.core,
+        this.opts.deployment.metadata!.namespace!,
+        pod,
+        container,
+        this.root,
+        this.portMap,
+        true,
+      ).catch(() => undefined);
+    this.launch();
   }
 
   private probe(): void {
@@ -154,4 +189,13 @@ export class LocalPod {
     }
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Whether a process could listen on the host port now (on every address, as pods do). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
 }
