@@ -67,19 +67,13 @@ export class LocalPod {
   async refreshVolumes(): Promise<void> {
     if (this.stopped || this.root === '') return;
     const pod = this.opts.deployment.spec!.template.spec!;
-    const container = pod.containers[0]!;
-    const ports = new Map<number, number>();
-    for (const p of container.ports ?? []) {
-      const host = p.name ? this.ports.get(p.name) : undefined;
-      if (host !== undefined) ports.set(p.containerPort, host);
-    }
     await materializeVolumes(
       this.opts.core,
       this.opts.deployment.metadata!.namespace!,
       pod,
-      container,
+      pod.containers[0]!,
       this.root,
-      ports,
+      this.portMap,
       true,
     );
   }
@@ -131,8 +125,7 @@ export class LocalPod {
    */
   private async relaunch(): Promise<void> {
     if (this.stopped) return;
-    const pod = this.opts.deployment.spec!.template.spec!;
-    const container = pod.containers[0]!;
+    const container = this.opts.deployment.spec!.template.spec!.containers[0]!;
     let moved = false;
     for (const [containerPort, host] of this.portMap) {
       if (await portFree(host)) continue;
@@ -142,16 +135,7 @@ export class LocalPod {
         if (p.containerPort === containerPort && p.name) this.ports.set(p.name, next);
       moved = true;
     }
-    if (moved && !this.stopped)
-      await materializeVolumes(
-        this.opts.core,
-        this.opts.deployment.metadata!.namespace!,
-        pod,
-        container,
-        this.root,
-        this.portMap,
-        true,
-      ).catch(() => undefined);
+    if (moved) await this.refreshVolumes().catch(() => undefined);
     this.launch();
   }
 
