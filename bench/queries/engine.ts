@@ -3,13 +3,14 @@
 // CPU time is the process's (GC included), as Flink's is. The engine is the compiled code a query
 // worker runs (dist/, which `npm run bench` builds first), not the sources as the TypeScript
 // loader running bench/ compiles them on the fly.
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Queries from '../../runtime/queries/index.js';
 import type { QueryInput } from '../../runtime/queries/index.js';
 import { collectGarbage } from './gc.js';
-import { runJsonLines } from './json-lines.js';
+import { PacedProcess } from './json-lines.js';
 
 const compiled = join(fileURLToPath(new URL('.', import.meta.url)), '../../dist/runtime/queries/index.js');
 
@@ -29,14 +30,16 @@ export interface OurRun {
 const BATCH = 1000;
 
 /**
- * `runs` runs of runOurs in a process of their own (engine-process.ts, started with this process's
- * node flags, so under the same TypeScript loader).
+ * A process of its own for runs of runOurs, paced by the caller (engine-process.ts, started with
+ * this process's node flags, so under the same TypeScript loader).
  */
-export function runOursIsolated(file: string, sql: string, runs: number): Promise<OurRun[]> {
+export function startOurs(file: string, sql: string): Promise<PacedProcess<OurRun>> {
   const script = join(fileURLToPath(new URL('.', import.meta.url)), 'engine-process.ts');
-  const args = [...process.execArgv, script, file, sql, String(runs)];
-  return runJsonLines<OurRun>(process.execPath, args, 'engine-process.ts');
+  const args = [...process.execArgv, script, file, sql];
+  return PacedProcess.start<OurRun>(process.execPath, args, 'engine-process.ts');
 }
+
+const CHUNK = 1 << 20;
 
 export async function runOurs(file: string, sql: string): Promise<OurRun> {
   const { compileQuery } = await loadEngine();
@@ -44,24 +47,39 @@ export async function runOurs(file: string, sql: string): Promise<OurRun> {
   collectGarbage();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const text = readFileSync(file, 'utf8');
   const state = q.createState();
   let rows = 0;
   let events = 0;
   let batch: QueryInput[] = [];
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break;
-    const e = JSON.parse(text.slice(start, end)) as { key: string; ts: number; seq: number; value: number };
-    start = end + 1;
-    events++;
-    // The stream time stands for the event time, as for an event without `time`.
-    batch.push({ source: 'ev', seq: e.seq, streamTime: e.ts, event: { id: String(e.seq), data: e } });
-    if (batch.length === BATCH) {
-      rows += state.push(batch).results.length;
-      batch = [];
+  // The file in chunks, as a consumer receives messages, not as one string of the whole file.
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const utf8 = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) {
+      const text = rest + utf8.write(buf.subarray(0, n));
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        const e = JSON.parse(text.slice(start, end)) as {
+          key: string;
+          ts: number;
+          seq: number;
+          value: number;
+        };
+        start = end + 1;
+        events++;
+        // The stream time stands for the event time, as for an event without `time`.
+        batch.push({ source: 'ev', seq: e.seq, streamTime: e.ts, event: { id: String(e.seq), data: e } });
+        if (batch.length === BATCH) {
+          rows += state.push(batch).results.length;
+          batch = [];
+        }
+      }
+      rest = text.slice(start);
     }
+  } finally {
+    closeSync(fd);
   }
   rows += state.push(batch).results.length;
   rows += state.end().results.length;

@@ -12,6 +12,7 @@ import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 
 import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,22 +23,32 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The "bench" mode: reads a JSON-lines file of events through the filesystem connector (json
  * format, one file, so one reader in file order), runs the query with the given parallelism and
- * counts its output rows in a discarding sink. Prints one JSON line per run.
+ * counts its output rows in a discarding sink. Prints one JSON line per run. Paced: prints
+ * {"ready":true} first and waits for a line on stdin before each run (none left: done).
  */
 final class Bench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final LongAdder ROWS = new LongAdder();
 
     private final int parallelism;
+    private final boolean paced;
 
-    Bench(int parallelism) {
+    Bench(int parallelism, boolean paced) {
         this.parallelism = parallelism;
+        this.paced = paced;
     }
 
     void run(String file, String sql, int runs, long graceMs) throws Exception {
         Path path = Path.of(file).toAbsolutePath();
         long events = countLines(path);
+        BufferedReader control =
+                paced ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
+        if (paced) {
+            Harness.OUT.println("{\"ready\":true}");
+            Harness.OUT.flush();
+        }
         for (int i = 0; i < runs; i++) {
+            if (control != null && control.readLine() == null) break;
             StreamExecutionEnvironment env = Harness.env(parallelism);
             StreamTableEnvironment tEnv = Harness.tableEnv(env);
             tEnv.executeSql("CREATE TEMPORARY TABLE event_lines (key STRING, ts BIGINT, seq BIGINT, `value` DOUBLE,"

@@ -32,8 +32,12 @@ import java.util.stream.Stream;
  * <pre>
  *   flink-sql-harness cases FILE.json [--parallelism N] [--batch N]
  *   flink-sql-harness bench EVENTS.jsonl SQL [--runs N] [--grace-ms N] [--watermark-interval-ms N]
- *                                            [--parallelism N]
+ *                                            [--parallelism N] [--paced]
  * </pre>
+ *
+ * With --paced, bench prints {"ready":true} once it is set up and starts each run when a line
+ * arrives on stdin (ending at end of input), so that a caller can alternate its runs with another
+ * engine's under the same machine load.
  *
  * Results go to stdout as JSON lines; everything else (logs, stray prints) goes elsewhere.
  */
@@ -60,10 +64,11 @@ public final class Harness {
             int runs = intOption(args, "--runs", 1);
             int graceMs = intOption(args, "--grace-ms", 0);
             watermarkIntervalMs = intOption(args, "--watermark-interval-ms", 0);
+            boolean paced = args.remove("--paced");
             if (args.size() == 2 && args.get(0).equals("cases")) {
                 new Cases(parallelism, batch).run(args.get(1));
             } else if (args.size() == 3 && args.get(0).equals("bench")) {
-                new Bench(parallelism).run(args.get(1), args.get(2), runs, graceMs);
+                new Bench(parallelism, paced).run(args.get(1), args.get(2), runs, graceMs);
             } else {
                 usage();
             }
@@ -100,7 +105,7 @@ public final class Harness {
         System.err.println(
                 "usage: flink-sql-harness cases FILE.json [--parallelism N] [--batch N]\n"
                         + "       flink-sql-harness bench EVENTS.jsonl SQL [--runs N] [--grace-ms N]"
-                        + " [--watermark-interval-ms N] [--parallelism N]");
+                        + " [--watermark-interval-ms N] [--parallelism N] [--paced]");
         System.exit(2);
     }
 
