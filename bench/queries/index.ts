@@ -1,10 +1,12 @@
-// `npm run bench -- queries [--events N] [--keys N] [--runs N]`: the query engine's events/s per core
+// `npm run bench -- queries [--events N] [--keys N] [--runs N] [--warmup N]`: the query engine's events/s per core
 // on one JSON-lines file, against Apache Flink SQL (flink-sql-harness, parallelism 1) on the same
 // file and the equivalent queries in the same run; result row counts must agree. Then the state
 // held per key and a checkpoint's size and time at 100,000 keys. Per workload the two engines' runs
 // alternate (one process each, paced), so that each pair of runs meets the same machine load; the
-// ratio per core is the median of the pairs' ratios. Medians of --runs runs; progress on stderr,
-// one JSON line last on stdout. `npm run bench -- queries runtime ...` measures the
+// ratio per core is the median of the pairs' ratios. Both first run --warmup runs that are not
+// counted: Flink's JVM takes three to four runs of 1,000,000 events to reach its steady rate
+// (the JIT compiling its operators), and a long-running job runs at that rate. Medians of --runs
+// runs; progress on stderr, one JSON line last on stdout. `npm run bench -- queries runtime ...` measures the
 // distributed runtime end to end instead (runtime.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,10 +56,18 @@ function startFlink(file: string, sql: string): Promise<PacedProcess<FlinkRun>> 
   return PacedProcess.start<FlinkRun>(toolPath('flink-sql-harness'), args, 'flink-sql-harness bench');
 }
 
-/** `runs` pairs of runs, the engines alternating which goes first; both processes set up first. */
-async function alternate(file: string, ours: string, flink: string, runs: number) {
+/**
+ * `warmup` runs of each engine, not counted, then `runs` pairs of runs, the engines alternating
+ * which goes first; both processes set up first.
+ */
+async function alternate(file: string, ours: string, flink: string, warmup: number, runs: number) {
   const [o, f] = await Promise.all([startOurs(file, ours), startFlink(file, flink)]);
   try {
+    for (let i = 0; i < warmup; i++) {
+      const a = await o.run();
+      const b = await f.run();
+      log(`  warm-up ${i + 1}: ${perCpuSecond(a)} / ${perCpuSecond(b)} events per CPU-second`);
+    }
     const pairs: { ours: OurRun; flink: FlinkRun }[] = [];
     for (let i = 0; i < runs; i++) {
       if (i % 2 === 0) {
@@ -89,13 +99,15 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       events: { type: 'string', default: '1000000' },
       keys: { type: 'string', default: '10000' },
-      runs: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '4' },
       'checkpoint-keys': { type: 'string', default: '100000' },
     },
   });
   const events = Number(values.events);
   const keys = Number(values.keys);
   const runs = Number(values.runs);
+  const warmup = Number(values.warmup);
   const dir = mkdtempSync(join(tmpdir(), 'bench-queries-'));
   const file = join(dir, 'events.jsonl');
   try {
@@ -104,7 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     const workloads = [];
     for (const w of WORKLOADS) {
       log(`${w.name}:`);
-      const pairs = await alternate(file, w.ours, w.flink, runs);
+      const pairs = await alternate(file, w.ours, w.flink, warmup, runs);
       const ours = pairs.map((p) => p.ours);
       const flink = pairs.map((p) => p.flink);
       const ourRate = median(ours.map(perCpuSecond));
@@ -128,7 +140,7 @@ export async function main(argv: string[]): Promise<void> {
     const checkpoint = measureCheckpoint(Number(values['checkpoint-keys']));
     log(JSON.stringify({ checkpoint }));
     process.stdout.write(
-      `${JSON.stringify({ bench: 'queries', events, keys, runs, workloads, checkpoint })}\n`,
+      `${JSON.stringify({ bench: 'queries', events, keys, warmup, runs, workloads, checkpoint })}\n`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
