@@ -1,18 +1,18 @@
-// `npm run bench -- queries patterns [--events N] [--keys N] [--runs N]`: the pattern engine's
+// `npm run bench -- queries patterns [--events N] [--keys N] [--warmup N] [--runs N]`: the pattern engine's
 // events/s per core on "three failed payments, then a success from another country, within 10
 // minutes" per user, against Flink SQL MATCH_RECOGNIZE (flink-sql-harness, parallelism 1) on the
 // same file in the same run; match counts must agree. Then the latency of matches: with one input
 // per push, the time of each push that emitted matches (an upper bound of the time from the
-// watermark passing a match's last event to its emission), as p50/p99/max. Medians of --runs;
-// progress on stderr, one JSON line last on stdout.
+// watermark passing a match's last event to its emission), as p50/p99/max. Runs as the windows
+// bench runs (alternate.ts): warm-up runs, then pairs; progress on stderr, one JSON line last on
+// stdout.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CompiledQuery, QueryInput } from '../../runtime/queries/index.js';
-import { toolPath } from '../../test/stack/paths.js';
-import { loadEngine, runOurs } from './engine.js';
-import { runJsonLines } from './json-lines.js';
+import { alternate, compare } from './alternate.js';
+import { loadEngine } from './engine.js';
 
 const OURS = `SELECT data.key AS user, f[0].data.seq AS first_seq, ok.data.seq AS ok_seq
 FROM PATTERN (EVERY f=ev[data.s = 'F']{3} -> ok=ev[data.s = 'S' AND data.v2 <> f[0].data.v2])
@@ -26,7 +26,6 @@ const FLINK =
   "F2 AS F2.s = 'F', F3 AS F3.s = 'F', Z1 AS NOT (Z1.s = 'F'), Z2 AS NOT (Z2.s = 'F'), " +
   "Z3 AS NOT (Z3.s = 'S' AND Z3.v2 <> F1.v2), B AS B.s = 'S' AND B.v2 <> F1.v2)";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 interface Line {
@@ -70,13 +69,6 @@ function inputsOf(text: string): QueryInput[] {
   return out;
 }
 
-interface Run {
-  events: number;
-  rows: number;
-  ms: number;
-  cpuMs: number;
-}
-
 /** Push by push: the duration of each push that emitted matches, in ms. */
 function matchLatency(
   q: CompiledQuery,
@@ -102,11 +94,6 @@ function matchLatency(
   return { matches, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
-function runFlink(file: string, runs: number): Promise<Run[]> {
-  const args = ['bench', file, FLINK, '--runs', String(runs)];
-  return runJsonLines<Run>(toolPath('flink-sql-harness'), args, 'flink-sql-harness bench');
-}
-
 export async function patternsBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -114,6 +101,7 @@ export async function patternsBench(argv: string[]): Promise<void> {
       events: { type: 'string', default: '1000000' },
       keys: { type: 'string', default: '100000' },
       runs: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '3' },
       'latency-events': { type: 'string', default: '200000' },
     },
   });
@@ -125,15 +113,7 @@ export async function patternsBench(argv: string[]): Promise<void> {
   try {
     log(`writing ${events} payments over ${keys} users to ${file}`);
     writeEvents(file, events, keys);
-    const ours: Run[] = [];
-    for (let i = 0; i < runs; i++) {
-      ours.push(await runOurs(file, OURS));
-      log(JSON.stringify({ ours: ours[i] }));
-    }
-    const flink = await runFlink(file, runs);
-    for (const f of flink) log(JSON.stringify({ flink: f }));
-    const ourRate = median(ours.map((r) => r.events / (r.cpuMs / 1000)));
-    const flinkRate = median(flink.map((r) => r.events / (r.cpuMs / 1000)));
+    const compared = compare(await alternate(file, OURS, FLINK, Number(values.warmup), runs));
     const { compileQuery } = await loadEngine();
     const q = compileQuery(
       { name: 'fraud', sql: OURS },
@@ -144,15 +124,9 @@ export async function patternsBench(argv: string[]): Promise<void> {
       bench: 'queries-patterns',
       events,
       keys,
+      warmup: Number(values.warmup),
       runs,
-      eventsPerCpuSecond: { ours: Math.round(ourRate), flink: Math.round(flinkRate) },
-      ratioPerCore: Math.round((ourRate / flinkRate) * 100) / 100,
-      eventsPerWallSecond: {
-        ours: Math.round(median(ours.map((r) => r.events / (r.ms / 1000)))),
-        flink: Math.round(median(flink.map((r) => r.events / (r.ms / 1000)))),
-      },
-      rows: { ours: ours[0]!.rows, flink: flink[0]!.rows },
-      rowsAgree: ours[0]!.rows === flink[0]!.rows,
+      ...compared,
       matchLatencyMs: latency,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
