@@ -57,6 +57,39 @@ export class Applier {
     }
   }
 
+  /**
+   * Removes `name` from the object's finalizers with a JSON patch that tests the object's uid and
+   * the entry first, rather than an apply: an apply to an object already gone creates it (the
+   * API server then rejects the metadata-only body), and a reconcile can run on a cached copy
+   * after the object went. Gone: nothing to do. Changed since the copy was read (another
+   * finalizer removed, the object recreated under its name): 422, and the caller's retry reads
+   * it again.
+   */
+  async removeFinalizer(obj: KubernetesObject, name: string): Promise<void> {
+    const path = applyPath(obj);
+    const { uid, finalizers = [] } = obj.metadata ?? {};
+    const i = finalizers.indexOf(name);
+    if (!path || !uid) throw new Error(`cannot remove the finalizer of ${obj.kind} ${obj.metadata?.name}`);
+    if (i < 0) return;
+    this.count(obj.kind);
+    const patch = [
+      { op: 'test', path: '/metadata/uid', value: uid },
+      { op: 'test', path: `/metadata/finalizers/${i}`, value: name },
+      { op: 'remove', path: `/metadata/finalizers/${i}` },
+    ];
+    try {
+      await rawRequest(
+        this.kc,
+        'PATCH',
+        `${path}?fieldManager=${fieldManager}`,
+        patch,
+        PatchStrategy.JsonPatch,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   /** A request the typed clients do not offer (the status subresource of custom resources). */
   async raw(method: string, path: string, body: unknown, contentType: string): Promise<unknown> {
     return rawRequest(this.kc, method, `${path}?fieldManager=${fieldManager}&force=true`, body, contentType);

@@ -105,20 +105,20 @@ export function hasFinalizer(obj: KubernetesObject): boolean {
   return obj.metadata?.finalizers?.includes(finalizer) ?? false;
 }
 
-/** Adds or removes eventrunner's finalizer with a server-side apply of metadata only. */
+/**
+ * Adds eventrunner's finalizer with a server-side apply of metadata only; removes it with a patch
+ * that cannot create the object (Applier.removeFinalizer).
+ */
 export async function setFinalizer(
   ctx: ControllerContext,
   obj: KubernetesObject,
   present: boolean,
 ): Promise<void> {
+  if (!present) return ctx.applier.removeFinalizer(obj, finalizer);
   await ctx.applier.apply({
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: {
-      name: obj.metadata!.name,
-      namespace: obj.metadata!.namespace,
-      ...(present ? { finalizers: [finalizer] } : {}),
-    },
+    metadata: { name: obj.metadata!.name, namespace: obj.metadata!.namespace, finalizers: [finalizer] },
   });
 }
 

@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { EventSource } from '../../../api/generated/types.js';
+import { Applier, statusCode } from '../../../operator/apply.js';
 import type { Operator } from '../../../operator/manager.js';
+import { finalizer } from '../../../operator/names.js';
 import { kubeEnv, natsEnv } from '../../stack/context.js';
 import { adminConfig } from '../../support/kube.js';
 import {
@@ -276,5 +279,44 @@ describe('operator lifecycle', () => {
     await eventually('new leader finished a reconcile', async () =>
       (await count(b)) > 0 ? true : undefined,
     );
+  });
+  it('removes its finalizer from a cached copy without recreating a deleted object or touching a recreated one', async () => {
+    const ns = `op-fin-${Math.random().toString(36).slice(2, 7)}`;
+    await createNamespace(kc, ns);
+    const applier = new Applier(kc);
+    const at = { group, version, namespace: ns, plural: 'eventsources', name: 'shop' };
+    // Created, then given the finalizer as the operator gives it: a server-side apply of its own.
+    const create = async () => {
+      await custom.createNamespacedCustomObject({ ...at, body: eventSource('shop', 'Delete') });
+      return applier.apply({
+        apiVersion: `${group}/${version}`,
+        kind: 'EventSource',
+        metadata: { name: 'shop', namespace: ns, finalizers: [finalizer] },
+      }) as Promise<EventSource>;
+    };
+    const read = async () => {
+      try {
+        return (await custom.getNamespacedCustomObject(at)) as EventSource;
+      } catch (err) {
+        if (statusCode(err) === 404) return undefined;
+        throw err;
+      }
+    };
+    // The copy a reconcile would hold: the object as first read, finalizer included.
+    const cached = await create();
+    await custom.deleteNamespacedCustomObject(at);
+    expect((await read())?.metadata.deletionTimestamp).toBeDefined();
+    await applier.removeFinalizer(cached, finalizer);
+    await eventually('shop gone', async () => ((await read()) === undefined ? true : undefined));
+    // Again from the same copy, the object gone: nothing to do, and nothing created.
+    await applier.removeFinalizer(cached, finalizer);
+    expect(await read()).toBeUndefined();
+    // Recreated under the same name: the old copy's uid no longer matches, its finalizer stays.
+    const again = await create();
+    await expect(applier.removeFinalizer(cached, finalizer)).rejects.toMatchObject({ code: 422 });
+    expect((await read())?.metadata.finalizers).toEqual([finalizer]);
+    await applier.removeFinalizer(again, finalizer);
+    expect((await read())?.metadata.finalizers ?? []).toEqual([]);
+    await custom.deleteNamespacedCustomObject(at);
   });
 });
