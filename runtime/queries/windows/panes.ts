@@ -47,6 +47,7 @@ import {
   type WindowOperator,
 } from './operator.js';
 import { field, readArray, readNumber, readRecord, readString } from './read.js';
+import { covered, coversTo, insert, type KeyPanes, type Slice } from './pane-slices.js';
 
 /** Above this many panes per window, merging at close costs more than adding to every window. */
 export const MAX_PANES = 64;
@@ -61,35 +62,6 @@ export function usesPanes(plan: Plan): boolean {
   const w = plan.window;
   if (w?.kind !== 'hopping' || plan.emit !== 'final' || w.advance >= w.size) return false;
   return w.size / gcd(w.size, w.advance) <= MAX_PANES;
-}
-
-interface Slice {
-  /** First and last window index the slice counts in. */
-  lo: number;
-  hi: number;
-  /** Pane index; NaN for a whole window restored from a checkpoint. */
-  pane: number;
-  accs: unknown[];
-}
-
-interface KeyPanes extends Keyed {
-  /** By (lo, hi). */
-  slices: Slice[];
-  /** The last of `slices` (the pane events in time order go to), read without the array. */
-  top: Slice | undefined;
-  /** Largest `hi` of the slices: the last window holding data of this key. */
-  maxWin: number;
-  /** Slices that are whole restored windows (NaN pane). */
-  wholes: number;
-  /**
-   * When every aggregate can unmerge: the first `merged` slices merged. Those are the ones
-   * that count in a closed window; a slice is merged when the first window it counts in closes,
-   * and unmerged when the last one does, so the window closing merges the slices it starts and
-   * unmerges those it ends instead of merging all of its own. A slice of a closed window takes
-   * no more events (they would be late), so `run` never misses one.
-   */
-  run: unknown[] | undefined;
-  merged: number;
 }
 
 interface Win {
@@ -182,17 +154,11 @@ export class PaneWindows implements WindowOperator {
     };
   }
 
-  /** Whether the key's latest slice counts in every window from kFirst to the key's last one. */
-  private static coversTo(kp: KeyPanes, kFirst: number): boolean {
-    const top = kp.top;
-    return top !== undefined && top.lo <= kFirst && top.hi === kp.maxWin;
-  }
-
   /** How many of windows kFirst..kLast hold no data of this key yet. */
   private newWindows(kp: KeyPanes, kFirst: number, kLast: number): number {
     if (kFirst > kp.maxWin) return kLast - kFirst + 1;
     // In time order, the key's latest pane covers every window from kFirst to its last one.
-    if (PaneWindows.coversTo(kp, kFirst)) return Math.max(0, kLast - kp.maxWin);
+    if (coversTo(kp, kFirst)) return Math.max(0, kLast - kp.maxWin);
     let n = 0;
     for (let j = kFirst; j <= kLast; j++) if (!covered(kp, j)) n++;
     return n;
@@ -202,7 +168,7 @@ export class PaneWindows implements WindowOperator {
   private join(kp: KeyPanes, kFirst: number, kLast: number, fresh: number): void {
     let from = kFirst;
     let all = fresh === kLast - kFirst + 1;
-    if (!all && PaneWindows.coversTo(kp, kFirst)) {
+    if (!all && coversTo(kp, kFirst)) {
       from = kp.maxWin + 1;
       all = true;
     }
@@ -413,25 +379,4 @@ export class PaneWindows implements WindowOperator {
       this.groups++;
     }
   }
-}
-
-/** Adds a slice in (lo, hi) order. */
-function insert(kp: KeyPanes, s: Slice): void {
-  const slices = kp.slices;
-  let i = slices.length;
-  while (i > 0 && (slices[i - 1]!.lo > s.lo || (slices[i - 1]!.lo === s.lo && slices[i - 1]!.hi > s.hi))) i--;
-  if (i === slices.length) {
-    slices.push(s);
-    kp.top = s;
-  } else slices.splice(i, 0, s);
-  if (s.hi > kp.maxWin) kp.maxWin = s.hi;
-}
-
-/** Whether a slice of the key counts in window j. */
-function covered(kp: KeyPanes, j: number): boolean {
-  for (const s of kp.slices) {
-    if (s.lo > j) return false;
-    if (s.hi >= j) return true;
-  }
-  return false;
 }
