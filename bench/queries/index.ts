@@ -4,8 +4,8 @@
 // then pairs of runs alternating (alternate.ts); result row counts must agree. Then the state held
 // per key and a checkpoint's size and time at 100,000 keys. Progress on stderr, one JSON line last
 // on stdout. `npm run bench -- queries runtime ...` measures the distributed runtime end to end
-// instead (runtime.ts).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// instead (runtime.ts); `... queries budget` where a tumbling event's time goes (budget.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,34 +14,16 @@ import { alternate, compare } from './alternate.js';
 import { runtimeBench } from './runtime.js';
 import { patternsBench } from './patterns.js';
 import { lookupBench } from './lookup.js';
-import { WORKLOADS } from './workloads.js';
+import { WORKLOADS, writeEvents } from './workloads.js';
+import { budgetBench } from './budget.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
-
-/** One event every 3.6 ms over an hour, keys uniform, values with two decimals. */
-function writeEvents(file: string, events: number, keys: number): void {
-  const t0 = Date.UTC(2026, 0, 1);
-  const lines: string[] = [];
-  let seed = 42;
-  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-  for (let i = 0; i < events; i++) {
-    const key = `k${Math.floor(rnd() * keys)}`;
-    lines.push(
-      JSON.stringify({
-        key,
-        ts: t0 + Math.floor(i * 3.6),
-        seq: i + 1,
-        value: Math.round(rnd() * 10000) / 100,
-      }),
-    );
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-}
 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'runtime') return runtimeBench(argv.slice(1));
   if (argv[0] === 'patterns') return patternsBench(argv.slice(1));
   if (argv[0] === 'lookup') return lookupBench(argv.slice(1));
+  if (argv[0] === 'budget') return budgetBench(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {

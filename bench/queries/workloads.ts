@@ -1,5 +1,8 @@
 // The four workloads of the query benchmark, each written in eventrunner's dialect and as the
-// equivalent Flink SQL (hack/flink/README.md), over events {key, ts, seq, value} of 10,000 keys.
+// equivalent Flink SQL (hack/flink/README.md), over events {key, ts, seq, value} of 10,000 keys,
+// and the file of those events.
+import { writeFileSync } from 'node:fs';
+
 export interface Workload {
   name: string;
   /** Over source `ev`; events carry data.key and data.value, their time is the stream time `ts`. */
@@ -46,3 +49,23 @@ export const WORKLOADS: Workload[] = [
       "RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND CURRENT ROW) AS total FROM events",
   },
 ];
+
+/** One event every 3.6 ms over an hour, keys uniform, values with two decimals. */
+export function writeEvents(file: string, events: number, keys: number): void {
+  const t0 = Date.UTC(2026, 0, 1);
+  const lines: string[] = [];
+  let seed = 42;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (let i = 0; i < events; i++) {
+    const key = `k${Math.floor(rnd() * keys)}`;
+    lines.push(
+      JSON.stringify({
+        key,
+        ts: t0 + Math.floor(i * 3.6),
+        seq: i + 1,
+        value: Math.round(rnd() * 10000) / 100,
+      }),
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
