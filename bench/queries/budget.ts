@@ -18,18 +18,19 @@ import { startOurs } from './engine.js';
 import { WORKLOADS, writeEvents } from './workloads.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
-const us = (eventsPerCpuSecond: number) => Math.round((1e6 / eventsPerCpuSecond) * 1000) / 1000;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const us = (eventsPerCpuSecond: number) => round3(1e6 / eventsPerCpuSecond);
 
 const PARSE = 'SELECT data.key AS k FROM ev WHERE data.value < 0';
 
 /** The engine's median events per CPU-second on `sql`: one warm-up run, then `runs`. */
-async function engineRate(file: string, sql: string, runs: number): Promise<{ rate: number; rows: number }> {
+async function engineRate(file: string, sql: string, runs: number): Promise<number> {
   const p = await startOurs(file, sql);
   try {
     await p.run();
     const rs = [];
     for (let i = 0; i < runs; i++) rs.push(await p.run());
-    return { rate: median(rs.map(perCpuSecond)), rows: rs[0]!.rows };
+    return median(rs.map(perCpuSecond));
   } finally {
     await p.close();
   }
@@ -82,22 +83,22 @@ export async function budgetBench(argv: string[]): Promise<void> {
     const ours = median(pairs.map((p) => perCpuSecond(p.ours)));
     const flink = median(pairs.map((p) => perCpuSecond(p.flink)));
     const rowsPerEvent = pairs[0]!.ours.rows / events;
-    const idUs = Math.round(idCost(keys) * 1000) / 1000;
+    const idUs = round3(idCost(keys));
     const part = {
-      parse: us(parse.rate),
-      windows: Math.round((us(windows.rate) - us(parse.rate)) * 1000) / 1000,
-      rows: Math.round((us(ours) - us(windows.rate)) * 1000) / 1000,
-      ids: Math.round(idUs * rowsPerEvent * 1000) / 1000,
+      parse: us(parse),
+      windows: round3(us(windows) - us(parse)),
+      rows: round3(us(ours) - us(windows)),
+      ids: round3(idUs * rowsPerEvent),
     };
     const target = us(flink * 3);
-    const left = Math.round((target - part.parse - part.ids) * 1000) / 1000;
-    const engineNow = Math.round((part.windows + part.rows - part.ids) * 1000) / 1000;
+    const left = round3(target - part.parse - part.ids);
+    const engineNow = round3(part.windows + part.rows - part.ids);
     const result = {
       bench: 'queries-budget',
       events,
       keys,
-      eventsPerCpuSecond: { parse: parse.rate, windows: windows.rate, tumbling: ours, flink },
-      rowsPerEvent: Math.round(rowsPerEvent * 1000) / 1000,
+      eventsPerCpuSecond: { parse: parse, windows: windows, tumbling: ours, flink },
+      rowsPerEvent: round3(rowsPerEvent),
       idMicros: idUs,
       microsPerEvent: { ...part, total: us(ours), flink: us(flink), threeTimesFlink: target },
       leftForEngineAt3x: left,
