@@ -7,7 +7,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
 import { startInformer, type ManagedInformer } from '../../operator/informer.js';
 import type { Logger } from '../common/logger.js';
-import { CounterRate, SeriesSet } from './history.js';
+import { CounterRate, LastScrapes, SeriesSet } from './history.js';
 import {
   bucketsDelta,
   bucketsOf,
@@ -121,6 +121,7 @@ export class Collector {
   lastTick = 0;
   scrapeErrors = 0;
   private readonly now: () => number;
+  private readonly lastScrapes = new LastScrapes<Sample[]>();
 
   constructor(private readonly opts: CollectorOptions) {
     this.now = opts.now ?? Date.now;
@@ -181,38 +182,46 @@ export class Collector {
     return i?.cache.get(name, namespace);
   }
 
-  private async scrapeAll(): Promise<Map<string, { pods: number; samples: Sample[] }>> {
-    let targets: ScrapeTarget[] = [];
+  /** Every pod's samples by owner; undefined when the pods could not be listed. */
+  private async scrapeAll(): Promise<Map<string, { pods: number; samples: Sample[] }> | undefined> {
+    let targets: ScrapeTarget[];
     try {
       targets = await this.opts.targets();
     } catch (err) {
       this.scrapeErrors++;
       this.opts.log.warn({ err }, 'Could not list the pods to scrape');
+      return undefined;
     }
     const byOwner = new Map<string, { pods: number; samples: Sample[] }>();
     const timeout = Math.max(this.opts.intervalMs * 2, 2000);
-    await Promise.all(
+    const podKey = (t: ScrapeTarget) => `${t.namespace}/${t.pod}`;
+    const scraped = await Promise.all(
       targets.map(async (t) => {
-        let text: string;
         try {
-          text = await Promise.race([
+          const text = await Promise.race([
             t.scrape(),
             new Promise<never>((_, reject) =>
               setTimeout(() => reject(new Error('scrape timed out')), timeout).unref(),
             ),
           ]);
+          return this.lastScrapes.record(podKey(t), parsePrometheusText(text));
         } catch (err) {
           this.scrapeErrors++;
           this.opts.log.debug({ err, pod: t.pod, namespace: t.namespace }, 'Could not scrape pod metrics');
-          return;
+          return this.lastScrapes.record(podKey(t), undefined);
         }
-        const k = `${t.kind}:${t.namespace}/${t.owner}`;
-        let entry = byOwner.get(k);
-        if (!entry) byOwner.set(k, (entry = { pods: 0, samples: [] }));
-        entry.pods++;
-        for (const s of parsePrometheusText(text)) entry.samples.push(s);
       }),
     );
+    this.lastScrapes.retain(new Set(targets.map(podKey)));
+    targets.forEach((t, i) => {
+      const samples = scraped[i];
+      if (!samples) return;
+      const k = `${t.kind}:${t.namespace}/${t.owner}`;
+      let entry = byOwner.get(k);
+      if (!entry) byOwner.set(k, (entry = { pods: 0, samples: [] }));
+      entry.pods++;
+      for (const s of samples) entry.samples.push(s);
+    });
     return byOwner;
   }
 
@@ -236,7 +245,10 @@ export class Collector {
         }
         scraped = prom.samples;
       } else {
-        scraped = await this.scrapeAll();
+        const got = await this.scrapeAll();
+        // As with Prometheus: the figures of the last round stay; the next round lists again.
+        if (!got) return;
+        scraped = got;
         t = this.now();
       }
       this.updatePipelines(t, scraped, prom);

@@ -21,6 +21,27 @@ export class CounterRate {
   }
 }
 
+/**
+ * What each pod reported at its latest good scrape. A pod whose scrape fails this round (timed out
+ * on a busy node) counts with its last samples: summed over pods, a missed scrape must not read as
+ * a counter reset (a rate of zero, then one as large as everything counted so far). A pod no longer
+ * listed is forgotten.
+ */
+export class LastScrapes<S> {
+  private readonly last = new Map<string, S>();
+
+  /** A pod's scrape, or its failure (undefined): the samples to count, undefined if it never answered. */
+  record(pod: string, samples: S | undefined): S | undefined {
+    if (samples !== undefined) this.last.set(pod, samples);
+    return this.last.get(pod);
+  }
+
+  /** Forgets every pod not listed this round. */
+  retain(listed: ReadonlySet<string>): void {
+    for (const pod of this.last.keys()) if (!listed.has(pod)) this.last.delete(pod);
+  }
+}
+
 /** Several series sampled at the same instants, as a chart draws them: one x axis, n y columns. */
 export class SeriesSet<K extends string> {
   readonly t: number[] = [];
