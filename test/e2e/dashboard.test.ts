@@ -236,7 +236,7 @@ spec:
     try {
       const { page, errors } = await open('');
       const nodes = page.locator('svg.graph a.node');
-      await expect.poll(() => nodes.count()).toBeGreaterThanOrEqual(5);
+      await expect.poll(() => nodes.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
       const labels = await nodes.evaluateAll((els) =>
         els.map((e) => e.querySelector('title')?.textContent ?? ''),
       );
@@ -247,7 +247,7 @@ spec:
       await expect
         .poll(async () => Number.parseFloat((await rate.textContent()) ?? ''), { timeout: 10_000 })
         .toBeGreaterThan(0);
-      await expect.poll(() => page.locator('#pipelines tbody tr').count()).toBe(1);
+      await expect.poll(() => page.locator('#pipelines tbody tr').count(), { timeout: 10_000 }).toBe(1);
       await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
       // By keyboard: Tab reaches the graph's first box (after the skip link and the header link),
@@ -342,7 +342,9 @@ spec:
 
   it('renders the EventSource and Sink pages with their figures', async () => {
     const es = await open(`eventsources/${ns}/shop`);
-    await expect.poll(async () => (await es.page.textContent('#clients')) ?? '').toContain('checkout');
+    await expect
+      .poll(async () => (await es.page.textContent('#clients')) ?? '', { timeout: 10_000 })
+      .toContain('checkout');
     expect(await es.page.textContent('#classes')).toContain('2xx');
     expect(await es.page.textContent('#bytype')).toContain('com.shop.order.created');
     expect(await es.page.locator('[data-chart="rates"] canvas').count()).toBe(1);
