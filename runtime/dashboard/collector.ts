@@ -7,93 +7,23 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { EventSource, Pipeline, Sink } from '../../api/generated/types.js';
 import { startInformer, type ManagedInformer } from '../../operator/informer.js';
 import type { Logger } from '../common/logger.js';
-import { CounterRate, LastScrapes, SeriesSet } from './history.js';
+import { LastScrapes, SeriesSet } from './history.js';
 import {
-  bucketsDelta,
-  bucketsOf,
-  maxOf,
-  parsePrometheusText,
-  sumBy,
-  sumOf,
-  type Buckets,
-  type Sample,
-} from './prometheus.js';
+  EVENTSOURCE_SERIES,
+  Latency,
+  PIPELINE_SERIES,
+  Rates,
+  SINK_SERIES,
+  type EventSourceLive,
+  type PipelineLive,
+  type SinkLive,
+} from './live.js';
+import { bucketsOf, maxOf, parsePrometheusText, sumBy, sumOf, type Sample } from './prometheus.js';
 import type { PrometheusFigures, PrometheusSource } from './prometheus-source.js';
 import type { ScrapeTarget, TargetLister } from './targets.js';
 
 const group = 'eventrunner.io';
 const version = 'v1alpha1';
-
-export const PIPELINE_SERIES = ['in', 'out', 'dropped', 'deadLettered', 'lag'] as const;
-export const EVENTSOURCE_SERIES = ['accepted', 'rejected'] as const;
-export const SINK_SERIES = ['written', 'errors'] as const;
-
-/** Rates are keyed by what they count; each keeps its own previous reading. */
-class Rates {
-  private readonly counters = new Map<string, CounterRate>();
-  readonly now = new Map<string, number>();
-
-  update(t: number, name: string, value: number): number | undefined {
-    let c = this.counters.get(name);
-    if (!c) this.counters.set(name, (c = new CounterRate()));
-    const r = c.update(t, value);
-    if (r !== undefined) this.now.set(name, r);
-    return r;
-  }
-
-  /** Rates computed elsewhere (by Prometheus) replace the current ones. */
-  replace(rates: ReadonlyMap<string, number> | undefined): void {
-    this.now.clear();
-    for (const [k, v] of rates ?? []) this.now.set(k, v);
-  }
-}
-
-/** Histogram buckets as scraped now and about a minute ago, for quantiles over the last minute. */
-export class Latency {
-  private readonly past: { t: number; b: Buckets }[] = [];
-  current: Buckets = [];
-
-  update(t: number, b: Buckets): void {
-    this.past.push({ t, b });
-    while (this.past.length > 1 && this.past[1]!.t <= t - 60_000) this.past.shift();
-    this.current = bucketsDelta(b, this.past.length > 1 ? this.past[0]!.b : undefined);
-  }
-}
-
-export interface PipelineLive {
-  pods: number;
-  rates: Rates;
-  totals: { in: number; out: number; dropped: number; deadLettered: number };
-  routed: Map<string, number>;
-  deadLetteredByCause: Map<string, number>;
-  sinkErrors: Map<string, Map<string, number>>;
-  /** Sink write latency (one batch) per output. */
-  writeLatency: Map<string, Latency>;
-  /** Taken from the stream to acked, and stored in the stream (ingest) to acked. */
-  processingLatency: Latency;
-  endToEndLatency: Latency;
-  lag: number | undefined;
-  series: SeriesSet<(typeof PIPELINE_SERIES)[number]>;
-}
-
-export interface EventSourceLive {
-  pods: number;
-  rates: Rates;
-  accepted: number;
-  rejected: number;
-  byClient: Map<string, { accepted: number; rejected: number }>;
-  rejectedByReason: Map<string, number>;
-  requestsByClass: Map<string, number>;
-  publishLatency: Latency;
-  series: SeriesSet<(typeof EVENTSOURCE_SERIES)[number]>;
-}
-
-export interface SinkLive {
-  rates: Rates;
-  written: number;
-  errorsByKind: Map<string, number>;
-  series: SeriesSet<(typeof SINK_SERIES)[number]>;
-}
 
 export interface CollectorOptions {
   kc: KubeConfig;
