@@ -295,6 +295,14 @@ export async function run(argv: string[]): Promise<number> {
           check(refused.id, refused, `${file}:${line} (id ${refused.id}`);
           continue;
         }
+        const unreceived = only === undefined ? inputs.unreceived(event.type) : undefined;
+        if (unreceived) {
+          inputs.skip();
+          const filtered = { id: event.id, outcome: 'filtered', reason: unreceived };
+          if (!opts.quiet) process.stdout.write(`${JSON.stringify(filtered)}\n`);
+          check(filtered.id, filtered, `${file}:${line} (id ${filtered.id}`);
+          continue;
+        }
         const outcome = rules.evaluate(event);
         const result = testResult(outcome);
         if (keptForQueries(outcome)) inputs.add(result.event as Record<string, unknown>, only);

@@ -62,6 +62,16 @@ export class QueryInputs {
     }
   }
 
+  /**
+   * Why no source takes an event of this type, as the consumers' subject filters would keep it from
+   * the Pipeline; undefined when one does or none is declared (--source files give every event).
+   */
+  unreceived(type: string): string | undefined {
+    if (this.sources.length === 0 || this.sources.some((s) => typeMatches(s.types, type))) return undefined;
+    const filters = this.sources.map((s) => `${sourceName(s)}: ${(s.types ?? []).join(', ')}`).join('; ');
+    return `type ${type} matches no types of the Pipeline's sources (${filters}): the Pipeline never receives it`;
+  }
+
   /** Counts an event that the rules did not keep, so --crash-at counts input events. */
   skip(): void {
     this.events++;

@@ -71,6 +71,43 @@ describe('eventrunner test', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('reports an event whose type no source takes as filtered, as the consumer would never deliver it', () => {
+    const typed = file(
+      'typed.yaml',
+      `apiVersion: eventrunner.io/v1alpha1
+kind: Pipeline
+metadata: {name: orders}
+spec:
+  sources: [{eventSource: shop, types: [com.shop.order.*]}, {eventSource: crm, types: [com.crm.>]}]
+  rules: 'rule All { when true then Route("store"); }'
+  outputs: [{name: store, sink: s}]
+`,
+    );
+    const events = file(
+      'typed.jsonl',
+      [
+        '{"specversion":"1.0","id":"a","type":"com.shop.order.created","source":"/s","data":{}}',
+        '{"specversion":"1.0","id":"b","type":"com.shop.refund","source":"/s","data":{}}',
+        '{"specversion":"1.0","id":"c","type":"com.crm.customer.updated","source":"/s","data":{}}',
+      ].join('\n'),
+    );
+    const r = cli(['test', '-f', typed, '--events', events]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; outcome: string; reason?: string });
+    expect(lines.map((l) => [l.id, l.outcome])).toEqual([
+      ['a', 'routed'],
+      ['b', 'filtered'],
+      ['c', 'routed'],
+    ]);
+    expect(lines[1]!.reason).toBe(
+      "type com.shop.refund matches no types of the Pipeline's sources (shop: com.shop.order.*; crm: com.crm.>): the Pipeline never receives it",
+    );
+  });
+
   it('checks expectations and reports mismatches readably with exit 1', () => {
     const events = file('e2.jsonl', '{"amount": 1500}\n{"amount": 3}\n');
     const good = file(
