@@ -201,11 +201,12 @@ export async function reconcilePipeline(
   for (const src of pl.spec.sources) {
     const es = ctx.caches.eventSources.get(src.eventSource, namespace);
     if (!es) {
+      lag = undefined;
       consumerProblem ??= {
         type: ConditionType.ConsumerReady,
         status: 'False',
         reason: ConditionReason.EventSourceNotFound,
-        message: `EventSource ${src.eventSource} does not exist`,
+        message: `EventSource ${src.eventSource} does not exist, so LAG is unknown`,
       };
       continue;
     }

@@ -5,7 +5,7 @@
 // operator's resync is a minute.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import type { Pipeline } from '../../../api/generated/types.js';
@@ -164,6 +164,39 @@ describe('LAG and DLQ when NATS cannot be read', () => {
         },
         60_000,
       );
+    },
+  );
+
+  it(
+    'shows no LAG, never a partial sum, while one of two sources does not exist',
+    { timeout: 60_000 },
+    async () => {
+      await custom.patchNamespacedCustomObject(
+        {
+          group,
+          version,
+          namespace: ns,
+          plural: 'pipelines',
+          name: 'orders',
+          body: { spec: { sources: [{ eventSource: 'shop' }, { eventSource: 'gone' }] } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const pl = await eventually(
+        'LAG absent',
+        async () => {
+          const p = await pipeline();
+          return p.status?.observedGeneration === p.metadata?.generation && p.status?.lag === undefined
+            ? p
+            : undefined;
+        },
+        30_000,
+      );
+      expect(consumerReady(pl)).toMatchObject({
+        status: 'False',
+        reason: 'EventSourceNotFound',
+        message: 'EventSource gone does not exist, so LAG is unknown',
+      });
     },
   );
 });
