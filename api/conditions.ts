@@ -13,6 +13,8 @@ export const ConditionType = {
   SchemasValid: 'SchemasValid',
   RulesValid: 'RulesValid',
   QueriesValid: 'QueriesValid',
+  /** No query partition holds its maxStateKeys (so none refuses inputs that need new state). */
+  QueryStateWithinLimits: 'QueryStateWithinLimits',
   ConsumerReady: 'ConsumerReady',
   WorkloadReady: 'WorkloadReady',
   SinksReady: 'SinksReady',
@@ -33,6 +35,7 @@ export const conditionTypesByKind = {
     ConditionType.Ready,
     ConditionType.RulesValid,
     ConditionType.QueriesValid,
+    ConditionType.QueryStateWithinLimits,
     ConditionType.ConsumerReady,
     ConditionType.WorkloadReady,
     ConditionType.SinksReady,
@@ -89,6 +92,13 @@ export const ConditionReason = {
   OutputCycle: 'OutputCycle',
   /** An Event: a query partition moved to another worker (failover or rebalancing). */
   PartitionOwnerChanged: 'PartitionOwnerChanged',
+  /** Every query partition holds fewer state keys than its query's maxStateKeys. */
+  StateWithinLimits: 'StateWithinLimits',
+  /**
+   * A query partition holds maxStateKeys: inputs that need new state are dead-lettered with reason
+   * state-limit until windows close or the limit is raised.
+   */
+  StateLimitReached: 'StateLimitReached',
   /** The shuffle stream or the state bucket of the queries could not be created or read. */
   QueryStateError: 'QueryStateError',
   /** An Event: events were dead-lettered since the last look; the message names the latest reason. */

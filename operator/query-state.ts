@@ -3,8 +3,10 @@
 // missing, deleted with the Pipeline), and the per-query status read back from that bucket.
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { ConditionReason, ConditionType, type ConditionInput } from '../api/conditions.js';
 import type { Pipeline, QueryStatus } from '../api/generated/types.js';
 import { parseDuration } from '../api/units.js';
+import { DEFAULT_MAX_STATE_KEYS } from '../runtime/queries/query.js';
 import type { PartitionStatus } from '../runtime/query-worker/status.js';
 import type { DesiredStream } from './jetstream.js';
 import { isJsNotFound } from './jetstream.js';
@@ -150,6 +152,8 @@ export function queryStatuses(
       ...(watermarks.length ? { watermark: rfc3339(Math.min(...watermarks)) } : {}),
       lateEvents: statuses.reduce((n, s) => n + s.late, 0),
       stateKeys: statuses.reduce((n, s) => n + s.stateKeys, 0),
+      stateLimitedEvents: statuses.reduce((n, s) => n + (s.rejected ?? 0), 0),
+      partitionsAtStateLimit: statuses.filter((s) => s.full === true).length,
       ...(times.length ? { lastCheckpoint: rfc3339(Math.min(...times)) } : {}),
     };
   });
@@ -172,4 +176,38 @@ export function ownerChanges(
     if (o.owner && from && from !== o.owner) out.push({ partition: k, from, to: o.owner });
   }
   return out.sort((a, b) => (a.partition < b.partition ? -1 : a.partition > b.partition ? 1 : 0));
+}
+
+/**
+ * QueryStateWithinLimits from the per-query status (pure): False, naming each query and what to
+ * change, while a partition holds its query's maxStateKeys. Without the workers' reports (not
+ * readable, or queries that do not compile while the last good ones run), undefined when the
+ * condition was `known` (it keeps what it said), else True: nothing has reported a limit.
+ */
+export function stateLimitCondition(
+  queries: readonly { name: string; maxStateKeys?: number }[],
+  items: readonly QueryStatus[] | undefined,
+  known: boolean,
+): ConditionInput | undefined {
+  const type = ConditionType.QueryStateWithinLimits;
+  const within = (message: string): ConditionInput => ({
+    type,
+    status: 'True',
+    reason: ConditionReason.StateWithinLimits,
+    message,
+  });
+  if (queries.length === 0) return within('no queries');
+  if (!items) return known ? undefined : within('no query partition has reported reaching maxStateKeys');
+  const full = queries.flatMap((q, i) => {
+    const item = items.find((it) => it.name === q.name);
+    const at = item?.partitionsAtStateLimit ?? 0;
+    if (at === 0) return [];
+    const max = q.maxStateKeys ?? DEFAULT_MAX_STATE_KEYS;
+    return [
+      `query ${q.name}: ${at} of ${item?.partitions ?? at} partitions at maxStateKeys (${max} state keys), ${item?.stateLimitedEvents ?? 0} inputs needing new state dead-lettered with reason state-limit so far; raise spec.queries[${i}].maxStateKeys or its partitions, or shorten its windows`,
+    ];
+  });
+  return full.length
+    ? { type, status: 'False', reason: ConditionReason.StateLimitReached, message: full.join('; ') }
+    : within('every query partition holds fewer state keys than its maxStateKeys');
 }

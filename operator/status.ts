@@ -44,6 +44,7 @@ const userErrorReasons = new Set<string>([
   ConditionReason.InvalidSpec,
   ConditionReason.RulesInvalid,
   ConditionReason.QueriesInvalid,
+  ConditionReason.StateLimitReached,
   ConditionReason.SecretNotFound,
   ConditionReason.SinkNotFound,
   ConditionReason.OutputCycle,

@@ -560,6 +560,10 @@ export interface QueryStatus {
   lateEvents?: number;
   /** Keys with open windows held over all partitions, at their last checkpoints. */
   stateKeys?: number;
+  /** Inputs refused because a partition held maxStateKeys, dead-lettered with reason state-limit, over all partitions. */
+  stateLimitedEvents?: number;
+  /** Partitions holding maxStateKeys at their last checkpoints (condition QueryStateWithinLimits is False while any does). */
+  partitionsAtStateLimit?: number;
   /** When the partition checkpointed least recently did so. */
   lastCheckpoint?: string;
 }

@@ -413,6 +413,14 @@ const queryStatus = obj(
       minimum: 0,
       format: 'int64',
     }),
+    stateLimitedEvents: int(
+      'Inputs refused because a partition held maxStateKeys, dead-lettered with reason state-limit, over all partitions.',
+      { minimum: 0, format: 'int64' },
+    ),
+    partitionsAtStateLimit: int(
+      'Partitions holding maxStateKeys at their last checkpoints (condition QueryStateWithinLimits is False while any does).',
+      { minimum: 0 },
+    ),
     lastCheckpoint: str('When the partition checkpointed least recently did so.', { format: 'date-time' }),
   },
   { required: ['name'] },

@@ -35,6 +35,7 @@ import {
   pipelineStreamReplicas,
 } from '../jetstream.js';
 import { describeCycle, downstreamOf, feedbackCycle, publishedTo } from '../graph.js';
+import { stateLimitCondition } from '../query-state.js';
 import type { ControllerContext } from '../manager.js';
 import { advisoryStreamName, consumerName, deadLetterStreamName, streamName } from '../names.js';
 import type { ReconcileResult } from '../queue.js';
@@ -436,6 +437,13 @@ export async function reconcilePipeline(
   status.replicas = deployment?.status?.replicas ?? 0;
   status.readyReplicas = deployment?.status?.readyReplicas ?? 0;
   if (withQueries) Object.assign(status, await queryStatus(ctx, pl, status.queries, log));
+  // While the queries do not compile, the last good ones run: the condition keeps what it said.
+  const stateLimit = stateLimitCondition(
+    pl.spec.queries ?? [],
+    withQueries ? status.queries?.items : undefined,
+    !!findCondition(pl.status?.conditions, ConditionType.QueryStateWithinLimits),
+  );
+  if (stateLimit) inputs.push(stateLimit);
   if (workersScaled && status.queryWorkers) status.queryWorkers.autoscaling = workersScaled.status;
 
   const conditions = computeConditions('Pipeline', pl.status?.conditions, inputs, generation);

@@ -347,7 +347,7 @@ export class PartitionRunner {
     const spans = this.d.traces?.emitting(out);
     const { query } = this.d;
     this.counts.results += out.results.length;
-    this.counts.late += out.late.length;
+    for (const l of out.late) if (l.reason === 'late') this.counts.late++;
     this.d.counters?.results(out.results.length);
     if (out.late.length) this.d.counters?.late(out.late.length);
     const outputs = this.outputsOfQuery();
@@ -497,6 +497,7 @@ export class PartitionRunner {
       stateKeys: this.state.stateKeys,
       late: this.counts.late,
       rejected: this.state.rejected,
+      full: this.state.overLimit,
     });
   }
   private status: PartitionStatusWriter | undefined;

@@ -17,10 +17,15 @@ export interface PartitionStatus {
   /** Watermark in ms since the epoch; null before the first event. */
   watermark: number | null;
   stateKeys: number;
-  /** Late events over the partition's life (a replay after a crash may count some twice). */
+  /**
+   * Events dead-lettered with reason late over the partition's life (a replay after a crash may
+   * count some twice).
+   */
   late: number;
-  /** Inputs refused because of maxStateKeys. */
+  /** Inputs refused because of maxStateKeys (dead-lettered with reason state-limit), from the checkpoint. */
   rejected: number;
+  /** Whether the partition held maxStateKeys at the checkpoint, refusing inputs that need new state. */
+  full?: boolean;
   /** When the checkpoint was written (ISO 8601, the owner's clock). */
   at: string;
 }
@@ -35,8 +40,15 @@ export class PartitionStatusWriter {
     private readonly owner: string,
   ) {}
 
-  /** `late` counts this owner's late events only. */
-  async write(s: { seq: number; watermark: number; stateKeys: number; late: number; rejected: number }) {
+  /** `late` counts this owner's late events only; `rejected` is the checkpointed state's count. */
+  async write(s: {
+    seq: number;
+    watermark: number;
+    stateKeys: number;
+    late: number;
+    rejected: number;
+    full: boolean;
+  }) {
     try {
       if (this.base === undefined) {
         const prev = await this.kv.get(this.key);
@@ -51,6 +63,7 @@ export class PartitionStatusWriter {
         stateKeys: s.stateKeys,
         late: this.base + s.late,
         rejected: s.rejected,
+        full: s.full,
         at: new Date().toISOString(),
       };
       await this.kv.put(this.key, JSON.stringify(value));

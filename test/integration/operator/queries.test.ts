@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { RetentionPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { parse } from 'yaml';
 import type { Pipeline } from '../../../api/generated/types.js';
 import type { Operator } from '../../../operator/manager.js';
 import { checkConfig } from '../../../runtime/process/config.js';
 import { checkWorkerConfig } from '../../../runtime/query-worker/config.js';
+import { PartitionStatusWriter, partitionStatusKey } from '../../../runtime/query-worker/status.js';
 import { clickhouseEnv, kubeEnv, natsEnv } from '../../stack/context.js';
 import { adminConfig } from '../../support/kube.js';
 import {
@@ -155,8 +157,73 @@ describe('the query side of a Pipeline through the operator', () => {
     // Nobody runs the workers here: no partition has an owner.
     expect(status.queries).toMatchObject({ count: 1, owned: '0/2' });
     expect(status.queries?.items).toEqual([
-      { name: 'per-minute', partitions: 2, owned: 0, workers: 0, lateEvents: 0, stateKeys: 0 },
+      {
+        name: 'per-minute',
+        partitions: 2,
+        owned: 0,
+        workers: 0,
+        lateEvents: 0,
+        stateKeys: 0,
+        stateLimitedEvents: 0,
+        partitionsAtStateLimit: 0,
+      },
     ]);
+    expect(status.conditions?.find((c) => c.type === 'QueryStateWithinLimits')).toMatchObject({
+      status: 'True',
+    });
+  });
+
+  it('turns a partition at maxStateKeys into QueryStateWithinLimits=False, and back', async () => {
+    // What a partition's owner writes after a checkpoint, through the workers' own writer.
+    const kv = await new Kvm(nc).open(`ER_Q_${ns}_gone`);
+    const write = (full: boolean, stateKeys: number) =>
+      new PartitionStatusWriter(kv, partitionStatusKey('per-minute', 1), 'worker-a').write({
+        seq: 10,
+        watermark: Date.now(),
+        stateKeys,
+        late: 0,
+        rejected: 7,
+        full,
+      });
+    const condition = async () => {
+      const pl = (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace: ns,
+        plural: 'pipelines',
+        name: 'gone',
+      })) as Pipeline;
+      return { pl, c: pl.status?.conditions?.find((c) => c.type === 'QueryStateWithinLimits') };
+    };
+    await write(true, 1_000_000);
+    const full = await eventually('QueryStateWithinLimits False', async () => {
+      const got = await condition();
+      return got.c?.status === 'False' ? got : undefined;
+    });
+    expect(full.c).toMatchObject({
+      reason: 'StateLimitReached',
+      message:
+        'query per-minute: 1 of 2 partitions at maxStateKeys (1000000 state keys), 7 inputs needing new state dead-lettered with reason state-limit so far; raise spec.queries[0].maxStateKeys or its partitions, or shorten its windows',
+    });
+    expect(full.pl.status?.queries?.items?.[0]).toMatchObject({
+      stateLimitedEvents: 7,
+      partitionsAtStateLimit: 1,
+    });
+    expect(full.pl.status?.conditions?.find((c) => c.type === 'Ready')?.status).not.toBe('True');
+    const warned = await eventually('a StateLimitReached Event', async () =>
+      (
+        await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'reason=StateLimitReached' })
+      ).items.find((e) => e.involvedObject.name === 'gone'),
+    );
+    expect(warned.type).toBe('Warning');
+
+    // Windows closed: under the limit again.
+    await write(false, 10);
+    const back = await eventually('QueryStateWithinLimits True', async () => {
+      const got = await condition();
+      return got.c?.status === 'True' ? got : undefined;
+    });
+    expect(back.c?.reason).toBe('StateWithinLimits');
   });
 
   it('deletes the stream and the bucket with the Pipeline (deletionPolicy Delete)', async () => {

@@ -19,6 +19,7 @@ import {
   queryStatuses,
   shuffleDuplicateWindowMs,
   shuffleStream,
+  stateLimitCondition,
   type PartitionObservation,
 } from '../../../operator/query-state.js';
 import { checkConfig } from '../../../runtime/process/config.js';
@@ -226,7 +227,7 @@ describe('query status', () => {
     ...p,
   });
   const seen: PartitionObservation[] = [
-    { query: 'q', partition: 0, owner: 'w1', status: status({ late: 2 }) },
+    { query: 'q', partition: 0, owner: 'w1', status: status({ late: 2, rejected: 4, full: true }) },
     {
       query: 'q',
       partition: 1,
@@ -251,14 +252,66 @@ describe('query status', () => {
         watermark: '2026-01-01T00:00:30Z',
         lateEvents: 2,
         stateKeys: 8,
+        stateLimitedEvents: 4,
+        partitionsAtStateLimit: 1,
         lastCheckpoint: '2026-01-01T00:01:59Z',
       },
     ]);
   });
 
+  it('is QueryStateWithinLimits=False naming each query at its limit and what to change', () => {
+    const items = queryStatuses(
+      [
+        { name: 'q', partitions: 4 },
+        { name: 'other', partitions: 1 },
+      ],
+      seen,
+    );
+    expect(
+      stateLimitCondition(
+        [
+          { name: 'other', maxStateKeys: 5 },
+          { name: 'q', maxStateKeys: 3 },
+        ],
+        items,
+        true,
+      ),
+    ).toEqual({
+      type: 'QueryStateWithinLimits',
+      status: 'False',
+      reason: 'StateLimitReached',
+      message:
+        'query q: 1 of 4 partitions at maxStateKeys (3 state keys), 4 inputs needing new state dead-lettered with reason state-limit so far; raise spec.queries[1].maxStateKeys or its partitions, or shorten its windows',
+    });
+    // Under the limit again (windows closed): True.
+    const below = queryStatuses(
+      [{ name: 'q', partitions: 4 }],
+      [{ query: 'q', partition: 0, owner: 'w1', status: status({ rejected: 4, full: false }) }],
+    );
+    expect(stateLimitCondition([{ name: 'q' }], below, true)).toMatchObject({
+      status: 'True',
+      reason: 'StateWithinLimits',
+    });
+  });
+
+  it('keeps what QueryStateWithinLimits said while the workers cannot be read, True if it never said', () => {
+    expect(stateLimitCondition([{ name: 'q' }], undefined, true)).toBeUndefined();
+    expect(stateLimitCondition([{ name: 'q' }], undefined, false)).toMatchObject({ status: 'True' });
+    expect(stateLimitCondition([], undefined, true)).toMatchObject({ status: 'True', message: 'no queries' });
+  });
+
   it('reports a query nobody has touched without times', () => {
     expect(queryStatuses([{ name: 'fresh', partitions: 2 }], seen)).toEqual([
-      { name: 'fresh', partitions: 2, owned: 0, workers: 0, lateEvents: 0, stateKeys: 0 },
+      {
+        name: 'fresh',
+        partitions: 2,
+        owned: 0,
+        workers: 0,
+        lateEvents: 0,
+        stateKeys: 0,
+        stateLimitedEvents: 0,
+        partitionsAtStateLimit: 0,
+      },
     ]);
   });
 
