@@ -44,20 +44,44 @@ export type DesiredStream = Pick<
   | 'description'
 >;
 
-export function eventSourceStream(es: EventSource): DesiredStream {
+const MIN_REDELIVERY_WINDOW_MS = 120_000;
+
+/**
+ * How long after a Pipeline first published an event it may publish it again: a redelivery (a
+ * processor died before acking it, or another output failed) writes every routed output again, and
+ * the last one comes at most maxDeliver × (ackWait + the longest backoff) after the first delivery
+ * (never less than two minutes). A stream it publishes to must remember message ids that long.
+ */
+export function redeliveryWindowMs(delivery: Pipeline['spec']['delivery']): number {
+  const ackWait = parseDuration(delivery.ackWait);
+  const backoff = Math.max(0, ...(delivery.backoff ?? []).map(parseDuration));
+  return Math.max(MIN_REDELIVERY_WINDOW_MS, delivery.maxDeliver * (ackWait + backoff));
+}
+
+/**
+ * The EventSource's stream. `publishers` are the Pipelines whose outputs publish to it (eventSource
+ * Sinks): its duplicate window is widened to their redelivery window, so an event one of them
+ * publishes again is still dropped as a duplicate (within maxAge, which bounds the window).
+ */
+export function eventSourceStream(es: EventSource, publishers: readonly Pipeline[] = []): DesiredStream {
   const ns = es.metadata.namespace ?? 'default';
   const name = es.metadata.name!;
   const s = es.spec.stream;
+  const maxAge = parseDuration(s.maxAge);
+  let window = parseDuration(s.duplicateWindow);
+  for (const p of publishers)
+    if (p.spec?.delivery) window = Math.max(window, redeliveryWindowMs(p.spec.delivery));
+  if (maxAge > 0) window = Math.min(window, maxAge);
   return {
     name: streamName(ns, name),
     description: `eventrunner EventSource ${ns}/${name}`,
     subjects: [`${subjectPrefix(ns, name)}.>`],
     retention: RetentionPolicy.Limits,
     storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    max_age: nanos(parseDuration(s.maxAge)),
+    max_age: nanos(maxAge),
     max_bytes: parseBytes(s.maxBytes),
     num_replicas: s.replicas,
-    duplicate_window: nanos(parseDuration(s.duplicateWindow)),
+    duplicate_window: nanos(window),
     discard: DiscardPolicy.Old,
   };
 }

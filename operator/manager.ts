@@ -286,10 +286,13 @@ export async function startOperator(opts: {
 
   // A Pipeline that publishes to EventSources (eventSource Sinks) can close or open a cycle with
   // the Pipelines reading them: those look again (graph.ts), and tell theirs in turn.
+  // The EventSources it publishes to size their duplicate window by its redelivery (jetstream.ts).
   function enqueueDownstream(pl: Pipeline): void {
     const namespace = pl.metadata.namespace!;
     const sinkNamed = (n: string) => caches.sinks.get(n, namespace);
-    if (publishedTo(pl, sinkNamed).length === 0) return;
+    const targets = publishedTo(pl, sinkNamed);
+    if (targets.length === 0) return;
+    for (const es of targets) enqueue('EventSource', namespace, es);
     for (const name of downstreamOf(pl, caches.pipelines.list(namespace), sinkNamed))
       if (name !== pl.metadata.name) enqueue('Pipeline', namespace, name);
   }

@@ -5,26 +5,20 @@ import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } fr
 import { Kvm } from '@nats-io/kv';
 import { ConditionReason, ConditionType, type ConditionInput } from '../api/conditions.js';
 import type { Pipeline, QueryStatus } from '../api/generated/types.js';
-import { parseDuration } from '../api/units.js';
 import { DEFAULT_MAX_STATE_KEYS } from '../runtime/queries/query.js';
 import type { PartitionStatus } from '../runtime/query-worker/status.js';
 import type { DesiredStream } from './jetstream.js';
-import { isJsNotFound } from './jetstream.js';
+import { isJsNotFound, redeliveryWindowMs } from './jetstream.js';
 import { shuffleStreamName, shuffleSubjectPrefix } from './names.js';
 
 const nanos = (ms: number) => Math.round(ms * 1e6);
-const MIN_DUPLICATE_WINDOW_MS = 120_000;
 
 /**
- * How long the shuffle stream remembers a message id. A source event is published again when it
- * is redelivered (a processor died before acking it, or a write failed): the last redelivery
- * comes at most maxDeliver × (ackWait + the longest backoff) after the first delivery, so the
- * window covers that, and never less than two minutes.
+ * How long the shuffle stream remembers a message id: a source event is published again when it
+ * is redelivered, so the window covers the Pipeline's redelivery window.
  */
 export function shuffleDuplicateWindowMs(delivery: Pipeline['spec']['delivery']): number {
-  const ackWait = parseDuration(delivery.ackWait);
-  const backoff = Math.max(0, ...(delivery.backoff ?? []).map(parseDuration));
-  return Math.max(MIN_DUPLICATE_WINDOW_MS, delivery.maxDeliver * (ackWait + backoff));
+  return redeliveryWindowMs(delivery);
 }
 
 /**

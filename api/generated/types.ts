@@ -175,7 +175,7 @@ export interface EventSourceStream {
   /** Where the stream keeps its data: file (durable) or memory (lost when NATS restarts). Immutable: JetStream cannot move a stream between storage types.
    * @default "file" */
   storage: 'file' | 'memory';
-  /** Window in which a second event with the same id is dropped as a duplicate (Nats-Msg-Id); at most maxAge.
+  /** Window in which a second event with the same id is dropped as a duplicate (Nats-Msg-Id); at most maxAge. The operator widens it to the redelivery window (delivery.maxDeliver × (ackWait + longest backoff)) of Pipelines publishing here, within maxAge.
    * @default "2m" */
   duplicateWindow: string;
 }

@@ -201,7 +201,7 @@ const stream = obj(
       },
     ),
     duplicateWindow: duration(
-      'Window in which a second event with the same id is dropped as a duplicate (Nats-Msg-Id); at most maxAge.',
+      'Window in which a second event with the same id is dropped as a duplicate (Nats-Msg-Id); at most maxAge. The operator widens it to the redelivery window (delivery.maxDeliver × (ackWait + longest backoff)) of Pipelines publishing here, within maxAge.',
       { default: '2m' },
     ),
   },

@@ -17,6 +17,7 @@ import {
   ingestService,
 } from '../builders/ingest.js';
 import { evolveSchemas, schemaSetOf } from '../builders/schemas.js';
+import { publishedTo } from '../graph.js';
 import { deleteStreamIfExists, ensureStream, eventSourceStream } from '../jetstream.js';
 import { syncStreamSuspend } from './eventsource-suspend.js';
 import type { ControllerContext } from '../manager.js';
@@ -93,7 +94,12 @@ export async function reconcileEventSource(
   let streamStatus: { name: string; messages: number; bytes: number } | undefined;
   let transient: unknown;
   try {
-    const res = await ensureStream(await ctx.jsm(), eventSourceStream(es));
+    // Pipelines publishing here (eventSource Sinks) widen its duplicate window to their redelivery.
+    const sinkNamed = (n: string) => ctx.caches.sinks.get(n, namespace);
+    const publishers = ctx.caches.pipelines
+      .list(namespace)
+      .filter((p) => !p.metadata.deletionTimestamp && publishedTo(p, sinkNamed).includes(name));
+    const res = await ensureStream(await ctx.jsm(), eventSourceStream(es, publishers));
     if (res.action !== 'unchanged') {
       log.info(
         { stream, action: res.action, drifted: res.drifted },

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { parse } from 'yaml';
 import type { Pipeline, Sink } from '../../../api/generated/types.js';
+import { redeliveryWindowMs } from '../../../operator/jetstream.js';
 import type { Operator } from '../../../operator/manager.js';
 import { clickhouseEnv, kubeEnv, natsEnv } from '../../stack/context.js';
 import { makeServerTls } from '../../stack/tls.js';
@@ -197,6 +198,14 @@ describe('webhook and EventSource Sinks through the operator', () => {
     });
     await until<Pipeline>('pipelines', 'orders', 'SinksReady', (c) => c.status === 'True');
     await until<Pipeline>('pipelines', 'alert-counts', 'SinksReady', (c) => c.status === 'True');
+    // orders publishes to alerts, again on each redelivery: alerts' stream drops those copies as
+    // duplicates for as long as orders may redeliver (its defaults: longer than alerts' 2m).
+    const window = redeliveryWindowMs((await get<Pipeline>('pipelines', 'orders')).spec.delivery);
+    expect(window).toBeGreaterThan(120_000);
+    const jsm = await jetstreamManager(nc);
+    await eventually('the alerts stream remembering ids through orders’ redeliveries', async () =>
+      (await jsm.streams.info(`ER_${ns}_alerts`)).config.duplicate_window === window * 1e6 ? true : undefined,
+    );
     const d = await eventually('processor Deployment', () => deployment('orders-processor'));
     expect(d.spec?.template.spec?.volumes?.find((v) => v.name === 'sink-notify')?.secret).toMatchObject({
       secretName: 'hook-token',

@@ -1,7 +1,9 @@
-// Pipelines chained through eventSource Sinks: which ones feed themselves, and by which path.
+// Pipelines chained through eventSource Sinks: which ones feed themselves, and by which path, and
+// how long the streams they publish to remember message ids.
 import { describe, expect, it } from 'vitest';
-import type { Pipeline, Sink } from '../../../api/generated/types.js';
+import type { EventSource, Pipeline, Sink } from '../../../api/generated/types.js';
 import { describeCycle, downstreamOf, feedbackCycle, publishedTo } from '../../../operator/graph.js';
+import { eventSourceStream } from '../../../operator/jetstream.js';
 
 function pipeline(name: string, sources: string[], sinks: string[]): Pipeline {
   return {
@@ -72,5 +74,37 @@ describe('feedbackCycle', () => {
   it('ignores outputs whose Sink does not exist yet', () => {
     const pls = [pipeline('loop', ['shop'], ['missing'])];
     expect(feedbackCycle('loop', pls, named)).toBeUndefined();
+  });
+});
+
+describe('the duplicate window of an EventSource that Pipelines publish to', () => {
+  const es = (maxAge: string) =>
+    ({
+      apiVersion: 'eventrunner.io/v1alpha1',
+      kind: 'EventSource',
+      metadata: { name: 'alerts', namespace: 'shop' },
+      spec: { stream: { maxAge, maxBytes: '1Gi', replicas: 1, storage: 'file', duplicateWindow: '2m' } },
+    }) as unknown as EventSource;
+  const publishing = (delivery: Pipeline['spec']['delivery']) => {
+    const p = pipeline('orders', ['shop'], ['to-alerts']);
+    p.spec.delivery = delivery;
+    return p;
+  };
+  const seconds = (ns: number | undefined) => (ns ?? 0) / 1e9;
+
+  it("covers the publishers' last redelivery, within maxAge", () => {
+    expect(seconds(eventSourceStream(es('72h')).duplicate_window)).toBe(120);
+    // 5 deliveries, each up to ackWait 30 s + backoff 60 s apart: a copy up to 450 s after the first.
+    const slow = publishing({
+      maxDeliver: 5,
+      ackWait: '30s',
+      backoff: ['1s', '10s', '60s'],
+      maxAckPending: 1000,
+    });
+    const quick = publishing({ maxDeliver: 2, ackWait: '10s', maxAckPending: 1000 });
+    expect(seconds(eventSourceStream(es('72h'), [quick]).duplicate_window)).toBe(120);
+    expect(seconds(eventSourceStream(es('72h'), [quick, slow]).duplicate_window)).toBe(450);
+    expect(seconds(eventSourceStream(es('5m'), [slow]).duplicate_window)).toBe(300);
+    expect(seconds(eventSourceStream(es('0'), [slow]).duplicate_window)).toBe(450);
   });
 });
