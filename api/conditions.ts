@@ -113,6 +113,11 @@ export const ConditionReason = {
   AuthenticationFailed: 'AuthenticationFailed',
   /** An Event: manageSchema created the keyspace/database, the table or columns. */
   SchemaCreated: 'SchemaCreated',
+  /**
+   * An Event (Ready stays True): the table is not keyed by the event id (a hand-made MergeTree, a
+   * primary key without id), so a redelivered event is stored twice or events overwrite one another.
+   */
+  NotIdempotent: 'NotIdempotent',
   /** The table exists, but a column the Sink writes is missing or has another type. */
   SchemaMismatch: 'SchemaMismatch',
   /** The table, or its keyspace/database, does not exist and manageSchema is off. */

@@ -32,7 +32,9 @@ export function probeCondition(result: ProbeResult): ConditionInput {
       type: ConditionType.Ready,
       status: 'True',
       reason: ConditionReason.ProbeSucceeded,
-      message: table ? `${result.target} on ${result.message}` : `${result.target}: ${result.message}`,
+      message:
+        (table ? `${result.target} on ${result.message}` : `${result.target}: ${result.message}`) +
+        (result.warning ? `; not idempotent: ${result.warning}` : ''),
     };
   }
   return {
@@ -81,6 +83,15 @@ export async function reconcileSink(
         log.info({ actions: created }, 'Created Sink schema');
         await ctx.events.record(sink, 'Normal', ConditionReason.SchemaCreated, created.join('; '));
       }
+      // Told once, when the probe first finds it (the Ready message keeps saying it).
+      const before = findCondition(sink.status?.conditions, ConditionType.Ready)?.message ?? '';
+      if (result.warning && !before.includes(result.warning))
+        await ctx.events.record(
+          sink,
+          'Warning',
+          ConditionReason.NotIdempotent,
+          `table ${result.target}: ${result.warning}`,
+        );
     } catch (err) {
       if (!isSinkSecretError(err)) throw err;
       condition = { type: ConditionType.Ready, status: 'False', reason: err.reason, message: err.message };

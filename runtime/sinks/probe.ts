@@ -36,6 +36,7 @@ import {
   isSinkConfigError,
   isSinkProbeError,
 } from './errors.js';
+import { cassandraKeyWarning, clickhouseKeyWarning } from './idempotency.js';
 import { plaintextResetHint, tlsConfigError } from './tls.js';
 import type { RequestObserver, Sink, SinkCredentials, SinkKind, SinkSpec } from './types.js';
 
@@ -52,6 +53,8 @@ export interface ProbeResult {
   code?: SinkProbeErrorCode;
   message: string;
   serverVersion?: string;
+  /** A table whose writes are not idempotent by the event id (idempotency.ts): it works, but warns. */
+  warning?: string;
 }
 
 type Backend = ProbeResult['kind'];
@@ -262,6 +265,7 @@ export async function probeSink(
       const rs = await client.execute('SELECT release_version FROM system.local');
       const version = String(rs.first()?.get('release_version') ?? '');
       await checkCassandraTable(client, spec.scylla!, columns);
+      const warning = await cassandraKeyWarning(client, spec.scylla!);
       return {
         ok: true,
         kind,
@@ -269,6 +273,7 @@ export async function probeSink(
         reason: 'Reachable',
         message: `Cassandra ${version}`,
         serverVersion: version,
+        ...(warning ? { warning } : {}),
       };
     } catch (err) {
       return failure(kind, target, probeError(kind, err), spec);
@@ -285,6 +290,7 @@ export async function probeSink(
   try {
     const version = await serverVersion(client);
     await checkClickHouseTable(client, spec.clickhouse!, columns, version);
+    const warning = await clickhouseKeyWarning(client, spec.clickhouse!);
     return {
       ok: true,
       kind,
@@ -292,6 +298,7 @@ export async function probeSink(
       reason: 'Reachable',
       message: `ClickHouse ${version.text}`,
       serverVersion: version.text,
+      ...(warning ? { warning } : {}),
     };
   } catch (err) {
     return failure(kind, target, probeError(kind, err), spec);

@@ -1,7 +1,8 @@
 // Why a probe fails, against the stack's real Cassandra (PasswordAuthenticator on) and ClickHouse:
 // every cause a Sink's Ready reason names comes from the drivers' error classes and codes, and
 // each is produced here by the server itself: wrong credentials, a missing table, a table whose
-// columns differ, a certificate from a CA the Sink does not trust, and a closed port.
+// columns differ, a certificate from a CA the Sink does not trust, and a closed port. A table not
+// keyed by the event id passes with a warning.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -74,6 +75,31 @@ describe('probe of a Cassandra Sink', () => {
     const probe = await probeSink(spec('orders'), login());
     expect(probe).toMatchObject({ ok: true, reason: 'Reachable', target: `${keyspace}.orders` });
     expect(probe.code).toBeUndefined();
+    expect(probe.warning).toBeUndefined();
+  });
+
+  it('passes with a warning for a table whose primary key leaves out the id', async () => {
+    // The Sink's columns, keyed by source: events from one source would overwrite one another.
+    const cql = new cassandra.Client({
+      contactPoints: [env().contactPoint],
+      localDataCenter: env().localDataCenter,
+      credentials: { username: env().username, password: env().password },
+    });
+    try {
+      const rs = await cql.execute(
+        'SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+        [keyspace, 'orders'],
+      );
+      const cols = rs.rows.map((r) => `"${String(r.get('column_name'))}" ${String(r.get('type'))}`);
+      await cql.execute(`CREATE TABLE ${keyspace}.by_source (${cols.join(', ')}, PRIMARY KEY ("source"))`);
+    } finally {
+      await cql.shutdown();
+    }
+    const probe = await probeSink(spec('by_source'), login());
+    expect(probe).toMatchObject({ ok: true, reason: 'Reachable' });
+    expect(probe.warning).toBe(
+      'primary key (source) does not include id: events with equal keys overwrite one another; a primary key with id (as manageSchema creates) keeps each event once',
+    );
   });
 
   it('says AuthenticationFailed for a wrong password and for no credentials at all', async () => {
@@ -160,6 +186,18 @@ describe('probe of a ClickHouse Sink', () => {
     const probe = await probeSink(spec('orders'));
     expect(probe).toMatchObject({ ok: true, serverVersion: env().version });
     expect(probe.code).toBeUndefined();
+    expect(probe.warning).toBeUndefined();
+  });
+
+  it('passes with a warning for a table that keeps every write (a plain MergeTree)', async () => {
+    await ch.command({
+      query: `CREATE TABLE ${database}.plain AS ${database}.orders ENGINE = MergeTree() ORDER BY id`,
+    });
+    const probe = await probeSink(spec('plain'));
+    expect(probe).toMatchObject({ ok: true, reason: 'Reachable' });
+    expect(probe.warning).toBe(
+      'engine MergeTree keeps every write: a redelivered event becomes a second row; ReplacingMergeTree ORDER BY id (as manageSchema creates) folds them',
+    );
   });
 
   it('says AuthenticationFailed for a wrong password of default and for a user that does not exist', async () => {

@@ -74,4 +74,21 @@ describe('probeCondition', () => {
       'https://hooks.example.com/orders: connected to hooks.example.com:443 with TLSv1.3, certificate verified; no event sent',
     );
   });
+
+  it('stays Ready with a table not keyed by the id, saying so in the message', () => {
+    const ok: ProbeResult = {
+      ok: true,
+      kind: 'clickhouse',
+      target: 'analytics.orders',
+      reason: 'Reachable',
+      message: 'ClickHouse 24.8',
+      warning: 'engine MergeTree keeps every write',
+    };
+    expect(probeCondition(ok)).toEqual({
+      type: 'Ready',
+      status: 'True',
+      reason: 'ProbeSucceeded',
+      message: 'analytics.orders on ClickHouse 24.8; not idempotent: engine MergeTree keeps every write',
+    });
+  });
 });
