@@ -78,9 +78,6 @@ export interface JoinSpec {
   residual?: Expr;
 }
 
-const STEP_HINT =
-  'e.g. PATTERN (EVERY f=payments[data.ok = false]{3} -> s=payments[data.ok]) WITHIN 10 MINUTES';
-
 function unknownSource(c: ExprChecks, name: string, at: Pos): void {
   const known = [...c.sources].sort();
   c.report(
@@ -164,7 +161,12 @@ export function checkPattern(q: QueryNode, p: PatternNode, c: ExprChecks): Patte
           const steps: StepSpec[] = [];
           for (const s of el.steps) {
             if (s.type !== 'step') {
-              c.report(s, `${el.type.toUpperCase()} combines steps such as a=orders[…]: ${STEP_HINT}`);
+              c.report(
+                s,
+                `${el.type.toUpperCase()} combines single steps, as in (a=orders ${el.type.toUpperCase()} b=payments): a group or a sequence cannot be one of its sides; match it in a query of its own`,
+              );
+              // Its variables still exist for SELECT: one error, not one more per field read.
+              for (const inner of stepsIn([s])) declare(inner, true);
               continue;
             }
             if (s.everyPos)
@@ -243,6 +245,19 @@ export function checkPattern(q: QueryNode, p: PatternNode, c: ExprChecks): Patte
     vars: vars.map(({ name, quantified }) => ({ name, quantified })),
     sources: [...sources].sort(),
   };
+}
+
+/** Every step in these elements, groups and AND/OR included, in order. */
+function stepsIn(list: PatternElement[]): PatternStep[] {
+  return list.flatMap((el) =>
+    el.type === 'step'
+      ? [el]
+      : el.type === 'group'
+        ? stepsIn(el.elements)
+        : el.type === 'and' || el.type === 'or'
+          ? stepsIn(el.steps)
+          : [],
+  );
 }
 
 function findStep(list: PatternElement[], name: string): PatternStep | undefined {

@@ -59,6 +59,11 @@ describe('pattern and join errors', () => {
       '1:51 AND and OR cannot be mixed in one step: group them with parentheses',
     ],
     [
+      // One error, not one more for each variable of the group that SELECT reads.
+      `SELECT a.id AS a, c.id AS c FROM PATTERN ((a=orders -> b=payments) OR c=orders) ${W}`,
+      '1:43 OR combines single steps, as in (a=orders OR b=payments): a group or a sequence cannot be one of its sides; match it in a query of its own',
+    ],
+    [
       `SELECT a.id FROM PATTERN (a=orders -> b=payments) ${W} WHERE a.id = 1`,
       '1:73 WHERE does not apply to patterns: put conditions in the steps, e.g. a=orders[data.amount > 10]',
     ],
