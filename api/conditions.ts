@@ -101,6 +101,11 @@ export const ConditionReason = {
   StateLimitReached: 'StateLimitReached',
   /** The shuffle stream or the state bucket of the queries could not be created or read. */
   QueryStateError: 'QueryStateError',
+  /**
+   * An Event: a source EventSource's stream removed events (maxAge, maxBytes) before the Pipeline
+   * processed them; the message says how many at most and which sequences.
+   */
+  EventsDiscarded: 'EventsDiscarded',
   /** An Event: events were dead-lettered since the last look; the message names the latest reason. */
   EventsDeadLettered: 'EventsDeadLettered',
   // Sink: a failed probe's reason follows from its error code (reasonByProbeCode in the Sink controller).

@@ -35,6 +35,7 @@ import {
   pipelineStreamReplicas,
 } from '../jetstream.js';
 import { describeCycle, downstreamOf, feedbackCycle, publishedTo } from '../graph.js';
+import { reportDiscarded } from '../discards.js';
 import { stateLimitCondition } from '../query-state.js';
 import type { ControllerContext } from '../manager.js';
 import { advisoryStreamName, consumerName, deadLetterStreamName, streamName } from '../names.js';
@@ -229,6 +230,7 @@ export async function reconcilePipeline(
         );
       if (lag !== undefined) lag += res.info.num_pending + res.info.num_ack_pending;
       consumers.push(consumerReading(res.info));
+      await reportDiscarded(ctx, pl, es, res.info, log);
     } catch (err) {
       lag = undefined;
       if (isJsNotFound(err)) {

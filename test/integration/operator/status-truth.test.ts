@@ -5,10 +5,16 @@
 // operator's resync is a minute.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
-import type { Pipeline } from '../../../api/generated/types.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { EventSource, Pipeline } from '../../../api/generated/types.js';
 import type { Operator } from '../../../operator/manager.js';
 import { kubeEnv } from '../../stack/context.js';
 import { startNats, type NatsServer } from '../../stack/nats.js';
@@ -33,6 +39,11 @@ describe('LAG and DLQ when NATS cannot be read', () => {
   let operator: Operator;
   let nc: NatsConnection;
 
+  let core: CoreV1Api;
+  const read = async <T>(plural: string, name: string) =>
+    (await custom.getNamespacedCustomObject({ group, version, namespace: ns, plural, name })) as T;
+  const readEventSource = (name: string) => read<EventSource>('eventsources', name);
+  const readPipeline = (name: string) => read<Pipeline>('pipelines', name);
   const pipeline = async () =>
     (await custom.getNamespacedCustomObject({
       group,
@@ -62,6 +73,7 @@ describe('LAG and DLQ when NATS cannot be read', () => {
     await installCrds(kc);
     await createNamespace(kc, ns);
     custom = kc.makeApiClient(CustomObjectsApi);
+    core = kc.makeApiClient(CoreV1Api);
     operator = await startTestOperator(kc, testOptions(nats.url, { watchNamespace: ns, resyncMs: 60_000 }));
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1 });
     const create = (plural: string, body: object) =>
@@ -197,6 +209,80 @@ describe('LAG and DLQ when NATS cannot be read', () => {
         reason: 'EventSourceNotFound',
         message: 'EventSource gone does not exist, so LAG is unknown',
       });
+    },
+  );
+
+  it(
+    'tells, as a Warning Event, the events a full stream removed before the Pipeline processed them',
+    { timeout: 60_000 },
+    async () => {
+      const create = (plural: string, body: object) =>
+        custom.createNamespacedCustomObject({ group, version, namespace: ns, plural, body });
+      // A stream of 64 KiB, and a suspended Pipeline reading it (no processor runs here anyway).
+      await create('eventsources', {
+        apiVersion: `${group}/${version}`,
+        kind: 'EventSource',
+        metadata: { name: 'tiny' },
+        spec: { ingest: { auth: { enabled: false } }, stream: { maxBytes: '64Ki' } },
+      });
+      await eventually('the stream of EventSource tiny', async () =>
+        (await readEventSource('tiny')).status?.conditions?.find((c) => c.type === 'StreamReady')?.status ===
+        'True'
+          ? true
+          : undefined,
+      );
+      await create('pipelines', {
+        apiVersion: `${group}/${version}`,
+        kind: 'Pipeline',
+        metadata: { name: 'tiny-reader' },
+        spec: {
+          sources: [{ eventSource: 'tiny' }],
+          rules: 'rule All "all" { when true then Route("out"); }',
+          outputs: [{ name: 'out', sink: 'hook' }],
+          suspend: true,
+        },
+      });
+      await eventually('the consumer of tiny-reader', async () =>
+        (await readPipeline('tiny-reader')).status?.conditions?.find((c) => c.type === 'ConsumerReady')
+          ?.status === 'True'
+          ? true
+          : undefined,
+      );
+      // 200 events of about 1 KiB: the stream keeps the last ~60 and removes the others unprocessed.
+      const js = jetstream(nc);
+      const pad = 'x'.repeat(1000);
+      for (let i = 0; i < 200; i++)
+        await js.publish(`er.${ns}.tiny.com.shop.order`, JSON.stringify({ id: `t-${i}`, pad }), {
+          msgID: `t-${i}`,
+        });
+      const info = await (await jetstreamManager(nc)).streams.info(`ER_${ns}_tiny`);
+      expect(info.state.first_seq).toBeGreaterThan(1);
+      // Resumed: the reconcile that follows finds them gone.
+      await custom.patchNamespacedCustomObject(
+        {
+          group,
+          version,
+          namespace: ns,
+          plural: 'pipelines',
+          name: 'tiny-reader',
+          body: { spec: { suspend: false } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const event = await eventually(
+        'an EventsDiscarded Event',
+        async () =>
+          (
+            await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'reason=EventsDiscarded' })
+          ).items.find((e) => e.involvedObject.name === 'tiny-reader'),
+        30_000,
+      );
+      expect(event.type).toBe('Warning');
+      expect(event.message).toMatch(
+        /^the stream of EventSource tiny removed up to \d+ events \(sequences 1–\d+\) before this Pipeline processed them: its limits \(maxAge 72h, maxBytes 64Ki\)/,
+      );
+      const [, last] = /sequences 1–(\d+)/.exec(event.message!)!;
+      expect(Number(last)).toBeGreaterThanOrEqual(info.state.first_seq - 1);
     },
   );
 });
