@@ -106,6 +106,11 @@ export const ConditionReason = {
    * processed them; the message says how many at most and which sequences.
    */
   EventsDiscarded: 'EventsDiscarded',
+  /**
+   * An Event: a source stream is near its limits with the Pipeline's oldest unprocessed events among
+   * the first it would remove.
+   */
+  EventsAtRisk: 'EventsAtRisk',
   /** An Event: events were dead-lettered since the last look; the message names the latest reason. */
   EventsDeadLettered: 'EventsDeadLettered',
   // Sink: a failed probe's reason follows from its error code (reasonByProbeCode in the Sink controller).

@@ -213,7 +213,7 @@ describe('LAG and DLQ when NATS cannot be read', () => {
   );
 
   it(
-    'tells, as a Warning Event, the events a full stream removed before the Pipeline processed them',
+    'warns while a full stream is about to remove unprocessed events, and tells those it removed',
     { timeout: 60_000 },
     async () => {
       const create = (plural: string, body: object) =>
@@ -248,16 +248,28 @@ describe('LAG and DLQ when NATS cannot be read', () => {
           ? true
           : undefined,
       );
-      // 200 events of about 1 KiB: the stream keeps the last ~60 and removes the others unprocessed.
       const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      const stream = async () => (await jsm.streams.info(`ER_${ns}_tiny`)).state;
       const pad = 'x'.repeat(1000);
-      for (let i = 0; i < 200; i++)
-        await js.publish(`er.${ns}.tiny.com.shop.order`, JSON.stringify({ id: `t-${i}`, pad }), {
-          msgID: `t-${i}`,
+      let sent = 0;
+      const send = () =>
+        js.publish(`er.${ns}.tiny.com.shop.order`, JSON.stringify({ id: `t-${sent}`, pad }), {
+          msgID: `t-${sent++}`,
         });
-      const info = await (await jetstreamManager(nc)).streams.info(`ER_${ns}_tiny`);
-      expect(info.state.first_seq).toBeGreaterThan(1);
-      // Resumed: the reconcile that follows finds them gone.
+      const warning = (reason: string) =>
+        eventually(
+          `an ${reason} Event`,
+          async () =>
+            (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `reason=${reason}` })).items.find(
+              (e) => e.involvedObject.name === 'tiny-reader',
+            ),
+          30_000,
+        );
+      // Events of about 1 KiB until the stream is at 90% of its 64 KiB, none removed yet.
+      while ((await stream()).bytes < 0.9 * 64 * 1024) await send();
+      expect((await stream()).first_seq).toBe(1);
+      // Resumed (no processor runs here, so it stays behind): warned before anything is lost.
       await custom.patchNamespacedCustomObject(
         {
           group,
@@ -269,14 +281,17 @@ describe('LAG and DLQ when NATS cannot be read', () => {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      const event = await eventually(
-        'an EventsDiscarded Event',
-        async () =>
-          (
-            await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'reason=EventsDiscarded' })
-          ).items.find((e) => e.involvedObject.name === 'tiny-reader'),
-        30_000,
+      const risk = await warning('EventsAtRisk');
+      expect(risk.type).toBe('Warning');
+      expect(risk.message).toMatch(
+        /^the stream of EventSource tiny is at 9\d% of maxBytes, with this Pipeline's oldest unprocessed event \(sequence 1\) among the oldest tenth it holds/,
       );
+      // 200 more: the stream keeps the last ~60 and removes the others unprocessed; the reconciles
+      // that follow (every 10 s while LAG is not 0) find them gone.
+      for (let i = 0; i < 200; i++) await send();
+      const info = { state: await stream() };
+      expect(info.state.first_seq).toBeGreaterThan(1);
+      const event = await warning('EventsDiscarded');
       expect(event.type).toBe('Warning');
       expect(event.message).toMatch(
         /^the stream of EventSource tiny removed up to \d+ events \(sequences 1–\d+\) before this Pipeline processed them: its limits \(maxAge 72h, maxBytes 64Ki\)/,
