@@ -52,6 +52,14 @@ describe('the query side of a Pipeline through the operator', () => {
       plural,
       body: { apiVersion: `${group}/${version}`, kind, metadata: { name }, spec },
     });
+  const readPipeline = async (name: string) =>
+    (await custom.getNamespacedCustomObject({
+      group,
+      version,
+      namespace: ns,
+      plural: 'pipelines',
+      name,
+    })) as Pipeline;
   const pipeline = (name: string, deletionPolicy: 'Delete' | 'Retain') =>
     create('pipelines', 'Pipeline', name, {
       sources: [{ eventSource: 'shop', as: 'orders' }],
@@ -141,13 +149,7 @@ describe('the query side of a Pipeline through the operator', () => {
     );
 
     const status = await eventually('query status', async () => {
-      const pl = (await custom.getNamespacedCustomObject({
-        group,
-        version,
-        namespace: ns,
-        plural: 'pipelines',
-        name: 'gone',
-      })) as Pipeline;
+      const pl = await readPipeline('gone');
       return pl.status?.queryWorkers ? pl.status : undefined;
     });
     expect(status.queryWorkers).toMatchObject({
@@ -186,13 +188,7 @@ describe('the query side of a Pipeline through the operator', () => {
         full,
       });
     const condition = async () => {
-      const pl = (await custom.getNamespacedCustomObject({
-        group,
-        version,
-        namespace: ns,
-        plural: 'pipelines',
-        name: 'gone',
-      })) as Pipeline;
+      const pl = await readPipeline('gone');
       return { pl, c: pl.status?.conditions?.find((c) => c.type === 'QueryStateWithinLimits') };
     };
     await write(true, 1_000_000);
