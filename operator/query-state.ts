@@ -14,14 +14,6 @@ import { shuffleStreamName, shuffleSubjectPrefix } from './names.js';
 const nanos = (ms: number) => Math.round(ms * 1e6);
 
 /**
- * How long the shuffle stream remembers a message id: a source event is published again when it
- * is redelivered, so the window covers the Pipeline's redelivery window.
- */
-export function shuffleDuplicateWindowMs(delivery: Pipeline['spec']['delivery']): number {
-  return redeliveryWindowMs(delivery);
-}
-
-/**
  * The shuffle stream: a work queue (a message is gone once its partition's owner acked it after a
  * checkpoint), one subject per query and partition under the Pipeline's prefix.
  */
@@ -37,7 +29,8 @@ export function shuffleStream(pl: Pipeline): DesiredStream {
     max_age: 0,
     max_bytes: -1,
     num_replicas: 1,
-    duplicate_window: nanos(shuffleDuplicateWindowMs(pl.spec.delivery)),
+    // A source event is published again when it is redelivered: ids are remembered that long.
+    duplicate_window: nanos(redeliveryWindowMs(pl.spec.delivery)),
     discard: DiscardPolicy.Old,
   };
 }

@@ -12,12 +12,12 @@ import {
   queryWorkerDeployment,
   queryWorkerReplicas,
 } from '../../../operator/builders/query-worker.js';
+import { redeliveryWindowMs } from '../../../operator/jetstream.js';
 import { queryStateBucket, shuffleStreamName, shuffleSubjectPrefix } from '../../../operator/names.js';
 import { parseOperatorOptions } from '../../../operator/options.js';
 import {
   ownerChanges,
   queryStatuses,
-  shuffleDuplicateWindowMs,
   shuffleStream,
   stateLimitCondition,
   type PartitionObservation,
@@ -201,9 +201,9 @@ describe('shuffle stream', () => {
 
   it('remembers message ids longer than the last redelivery of a source event', () => {
     const delivery = { maxDeliver: 5, ackWait: '30s', maxAckPending: 1000 };
-    expect(shuffleDuplicateWindowMs(delivery)).toBe(150_000);
-    expect(shuffleDuplicateWindowMs({ ...delivery, backoff: ['1s', '10s', '60s'] })).toBe(450_000);
-    expect(shuffleDuplicateWindowMs({ ...delivery, maxDeliver: 1, ackWait: '5s' })).toBe(120_000);
+    expect(redeliveryWindowMs(delivery)).toBe(150_000);
+    expect(redeliveryWindowMs({ ...delivery, backoff: ['1s', '10s', '60s'] })).toBe(450_000);
+    expect(redeliveryWindowMs({ ...delivery, maxDeliver: 1, ackWait: '5s' })).toBe(120_000);
     expect(shuffleStream(pipeline()).duplicate_window).toBe(150_000 * 1e6);
   });
 
